@@ -1,0 +1,17 @@
+/** Where the three AWS services of a target are, and how to authenticate against them. */
+export interface AwsEndpoints {
+  target: TargetName
+  region: string
+  /** Undefined for real AWS (the SDK's default endpoints). */
+  kinesis?: string
+  dynamodb?: string
+  sns?: string
+  /** Static credentials for emulators; undefined means the SDK's default credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string }
+}
+
+export const TARGETS = ['embedded', 'localstack', 'aws'] as const
+export type TargetName = (typeof TARGETS)[number]
+
+/** Emulators accept any credentials; these are not secrets. */
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'fraudlab', secretAccessKey: 'fraudlab' }

@@ -1,0 +1,26 @@
+import { Command } from '@oclif/core'
+import { isUserError } from '../errors/user-error.js'
+import { jsonReplacer } from '../report/write-report.js'
+
+/**
+ * Shared behaviour of fraudlab commands: a user mistake prints one clear message (and a hint)
+ * and exits non-zero without a stack trace; anything else is a bug and keeps its stack.
+ */
+export abstract class FraudlabCommand extends Command {
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if (isUserError(error)) {
+      process.stderr.write(`Error: ${error.message}\n${error.hint ? `Hint: ${error.hint}\n` : ''}`)
+      return this.exit(error.exitCode)
+    }
+    return super.catch(error)
+  }
+
+  /** Progress and warnings go to stderr so stdout stays for results (and clean --json). */
+  protected progress(line: string): void {
+    process.stderr.write(`${line}\n`)
+  }
+
+  protected printJson(value: unknown): void {
+    process.stdout.write(JSON.stringify(value, jsonReplacer, 2) + '\n')
+  }
+}

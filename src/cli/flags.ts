@@ -1,0 +1,81 @@
+import { Flags } from '@oclif/core'
+import { TARGETS } from '../aws/endpoints.js'
+import { DEFAULT_PREFIX, isValidPrefix } from '../stack/resource-names.js'
+import { defaultStateDir } from '../stack/state-file.js'
+import { parseDurationMs } from '../util/duration.js'
+
+/** A whole number within [min, max]; the error names the flag and the accepted range. */
+export function integerFlag(options: { name: string; description: string; min: number; max: number; default?: number }) {
+  return Flags.custom<number>({
+    description: options.description,
+    helpValue: '<n>',
+    default: options.default,
+    parse: async (input) => {
+      const value = Number(input)
+      if (!/^-?\d+$/.test(input.trim()) || value < options.min || value > options.max) {
+        throw new Error(`--${options.name} must be a whole number from ${options.min} to ${options.max}; got "${input}"`)
+      }
+      return value
+    },
+  })()
+}
+
+export function ratioFlag(options: { name: string; description: string; default: number }) {
+  return Flags.custom<number>({
+    description: options.description,
+    helpValue: '<0..1>',
+    default: options.default,
+    parse: async (input) => {
+      const value = Number(input)
+      if (input.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+        throw new Error(`--${options.name} must be a number from 0 to 1; got "${input}"`)
+      }
+      return value
+    },
+  })()
+}
+
+/** A positive duration such as 500ms, 20s, 2m or 1h, parsed to milliseconds. */
+export function durationFlag(options: { name: string; description: string; default?: string; maxMs?: number }) {
+  return Flags.custom<number>({
+    description: options.description,
+    helpValue: '<duration>',
+    default: options.default === undefined ? undefined : async () => parseDurationMs(options.default!)!,
+    defaultHelp: async () => options.default,
+    parse: async (input) => {
+      const ms = parseDurationMs(input)
+      if (ms === undefined) throw new Error(`--${options.name} must be a duration like 500ms, 20s, 2m or 1h; got "${input}"`)
+      if (ms <= 0) throw new Error(`--${options.name} must be longer than zero; got "${input}"`)
+      if (options.maxMs !== undefined && ms > options.maxMs) throw new Error(`--${options.name} must be at most ${options.maxMs / 1000}s; got "${input}"`)
+      return ms
+    },
+  })()
+}
+
+/** Where the run talks to, the same three choices on every command. */
+export const targetFlags = {
+  target: Flags.string({
+    description: 'Where the pipeline runs: embedded emulators (default), a running LocalStack, or real AWS.',
+    options: [...TARGETS],
+    default: 'embedded',
+  }),
+  endpoint: Flags.string({ description: 'LocalStack endpoint (default: AWS_ENDPOINT_URL, else http://localhost:4566).', helpValue: '<url>' }),
+  region: Flags.string({ description: 'AWS region (default: AWS_REGION; us-east-1 for emulators).', helpValue: '<region>' }),
+  prefix: Flags.custom<string>({
+    description: 'Prefix of every stream, table and topic name.',
+    default: DEFAULT_PREFIX,
+    parse: async (input) => {
+      if (!isValidPrefix(input)) throw new Error(`--prefix may hold only letters, digits, '-', '_' and '.', at most 40; got "${input}"`)
+      return input
+    },
+  })(),
+  yes: Flags.boolean({ description: 'With --target aws: create or delete billable resources without asking.', default: false }),
+  'state-dir': Flags.string({
+    description: 'Where the embedded stack records its processes (default: FRAUDLAB_STATE_DIR, else ./.fraudlab).',
+    helpValue: '<dir>',
+    default: async () => defaultStateDir(),
+    defaultHelp: async () => '.fraudlab',
+  }),
+}
+
+export const shardsFlag = integerFlag({ name: 'shards', description: 'Shards of the transactions and decisions streams.', min: 1, max: 64, default: 2 })

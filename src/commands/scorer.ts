@@ -1,0 +1,83 @@
+import { Flags } from '@oclif/core'
+import type { TargetName } from '../aws/endpoints.js'
+import { createAwsClients } from '../aws/clients.js'
+import { FraudlabCommand } from '../cli/base-command.js'
+import { durationFlag, shardsFlag, targetFlags } from '../cli/flags.js'
+import { UserError } from '../errors/user-error.js'
+import { ScorerService } from '../scorer/scorer-service.js'
+import { provision } from '../stack/provision.js'
+import { resourceNames } from '../stack/resource-names.js'
+import { resolveTarget } from '../stack/targets.js'
+
+export default class Scorer extends FraudlabCommand {
+  static override summary = 'Run the scorer alone against any target until Ctrl-C.'
+  static override description =
+    'Reads every shard of the transactions stream from its checkpoint, scores each transaction, writes blocks to the ' +
+    'BlockList, publishes alerts and writes decisions. Use it to score traffic from your own producer, or to run the ' +
+    'scorer in another terminal. The embedded target needs a stack started with `fraudlab stack up`.'
+
+  static override examples = ['<%= config.bin %> scorer', '<%= config.bin %> scorer --target localstack --poll-interval 200ms']
+
+  static override flags = {
+    ...targetFlags,
+    shards: shardsFlag,
+    'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long to wait after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
+    'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often each shard's position is saved.", default: '1s', maxMs: 3_600_000 }),
+    'stats-interval': durationFlag({ name: 'stats-interval', description: 'How often to print progress to stderr.', default: '5s', maxMs: 3_600_000 }),
+    json: Flags.boolean({ description: 'On exit, print the final stats as JSON on stdout.', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Scorer)
+    const names = resourceNames(flags.prefix)
+    const request = {
+      target: flags.target as TargetName,
+      endpoint: flags.endpoint,
+      region: flags.region,
+      stateDir: flags['state-dir'],
+      yes: flags.yes,
+      names,
+      transactionShards: flags.shards,
+      decisionShards: flags.shards,
+    }
+    const target = await resolveTarget(request, (line) => this.progress(line))
+    if (target.ownedStack) {
+      await target.ownedStack.stop()
+      throw new UserError('No embedded stack is running for the scorer to read.', { hint: 'Start one with `fraudlab stack up`, or pass --target.' })
+    }
+    const clients = createAwsClients(target.endpoints)
+    const resources = await provision(clients, { names, transactionShards: flags.shards, decisionShards: flags.shards })
+    const service = new ScorerService(
+      {
+        endpoints: target.endpoints,
+        names,
+        alertsTopicArn: resources.alertsTopicArn,
+        pollIntervalMs: flags['poll-interval'],
+        checkpointIntervalMs: flags['checkpoint-interval'],
+        consumerName: 'fraudlab-scorer',
+        scorerId: `scorer-${process.pid}`,
+      },
+      { clients },
+    )
+    const controller = new AbortController()
+    const stop = () => {
+      this.progress('Stopping the scorer after the current batch…')
+      controller.abort()
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    this.progress(`Scoring ${names.transactionsStream} on ${target.description}. Ctrl-C to stop.`)
+    const timer = setInterval(() => {
+      const s = service.stats
+      this.progress(`read ${s.recordsRead} · decided ${s.decisionsEmitted} · blocked ${s.blocks} · invalid ${s.invalidRecords} · throttled ${s.throttled + s.actions.throttled}`)
+    }, flags['stats-interval'])
+    try {
+      await service.run(controller.signal)
+    } finally {
+      clearInterval(timer)
+      service.close()
+    }
+    if (flags.json) this.printJson(service.stats)
+    else this.log(`Scorer stopped: read ${service.stats.recordsRead}, decided ${service.stats.decisionsEmitted}, blocked ${service.stats.blocks}.`)
+  }
+}

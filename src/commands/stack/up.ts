@@ -1,0 +1,36 @@
+import { Flags } from '@oclif/core'
+import type { TargetName } from '../../aws/endpoints.js'
+import { FraudlabCommand } from '../../cli/base-command.js'
+import { shardsFlag, targetFlags } from '../../cli/flags.js'
+import { stackUp } from '../../stack/stack-service.js'
+
+export default class StackUp extends FraudlabCommand {
+  static override summary = 'Start the embedded stack (or reach LocalStack/AWS) and create streams, tables and topic.'
+  static override description =
+    'Embedded: starts kinesalite, dynalite and the fraudlab SNS endpoint as background processes on free loopback ports, ' +
+    'records them in the state file, and provisions the transactions and decisions streams, the BlockList and checkpoints ' +
+    'tables and the alerts topic. Safe to run again: what exists is kept.'
+
+  static override examples = ['<%= config.bin %> stack up', '<%= config.bin %> stack up --shards 4 --json', '<%= config.bin %> stack up --target aws --region eu-west-1 --yes']
+
+  static override flags = {
+    shards: shardsFlag,
+    ...targetFlags,
+    json: Flags.boolean({ description: 'Print the result as JSON on stdout.', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(StackUp)
+    const result = await stackUp(
+      { target: flags.target as TargetName, endpoint: flags.endpoint, region: flags.region, prefix: flags.prefix, yes: flags.yes, stateDir: flags['state-dir'], shards: flags.shards },
+      (line) => this.progress(line),
+    )
+    if (flags.json) return this.printJson(result)
+    this.log(result.alreadyRunning ? 'Embedded stack already running.' : `Stack up (${result.target}).`)
+    for (const service of result.services) this.log(`  ${service.implementation.padEnd(13)} ${service.endpoint}  pid ${service.pid}`)
+    const r = result.resources
+    this.log(`  streams: ${r.names.transactionsStream} (${r.transactionShards} shards), ${r.names.decisionsStream} (${r.decisionShards} shards)`)
+    this.log(`  tables:  ${r.names.blockListTable}, ${r.names.checkpointsTable}`)
+    this.log(`  topic:   ${r.alertsTopicArn}`)
+  }
+}

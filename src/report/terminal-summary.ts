@@ -1,0 +1,38 @@
+import type { LatencySummaryMs } from '../metrics/latency.js'
+import type { RunSummary } from './run-summary.js'
+
+const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)}ms` : '—')
+const ratio = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—')
+
+function latencyRow(name: string, l: LatencySummaryMs): string {
+  return `  ${name.padEnd(14)} ${[l.p50, l.p90, l.p95, l.p99, l.max].map((v) => ms(v).padStart(10)).join('')}`
+}
+
+/** The end-of-run summary printed in the terminal: a pure function of the summary. */
+export function renderTerminalSummary(summary: RunSummary, reportPath?: string): string {
+  const c = summary.counts
+  const a = summary.accuracy
+  const t = summary.throughput
+  const lines = [
+    `fraudlab ${summary.command} · run ${summary.runId} · ${summary.status}${summary.error ? `: ${summary.error}` : ''}`,
+    '',
+    `Reconciliation   ${summary.reconciliation.ok ? 'OK' : 'FAILED'}: sent ${c.sent}, decided ${c.decided}, lost ${c.lost}, duplicated ${c.duplicated} (removed)` +
+      (c.failedToProduce ? `, failed to produce ${c.failedToProduce}` : ''),
+    `Actions          blocked ${c.blocked}, BlockList items ${c.blockListItems ?? 'n/a'}, alerts received ${c.alertsReceived ?? 'n/a'}, reviewed ${c.reviewed}`,
+    `Throughput       offered ${t.offeredTps}/s, achieved ${t.achievedTps}/s, decided ${t.decidedTps}/s`,
+    `AWS errors       throttled ${c.throttled}, retried ${c.retried}, scorer restarts ${c.scorerRestarts}, invalid records ${c.invalidRecords}`,
+    '',
+    `Latency          ${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(10)).join('')}`,
+    latencyRow('end to end', summary.latencyMs.endToEnd),
+    ...Object.entries(summary.latencyMs.stages).map(([name, l]) => latencyRow(name, l)),
+    '',
+    `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}`,
+    `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,
+  ]
+  for (const note of summary.reconciliation.notes) lines.push(`Note             ${note}`)
+  if (summary.reconciliation.missingCount) {
+    lines.push(`Missing          ${summary.reconciliation.missingIds.slice(0, 10).join(', ')}${summary.reconciliation.missingCount > 10 ? ', …' : ''}`)
+  }
+  if (reportPath) lines.push('', `Report           ${reportPath}`)
+  return lines.join('\n')
+}

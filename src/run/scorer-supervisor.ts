@@ -1,0 +1,95 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ScorerChildMessage } from '../scorer/scorer-child.js'
+import type { ScorerConfig, ScorerStats } from '../scorer/scorer-service.js'
+
+const CHILD_SCRIPT = fileURLToPath(new URL('../scorer/scorer-child.js', import.meta.url))
+
+/**
+ * Runs the scorer in its own process and restarts it when it dies, as a real deployment would.
+ * Each restart resumes from the shards' checkpoints; the replayed decisions are the duplicates the
+ * collector removes and counts.
+ */
+export class ScorerSupervisor {
+  restarts = 0
+  private child?: ChildProcess
+  private stopping = false
+  private readonly finishedStats: ScorerStats[] = []
+  private currentStats?: ScorerStats
+  private lastError = ''
+  private fatalListener?: (error: Error) => void
+
+  constructor(
+    private readonly config: ScorerConfig,
+    private readonly maxRestarts = 5,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
+
+  onFatal(listener: (error: Error) => void): void {
+    this.fatalListener = listener
+  }
+
+  async start(): Promise<void> {
+    const child = fork(CHILD_SCRIPT, [JSON.stringify(this.config)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    this.child = child
+    let stderrTail = ''
+    child.stderr?.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-4_000)))
+    child.on('message', (message: ScorerChildMessage) => {
+      if (message.type === 'stats') this.currentStats = message.stats
+      else if (message.type === 'error') this.lastError = message.message
+    })
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (message: ScorerChildMessage) => message.type === 'ready' && (child.off('exit', onEarlyExit), resolve())
+      const onEarlyExit = (code: number | null) => reject(new Error(`the scorer exited during start-up (code ${code}): ${stderrTail.trim()}`))
+      child.once('exit', onEarlyExit)
+      child.on('message', onMessage)
+    })
+    child.once('exit', (code, signal) => {
+      if (this.currentStats) this.finishedStats.push(this.currentStats)
+      this.currentStats = undefined
+      if (this.stopping) return
+      if (this.restarts >= this.maxRestarts) {
+        this.fatalListener?.(new Error(`the scorer died ${this.restarts + 1} times; last: ${this.lastError || signal || `exit ${code}`}`))
+        return
+      }
+      this.restarts++
+      setTimeout(() => void this.start().catch((error: Error) => this.fatalListener?.(error)), 200)
+    })
+  }
+
+  /** Asks the scorer to finish its batch and checkpoint, then waits for it to exit. */
+  async stop(timeoutMs = 15_000): Promise<void> {
+    this.stopping = true
+    const child = this.child
+    if (!child || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    await exited
+    clearTimeout(timer)
+  }
+
+  /** Sums the stats of every scorer process this supervisor ran. */
+  totals(): ScorerStats | undefined {
+    const all = [...this.finishedStats, ...(this.currentStats ? [this.currentStats] : [])]
+    if (all.length === 0) return undefined
+    const totals = all.reduce((sum, stats) => sumNumbers(sum, stats) as ScorerStats)
+    // Lag is a level, not a count: the latest process' figures are the true ones.
+    return { ...totals, millisBehindLatest: all[all.length - 1].millisBehindLatest }
+  }
+}
+
+function sumNumbers(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a + b
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const result: Record<string, unknown> = { ...(a as Record<string, unknown>) }
+    for (const [key, value] of Object.entries(b as Record<string, unknown>)) {
+      result[key] = key in result ? sumNumbers(result[key], value) : value
+    }
+    return result
+  }
+  return b
+}

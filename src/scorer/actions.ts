@@ -1,0 +1,157 @@
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
+import { PublishBatchCommand } from '@aws-sdk/client-sns'
+import { isThrottling, withRetries } from '../aws/backoff.js'
+import type { AwsClients } from '../aws/clients.js'
+import type { Decision } from '../schema/decision.js'
+import type { Transaction } from '../schema/transaction.js'
+
+export interface ActionStats {
+  blockListWrites: number
+  /** Blocks already present (a replay after a restart): not written twice. */
+  blockListAlreadyPresent: number
+  alertsPublished: number
+  alertsFailed: number
+  throttled: number
+  retried: number
+}
+
+export interface BlockAction {
+  transaction: Transaction
+  decision: Decision
+}
+
+/** The message published to the alerts topic for every block. */
+export interface AlertMessage {
+  transactionId: string
+  account: string
+  amount: number
+  score: number
+  reasons: string[]
+  modelVersion: string
+}
+
+const PUBLISH_BATCH_SIZE = 10
+const WRITE_CONCURRENCY = 16
+
+/**
+ * The effects of a block, idempotent under replay: a conditional PutItem into the BlockList (one
+ * item per account and transaction), then an SNS alert, then `alertSentAt` on the item. A replayed
+ * block whose alert was already sent is neither written nor published again.
+ */
+export class BlockActions {
+  readonly stats: ActionStats = { blockListWrites: 0, blockListAlreadyPresent: 0, alertsPublished: 0, alertsFailed: 0, throttled: 0, retried: 0 }
+
+  constructor(
+    private readonly clients: Pick<AwsClients, 'dynamodb' | 'sns'>,
+    private readonly blockListTable: string,
+    private readonly alertsTopicArn: string,
+  ) {}
+
+  async apply(blocks: BlockAction[]): Promise<void> {
+    if (blocks.length === 0) return
+    const needAlert: BlockAction[] = []
+    await forEachLimited(blocks, WRITE_CONCURRENCY, async (block) => {
+      if (await this.writeBlock(block)) needAlert.push(block)
+    })
+    const published: BlockAction[] = []
+    for (let i = 0; i < needAlert.length; i += PUBLISH_BATCH_SIZE) {
+      published.push(...(await this.publish(needAlert.slice(i, i + PUBLISH_BATCH_SIZE))))
+    }
+    await forEachLimited(published, WRITE_CONCURRENCY, (block) => this.markAlertSent(block))
+  }
+
+  private retrying<T>(call: () => Promise<T>): Promise<T> {
+    return withRetries(call, {
+      onRetry: (error) => {
+        this.stats.retried++
+        if (isThrottling(error)) this.stats.throttled++
+      },
+    })
+  }
+
+  /** Returns true when the alert for this block still has to be sent. */
+  private async writeBlock({ transaction, decision }: BlockAction): Promise<boolean> {
+    const key = { account: { S: transaction.account }, transactionId: { S: transaction.id } }
+    try {
+      await this.retrying(() =>
+        this.clients.dynamodb.send(
+          new PutItemCommand({
+            TableName: this.blockListTable,
+            Item: {
+              ...key,
+              score: { N: String(decision.score) },
+              reasons: { S: decision.reasons.join(',') },
+              modelVersion: { S: decision.modelVersion },
+              blockedAt: { S: new Date().toISOString() },
+            },
+            ConditionExpression: 'attribute_not_exists(transactionId)',
+          }),
+        ),
+      )
+      this.stats.blockListWrites++
+      return true
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) && (error as Error).name !== 'ConditionalCheckFailedException') throw error
+      this.stats.blockListAlreadyPresent++
+      const existing = await this.retrying(() =>
+        this.clients.dynamodb.send(new GetItemCommand({ TableName: this.blockListTable, Key: key, ConsistentRead: true })),
+      )
+      return !existing.Item?.alertSentAt
+    }
+  }
+
+  private async publish(blocks: BlockAction[]): Promise<BlockAction[]> {
+    const entries = blocks.map(({ transaction, decision }, i) => {
+      const message: AlertMessage = {
+        transactionId: transaction.id,
+        account: transaction.account,
+        amount: transaction.amount,
+        score: decision.score,
+        reasons: decision.reasons,
+        modelVersion: decision.modelVersion,
+      }
+      return {
+        Id: String(i),
+        Message: JSON.stringify(message),
+        Subject: 'fraudlab block',
+        MessageAttributes: { verdict: { DataType: 'String', StringValue: decision.verdict } },
+      }
+    })
+    let pending = entries
+    const delivered: BlockAction[] = []
+    for (let attempt = 1; pending.length && attempt <= 6; attempt++) {
+      const output = await this.retrying(() => this.clients.sns.send(new PublishBatchCommand({ TopicArn: this.alertsTopicArn, PublishBatchRequestEntries: pending })))
+      for (const ok of output.Successful ?? []) delivered.push(blocks[Number(ok.Id)])
+      const failedIds = new Set((output.Failed ?? []).map((failure) => failure.Id))
+      pending = pending.filter((entry) => failedIds.has(entry.Id))
+      if (pending.length) {
+        this.stats.retried += pending.length
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt))
+      }
+    }
+    this.stats.alertsPublished += delivered.length
+    this.stats.alertsFailed += pending.length
+    return delivered
+  }
+
+  private async markAlertSent({ transaction }: BlockAction): Promise<void> {
+    await this.retrying(() =>
+      this.clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.blockListTable,
+          Key: { account: { S: transaction.account }, transactionId: { S: transaction.id } },
+          UpdateExpression: 'SET alertSentAt = :now',
+          ExpressionAttributeValues: { ':now': { S: new Date().toISOString() } },
+        }),
+      ),
+    )
+  }
+}
+
+export async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await work(items[next++])
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}

@@ -1,0 +1,253 @@
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type GetRecordsCommandOutput,
+  type _Record,
+} from '@aws-sdk/client-kinesis'
+import { errorName, isRetryable, isThrottling, backoffDelayMs } from '../aws/backoff.js'
+import { createAwsClients, type AwsClients } from '../aws/clients.js'
+import type { AwsEndpoints } from '../aws/endpoints.js'
+import { FeatureState } from '../features/transaction-features.js'
+import { BatchingProducer } from '../producer/batching-producer.js'
+import type { Decision } from '../schema/decision.js'
+import { TransactionSchema, type Transaction } from '../schema/transaction.js'
+import type { ResourceNames } from '../stack/resource-names.js'
+import { nowMs, sleep } from '../util/clock.js'
+import { BlockActions, type ActionStats, type BlockAction } from './actions.js'
+import { CheckpointStore } from './checkpoints.js'
+import { BoundedMap } from '../features/bounded-map.js'
+import { RulesScorer } from './rules-scorer.js'
+import type { Scorer } from './scorer.js'
+
+export interface ScorerConfig {
+  endpoints: AwsEndpoints
+  names: ResourceNames
+  alertsTopicArn: string
+  pollIntervalMs: number
+  /** How often each shard's position is saved; a restart replays at most this much. */
+  checkpointIntervalMs: number
+  consumerName: string
+  scorerId: string
+}
+
+export interface ScorerStats {
+  recordsRead: number
+  decisionsEmitted: number
+  blocks: number
+  invalidRecords: number
+  /** Records whose transaction id this process had already decided (redelivery). */
+  duplicatesSkipped: number
+  getRecordsCalls: number
+  throttled: number
+  retried: number
+  checkpointsWritten: number
+  decisionsFailed: number
+  millisBehindLatest: Record<string, number>
+  actions: ActionStats
+  trackedAccounts: number
+}
+
+const GET_RECORDS_LIMIT = 10_000
+
+/**
+ * Reads every shard of the transactions stream from its checkpoint, scores each transaction, acts
+ * on blocks, writes one decision per transaction to the decisions stream, and checkpoints. Effects
+ * happen before the checkpoint that covers them, so a crash means replay, never loss.
+ */
+export class ScorerService {
+  readonly stats: ScorerStats
+  private readonly clients: AwsClients
+  private readonly features = new FeatureState()
+  private readonly decided = new BoundedMap<string, true>(1_000_000)
+  private readonly actions: BlockActions
+  private readonly checkpoints: CheckpointStore
+  private readonly decisionsProducer: BatchingProducer<undefined>
+  private readonly scorer: Scorer
+
+  constructor(
+    private readonly config: ScorerConfig,
+    options: { scorer?: Scorer; clients?: AwsClients } = {},
+  ) {
+    this.clients = options.clients ?? createAwsClients(config.endpoints)
+    this.scorer = options.scorer ?? new RulesScorer()
+    this.actions = new BlockActions(this.clients, config.names.blockListTable, config.alertsTopicArn)
+    this.checkpoints = new CheckpointStore(this.clients.dynamodb, config.names.checkpointsTable, config.consumerName)
+    this.decisionsProducer = new BatchingProducer(this.clients.kinesis, config.names.decisionsStream, {}, { lingerMs: 2, maxInFlightRequests: 4 })
+    this.stats = {
+      recordsRead: 0,
+      decisionsEmitted: 0,
+      blocks: 0,
+      invalidRecords: 0,
+      duplicatesSkipped: 0,
+      getRecordsCalls: 0,
+      throttled: 0,
+      retried: 0,
+      checkpointsWritten: 0,
+      decisionsFailed: 0,
+      millisBehindLatest: {},
+      actions: this.actions.stats,
+      trackedAccounts: 0,
+    }
+  }
+
+  /** Runs until `signal` aborts, then finishes the batch in hand and checkpoints it. */
+  async run(signal: AbortSignal): Promise<void> {
+    const shardIds = await this.listShards()
+    await Promise.all(shardIds.map((shardId) => this.consumeShard(shardId, signal)))
+  }
+
+  close(): void {
+    this.clients.destroy()
+  }
+
+  private async listShards(): Promise<string[]> {
+    const ids: string[] = []
+    let nextToken: string | undefined
+    do {
+      const output = await this.clients.kinesis.send(
+        new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: this.config.names.transactionsStream }),
+      )
+      for (const shard of output.Shards ?? []) if (shard.ShardId) ids.push(shard.ShardId)
+      nextToken = output.NextToken
+    } while (nextToken)
+    return ids
+  }
+
+  private async iteratorAfter(shardId: string, sequenceNumber: string | undefined): Promise<string> {
+    const output = await this.clients.kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: this.config.names.transactionsStream,
+        ShardId: shardId,
+        ...(sequenceNumber
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    )
+    if (!output.ShardIterator) throw new Error(`no shard iterator for ${shardId}`)
+    return output.ShardIterator
+  }
+
+  private async consumeShard(shardId: string, signal: AbortSignal): Promise<void> {
+    const stream = this.config.names.transactionsStream
+    let lastSequence = await this.checkpoints.read(stream, shardId)
+    let checkpointed = lastSequence
+    let iterator: string | undefined = await this.iteratorAfter(shardId, lastSequence)
+    let lastCheckpointAt = nowMs()
+    let failures = 0
+    while (iterator && !signal.aborted) {
+      let output: GetRecordsCommandOutput
+      try {
+        this.stats.getRecordsCalls++
+        output = await this.clients.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }))
+        this.stats.retried += Math.max(0, (output.$metadata.attempts ?? 1) - 1)
+        failures = 0
+      } catch (error) {
+        if (signal.aborted) break
+        if (errorName(error) === 'ExpiredIteratorException') {
+          iterator = await this.iteratorAfter(shardId, lastSequence)
+          continue
+        }
+        if (!isRetryable(error) || ++failures > 20) throw error
+        if (isThrottling(error)) this.stats.throttled++
+        this.stats.retried++
+        await sleep(backoffDelayMs(failures, Math.random, 100, 5_000), signal)
+        continue
+      }
+      this.stats.millisBehindLatest[shardId] = output.MillisBehindLatest ?? 0
+      const records = output.Records ?? []
+      if (records.length) {
+        await this.process(records)
+        lastSequence = records[records.length - 1].SequenceNumber
+      }
+      if (lastSequence && lastSequence !== checkpointed && nowMs() - lastCheckpointAt >= this.config.checkpointIntervalMs) {
+        await this.checkpoints.write(stream, shardId, lastSequence, this.config.scorerId)
+        this.stats.checkpointsWritten++
+        checkpointed = lastSequence
+        lastCheckpointAt = nowMs()
+      }
+      iterator = output.NextShardIterator
+      if (records.length === 0) await sleep(this.config.pollIntervalMs, signal)
+    }
+    if (lastSequence && lastSequence !== checkpointed) {
+      await this.checkpoints.write(stream, shardId, lastSequence, this.config.scorerId)
+      this.stats.checkpointsWritten++
+    }
+  }
+
+  private async process(records: _Record[]): Promise<void> {
+    const fetchedAt = nowMs()
+    const decisions: Decision[] = []
+    const blocks: BlockAction[] = []
+    for (const record of records) {
+      this.stats.recordsRead++
+      const arrivedAt = record.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt
+      const parsed = parseTransaction(record.Data)
+      if (!parsed.ok) {
+        this.stats.invalidRecords++
+        if (parsed.id && !this.decided.get(parsed.id)) {
+          this.decided.set(parsed.id, true)
+          decisions.push(this.decision(parsed.id, { score: 0, verdict: 'reject', reasons: [parsed.reason] }, arrivedAt, fetchedAt))
+        }
+        continue
+      }
+      const tx = parsed.transaction
+      if (this.decided.get(tx.id)) {
+        this.stats.duplicatesSkipped++
+        continue
+      }
+      this.decided.set(tx.id, true)
+      const result = this.scorer.score(tx, this.features.observe(tx))
+      const decision = this.decision(tx.id, result, arrivedAt, fetchedAt)
+      decisions.push(decision)
+      if (decision.verdict === 'block') blocks.push({ transaction: tx, decision })
+    }
+    this.stats.blocks += blocks.length
+    this.stats.trackedAccounts = this.features.trackedAccounts
+    await this.actions.apply(blocks)
+    const actedAt = nowMs()
+    for (const decision of decisions) {
+      decision.timestamps.actedAt = actedAt
+      this.decisionsProducer.put(undefined, decision.transactionId, Buffer.from(JSON.stringify(decision)))
+    }
+    await this.decisionsProducer.flush()
+    const producerStats = this.decisionsProducer.stats
+    this.stats.decisionsEmitted = producerStats.recordsAcked
+    this.stats.decisionsFailed = producerStats.recordsFailed
+    if (this.decisionsProducer.fatalError) throw this.decisionsProducer.fatalError
+    if (producerStats.recordsFailed > 0) {
+      // Checkpointing past a decision that never reached the stream would lose it: stop instead,
+      // so that a restart replays from the last checkpoint.
+      throw new Error(`${producerStats.recordsFailed} decisions could not be written to ${this.config.names.decisionsStream}`)
+    }
+  }
+
+  private decision(transactionId: string, result: { score: number; verdict: Decision['verdict']; reasons: string[] }, arrivedAt: number, fetchedAt: number): Decision {
+    return {
+      transactionId,
+      score: result.score,
+      verdict: result.verdict,
+      reasons: result.reasons,
+      modelVersion: this.scorer.modelVersion,
+      scorerId: this.config.scorerId,
+      timestamps: { arrivedAt, fetchedAt, scoredAt: nowMs(), actedAt: 0 },
+    }
+  }
+}
+
+type ParseResult = { ok: true; transaction: Transaction } | { ok: false; id?: string; reason: string }
+
+/** Validates a record where it enters the scorer; a record with labels or junk is refused here. */
+export function parseTransaction(data: Uint8Array | undefined): ParseResult {
+  let json: unknown
+  try {
+    json = JSON.parse(Buffer.from(data ?? new Uint8Array()).toString('utf8'))
+  } catch {
+    return { ok: false, reason: 'invalid: not JSON' }
+  }
+  const result = TransactionSchema.safeParse(json)
+  if (result.success) return { ok: true, transaction: result.data }
+  const id = typeof (json as { id?: unknown })?.id === 'string' ? (json as { id: string }).id : undefined
+  const issue = result.error.issues[0]
+  return { ok: false, id, reason: `invalid: ${issue.path.join('.') || 'record'}: ${issue.message}`.slice(0, 200) }
+}

@@ -1,0 +1,134 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis'
+import { GetTopicAttributesCommand } from '@aws-sdk/client-sns'
+import { join } from 'node:path'
+import { createAwsClients } from '../aws/clients.js'
+import type { AwsEndpoints, TargetName } from '../aws/endpoints.js'
+import { UserError } from '../errors/user-error.js'
+import { EMBEDDED_REGION, embeddedEndpoints, startEmbeddedStack, stopRecordedServices } from './embedded-stack.js'
+import { provision, type ProvisionedResources } from './provision.js'
+import { resourceNames } from './resource-names.js'
+import { isOurEmulator, readStackState, removeStackState, writeStackState, type ServiceRecord } from './state-file.js'
+import { resolveTarget } from './targets.js'
+
+export interface StackRequest {
+  target: TargetName
+  endpoint?: string
+  region?: string
+  prefix: string
+  yes: boolean
+  stateDir: string
+  shards: number
+}
+
+export interface StackUpResult {
+  target: TargetName
+  alreadyRunning: boolean
+  services: ServiceRecord[]
+  resources: ProvisionedResources
+}
+
+/** Starts (embedded) or reaches (LocalStack, AWS) a target and provisions every resource, idempotently. */
+export async function stackUp(request: StackRequest, log: (line: string) => void): Promise<StackUpResult> {
+  const names = resourceNames(request.prefix)
+  if (request.target !== 'embedded') {
+    const target = await resolveTarget({ ...request, names, transactionShards: request.shards, decisionShards: request.shards }, log)
+    const clients = createAwsClients(target.endpoints)
+    try {
+      const resources = await provision(clients, { names, transactionShards: request.shards, decisionShards: request.shards })
+      return { target: request.target, alreadyRunning: false, services: [], resources }
+    } finally {
+      clients.destroy()
+    }
+  }
+  const existing = await readStackState(request.stateDir)
+  const running = existing && existing.services.every((service) => isOurEmulator(service.pid))
+  if (existing && !running) await stopRecordedServices(existing.services)
+  const stack = running ? undefined : await startEmbeddedStack({ detached: true, logDir: join(request.stateDir, 'logs') })
+  const services = running ? existing.services : stack!.services
+  const clients = createAwsClients(embeddedEndpoints(services))
+  try {
+    const resources = await provision(clients, { names, transactionShards: request.shards, decisionShards: request.shards })
+    await writeStackState(request.stateDir, { version: 1, target: 'embedded', startedAt: existing?.startedAt ?? new Date().toISOString(), region: EMBEDDED_REGION, services, resources })
+    stack?.detach()
+    return { target: 'embedded', alreadyRunning: Boolean(running), services, resources }
+  } catch (error) {
+    await stack?.stop()
+    throw error
+  } finally {
+    clients.destroy()
+  }
+}
+
+export interface ServiceStatus extends ServiceRecord {
+  running: boolean
+}
+
+export interface ResourceStatus {
+  kind: 'stream' | 'table' | 'topic'
+  name: string
+  status: string
+  detail: string
+}
+
+export interface StackStatusResult {
+  running: boolean
+  stateFile: string
+  startedAt?: string
+  services: ServiceStatus[]
+  resources: ResourceStatus[]
+}
+
+/** Reports each service of the recorded embedded stack and the state of its resources. */
+export async function stackStatus(stateDir: string): Promise<StackStatusResult> {
+  const state = await readStackState(stateDir)
+  const stateFile = join(stateDir, 'stack.json')
+  if (!state) return { running: false, stateFile, services: [], resources: [] }
+  const services = state.services.map((service) => ({ ...service, running: isOurEmulator(service.pid) }))
+  const running = services.every((service) => service.running)
+  const resources = running ? await describeResources(embeddedEndpoints(state.services), state.resources) : []
+  return { running, stateFile, startedAt: state.startedAt, services, resources }
+}
+
+async function describeResources(endpoints: AwsEndpoints, resources: ProvisionedResources): Promise<ResourceStatus[]> {
+  const clients = createAwsClients(endpoints)
+  const { names } = resources
+  const missing = (kind: ResourceStatus['kind'], name: string) => (error: Error): ResourceStatus => ({ kind, name, status: 'MISSING', detail: error.name })
+  try {
+    return await Promise.all([
+      ...[names.transactionsStream, names.decisionsStream].map((name) =>
+        clients.kinesis
+          .send(new DescribeStreamSummaryCommand({ StreamName: name }))
+          .then(({ StreamDescriptionSummary: s }): ResourceStatus => ({ kind: 'stream', name, status: s?.StreamStatus ?? '?', detail: `${s?.OpenShardCount} shards` }))
+          .catch(missing('stream', name)),
+      ),
+      ...[names.blockListTable, names.checkpointsTable].map((name) =>
+        clients.dynamodb
+          .send(new DescribeTableCommand({ TableName: name }))
+          .then(({ Table: t }): ResourceStatus => ({ kind: 'table', name, status: t?.TableStatus ?? '?', detail: `${t?.ItemCount ?? 0} items` }))
+          .catch(missing('table', name)),
+      ),
+      clients.sns
+        .send(new GetTopicAttributesCommand({ TopicArn: resources.alertsTopicArn }))
+        .then(({ Attributes: a }): ResourceStatus => ({ kind: 'topic', name: names.alertsTopic, status: 'ACTIVE', detail: `${a?.SubscriptionsConfirmed ?? 0} subscriptions` }))
+        .catch(missing('topic', names.alertsTopic)),
+    ])
+  } finally {
+    clients.destroy()
+  }
+}
+
+/** Stops the processes `stack up` recorded, and nothing else. */
+export async function stackDown(request: Pick<StackRequest, 'target' | 'stateDir'>): Promise<{ stopped: ServiceRecord[]; stateFile: string }> {
+  if (request.target !== 'embedded') {
+    throw new UserError(`stack down manages the embedded stack only; resources on ${request.target} are left as they are.`, {
+      hint: 'Delete them with your usual tools (names start with the --prefix, fraudlab- by default).',
+    })
+  }
+  const state = await readStackState(request.stateDir)
+  const stateFile = join(request.stateDir, 'stack.json')
+  if (!state) return { stopped: [], stateFile }
+  const stopped = await stopRecordedServices(state.services)
+  await removeStackState(request.stateDir)
+  return { stopped, stateFile }
+}
