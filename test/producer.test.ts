@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { PutRecordsCommand, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis'
+import { BatchingProducer, type PutRecordsSender } from '../src/producer/batching-producer.js'
+
+/** Stands in for Kinesis: refuses the records `refuse` picks, the way PutRecords reports partial failures. */
+class PartialFailureSender implements PutRecordsSender {
+  calls: number[] = []
+  attemptsByKey = new Map<string, number>()
+  constructor(private readonly refuse: (key: string, attempt: number) => string | undefined) {}
+  async send(command: PutRecordsCommand): Promise<PutRecordsCommandOutput> {
+    const records = command.input.Records ?? []
+    this.calls.push(records.length)
+    let failed = 0
+    const results = records.map((record) => {
+      const key = Buffer.from(record.Data!).toString()
+      const attempt = (this.attemptsByKey.get(key) ?? 0) + 1
+      this.attemptsByKey.set(key, attempt)
+      const error = this.refuse(key, attempt)
+      if (error) failed++
+      return error ? { ErrorCode: error, ErrorMessage: 'refused by test' } : { SequenceNumber: `${attempt}`, ShardId: 'shardId-000000000000' }
+    })
+    return { FailedRecordCount: failed, Records: results, $metadata: { attempts: 1 } }
+  }
+}
+
+function produce(count: number, sender: PutRecordsSender, options = {}) {
+  const acked = new Set<number>()
+  const failed = new Map<number, string>()
+  const producer = new BatchingProducer<number>(
+    sender,
+    'stream',
+    { onAcked: (tag) => acked.add(tag), onFailed: (tag, reason) => failed.set(tag, reason) },
+    { lingerMs: 1, random: () => 0.01, ...options },
+  )
+  for (let i = 0; i < count; i++) producer.put(i, `pk${i % 7}`, Buffer.from(String(i)))
+  return { producer, acked, failed }
+}
+
+describe('batching producer', () => {
+  it('packs records into PutRecords calls of at most 500', async () => {
+    const sender = new PartialFailureSender(() => undefined)
+    const { producer, acked } = produce(1_234, sender)
+    await producer.flush()
+    assert.equal(acked.size, 1_234)
+    assert.ok(sender.calls.every((n) => n <= 500))
+    assert.deepEqual(sender.calls.slice(0, 2), [500, 500])
+  })
+
+  it('re-sends only the records a partial failure refused, and counts throttles and retries', async () => {
+    // every third record is throttled twice before it goes through
+    const sender = new PartialFailureSender((key, attempt) => (Number(key) % 3 === 0 && attempt <= 2 ? 'ProvisionedThroughputExceededException' : undefined))
+    const { producer, acked, failed } = produce(300, sender)
+    await producer.flush()
+    assert.equal(acked.size, 300)
+    assert.equal(failed.size, 0)
+    assert.equal(producer.stats.throttled, 200)
+    assert.equal(producer.stats.retried, 200)
+    for (const [key, attempts] of sender.attemptsByKey) assert.equal(attempts, Number(key) % 3 === 0 ? 3 : 1, `record ${key}`)
+  })
+
+  it('gives up after its attempts and reports every record it gave up on', async () => {
+    const sender = new PartialFailureSender((key) => (key === '5' ? 'InternalFailure' : undefined))
+    const { producer, acked, failed } = produce(10, sender, { maxAttempts: 3 })
+    await producer.flush()
+    assert.equal(acked.size, 9)
+    assert.deepEqual([...failed.keys()], [5])
+    assert.match(failed.get(5)!, /gave up after 3 attempts \(InternalFailure/)
+    assert.equal(producer.stats.recordsFailed, 1)
+  })
+
+  it('treats a non-retryable error as fatal and fails the batch instead of retrying forever', async () => {
+    const sender: PutRecordsSender = {
+      send: async () => {
+        throw Object.assign(new Error('Stream stream not found'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } })
+      },
+    }
+    const { producer, failed } = produce(20, sender)
+    await producer.flush()
+    assert.equal(failed.size, 20)
+    assert.equal(producer.fatalError?.name, 'ResourceNotFoundException')
+  })
+
+  it('refuses a record over 1 MiB without sending it', async () => {
+    const sender = new PartialFailureSender(() => undefined)
+    const failed: string[] = []
+    const producer = new BatchingProducer<number>(sender, 'stream', { onFailed: (_tag, reason) => failed.push(reason) })
+    producer.put(1, 'pk', Buffer.alloc(1024 * 1024 + 1))
+    await producer.flush()
+    assert.equal(sender.calls.length, 0)
+    assert.match(failed[0], /1 MiB/)
+  })
+})
