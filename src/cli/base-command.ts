@@ -8,6 +8,16 @@ import { jsonReplacer } from '../report/write-report.js'
  */
 export abstract class FraudlabCommand extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if ('parse' in error || error.name === 'FlagValueError') {
+      // oclif's flag errors span several lines (and sometimes the whole usage): one line is enough.
+      const message = error.message
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith('Parsing --') && !line.startsWith('See more help'))
+        .join(' ')
+      process.stderr.write(`Error: ${message} (see: ${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help)\n`)
+      return this.exit(2)
+    }
     if (isUserError(error)) {
       process.stderr.write(`Error: ${error.message}\n${error.hint ? `Hint: ${error.hint}\n` : ''}`)
       return this.exit(error.exitCode)

@@ -4,6 +4,11 @@ import { DEFAULT_PREFIX, isValidPrefix } from '../stack/resource-names.js'
 import { defaultStateDir } from '../stack/state-file.js'
 import { parseDurationMs } from '../util/duration.js'
 
+/** A flag value out of range or malformed; the CLI prints it as one line and exits 2. */
+export class FlagValueError extends Error {
+  override readonly name = 'FlagValueError'
+}
+
 /** A whole number within [min, max]; the error names the flag and the accepted range. */
 export function integerFlag(options: { name: string; description: string; min: number; max: number; default?: number }) {
   return Flags.custom<number>({
@@ -13,7 +18,7 @@ export function integerFlag(options: { name: string; description: string; min: n
     parse: async (input) => {
       const value = Number(input)
       if (!/^-?\d+$/.test(input.trim()) || value < options.min || value > options.max) {
-        throw new Error(`--${options.name} must be a whole number from ${options.min} to ${options.max}; got "${input}"`)
+        throw new FlagValueError(`--${options.name} must be a whole number from ${options.min} to ${options.max}; got "${input}"`)
       }
       return value
     },
@@ -28,7 +33,7 @@ export function ratioFlag(options: { name: string; description: string; default:
     parse: async (input) => {
       const value = Number(input)
       if (input.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
-        throw new Error(`--${options.name} must be a number from 0 to 1; got "${input}"`)
+        throw new FlagValueError(`--${options.name} must be a number from 0 to 1; got "${input}"`)
       }
       return value
     },
@@ -44,9 +49,9 @@ export function durationFlag(options: { name: string; description: string; defau
     defaultHelp: async () => options.default,
     parse: async (input) => {
       const ms = parseDurationMs(input)
-      if (ms === undefined) throw new Error(`--${options.name} must be a duration like 500ms, 20s, 2m or 1h; got "${input}"`)
-      if (ms <= 0) throw new Error(`--${options.name} must be longer than zero; got "${input}"`)
-      if (options.maxMs !== undefined && ms > options.maxMs) throw new Error(`--${options.name} must be at most ${options.maxMs / 1000}s; got "${input}"`)
+      if (ms === undefined) throw new FlagValueError(`--${options.name} must be a duration like 500ms, 20s, 2m or 1h; got "${input}"`)
+      if (ms <= 0) throw new FlagValueError(`--${options.name} must be longer than zero; got "${input}"`)
+      if (options.maxMs !== undefined && ms > options.maxMs) throw new FlagValueError(`--${options.name} must be at most ${options.maxMs / 1000}s; got "${input}"`)
       return ms
     },
   })()
@@ -65,7 +70,7 @@ export const targetFlags = {
     description: 'Prefix of every stream, table and topic name.',
     default: DEFAULT_PREFIX,
     parse: async (input) => {
-      if (!isValidPrefix(input)) throw new Error(`--prefix may hold only letters, digits, '-', '_' and '.', at most 40; got "${input}"`)
+      if (!isValidPrefix(input)) throw new FlagValueError(`--prefix may hold only letters, digits, '-', '_' and '.', at most 40; got "${input}"`)
       return input
     },
   })(),

@@ -87,11 +87,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   let loadEndedAtMs = loadStartedAtMs
   let status: RunStatus = 'completed'
 
+  // Resolved before the run starts: a wrong target is a user error, not a failed run with a report.
+  target = await resolveTarget(
+    { target: options.target, endpoint: options.endpoint, region: options.region, stateDir: options.stateDir, yes: options.yes, names, transactionShards: options.shards, decisionShards: options.shards },
+    log,
+  )
   try {
-    target = await resolveTarget(
-      { target: options.target, endpoint: options.endpoint, region: options.region, stateDir: options.stateDir, yes: options.yes, names, transactionShards: options.shards, decisionShards: options.shards },
-      log,
-    )
     watchdog = watchStack(target, failRun)
     options.hooks?.onTargetReady?.(target)
     clients = createAwsClients(target.endpoints)

@@ -70,6 +70,7 @@ export function isOurEmulator(pid: number): boolean {
     return false
   }
   try {
+    // A zombie (exited, not yet reaped) still answers kill(pid, 0) but has an empty command line.
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('emulator-host')
   } catch {
     return true // no /proc (macOS): the pid is alive; trust the state file

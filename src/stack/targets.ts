@@ -84,7 +84,7 @@ export function awsPlan(request: Pick<TargetRequest, 'names' | 'transactionShard
     `  ${shards} shard-hours per hour at $0.015 = $${(shards * 0.015).toFixed(3)}/hour while the streams exist, plus $0.014 per million PUT payload units`,
     '  DynamoDB on-demand: per request ($0.625 per million writes); no hourly charge',
     '  SNS: $0.50 per million publishes; no hourly charge',
-    'Delete them afterwards with: fraudlab stack down --target aws --yes',
+    'fraudlab does not delete AWS resources yet: delete these with your usual tools when you are done.',
   ]
 }
 

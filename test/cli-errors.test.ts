@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict'
+import { readdirSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { runCli, tempDir } from './helpers.js'
+
+const BAD_INPUT: Array<[string[], RegExp]> = [
+  [['simulate', '--tps', '-5'], /--tps must be a whole number from 1/],
+  [['simulate', '--tps', 'fast'], /--tps must be a whole number/],
+  [['simulate', '--duration', '0s'], /--duration must be longer than zero/],
+  [['simulate', '--duration', 'ten'], /--duration must be a duration like/],
+  [['simulate', '--target', 'mars'], /--target=mars to be one of: embedded, localstack, aws/],
+  [['simulate', '--bogus'], /Nonexistent flag: --bogus/],
+  [['simulate', '--fraud-share', '1.5'], /--fraud-share must be a number from 0 to 1/],
+  [['stack', 'up', '--shards', '0'], /--shards must be a whole number from 1 to 64/],
+]
+
+describe('bad input on the command line', () => {
+  for (const [args, message] of BAD_INPUT) {
+    it(`fraudlab ${args.join(' ')} exits 2 with one line naming the flag`, async () => {
+      const result = await runCli(args)
+      assert.equal(result.code, 2, result.stderr)
+      assert.match(result.stderr, message)
+      assert.equal(result.stderr.trim().split('\n').length, 1, `one line, got:\n${result.stderr}`)
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
+      assert.equal(result.stdout, '')
+    })
+  }
+
+  it('--target aws without --yes prints the plan with costs, creates nothing and writes no report', async () => {
+    const reports = tempDir('reports')
+    const result = await runCli(['simulate', '--target', 'aws', '--region', 'eu-west-1', '--shards', '3', '--reports-dir', reports], {
+      env: { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'not-a-real-secret' },
+    })
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /fraudlab-transactions: 3 provisioned shards/)
+    assert.match(result.stderr, /\$0\.090\/hour/)
+    assert.match(result.stderr, /Nothing was created on AWS.*--yes/)
+    assert.doesNotMatch(result.stderr + result.stdout, /not-a-real-secret/)
+    assert.deepEqual(readdirSync(reports), [])
+  })
+
+  it('--target localstack with nothing listening says so and how to fix it', async () => {
+    const result = await runCli(['simulate', '--target', 'localstack', '--endpoint', 'http://127.0.0.1:9'])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /Nothing answers at http:\/\/127\.0\.0\.1:9 \(target localstack\)/)
+    assert.match(result.stderr, /Hint: Start LocalStack first/)
+    assert.doesNotMatch(result.stderr, /\n\s+at /)
+  })
+
+  it('--help of every command lists its flags and an example', async () => {
+    for (const command of [['simulate'], ['scorer'], ['stack', 'up'], ['stack', 'status'], ['stack', 'down']]) {
+      const result = await runCli([...command, '--help'])
+      assert.equal(result.code, 0)
+      assert.match(result.stdout, /FLAGS/)
+      assert.match(result.stdout, /EXAMPLES/)
+    }
+  })
+})

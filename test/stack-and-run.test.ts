@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { ScanCommand } from '@aws-sdk/client-dynamodb'
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, ListStreamsCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
+import { ListTopicsCommand } from '@aws-sdk/client-sns'
+import { createAwsClients, type AwsClients } from '../src/aws/clients.js'
+import { accuracyFrom } from '../src/metrics/accuracy.js'
+import type { RunSummary } from '../src/report/run-summary.js'
+import { PaysimTakeoverScenario } from '../src/scenario/paysim-takeover.js'
+import { DecisionSchema } from '../src/schema/decision.js'
+import { TransactionSchema } from '../src/schema/transaction.js'
+import { embeddedEndpoints } from '../src/stack/embedded-stack.js'
+import { isOurEmulator, type StackState } from '../src/stack/state-file.js'
+import { runCli, tempDir } from './helpers.js'
+
+async function readWholeStream(kinesis: KinesisClient, stream: string): Promise<unknown[]> {
+  const records: unknown[] = []
+  const { Shards: shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }))
+  for (const shard of shards) {
+    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator
+    while (iterator) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }))
+      for (const record of page.Records ?? []) records.push(JSON.parse(Buffer.from(record.Data!).toString('utf8')))
+      if (!page.Records?.length) break
+      iterator = page.NextShardIterator
+    }
+  }
+  return records
+}
+
+describe('stack up → simulate → stack down, through the real binary', () => {
+  const stateDir = tempDir('state')
+  const reportsDir = tempDir('reports')
+  const env = { FRAUDLAB_STATE_DIR: stateDir }
+  let state: StackState
+  let clients: AwsClients
+
+  before(async () => {
+    const up = await runCli(['stack', 'up', '--shards', '2', '--json'], { env })
+    assert.equal(up.code, 0, up.stderr)
+    state = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackState
+    clients = createAwsClients(embeddedEndpoints(state.services))
+  })
+
+  after(async () => {
+    clients?.destroy()
+    await runCli(['stack', 'down'], { env })
+  })
+
+  it('starts kinesalite, dynalite and the SNS endpoint on loopback, reachable by the unmodified SDK', async () => {
+    assert.deepEqual(state.services.map((s) => s.implementation).sort(), ['dynalite', 'fraudlab-sns', 'kinesalite'])
+    for (const service of state.services) assert.match(service.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
+    const streams = await clients.kinesis.send(new ListStreamsCommand({}))
+    assert.deepEqual(streams.StreamNames?.sort(), ['fraudlab-decisions', 'fraudlab-transactions'])
+    const topics = await clients.sns.send(new ListTopicsCommand({}))
+    assert.equal(topics.Topics?.[0]?.TopicArn, state.resources.alertsTopicArn)
+  })
+
+  it('stack up again is idempotent and keeps the same processes', async () => {
+    const again = await runCli(['stack', 'up', '--json'], { env })
+    assert.equal(again.code, 0, again.stderr)
+    const result = JSON.parse(again.stdout) as { alreadyRunning: boolean; services: Array<{ pid: number }> }
+    assert.equal(result.alreadyRunning, true)
+    assert.deepEqual(result.services.map((s) => s.pid), state.services.map((s) => s.pid))
+  })
+
+  it('stack status shows every service up and every resource ACTIVE', async () => {
+    const status = await runCli(['stack', 'status', '--json'], { env })
+    const parsed = JSON.parse(status.stdout) as { running: boolean; resources: Array<{ kind: string; status: string }> }
+    assert.equal(parsed.running, true)
+    assert.equal(parsed.resources.length, 5)
+    assert.ok(parsed.resources.every((r) => r.status === 'ACTIVE'), JSON.stringify(parsed.resources))
+  })
+
+  it('simulate reconciles every transaction, and its figures survive an independent recount', async () => {
+    const run = await runCli(['simulate', '--count', '2000', '--tps', '400', '--seed', '9', '--json', '--reports-dir', reportsDir], { env })
+    assert.equal(run.code, 0, run.stderr)
+    const summary = JSON.parse(run.stdout) as RunSummary
+    assert.deepEqual(JSON.parse(readFileSync(join(reportsDir, summary.runId, 'summary.json'), 'utf8')), summary)
+
+    const c = summary.counts
+    assert.equal(c.sent, 2000)
+    assert.equal(c.decided, 2000)
+    assert.equal(c.lost, 0)
+    assert.ok(c.blocked > 0, 'the scenario contains attacks that get blocked')
+    assert.equal(c.blockListItems, c.blocked)
+    assert.equal(c.alertsReceived, c.blocked)
+    assert.equal(summary.reconciliation.ok, true)
+
+    // No record on the transactions stream carries a label; every one is a strict canonical transaction.
+    const transactions = (await readWholeStream(clients.kinesis, state.resources.names.transactionsStream)).filter(
+      (t) => String((t as { id: string }).id).startsWith(summary.runId),
+    )
+    assert.ok(transactions.length >= 2000)
+    for (const record of transactions) {
+      const text = JSON.stringify(record)
+      assert.doesNotMatch(text, /isFraud|archetype|attackId|label/i)
+      assert.ok(TransactionSchema.safeParse(record).success, text)
+    }
+
+    // BlockList items counted directly.
+    const scan = await clients.dynamodb.send(new ScanCommand({ TableName: state.resources.names.blockListTable }))
+    assert.equal(scan.Items?.filter((item) => item.transactionId.S?.startsWith(summary.runId)).length, c.blocked)
+
+    // Precision and recall recomputed from the raw decisions stream and labels regenerated from the seed.
+    const labels = new Map<string, boolean>()
+    const scenario = new PaysimTakeoverScenario({ seed: 9, idPrefix: summary.runId })
+    for (let i = 0; i < 2000; i++) {
+      const { transaction, label } = scenario.next()
+      labels.set(transaction.id, label.isFraud)
+    }
+    const firstDecision = new Map<string, string>()
+    for (const record of await readWholeStream(clients.kinesis, state.resources.names.decisionsStream)) {
+      const decision = DecisionSchema.parse(record)
+      if (labels.has(decision.transactionId) && !firstDecision.has(decision.transactionId)) firstDecision.set(decision.transactionId, decision.verdict)
+    }
+    assert.equal(firstDecision.size, 2000)
+    const matrix = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }
+    for (const [id, verdict] of firstDecision) {
+      const fraud = labels.get(id)!
+      const blocked = verdict === 'block'
+      if (fraud && blocked) matrix.truePositives++
+      else if (fraud) matrix.falseNegatives++
+      else if (blocked) matrix.falsePositives++
+      else matrix.trueNegatives++
+    }
+    const recount = accuracyFrom(matrix)
+    assert.ok(matrix.truePositives + matrix.falseNegatives > 0)
+    assert.equal(summary.accuracy.precision, recount.precision)
+    assert.equal(summary.accuracy.recall, recount.recall)
+    assert.equal(summary.accuracy.truePositives, matrix.truePositives)
+    assert.equal(summary.accuracy.falsePositives, matrix.falsePositives)
+    assert.ok(summary.latencyMs.endToEnd.p50 > 0 && summary.latencyMs.endToEnd.p99 >= summary.latencyMs.endToEnd.p50)
+  })
+
+  it('stack down stops exactly the recorded processes, and a second down stops nothing', async () => {
+    const down = await runCli(['stack', 'down', '--json'], { env })
+    assert.equal(down.code, 0, down.stderr)
+    const result = JSON.parse(down.stdout) as { stopped: Array<{ pid: number }> }
+    assert.deepEqual(result.stopped.map((s) => s.pid).sort(), state.services.map((s) => s.pid).sort())
+    // Reparented to init once `stack up` exited, a stopped emulator may linger as a zombie: check it is not running.
+    for (const service of state.services) assert.equal(isOurEmulator(service.pid), false, `${service.implementation} is gone`)
+    const again = await runCli(['stack', 'down', '--json'], { env })
+    assert.deepEqual((JSON.parse(again.stdout) as { stopped: unknown[] }).stopped, [])
+    const status = await runCli(['stack', 'status', '--json'], { env })
+    assert.equal((JSON.parse(status.stdout) as { running: boolean }).running, false)
+  })
+})
