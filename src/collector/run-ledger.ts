@@ -35,6 +35,8 @@ export class RunLedger {
   decided = 0
   blocked = 0
   duplicateDecisions = 0
+  /** Duplicate decisions whose verdict differed from the first copy. */
+  verdictChanges = 0
   alerts = 0
   duplicateAlerts = 0
   /** Decisions and alerts whose transaction this run did not produce (another run, or junk). */
@@ -113,6 +115,17 @@ export class RunLedger {
     }
     if (this.decisionCopies[index]++ > 0) {
       this.duplicateDecisions++
+      const verdict = VERDICT_CODES[decision.verdict]
+      if (verdict !== this.verdict[index]) {
+        // A replay after a scorer restart can score with less feature history. A block is an effect
+        // that happened (BlockList, alert), so a later block copy wins; other changes keep the first.
+        this.verdictChanges++
+        if (verdict === VERDICT_CODES.block) {
+          this.verdict[index] = verdict
+          this.score[index] = decision.score
+          this.blocked++
+        }
+      }
       return
     }
     this.decided++

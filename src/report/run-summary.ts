@@ -17,6 +17,8 @@ export interface RunCounts {
   /** Sent but never decided within the drain timeout. */
   lost: number
   duplicated: number
+  /** Duplicates whose verdict differed from the first copy (replays after a scorer restart). */
+  verdictChanges: number
   blocked: number
   reviewed: number
   rejected: number
@@ -132,6 +134,7 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
       decided: ledger.decided,
       lost: missingCount,
       duplicated: ledger.duplicateDecisions,
+      verdictChanges: ledger.verdictChanges,
       blocked,
       reviewed,
       rejected,

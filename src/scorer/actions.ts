@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
+import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { PublishBatchCommand } from '@aws-sdk/client-sns'
 import { isThrottling, withRetries } from '../aws/backoff.js'
 import type { AwsClients } from '../aws/clients.js'
@@ -58,6 +58,34 @@ export class BlockActions {
       published.push(...(await this.publish(needAlert.slice(i, i + PUBLISH_BATCH_SIZE))))
     }
     await forEachLimited(published, WRITE_CONCURRENCY, (block) => this.markAlertSent(block))
+  }
+
+  /**
+   * Which of these transactions are already in the BlockList: used for records a previous scorer
+   * process may have acted on before it died, so that the effect, not a re-score, decides.
+   */
+  async alreadyBlocked(transactions: Transaction[]): Promise<Set<string>> {
+    const found = new Set<string>()
+    for (let i = 0; i < transactions.length; i += 100) {
+      let keys: Array<Record<string, AttributeValue>> = transactions
+        .slice(i, i + 100)
+        .map((tx) => ({ account: { S: tx.account }, transactionId: { S: tx.id } }))
+      for (let attempt = 1; keys.length; attempt++) {
+        const output = await this.retrying(() =>
+          this.clients.dynamodb.send(
+            new BatchGetItemCommand({ RequestItems: { [this.blockListTable]: { Keys: keys, ProjectionExpression: 'transactionId', ConsistentRead: true } } }),
+          ),
+        )
+        for (const item of output.Responses?.[this.blockListTable] ?? []) if (item.transactionId?.S) found.add(item.transactionId.S)
+        keys = output.UnprocessedKeys?.[this.blockListTable]?.Keys ?? []
+        if (keys.length) {
+          if (attempt >= 8) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`)
+          this.stats.retried += keys.length
+          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt))
+        }
+      }
+    }
+    return found
   }
 
   private retrying<T>(call: () => Promise<T>): Promise<T> {

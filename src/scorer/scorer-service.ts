@@ -64,6 +64,8 @@ export class ScorerService {
   private readonly checkpoints: CheckpointStore
   private readonly decisionsProducer: BatchingProducer<undefined>
   private readonly scorer: Scorer
+  /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
+  private readonly startedAtMs = Date.now()
 
   constructor(
     private readonly config: ScorerConfig,
@@ -179,6 +181,7 @@ export class ScorerService {
     const fetchedAt = nowMs()
     const decisions: Decision[] = []
     const blocks: BlockAction[] = []
+    const replayed: Array<{ transaction: Transaction; decision: Decision }> = []
     for (const record of records) {
       this.stats.recordsRead++
       const arrivedAt = record.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt
@@ -201,7 +204,9 @@ export class ScorerService {
       const decision = this.decision(tx.id, result, arrivedAt, fetchedAt)
       decisions.push(decision)
       if (decision.verdict === 'block') blocks.push({ transaction: tx, decision })
+      else if (arrivedAt < this.startedAtMs) replayed.push({ transaction: tx, decision })
     }
+    await this.honourEarlierBlocks(replayed, blocks)
     this.stats.blocks += blocks.length
     this.stats.trackedAccounts = this.features.trackedAccounts
     await this.actions.apply(blocks)
@@ -219,6 +224,22 @@ export class ScorerService {
       // Checkpointing past a decision that never reached the stream would lose it: stop instead,
       // so that a restart replays from the last checkpoint.
       throw new Error(`${producerStats.recordsFailed} decisions could not be written to ${this.config.names.decisionsStream}`)
+    }
+  }
+
+  /**
+   * After a restart the replayed records are scored with less feature history than the first time,
+   * so a verdict can change. A block already in the BlockList is an effect that happened: the
+   * decision says block too (and the alert is re-checked), so effects and decisions agree.
+   */
+  private async honourEarlierBlocks(replayed: Array<{ transaction: Transaction; decision: Decision }>, blocks: BlockAction[]): Promise<void> {
+    if (replayed.length === 0) return
+    const blocked = await this.actions.alreadyBlocked(replayed.map((r) => r.transaction))
+    for (const { transaction, decision } of replayed) {
+      if (!blocked.has(transaction.id)) continue
+      decision.verdict = 'block'
+      decision.reasons = [...decision.reasons, 'already-blocked']
+      blocks.push({ transaction, decision })
     }
   }
 
