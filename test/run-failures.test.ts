@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { simulate, type SimulateOptions } from '../src/run/simulate-run.js'
-import { tempDir } from './helpers.js'
+import { isOurEmulator } from '../src/stack/state-file.js'
+import type { RunSummary } from '../src/report/run-summary.js'
+import { CLI, REPO_ROOT, tempDir } from './helpers.js'
+import { spawn } from 'node:child_process'
 
 function options(overrides: Partial<SimulateOptions>): SimulateOptions {
   return {
@@ -27,11 +30,13 @@ function options(overrides: Partial<SimulateOptions>): SimulateOptions {
 describe('a run under failure', () => {
   it('reconciles after the scorer is killed mid-run: nothing lost, replayed decisions removed and counted', async () => {
     let killedPid: number | undefined
+    let emulatorPids: number[] = []
     const { summary } = await simulate(
       options({
         // No checkpoint before the kill, so the restarted scorer must replay what was already decided.
         checkpointIntervalMs: 60_000,
         hooks: {
+          onTargetReady: (target) => (emulatorPids = target.ownedStack!.services.map((s) => s.pid)),
           onScorerStarted: (supervisor) => {
             if (killedPid) return
             setTimeout(() => {
@@ -52,6 +57,8 @@ describe('a run under failure', () => {
     assert.equal(summary.counts.blockListItems, summary.counts.blocked, 'conditional writes kept the BlockList exact')
     assert.equal(summary.counts.alertsReceived, summary.counts.blocked)
     assert.equal(summary.reconciliation.ok, true)
+    assert.equal(emulatorPids.length, 3)
+    for (const pid of emulatorPids) assert.equal(isOurEmulator(pid), false, 'the stack the run started for itself is stopped')
   })
 
   it('ends with a clear error and a partial report, not a hang, when an emulator dies mid-run', async () => {
@@ -77,5 +84,33 @@ describe('a run under failure', () => {
     assert.ok(summary.counts.sent > 0 && summary.counts.sent < 12_000)
     assert.equal(summary.reconciliation.ok, false)
     assert.ok(existsSync(join(reportDir, 'summary.json')))
+  })
+
+  it('Ctrl-C stops the load, drains, reconciles and still writes the report', async () => {
+    const reportsDir = tempDir('reports')
+    const child = spawn(process.execPath, [CLI, 'simulate', '--tps', '200', '--duration', '60s', '--json', '--reports-dir', reportsDir], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, FRAUDLAB_STATE_DIR: tempDir('state') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk
+      // interrupt once load is flowing
+      if (/sent [1-9]\d*\//.test(stderr) && !child.killed) child.kill('SIGINT')
+    })
+    const started = Date.now()
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    assert.ok(Date.now() - started < 40_000, 'stopped long before the 60 s of load')
+    assert.equal(code, 0, stderr)
+    assert.match(stderr, /Stopping the load; draining/)
+    const summary = JSON.parse(stdout) as RunSummary
+    assert.equal(summary.status, 'interrupted')
+    assert.ok(summary.counts.sent > 0 && summary.counts.sent < 12_000)
+    assert.equal(summary.counts.decided, summary.counts.sent)
+    assert.equal(summary.counts.lost, 0)
+    assert.ok(existsSync(join(reportsDir, summary.runId, 'summary.json')))
   })
 })
