@@ -1,4 +1,3 @@
-import type { TargetName } from '../aws/endpoints.js'
 import { createAwsClients, type AwsClients } from '../aws/clients.js'
 import { AlertReceiver } from '../collector/alert-receiver.js'
 import { DecisionCollector } from '../collector/decision-collector.js'
@@ -13,20 +12,14 @@ import type { ScorerStats } from '../scorer/scorer-service.js'
 import { provision } from '../stack/provision.js'
 import { resourceNames } from '../stack/resource-names.js'
 import { isOurEmulator } from '../stack/state-file.js'
-import { resolveTarget, type ResolvedTarget } from '../stack/targets.js'
+import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../stack/targets.js'
 import { nowMs, sleep } from '../util/clock.js'
 import { countBlockListItems } from './blocklist-count.js'
 import { newRunId } from './run-id.js'
 import { ScorerSupervisor } from './scorer-supervisor.js'
 import { runVersions } from './versions.js'
 
-export interface SimulateOptions {
-  target: TargetName
-  endpoint?: string
-  region?: string
-  prefix: string
-  yes: boolean
-  stateDir: string
+export interface SimulateOptions extends TargetSelection {
   reportsDir: string
   tps: number
   durationMs?: number

@@ -9,15 +9,9 @@ import { EMBEDDED_REGION, embeddedEndpoints, startEmbeddedStack, stopRecordedSer
 import { provision, type ProvisionedResources } from './provision.js'
 import { resourceNames } from './resource-names.js'
 import { isOurEmulator, readStackState, removeStackState, writeStackState, type ServiceRecord } from './state-file.js'
-import { resolveTarget } from './targets.js'
+import { resolveTarget, type TargetSelection } from './targets.js'
 
-export interface StackRequest {
-  target: TargetName
-  endpoint?: string
-  region?: string
-  prefix: string
-  yes: boolean
-  stateDir: string
+export interface StackRequest extends TargetSelection {
   shards: number
 }
 

@@ -4,13 +4,19 @@ import { embeddedEndpoints, startEmbeddedStack, type EmbeddedStack } from './emb
 import type { ResourceNames } from './resource-names.js'
 import { isOurEmulator, readStackState, type ServiceRecord } from './state-file.js'
 
-export interface TargetRequest {
+/** How a user picks a target: the same flags on every command. */
+export interface TargetSelection {
   target: TargetName
   endpoint?: string
   region?: string
-  stateDir: string
+  /** Prefix of every stream, table and topic name. */
+  prefix: string
   /** For `aws`: consent to create resources (and be billed for them). */
   yes: boolean
+  stateDir: string
+}
+
+export interface TargetRequest extends Omit<TargetSelection, 'prefix'> {
   names: ResourceNames
   transactionShards: number
   decisionShards: number
