@@ -126,7 +126,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
           diagnostics.lastProduceError = reason
         },
       },
-      { lingerMs: 5, maxInFlightRequests: 8 },
+      { lingerMs: 10, maxInFlightRequests: 8 },
     )
     producer = theProducer
     const source = new PaysimTakeoverScenario({ seed: options.seed, idPrefix: runId, fraudShare: options.fraudShare })

@@ -44,6 +44,8 @@ export interface ScorerStats {
   checkpointsWritten: number
   decisionsFailed: number
   millisBehindLatest: Record<string, number>
+  /** Cumulative wall time per phase of the shard loops (they overlap across shards). */
+  phaseMs: { getRecords: number; score: number; actions: number; emitDecisions: number; checkpoint: number }
   actions: ActionStats
   trackedAccounts: number
 }
@@ -88,6 +90,7 @@ export class ScorerService {
       checkpointsWritten: 0,
       decisionsFailed: 0,
       millisBehindLatest: {},
+      phaseMs: { getRecords: 0, score: 0, actions: 0, emitDecisions: 0, checkpoint: 0 },
       actions: this.actions.stats,
       trackedAccounts: 0,
     }
@@ -141,7 +144,9 @@ export class ScorerService {
       let output: GetRecordsCommandOutput
       try {
         this.stats.getRecordsCalls++
+        const calledAt = nowMs()
         output = await this.clients.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }))
+        this.stats.phaseMs.getRecords += nowMs() - calledAt
         this.stats.retried += Math.max(0, (output.$metadata.attempts ?? 1) - 1)
         failures = 0
       } catch (error) {
@@ -163,10 +168,12 @@ export class ScorerService {
         lastSequence = records[records.length - 1].SequenceNumber
       }
       if (lastSequence && lastSequence !== checkpointed && nowMs() - lastCheckpointAt >= this.config.checkpointIntervalMs) {
+        const startedAt = nowMs()
         await this.checkpoints.write(stream, shardId, lastSequence, this.config.scorerId)
         this.stats.checkpointsWritten++
         checkpointed = lastSequence
         lastCheckpointAt = nowMs()
+        this.stats.phaseMs.checkpoint += lastCheckpointAt - startedAt
       }
       iterator = output.NextShardIterator
       if (records.length === 0) await sleep(this.config.pollIntervalMs, signal)
@@ -206,16 +213,20 @@ export class ScorerService {
       if (decision.verdict === 'block') blocks.push({ transaction: tx, decision })
       else if (arrivedAt < this.startedAtMs) replayed.push({ transaction: tx, decision })
     }
+    const scoredAt = nowMs()
+    this.stats.phaseMs.score += scoredAt - fetchedAt
     await this.honourEarlierBlocks(replayed, blocks)
     this.stats.blocks += blocks.length
     this.stats.trackedAccounts = this.features.trackedAccounts
     await this.actions.apply(blocks)
     const actedAt = nowMs()
+    this.stats.phaseMs.actions += actedAt - scoredAt
     for (const decision of decisions) {
       decision.timestamps.actedAt = actedAt
       this.decisionsProducer.put(undefined, decision.transactionId, Buffer.from(JSON.stringify(decision)))
     }
     await this.decisionsProducer.flush()
+    this.stats.phaseMs.emitDecisions += nowMs() - actedAt
     const producerStats = this.decisionsProducer.stats
     this.stats.decisionsEmitted = producerStats.recordsAcked
     this.stats.decisionsFailed = producerStats.recordsFailed
