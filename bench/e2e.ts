@@ -1,27 +1,27 @@
 // End-to-end benchmark on the embedded stack: achieved throughput and latency at several offered
 // rates, with the per-stage breakdown that shows where the time goes. Each rate gets a fresh stack.
-//   npm run bench:e2e -- [durationSeconds] [rate,rate,...]
+//   npm run bench:e2e -- [durationSeconds] [rate,rate,...] [scenario]
+import { planRun } from '../src/run/run-plan.js'
 import { simulate } from '../src/run/simulate-run.js'
 import { tempDir } from '../test/helpers.js'
 
 const durationMs = Number(process.argv[2] ?? 15) * 1000
 const rates = (process.argv[3] ?? '1000,2000,5000').split(',').map(Number)
+const scenario = process.argv[4] ?? 'mixed'
 const f = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '—')
 
-console.log(`fraudlab e2e benchmark: embedded stack, ${durationMs / 1000}s per rate, 4 shards, node ${process.versions.node}`)
-console.log('offered  achieved  decided/s  ratio  lost  e2e p50   p90    p99    max | p99 by stage: lag  put  propagation  scoring  actions  collection')
+console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, 4 shards, node ${process.versions.node}`)
+console.log('offered  achieved  decided/s  ratio  dropped  lost  e2e p50   p90    p99    max | p99 by stage: lag  put  propagation  scoring  actions  collection')
 for (const tps of rates) {
   const { summary } = await simulate({
     target: 'embedded',
+    plan: planRun(scenario, { tps, durationMs, seed: 1 }),
     prefix: 'bench-',
     yes: false,
     stateDir: tempDir('bench-state'),
     reportsDir: tempDir('bench-reports'),
-    tps,
-    durationMs,
-    seed: 1,
     shards: 4,
-    fraudShare: 0.01,
+    maxLatenessMs: 1_000,
     pollIntervalMs: 50,
     checkpointIntervalMs: 1_000,
     drainTimeoutMs: 120_000,
@@ -34,6 +34,7 @@ for (const tps of rates) {
       f(summary.throughput.achievedTps).padStart(9),
       f(summary.throughput.decidedTps).padStart(10),
       (summary.throughput.achievedTps / tps).toFixed(3).padStart(6),
+      String(summary.counts.dropped).padStart(8),
       String(summary.counts.lost).padStart(5),
       f(e.p50).padStart(8),
       f(e.p90).padStart(6),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { runCli, tempDir } from './helpers.js'
 
@@ -10,7 +11,8 @@ const BAD_INPUT: Array<[string[], RegExp]> = [
   [['simulate', '--duration', 'ten'], /--duration must be a duration like/],
   [['simulate', '--target', 'mars'], /--target=mars to be one of: embedded, localstack, aws/],
   [['simulate', '--bogus'], /Nonexistent flag: --bogus/],
-  [['simulate', '--fraud-share', '1.5'], /--fraud-share must be a number from 0 to 1/],
+  [['simulate', '--time-scale', '-3'], /--time-scale must be a positive number/],
+  [['simulate', '--max-lateness', '0ms'], /--max-lateness must be longer than zero/],
   [['stack', 'up', '--shards', '0'], /--shards must be a whole number from 1 to 64/],
 ]
 
@@ -25,6 +27,29 @@ describe('bad input on the command line', () => {
       assert.equal(result.stdout, '')
     })
   }
+
+  it('an unknown scenario lists the known ones, before anything starts', async () => {
+    const result = await runCli(['simulate', '--scenario', 'carding'])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /^Error: Unknown scenario "carding"\. Known scenarios: account-takeover, baseline, card-testing, .*mixed.*\.\nHint: /)
+  })
+
+  it('a broken scenario file is reported with file, line and field, and nothing starts', async () => {
+    const dir = tempDir('scenario')
+    const file = join(dir, 'broken.yaml')
+    writeFileSync(file, 'name: broken\npopulation:\n  customers: 10\n  merchants: 5\n  segments:\n    - name: all\n      share: 1\n      amount: { median: 10 }\n      transactionsPerDay: -2\n')
+    const result = await runCli(['simulate', '--scenario', file, '--state-dir', join(dir, 'state')])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /broken\.yaml:9:27: population\.segments\[0\]\.transactionsPerDay: transactionsPerDay must be greater than 0/)
+    assert.doesNotMatch(result.stderr, /\n\s+at /)
+    assert.equal(existsSync(join(dir, 'state')), false, 'no stack was started')
+  })
+
+  it('--tps with --time-scale is refused', async () => {
+    const result = await runCli(['simulate', '--tps', '10', '--time-scale', '100'])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /--tps and --time-scale both set the arrival rate/)
+  })
 
   it('--target aws without --yes prints the plan with costs, creates nothing and writes no report', async () => {
     const reports = tempDir('reports')

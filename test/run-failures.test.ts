@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { planRun } from '../src/run/run-plan.js'
 import { simulate, type SimulateOptions } from '../src/run/simulate-run.js'
 import { isOurEmulator } from '../src/stack/state-file.js'
 import type { RunSummary } from '../src/report/run-summary.js'
@@ -15,11 +16,9 @@ function options(overrides: Partial<SimulateOptions>): SimulateOptions {
     yes: false,
     stateDir: tempDir('state'),
     reportsDir: tempDir('reports'),
-    tps: 400,
-    count: 2_000,
-    seed: 21,
+    plan: planRun('paysim-mule', { tps: 400, count: 2_000, seed: 21 }),
     shards: 2,
-    fraudShare: 0.01,
+    maxLatenessMs: 1_000,
     pollIntervalMs: 50,
     checkpointIntervalMs: 1_000,
     drainTimeoutMs: 30_000,
@@ -67,9 +66,7 @@ describe('a run under failure', () => {
     const { summary, reportDir } = await simulate(
       options({
         reportsDir,
-        tps: 200,
-        count: undefined,
-        durationMs: 60_000,
+        plan: planRun('paysim-mule', { tps: 200, durationMs: 60_000, seed: 21 }),
         hooks: {
           onTargetReady: (target) => {
             const kinesalite = target.ownedStack!.services.find((s) => s.implementation === 'kinesalite')!

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test'
 import { GetItemCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis'
 import { createAwsClients, type AwsClients } from '../src/aws/clients.js'
-import { PaysimTakeoverScenario } from '../src/scenario/paysim-takeover.js'
+import { loadScenario } from '../src/scenario/scenario-loader.js'
+import { ScenarioSimulator } from '../src/scenario/simulator.js'
 import { DecisionSchema, type Decision } from '../src/schema/decision.js'
 import { embeddedEndpoints, startEmbeddedStack } from '../src/stack/embedded-stack.js'
 import type { StackState } from '../src/stack/state-file.js'
@@ -64,7 +65,7 @@ describe('fraudlab scorer on its own', () => {
 
   it('scores what another producer wrote, checkpoints, and resumes after a restart without deciding anything twice', async () => {
     const names = state.resources.names
-    const scenario = new PaysimTakeoverScenario({ seed: 3, idPrefix: 'ext' })
+    const scenario = new ScenarioSimulator(loadScenario('paysim-mule').scenario, { seed: 3, idPrefix: 'ext' })
     const put = async (n: number) => {
       const Records = Array.from({ length: n }, () => {
         const { transaction } = scenario.next()

@@ -8,7 +8,7 @@ import { ListTopicsCommand } from '@aws-sdk/client-sns'
 import { createAwsClients, type AwsClients } from '../src/aws/clients.js'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import type { RunSummary } from '../src/report/run-summary.js'
-import { PaysimTakeoverScenario } from '../src/scenario/paysim-takeover.js'
+import { instantiatePlan, planRun } from '../src/run/run-plan.js'
 import { DecisionSchema } from '../src/schema/decision.js'
 import { TransactionSchema } from '../src/schema/transaction.js'
 import { embeddedEndpoints } from '../src/stack/embedded-stack.js'
@@ -75,7 +75,7 @@ describe('stack up → simulate → stack down, through the real binary', () => 
   })
 
   it('simulate reconciles every transaction, and its figures survive an independent recount', async () => {
-    const run = await runCli(['simulate', '--count', '2000', '--tps', '400', '--seed', '9', '--json', '--reports-dir', reportsDir], { env })
+    const run = await runCli(['simulate', '--scenario', 'paysim-mule', '--count', '2000', '--tps', '400', '--seed', '9', '--json', '--reports-dir', reportsDir], { env })
     assert.equal(run.code, 0, run.stderr)
     const summary = JSON.parse(run.stdout) as RunSummary
     assert.deepEqual(JSON.parse(readFileSync(join(reportsDir, summary.runId, 'summary.json'), 'utf8')), summary)
@@ -106,9 +106,9 @@ describe('stack up → simulate → stack down, through the real binary', () => 
 
     // Precision and recall recomputed from the raw decisions stream and labels regenerated from the seed.
     const labels = new Map<string, boolean>()
-    const scenario = new PaysimTakeoverScenario({ seed: 9, idPrefix: summary.runId })
+    const { source } = instantiatePlan(planRun('paysim-mule', { seed: 9, tps: 400, count: 2000 }), summary.runId)
     for (let i = 0; i < 2000; i++) {
-      const { transaction, label } = scenario.next()
+      const { transaction, label } = source.next()
       labels.set(transaction.id, label.isFraud)
     }
     const firstDecision = new Map<string, string>()

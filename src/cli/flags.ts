@@ -25,21 +25,6 @@ export function integerFlag(options: { name: string; description: string; min: n
   })()
 }
 
-export function ratioFlag(options: { name: string; description: string; default: number }) {
-  return Flags.custom<number>({
-    description: options.description,
-    helpValue: '<0..1>',
-    default: options.default,
-    parse: async (input) => {
-      const value = Number(input)
-      if (input.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
-        throw new FlagValueError(`--${options.name} must be a number from 0 to 1; got "${input}"`)
-      }
-      return value
-    },
-  })()
-}
-
 /** A positive duration such as 500ms, 20s, 2m or 1h, parsed to milliseconds. */
 export function durationFlag(options: { name: string; description: string; default?: string; maxMs?: number }) {
   return Flags.custom<number>({

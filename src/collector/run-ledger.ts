@@ -12,26 +12,30 @@ export const VERDICT_NAMES = ['', 'allow', 'review', 'block', 'reject'] as const
 export class RunLedger {
   readonly idPrefix: string
   emitted = 0
-  readonly scheduledAt: Float64Array
-  readonly sentAt: Float64Array
-  readonly ackedAt: Float64Array
-  readonly arrivedAt: Float64Array
-  readonly fetchedAt: Float64Array
-  readonly scoredAt: Float64Array
-  readonly actedAt: Float64Array
-  readonly observedAt: Float64Array
-  readonly score: Float32Array
-  readonly verdict: Uint8Array
-  readonly isFraud: Uint8Array
-  readonly produceFailed: Uint8Array
-  readonly decisionCopies: Uint16Array
-  readonly alertCopies: Uint16Array
-  readonly archetypeOf: Uint16Array
+  scheduledAt: Float64Array
+  sentAt: Float64Array
+  ackedAt: Float64Array
+  arrivedAt: Float64Array
+  fetchedAt: Float64Array
+  scoredAt: Float64Array
+  actedAt: Float64Array
+  observedAt: Float64Array
+  score: Float32Array
+  verdict: Uint8Array
+  isFraud: Uint8Array
+  produceFailed: Uint8Array
+  /** 1 where the load runner dropped the transaction (it could not be sent in time). */
+  dropped: Uint8Array
+  decisionCopies: Uint16Array
+  alertCopies: Uint16Array
+  archetypeOf: Uint16Array
   readonly archetypes: string[] = ['normal']
-  readonly attackOf: Int32Array
+  attackOf: Int32Array
   readonly attacks: string[] = []
+  private readonly attackIndex = new Map<string, number>()
   acked = 0
   failed = 0
+  droppedCount = 0
   decided = 0
   blocked = 0
   duplicateDecisions = 0
@@ -43,10 +47,14 @@ export class RunLedger {
   foreignDecisions = 0
   foreignAlerts = 0
 
+  capacity: number
+
   constructor(
     readonly runId: string,
-    readonly capacity: number,
+    initialCapacity: number,
   ) {
+    const capacity = Math.max(16, initialCapacity)
+    this.capacity = capacity
     this.idPrefix = `${runId}-`
     this.scheduledAt = new Float64Array(capacity)
     this.sentAt = new Float64Array(capacity)
@@ -60,6 +68,7 @@ export class RunLedger {
     this.verdict = new Uint8Array(capacity)
     this.isFraud = new Uint8Array(capacity)
     this.produceFailed = new Uint8Array(capacity)
+    this.dropped = new Uint8Array(capacity)
     this.decisionCopies = new Uint16Array(capacity)
     this.alertCopies = new Uint16Array(capacity)
     this.archetypeOf = new Uint16Array(capacity)
@@ -77,7 +86,45 @@ export class RunLedger {
     return Number.isInteger(index) && index >= 0 && index < this.emitted ? index : -1
   }
 
+  /** Doubles every column when a run offers more than expected (Poisson and event-time arrival). */
+  private ensureCapacity(index: number): void {
+    if (index < this.capacity) return
+    let capacity = this.capacity
+    while (capacity <= index) capacity *= 2
+    const grow = <A extends Float64Array | Float32Array | Uint8Array | Uint16Array | Int32Array>(array: A, fill = 0): A => {
+      const bigger = new (array.constructor as new (n: number) => A)(capacity)
+      bigger.set(array as never)
+      if (fill) bigger.fill(fill as never, array.length)
+      return bigger
+    }
+    this.scheduledAt = grow(this.scheduledAt)
+    this.sentAt = grow(this.sentAt)
+    this.ackedAt = grow(this.ackedAt)
+    this.arrivedAt = grow(this.arrivedAt)
+    this.fetchedAt = grow(this.fetchedAt)
+    this.scoredAt = grow(this.scoredAt)
+    this.actedAt = grow(this.actedAt)
+    this.observedAt = grow(this.observedAt)
+    this.score = grow(this.score)
+    this.verdict = grow(this.verdict)
+    this.isFraud = grow(this.isFraud)
+    this.produceFailed = grow(this.produceFailed)
+    this.dropped = grow(this.dropped)
+    this.decisionCopies = grow(this.decisionCopies)
+    this.alertCopies = grow(this.alertCopies)
+    this.archetypeOf = grow(this.archetypeOf)
+    this.attackOf = grow(this.attackOf, -1)
+    this.capacity = capacity
+  }
+
+  recordDropped(index: number, scheduledAtMs: number, label: Label): void {
+    this.recordEmitted(index, scheduledAtMs, label)
+    this.dropped[index] = 1
+    this.droppedCount++
+  }
+
   recordEmitted(index: number, scheduledAtMs: number, label: Label): void {
+    this.ensureCapacity(index)
     this.scheduledAt[index] = scheduledAtMs
     this.isFraud[index] = label.isFraud ? 1 : 0
     if (label.archetype !== 'normal') {
@@ -86,8 +133,11 @@ export class RunLedger {
       this.archetypeOf[index] = archetype
     }
     if (label.attackId) {
-      let attack = this.attacks.lastIndexOf(label.attackId)
-      if (attack === -1) attack = this.attacks.push(label.attackId) - 1
+      let attack = this.attackIndex.get(label.attackId)
+      if (attack === undefined) {
+        attack = this.attacks.push(label.attackId) - 1
+        this.attackIndex.set(label.attackId, attack)
+      }
       this.attackOf[index] = attack
     }
     if (index + 1 > this.emitted) this.emitted = index + 1

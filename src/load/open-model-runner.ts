@@ -7,8 +7,14 @@ export interface OpenModelRunOptions {
   wait: (ms: number) => Promise<void>
   /** Hands transaction `index`, due at `scheduledAtMs`, to the producer. */
   emit: (index: number, scheduledAtMs: number) => void
+  /** Transaction `index` could not be sent within `maxLatenessMs` of its time: it is not sent. */
+  drop: (index: number, scheduledAtMs: number) => void
   /** False while the producer's backlog is full; emission then waits and lateness grows. */
   canEmit: () => boolean
+  /** A transaction this late is dropped (and counted) rather than sent. */
+  maxLatenessMs: number
+  /** A transaction emitted later than this after its time counts as late. */
+  lateThresholdMs?: number
   signal?: AbortSignal
   /** How many due transactions to emit before yielding to I/O. */
   burst?: number
@@ -16,41 +22,53 @@ export interface OpenModelRunOptions {
 
 export interface OpenModelRunResult {
   emitted: number
-  /** Times the runner found the producer full and had to wait (the transactions are late, not lost). */
+  dropped: number
+  late: number
+  /** Times the runner found the producer full and had to wait. */
   backpressureWaits: number
 }
 
 /**
- * Emits every transaction at its scheduled time. When the producer cannot keep up, the runner
- * waits; the transaction keeps its scheduled time, so the delay is measured as lateness and
- * counted in end-to-end latency (no coordinated omission).
+ * Emits every transaction at its scheduled time (offsets from the absolute start, so timer jitter
+ * never accumulates). When the producer cannot keep up, a transaction keeps its scheduled time, so
+ * the delay shows as lateness and in end-to-end latency (no coordinated omission); one that would
+ * be later than `maxLatenessMs` is dropped and counted, never queued without bound.
  */
 export async function runOpenModel(options: OpenModelRunOptions): Promise<OpenModelRunResult> {
-  const { schedule, startAtMs, now, wait, emit, canEmit, signal } = options
+  const { schedule, startAtMs, now, wait, emit, drop, canEmit, signal, maxLatenessMs } = options
+  const lateThresholdMs = options.lateThresholdMs ?? 50
   const burst = options.burst ?? 256
+  const result: OpenModelRunResult = { emitted: 0, dropped: 0, late: 0, backpressureWaits: 0 }
   let index = 0
-  let backpressureWaits = 0
-  while (index < schedule.total && !signal?.aborted) {
-    const dueAtMs = startAtMs + schedule.offsetMs(index)
+  let offset = schedule.next()
+  while (offset !== undefined && !signal?.aborted) {
     const nowMs = now()
-    if (dueAtMs > nowMs) {
-      await wait(Math.min(dueAtMs - nowMs, 50))
+    if (startAtMs + offset > nowMs) {
+      await wait(Math.min(startAtMs + offset - nowMs, 50))
       continue
     }
-    let emittedInBurst = 0
-    while (index < schedule.total && emittedInBurst < burst) {
-      const due = startAtMs + schedule.offsetMs(index)
-      if (due > nowMs) break
-      if (!canEmit()) {
-        backpressureWaits++
+    let handled = 0
+    while (offset !== undefined && handled < burst) {
+      const dueAtMs = startAtMs + offset
+      if (dueAtMs > nowMs) break
+      const latenessMs = nowMs - dueAtMs
+      if (latenessMs > maxLatenessMs) {
+        drop(index, dueAtMs)
+        result.dropped++
+      } else if (!canEmit()) {
+        result.backpressureWaits++
         break
+      } else {
+        if (latenessMs > lateThresholdMs) result.late++
+        emit(index, dueAtMs)
+        result.emitted++
       }
-      emit(index, due)
       index++
-      emittedInBurst++
+      handled++
+      offset = schedule.next()
     }
     // Yield so that the producer's I/O runs even when thousands of sends are due at once.
-    await wait(emittedInBurst === 0 ? 1 : 0)
+    await wait(handled === 0 ? 1 : 0)
   }
-  return { emitted: index, backpressureWaits }
+  return result
 }

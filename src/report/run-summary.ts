@@ -7,8 +7,12 @@ export const SUMMARY_SCHEMA_VERSION = 1
 export type RunStatus = 'completed' | 'interrupted' | 'failed'
 
 export interface RunCounts {
-  /** Handed to the producer by the load runner. */
+  /** Offered by the schedule: handed to the producer, or dropped. */
   emitted: number
+  /** Not sent: the producer could not take them within --max-lateness of their scheduled time. */
+  dropped: number
+  /** Sent more than 50 ms after their scheduled time. */
+  late: number
   /** Accepted by Kinesis. */
   sent: number
   /** Given up on by the producer after its retries (never silently dropped). */
@@ -64,6 +68,7 @@ export interface SummaryInputs {
   loadStartedAtMs: number
   loadEndedAtMs: number
   offeredTps: number
+  late: number
   config: Record<string, unknown>
   versions: Record<string, string>
   blockListItems: number | null
@@ -129,6 +134,8 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
     versions: input.versions,
     counts: {
       emitted: ledger.emitted,
+      dropped: ledger.droppedCount,
+      late: input.late,
       sent: ledger.acked,
       failedToProduce: ledger.failed,
       decided: ledger.decided,

@@ -19,7 +19,7 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     `Reconciliation   ${summary.reconciliation.ok ? 'OK' : 'FAILED'}: sent ${c.sent}, decided ${c.decided}, lost ${c.lost}, duplicated ${c.duplicated} (removed)` +
       (c.failedToProduce ? `, failed to produce ${c.failedToProduce}` : ''),
     `Actions          blocked ${c.blocked}, BlockList items ${c.blockListItems ?? 'n/a'}, alerts received ${c.alertsReceived ?? 'n/a'}, reviewed ${c.reviewed}`,
-    `Throughput       offered ${t.offeredTps}/s, achieved ${t.achievedTps}/s, decided ${t.decidedTps}/s`,
+    `Throughput       offered ${t.offeredTps}/s, achieved ${t.achievedTps}/s, decided ${t.decidedTps}/s; late ${c.late}, dropped ${c.dropped}`,
     `AWS errors       throttled ${c.throttled}, retried ${c.retried}, scorer restarts ${c.scorerRestarts}, invalid records ${c.invalidRecords}`,
     '',
     `Latency          ${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(10)).join('')}`,

@@ -2,12 +2,10 @@ import { createAwsClients, type AwsClients } from '../aws/clients.js'
 import { AlertReceiver } from '../collector/alert-receiver.js'
 import { DecisionCollector } from '../collector/decision-collector.js'
 import { RunLedger } from '../collector/run-ledger.js'
-import { ConstantArrivalSchedule } from '../load/arrival-schedule.js'
 import { runOpenModel } from '../load/open-model-runner.js'
 import { BatchingProducer } from '../producer/batching-producer.js'
 import { buildRunSummary, type RunStatus, type RunSummary } from '../report/run-summary.js'
 import { writeRunReport } from '../report/write-report.js'
-import { PaysimTakeoverScenario } from '../scenario/paysim-takeover.js'
 import type { ScorerStats } from '../scorer/scorer-service.js'
 import { provision } from '../stack/provision.js'
 import { resourceNames } from '../stack/resource-names.js'
@@ -16,17 +14,16 @@ import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../sta
 import { nowMs, sleep } from '../util/clock.js'
 import { countBlockListItems } from './blocklist-count.js'
 import { newRunId } from './run-id.js'
+import { instantiatePlan, type RunPlan } from './run-plan.js'
 import { ScorerSupervisor } from './scorer-supervisor.js'
 import { runVersions } from './versions.js'
 
 export interface SimulateOptions extends TargetSelection {
+  plan: RunPlan
   reportsDir: string
-  tps: number
-  durationMs?: number
-  count?: number
-  seed: number
   shards: number
-  fraudShare: number
+  /** A transaction that cannot be sent within this long of its scheduled time is dropped and counted. */
+  maxLatenessMs: number
   pollIntervalMs: number
   checkpointIntervalMs: number
   drainTimeoutMs: number
@@ -63,8 +60,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     fatalError ??= error
     fatal.abort()
   }
-  const schedule = new ConstantArrivalSchedule(options.tps, { durationMs: options.durationMs, count: options.count })
-  const ledger = new RunLedger(runId, schedule.total)
+  const { plan } = options
+  const { source, schedule } = instantiatePlan(plan, runId)
+  const ledger = new RunLedger(runId, Math.ceil(plan.expectedTransactions * 1.1) + 64)
   const diagnostics: Record<string, unknown> = {}
   const notes: string[] = []
 
@@ -79,6 +77,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   let loadStartedAtMs = nowMs()
   let loadEndedAtMs = loadStartedAtMs
   let status: RunStatus = 'completed'
+  let late = 0
 
   // Resolved before the run starts: a wrong target is a user error, not a failed run with a report.
   target = await resolveTarget(
@@ -129,25 +128,28 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
       { lingerMs: 10, maxInFlightRequests: 8 },
     )
     producer = theProducer
-    const source = new PaysimTakeoverScenario({ seed: options.seed, idPrefix: runId, fraudShare: options.fraudShare })
-    const maxBacklog = Math.max(5_000, options.tps * 2)
+    const maxBacklog = Math.max(5_000, Math.ceil(plan.meanRatePerSec * 2))
     const loadSignal = AbortSignal.any([fatal.signal, ...(options.interrupt ? [options.interrupt] : [])])
-    progressTimer = setInterval(() => log(progressLine(ledger, schedule.total, startedAtMs, supervisor?.totals())), options.progressIntervalMs ?? 2_000)
+    progressTimer = setInterval(() => log(progressLine(ledger, plan.expectedTransactions, startedAtMs, supervisor?.totals())), options.progressIntervalMs ?? 2_000)
     loadStartedAtMs = nowMs() + 10
-    log(`run ${runId}: ${schedule.total} transactions at ${options.tps}/s on ${target.description}`)
+    log(`run ${runId}: ${plan.scenarioName}, ${plan.arrival.label}, about ${plan.expectedTransactions} transactions on ${target.description}`)
     const load = await runOpenModel({
       schedule,
       startAtMs: loadStartedAtMs,
       now: nowMs,
       wait: (ms) => (ms <= 0 ? new Promise((resolve) => setImmediate(resolve)) : sleep(ms)),
       canEmit: () => theProducer.backlog < maxBacklog,
+      maxLatenessMs: options.maxLatenessMs,
       signal: loadSignal,
       emit: (index, scheduledAtMs) => {
         const { transaction, label } = source.next()
         ledger.recordEmitted(index, scheduledAtMs, label)
         theProducer.put(index, transaction.account, Buffer.from(JSON.stringify(transaction)))
       },
+      // A dropped transaction is still generated, so the i-th transaction is the same at any rate.
+      drop: (index, scheduledAtMs) => ledger.recordDropped(index, scheduledAtMs, source.next().label),
     })
+    late = load.late
     diagnostics.backpressureWaits = load.backpressureWaits
     await untilAborted(theProducer.flush(), fatal.signal)
     loadEndedAtMs = nowMs()
@@ -186,16 +188,19 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     endedAtMs: Date.now(),
     loadStartedAtMs,
     loadEndedAtMs,
-    offeredTps: options.tps,
+    offeredTps: Math.round(plan.meanRatePerSec * 10) / 10,
+    late,
     config: {
-      scenario: 'paysim-takeover',
+      scenario: plan.scenarioName,
+      scenarioPath: plan.scenarioPath,
+      arrival: plan.arrival.label,
       target: options.target,
-      tps: options.tps,
-      durationMs: options.durationMs ?? null,
-      count: options.count ?? null,
-      seed: options.seed,
+      durationMs: plan.durationMs,
+      count: plan.maxCount ?? null,
+      seed: plan.seed,
       shards: options.shards,
-      fraudShare: options.fraudShare,
+      maxLatenessMs: options.maxLatenessMs,
+      thresholds: plan.thresholds,
       prefix: options.prefix,
       pollIntervalMs: options.pollIntervalMs,
       checkpointIntervalMs: options.checkpointIntervalMs,

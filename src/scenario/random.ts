@@ -51,6 +51,28 @@ export class Random {
     return items[Math.floor(this.next() * items.length)]
   }
 
+  uniform(min: number, max: number): number {
+    return min + this.next() * (max - min)
+  }
+
+  /** Exponential with the given mean. */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.next()) * mean
+  }
+
+  /** Picks by weight; `cumulative` holds running sums of the weights. */
+  pickWeighted<T>(items: readonly T[], cumulative: Float64Array): T {
+    const roll = this.next() * cumulative[cumulative.length - 1]
+    let lo = 0
+    let hi = cumulative.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (cumulative[mid] > roll) hi = mid
+      else lo = mid + 1
+    }
+    return items[lo]
+  }
+
   /** Log-normal with the given median and shape (sigma of the underlying normal). */
   logNormal(median: number, sigma: number): number {
     return median * Math.exp(sigma * this.normal())

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 
-export const TRANSACTION_TYPES = ['PAYMENT', 'TRANSFER', 'CASH_OUT', 'CASH_IN', 'DEBIT'] as const
+/** PaySim's five types, card purchases, and non-monetary account changes (amount 0). */
+export const TRANSACTION_TYPES = ['PAYMENT', 'TRANSFER', 'CASH_OUT', 'CASH_IN', 'DEBIT', 'PURCHASE', 'ACCOUNT_UPDATE'] as const
 export const CHANNELS = ['mobile', 'web', 'pos', 'atm', 'branch'] as const
 
 export const GeoSchema = z.strictObject({
@@ -34,6 +35,15 @@ export const TransactionSchema = z.strictObject({
   ip: z.string().min(1).max(64).optional(),
   geo: GeoSchema.optional(),
   channel: z.enum(CHANNELS),
+  /** Card used (PURCHASE); `pos` and `atm` channels mean the card was present. */
+  card: z.string().min(1).max(64).optional(),
+  merchantCategory: z.string().regex(/^\d{4}$/).optional(),
+  /** The issuer's answer to a card authorisation (observable, not a label). */
+  authResult: z.enum(['approved', 'declined']).optional(),
+  /** When the account was opened (epoch ms), as core banking systems enrich transactions. */
+  accountCreatedAt: z.number().int().nonnegative().optional(),
+  /** What an ACCOUNT_UPDATE changed. */
+  update: z.enum(['contact', 'password', 'device']).optional(),
 })
 
 export type Transaction = z.infer<typeof TransactionSchema>

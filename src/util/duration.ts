@@ -1,11 +1,11 @@
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
-/** Parses `500ms`, `20s`, `2m`, `1h` or `1m30s` into milliseconds; returns undefined if malformed. */
+/** Parses `500ms`, `20s`, `2m`, `1h`, `10d` or `1m30s` into milliseconds; returns undefined if malformed. */
 export function parseDurationMs(text: string): number | undefined {
   const trimmed = text.trim()
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(trimmed)) return undefined
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(trimmed)) return undefined
   let total = 0
-  for (const [, value, , unit] of trimmed.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(value) * UNIT_MS[unit]
+  for (const [, value, , unit] of trimmed.matchAll(/(\d+(\.\d+)?)(ms|s|m|h|d)/g)) total += Number(value) * UNIT_MS[unit]
   return total
 }
 

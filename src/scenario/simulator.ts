@@ -1,0 +1,424 @@
+import type { Label, LabelledTransaction } from '../schema/labels.js'
+import type { Channel, Transaction, TransactionType } from '../schema/transaction.js'
+import { startAttack, type AttackContext } from './archetypes.js'
+import { EventQueue } from './event-queue.js'
+import { haversineKm, PLANE_SPEED_KMH, type City, type LatLon } from './geo.js'
+import { accountId, cardId, deviceId, ipAddress, merchantCategory, merchantId } from './ids.js'
+import { Random } from './random.js'
+import type { FraudSpec, ScenarioFile, SegmentSpec } from './scenario-schema.js'
+import type { TransactionSource } from './transaction-source.js'
+
+const HOUR_MS = 3_600_000
+const DAY_MS = 24 * HOUR_MS
+const YEAR_MS = 365 * DAY_MS
+
+export const NORMAL_LABEL: Label = Object.freeze({ isFraud: false, archetype: 'normal', attackId: '' })
+
+interface SegmentRuntime {
+  spec: SegmentSpec
+  types: TransactionType[]
+  cumulative: Float64Array
+  /** Mean gap between transactions, counted in active (awake) time only. */
+  meanActiveGapMs: number
+}
+
+type TravelPhase = 'home' | 'outbound' | 'away' | 'inbound'
+
+/** A genuine customer and everything the generator tracks about them. */
+export interface Customer {
+  index: number
+  id: string
+  card: string
+  segment: SegmentRuntime
+  balance: number
+  device: string
+  knownDevices: string[]
+  ip: string
+  home: LatLon
+  /** Hours to add to UTC for the customer's local time (from the home longitude). */
+  utcOffsetHours: number
+  location: LatLon
+  phase: TravelPhase
+  phaseEndsAt: number
+  tripDestination?: City
+  nextTripAt: number
+  nextDeviceChangeAt: number
+  createdAt: number
+}
+
+export interface Merchant {
+  id: string
+  category: string
+  location: LatLon
+}
+
+type SimEvent =
+  | { timeMs: number; order?: number; kind: 'customer'; customer: Customer }
+  | { timeMs: number; order?: number; kind: 'attack-start'; spec: FraudSpec }
+  | { timeMs: number; order?: number; kind: 'attack-step'; build: (timeMs: number) => Transaction | undefined; label: Label }
+
+export interface SimulatorOptions {
+  seed: number
+  /** Prefix of every transaction id; a run passes its run id so ids are unique across runs. */
+  idPrefix?: string
+}
+
+/**
+ * Generates a scenario's traffic in event-time order: each customer transacts as a Poisson process
+ * during their waking hours, travels, changes phones; attacks start at their archetype's rate and
+ * schedule their own steps. Nothing depends on the wall clock or the send rate, so the same
+ * scenario and seed give the same stream, byte for byte.
+ */
+export class ScenarioSimulator implements TransactionSource {
+  readonly name: string
+  readonly random: Random
+  readonly customers: Customer[]
+  readonly merchants: Merchant[]
+  readonly cities: City[]
+  readonly startTimeMs: number
+  private readonly cityCumulative: Float64Array
+  private readonly queue = new EventQueue<SimEvent>()
+  private readonly idPrefix: string
+  private readonly benign: ScenarioFile['population']['benign']
+  private sequence = 0
+  private nextAccountNumber: number
+  private nextDeviceNumber: number
+  private nextIpNumber: number
+  private readonly attackCounts = new Map<string, number>()
+
+  constructor(
+    readonly scenario: ScenarioFile,
+    options: SimulatorOptions,
+  ) {
+    this.name = scenario.name
+    this.random = new Random(options.seed)
+    this.idPrefix = options.idPrefix ?? 'tx'
+    this.startTimeMs = Date.parse(scenario.startTime)
+    const population = scenario.population
+    this.benign = population.benign
+    this.cities = population.homeLocations
+    this.cityCumulative = cumulativeOf(this.cities.map((c) => c.weight))
+    const segments = population.segments.map(segmentRuntime)
+    const segmentCumulative = cumulativeOf(segments.map((s) => s.spec.share))
+    this.merchants = Array.from({ length: population.merchants }, (_, i) => {
+      const city = this.random.pickWeighted(this.cities, this.cityCumulative)
+      return { id: merchantId(i), category: merchantCategory(i), location: jitter(this.random, city) }
+    })
+    this.nextDeviceNumber = 0
+    this.nextIpNumber = population.customers
+    this.customers = Array.from({ length: population.customers }, (_, i) => this.newCustomer(i, this.random.pickWeighted(segments, segmentCumulative)))
+    this.nextAccountNumber = population.customers
+    for (const customer of this.customers) {
+      this.queue.push({ kind: 'customer', customer, timeMs: this.nextActiveTime(customer, this.startTimeMs) })
+    }
+    for (const spec of scenario.fraud) this.scheduleAttackStarts(spec)
+  }
+
+  next(): LabelledTransaction {
+    for (;;) {
+      const event = this.queue.pop()
+      if (!event) throw new Error(`scenario ${this.name} ran out of events`)
+      const produced = this.handle(event)
+      if (produced) {
+        produced.transaction.id = `${this.idPrefix}-${this.sequence++}`
+        return produced
+      }
+    }
+  }
+
+  private handle(event: SimEvent): LabelledTransaction | undefined {
+    switch (event.kind) {
+      case 'customer': {
+        const transaction = this.customerTransaction(event.customer, event.timeMs)
+        this.queue.push({ kind: 'customer', customer: event.customer, timeMs: this.nextActiveTime(event.customer, event.timeMs) })
+        return { transaction, label: NORMAL_LABEL }
+      }
+      case 'attack-start': {
+        if (event.spec.attacksPerDay !== undefined) {
+          this.queue.push({ kind: 'attack-start', spec: event.spec, timeMs: event.timeMs + Math.max(1, this.random.exponential(DAY_MS / event.spec.attacksPerDay)) })
+        }
+        const number = this.attackCounts.get(event.spec.archetype) ?? 0
+        this.attackCounts.set(event.spec.archetype, number + 1)
+        startAttack(this.attackContext(), event.spec, `${event.spec.archetype}-${number}`, event.timeMs)
+        return undefined
+      }
+      case 'attack-step': {
+        const transaction = event.build(event.timeMs)
+        return transaction ? { transaction, label: event.label } : undefined
+      }
+    }
+  }
+
+  private scheduleAttackStarts(spec: FraudSpec): void {
+    if (spec.attacksPerDay !== undefined) {
+      this.queue.push({ kind: 'attack-start', spec, timeMs: this.startTimeMs + this.random.exponential(DAY_MS / spec.attacksPerDay) })
+      return
+    }
+    const windowMs = spec.within ?? DAY_MS
+    for (let i = 0; i < (spec.count ?? 0); i++) this.queue.push({ kind: 'attack-start', spec, timeMs: this.startTimeMs + this.random.next() * windowMs })
+  }
+
+  private newCustomer(index: number, segment: SegmentRuntime): Customer {
+    const population = this.scenario.population
+    const city = this.random.pickWeighted(this.cities, this.cityCumulative)
+    const home = jitter(this.random, city)
+    const deviceCount = this.random.int(population.devicesPerCustomer.min, population.devicesPerCustomer.max + 1) || 1
+    const knownDevices = Array.from({ length: deviceCount }, () => this.newDeviceId())
+    return {
+      index,
+      id: accountId(index),
+      card: cardId(index),
+      segment,
+      balance: round2(this.random.logNormal(population.startingBalance.median, population.startingBalance.sigma)),
+      device: knownDevices[0],
+      knownDevices,
+      ip: ipAddress(index),
+      home,
+      utcOffsetHours: Math.round(home.lon / 15),
+      location: home,
+      phase: 'home',
+      phaseEndsAt: Infinity,
+      nextTripAt: this.startTimeMs + this.random.exponential(YEAR_MS / Math.max(1e-9, this.benign.tripsPerYear)),
+      nextDeviceChangeAt: this.startTimeMs + this.random.exponential(YEAR_MS / Math.max(1e-9, this.benign.newDevicesPerYear)),
+      // Some genuine accounts are new too, so account age alone does not give synthetic ones away.
+      createdAt: this.startTimeMs - Math.round(this.random.uniform(1, 3_000) * DAY_MS),
+    }
+  }
+
+  newDeviceId(): string {
+    return deviceId(this.nextDeviceNumber++)
+  }
+
+  newIp(): string {
+    return ipAddress(this.nextIpNumber++)
+  }
+
+  newAccountId(): string {
+    return accountId(this.nextAccountNumber++)
+  }
+
+  /** The next moment, after `fromMs`, at which the customer transacts (only while awake). */
+  private nextActiveTime(customer: Customer, fromMs: number): number {
+    const [fromHour, toHour] = customer.segment.spec.activeHours
+    let remaining = this.random.exponential(customer.segment.meanActiveGapMs)
+    let t = fromMs
+    for (let guard = 0; guard < 10_000; guard++) {
+      const localHour = ((((t / HOUR_MS + customer.utcOffsetHours) % 24) + 24) % 24)
+      if (localHour < fromHour) t += (fromHour - localHour) * HOUR_MS
+      else if (localHour >= toHour) t += (24 - localHour + fromHour) * HOUR_MS
+      else {
+        const awakeLeftMs = (toHour - localHour) * HOUR_MS
+        if (remaining <= awakeLeftMs) return Math.round(t + remaining)
+        remaining -= awakeLeftMs
+        t += awakeLeftMs + (24 - toHour + fromHour) * HOUR_MS
+      }
+    }
+    return Math.round(t)
+  }
+
+  private updateLife(customer: Customer, timeMs: number): 'password-reset' | undefined {
+    if (timeMs >= customer.phaseEndsAt) this.advanceTrip(customer)
+    if (customer.phase === 'home' && timeMs >= customer.nextTripAt) this.startTrip(customer, timeMs)
+    if (timeMs >= customer.nextDeviceChangeAt) {
+      customer.nextDeviceChangeAt = timeMs + this.random.exponential(YEAR_MS / Math.max(1e-9, this.benign.newDevicesPerYear))
+      customer.device = this.newDeviceId()
+      customer.knownDevices.push(customer.device)
+      if (customer.knownDevices.length > 4) customer.knownDevices.shift()
+      if (this.random.chance(0.3)) return 'password-reset'
+    }
+    return undefined
+  }
+
+  /** Benign travel: a flight no faster than a plane, days away, a flight back. */
+  private startTrip(customer: Customer, timeMs: number): void {
+    let destination = this.random.pickWeighted(this.cities, this.cityCumulative)
+    for (let tries = 0; tries < 5 && haversineKm(destination, customer.home) < 300; tries++) destination = this.random.pickWeighted(this.cities, this.cityCumulative)
+    customer.tripDestination = destination
+    customer.phase = 'outbound'
+    customer.phaseEndsAt = timeMs + flightMs(customer.home, destination, this.random)
+  }
+
+  private advanceTrip(customer: Customer): void {
+    const endedAt = customer.phaseEndsAt
+    if (customer.phase === 'outbound') {
+      customer.phase = 'away'
+      customer.location = jitter(this.random, customer.tripDestination!)
+      customer.phaseEndsAt = endedAt + this.random.uniform(2, 10) * DAY_MS
+    } else if (customer.phase === 'away') {
+      customer.phase = 'inbound'
+      customer.phaseEndsAt = endedAt + flightMs(customer.location, customer.home, this.random)
+    } else {
+      customer.phase = 'home'
+      customer.location = customer.home
+      customer.phaseEndsAt = Infinity
+      customer.nextTripAt = endedAt + this.random.exponential(YEAR_MS / Math.max(1e-9, this.benign.tripsPerYear))
+    }
+  }
+
+  private customerTransaction(customer: Customer, timeMs: number): Transaction {
+    if (this.updateLife(customer, timeMs) === 'password-reset') {
+      return this.accountUpdate(customer, timeMs, 'password', customer.device, customer.ip, customer.location)
+    }
+    const segment = customer.segment
+    let type = this.random.pickWeighted(segment.types, segment.cumulative)
+    let amount = round2(this.random.logNormal(segment.spec.amount.median, segment.spec.amount.sigma))
+    if (type === 'CASH_IN') amount = round2(amount * 3)
+    else if (amount > customer.balance) {
+      // Out of money: genuine customers top up rather than overdraw.
+      type = 'CASH_IN'
+      amount = round2(this.random.logNormal(segment.spec.amount.median * 5, 0.5))
+    }
+    const inFlight = customer.phase === 'outbound' || customer.phase === 'inbound'
+    switch (type) {
+      case 'PURCHASE': {
+        if (this.random.chance(this.benign.largePurchaseShare)) amount = Math.min(customer.balance, round2(amount * this.random.uniform(10, 30)))
+        const cardPresent = !inFlight && this.random.chance(segment.spec.cardPresentShare)
+        const merchant = this.random.pick(this.merchants)
+        return this.payment(customer, timeMs, 'PURCHASE', amount, merchant, cardPresent ? 'pos' : 'web', true)
+      }
+      case 'PAYMENT':
+        return this.payment(customer, timeMs, 'PAYMENT', amount, this.random.pick(this.merchants), 'mobile', false)
+      case 'DEBIT':
+        return this.payment(customer, timeMs, 'DEBIT', amount, this.random.pick(this.merchants), 'web', false)
+      case 'TRANSFER': {
+        const payee = this.random.pick(this.customers)
+        if (customer.balance > 0 && this.random.chance(this.benign.wholeBalanceTransferShare)) amount = customer.balance
+        return this.transfer(customer, payee, timeMs, amount)
+      }
+      case 'CASH_OUT':
+        if (inFlight) return this.payment(customer, timeMs, 'PAYMENT', amount, this.random.pick(this.merchants), 'mobile', false)
+        return this.cash(customer, timeMs, 'CASH_OUT', amount)
+      case 'CASH_IN':
+      default:
+        return this.cash(customer, timeMs, 'CASH_IN', amount)
+    }
+  }
+
+  /** A card purchase, bill payment or debit by a genuine customer (balances move). */
+  payment(customer: Customer, timeMs: number, type: TransactionType, amount: number, merchant: Merchant, channel: Channel, withCard: boolean): Transaction {
+    const originBefore = customer.balance
+    customer.balance = round2(originBefore - amount)
+    return {
+      id: '',
+      eventTime: timeMs,
+      account: customer.id,
+      counterparty: merchant.id,
+      type,
+      amount,
+      currency: 'USD',
+      balances: { originBefore, originAfter: customer.balance, destinationBefore: 0, destinationAfter: 0 },
+      device: customer.device,
+      ip: customer.ip,
+      geo: customer.location,
+      channel,
+      ...(withCard ? { card: customer.card, merchantCategory: merchant.category, authResult: 'approved' as const } : {}),
+      accountCreatedAt: customer.createdAt,
+    }
+  }
+
+  transfer(customer: Customer, payee: Customer, timeMs: number, amount: number): Transaction {
+    const originBefore = customer.balance
+    const destinationBefore = payee.balance
+    customer.balance = round2(originBefore - amount)
+    if (payee !== customer) payee.balance = round2(destinationBefore + amount)
+    return {
+      id: '',
+      eventTime: timeMs,
+      account: customer.id,
+      counterparty: payee.id,
+      type: 'TRANSFER',
+      amount,
+      currency: 'USD',
+      balances: { originBefore, originAfter: customer.balance, destinationBefore, destinationAfter: payee === customer ? destinationBefore : payee.balance },
+      device: customer.device,
+      ip: customer.ip,
+      geo: customer.location,
+      channel: 'mobile',
+      accountCreatedAt: customer.createdAt,
+    }
+  }
+
+  cash(customer: Customer, timeMs: number, type: 'CASH_IN' | 'CASH_OUT', amount: number): Transaction {
+    const originBefore = customer.balance
+    customer.balance = round2(type === 'CASH_IN' ? originBefore + amount : originBefore - amount)
+    return {
+      id: '',
+      eventTime: timeMs,
+      account: customer.id,
+      counterparty: this.random.pick(this.merchants).id,
+      type,
+      amount,
+      currency: 'USD',
+      balances: { originBefore, originAfter: customer.balance, destinationBefore: 0, destinationAfter: 0 },
+      device: customer.device,
+      ip: customer.ip,
+      geo: customer.location,
+      channel: type === 'CASH_IN' ? 'branch' : 'atm',
+      ...(type === 'CASH_OUT' ? { card: customer.card } : {}),
+      accountCreatedAt: customer.createdAt,
+    }
+  }
+
+  accountUpdate(customer: Customer, timeMs: number, update: 'contact' | 'password', device: string, ip: string, geo: LatLon): Transaction {
+    return {
+      id: '',
+      eventTime: timeMs,
+      account: customer.id,
+      counterparty: customer.id,
+      type: 'ACCOUNT_UPDATE',
+      amount: 0,
+      currency: 'USD',
+      device,
+      ip,
+      geo,
+      channel: 'mobile',
+      accountCreatedAt: customer.createdAt,
+      update,
+    }
+  }
+
+  private attackContext(): AttackContext {
+    return {
+      simulator: this,
+      random: this.random,
+      schedule: (timeMs, label, build) => this.queue.push({ kind: 'attack-step', timeMs: Math.round(timeMs), label, build }),
+      pickCity: () => this.random.pickWeighted(this.cities, this.cityCumulative),
+    }
+  }
+}
+
+function segmentRuntime(spec: SegmentSpec): SegmentRuntime {
+  const entries = Object.entries(spec.types).filter(([, weight]) => (weight ?? 0) > 0) as Array<[TransactionType, number]>
+  const activeHours = spec.activeHours[1] - spec.activeHours[0]
+  return {
+    spec,
+    types: entries.map(([type]) => type),
+    cumulative: cumulativeOf(entries.map(([, weight]) => weight)),
+    meanActiveGapMs: (activeHours * HOUR_MS) / spec.transactionsPerDay,
+  }
+}
+
+function cumulativeOf(weights: number[]): Float64Array {
+  const cumulative = new Float64Array(weights.length)
+  let sum = 0
+  weights.forEach((weight, i) => (cumulative[i] = sum += weight))
+  return cumulative
+}
+
+/** A point within a few kilometres of a city centre. */
+export function jitter(random: Random, city: LatLon): LatLon {
+  return { lat: round4(city.lat + random.normal() * 0.03), lon: round4(city.lon + random.normal() * 0.03) }
+}
+
+/** Door-to-door time of a flight: distance at cruising speed plus airports, never faster than a plane. */
+function flightMs(from: LatLon, to: LatLon, random: Random): number {
+  return (haversineKm(from, to) / PLANE_SPEED_KMH) * HOUR_MS + random.uniform(2, 5) * HOUR_MS
+}
+
+export function round2(value: number): number {
+  return Math.round(value * 100) / 100
+}
+
+function round4(value: number): number {
+  return Math.round(value * 10_000) / 10_000
+}
