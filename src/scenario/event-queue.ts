@@ -24,23 +24,38 @@ export class EventQueue<T extends { timeMs: number; order?: number }> {
     heap[i] = item
   }
 
+  peek(): T | undefined {
+    return this.heap[0]
+  }
+
   pop(): T | undefined {
     const heap = this.heap
     const top = heap[0]
     const last = heap.pop()
-    if (heap.length === 0 || last === undefined) return top
+    if (heap.length > 0 && last !== undefined) this.siftDown(last)
+    return top
+  }
+
+  /** After the caller moved the top event to a later time: re-sorts it as if it were pushed anew. */
+  rescheduleTop(): void {
+    const top = this.heap[0]
+    top.order = this.nextOrder++
+    this.siftDown(top)
+  }
+
+  private siftDown(item: T): void {
+    const heap = this.heap
     let i = 0
     for (;;) {
       const left = 2 * i + 1
       if (left >= heap.length) break
       const right = left + 1
       const child = right < heap.length && before(heap[right], heap[left]) ? right : left
-      if (!before(heap[child], last)) break
+      if (!before(heap[child], item)) break
       heap[i] = heap[child]
       i = child
     }
-    heap[i] = last
-    return top
+    heap[i] = item
   }
 }
 
