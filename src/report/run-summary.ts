@@ -47,7 +47,8 @@ export interface RunSummary {
   versions: Record<string, string>
   counts: RunCounts
   reconciliation: { ok: boolean; missingCount: number; missingIds: string[]; notes: string[] }
-  throughput: { offeredTps: number; achievedTps: number; decidedTps: number; loadDurationMs: number }
+  /** achievedTps: transactions Kinesis acknowledged within the offered window, per second of it. */
+  throughput: { offeredTps: number; achievedTps: number; decidedTps: number; loadDurationMs: number; windowMs: number }
   latencyMs: {
     endToEnd: LatencySummaryMs
     stages: Record<'generatorLag' | 'put' | 'propagation' | 'scoring' | 'actions' | 'collection', LatencySummaryMs>
@@ -68,6 +69,8 @@ export interface SummaryInputs {
   loadStartedAtMs: number
   loadEndedAtMs: number
   offeredTps: number
+  /** The load window the plan offered (the run's duration). */
+  offeredWindowMs: number
   late: number
   config: Record<string, unknown>
   versions: Record<string, string>
@@ -94,7 +97,13 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
   let reviewed = 0
   let rejected = 0
   let lastObservedAt = 0
+  // Throughput over the offered window (k6 reports rates the same way): the acks of the final
+  // flush after the window closes are counted as sent, not as throughput.
+  const windowMs = Math.max(1, Math.min(input.offeredWindowMs, input.loadEndedAtMs - input.loadStartedAtMs))
+  const windowEndsAt = input.loadStartedAtMs + windowMs
+  let ackedInWindow = 0
   for (let i = 0; i < ledger.emitted; i++) {
+    if (ledger.ackedAt[i] > 0 && ledger.ackedAt[i] <= windowEndsAt) ackedInWindow++
     if (ledger.sentAt[i] > 0) recordMs(stages.generatorLag, ledger.sentAt[i] - ledger.scheduledAt[i])
     if (ledger.ackedAt[i] > 0) recordMs(stages.put, ledger.ackedAt[i] - ledger.sentAt[i])
     const verdict = ledger.verdict[i]
@@ -156,9 +165,10 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
     reconciliation: { ok, missingCount, missingIds: ledger.undecidedIds(MAX_LISTED_MISSING), notes },
     throughput: {
       offeredTps: input.offeredTps,
-      achievedTps: round(ledger.acked / (loadDurationMs / 1000)),
+      achievedTps: round(ackedInWindow / (windowMs / 1000)),
       decidedTps: round(ledger.decided / (Math.max(1, lastObservedAt - input.loadStartedAtMs) / 1000)),
       loadDurationMs: Math.round(loadDurationMs),
+      windowMs: Math.round(windowMs),
     },
     latencyMs: {
       endToEnd: summarize(endToEnd),

@@ -189,6 +189,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     loadStartedAtMs,
     loadEndedAtMs,
     offeredTps: Math.round(plan.meanRatePerSec * 10) / 10,
+    offeredWindowMs: plan.durationMs,
     late,
     config: {
       scenario: plan.scenarioName,
