@@ -4,6 +4,7 @@ import { haversineKm, type City, type LatLon } from './geo.js'
 import type { Random } from './random.js'
 import type { FraudSpec } from './scenario-schema.js'
 import { jitter, round2, type Customer, type Merchant, type ScenarioSimulator } from './simulator.js'
+import { buildTransaction, outgoing } from './transaction-builder.js'
 
 const MINUTE_MS = 60_000
 const HOUR_MS = 3_600_000
@@ -70,15 +71,13 @@ function distinctMerchants(context: AttackContext, count: number): Merchant[] {
 function cardFraud(victim: Customer, who: Fraudster, timeMs: number, amount: number, merchant: Merchant, channel: 'web' | 'pos', declined: boolean): Transaction {
   const originBefore = victim.balance
   if (!declined) victim.balance = round2(originBefore - amount)
-  return {
-    id: '',
+  return buildTransaction({
     eventTime: timeMs,
     account: victim.id,
     counterparty: merchant.id,
     type: 'PURCHASE',
     amount,
-    currency: 'USD',
-    balances: { originBefore, originAfter: victim.balance, destinationBefore: 0, destinationAfter: 0 },
+    balances: outgoing(originBefore, victim.balance),
     device: channel === 'web' ? who.device : victim.device,
     ip: channel === 'web' ? who.ip : victim.ip,
     geo: who.location,
@@ -87,7 +86,7 @@ function cardFraud(victim: Customer, who: Fraudster, timeMs: number, amount: num
     merchantCategory: merchant.category,
     authResult: declined ? 'declined' : 'approved',
     accountCreatedAt: victim.createdAt,
-  }
+  })
 }
 
 /** Many tiny authorisations on one card at many merchants, minutes apart, then a large purchase. */
@@ -127,21 +126,19 @@ function accountTakeover(context: AttackContext, spec: Spec<'account-takeover'>,
       const amount = round2(victim.balance * share)
       const originBefore = victim.balance
       victim.balance = round2(originBefore - amount)
-      return {
-        id: '',
+      return buildTransaction({
         eventTime: at,
         account: victim.id,
         counterparty: payee,
         type: 'TRANSFER',
         amount,
-        currency: 'USD',
-        balances: { originBefore, originAfter: victim.balance, destinationBefore: 0, destinationAfter: amount },
+        balances: outgoing(originBefore, victim.balance, 0, amount),
         device: who.device,
         ip: who.ip,
         geo: who.location,
         channel: 'mobile',
         accountCreatedAt: victim.createdAt,
-      }
+      })
     })
   }
 }
@@ -255,40 +252,36 @@ function paysimMule(context: AttackContext, spec: Spec<'paysim-mule'>, label: La
       if (moved <= 0) return undefined
       const originBefore = victim.balance
       victim.balance = round2(originBefore - moved)
-      return {
-        id: '',
+      return buildTransaction({
         eventTime: at,
         account: victim.id,
         counterparty: mule,
         type: 'TRANSFER',
         amount: moved,
-        currency: 'USD',
-        balances: { originBefore, originAfter: victim.balance, destinationBefore: 0, destinationAfter: moved },
+        balances: outgoing(originBefore, victim.balance, 0, moved),
         device: who.device,
         ip: who.ip,
         geo: who.location,
         channel: 'mobile',
         accountCreatedAt: victim.createdAt,
-      }
+      })
     })
     context.schedule(t + uniformIn(random, spec.cashOutDelayMinutes) * MINUTE_MS, label, (at) =>
       moved <= 0
         ? undefined
-        : {
-            id: '',
+        : buildTransaction({
             eventTime: at,
             account: mule,
             counterparty: random.pick(simulator.merchants).id,
             type: 'CASH_OUT',
             amount: moved,
-            currency: 'USD',
-            balances: { originBefore: moved, originAfter: 0, destinationBefore: 0, destinationAfter: 0 },
+            balances: outgoing(moved, 0),
             device: who.device,
             ip: who.ip,
             geo: who.location,
             channel: 'atm',
             accountCreatedAt: muleCreatedAt,
-          },
+          }),
     )
     t += random.uniform(0.2, 3) * MINUTE_MS
   }

@@ -5,6 +5,7 @@ import { EventQueue } from './event-queue.js'
 import { haversineKm, PLANE_SPEED_KMH, type City, type LatLon } from './geo.js'
 import { accountId, cardId, deviceId, ipAddress, merchantCategory, merchantId } from './ids.js'
 import { Random } from './random.js'
+import { buildTransaction, outgoing } from './transaction-builder.js'
 import type { FraudSpec, ScenarioFile, SegmentSpec } from './scenario-schema.js'
 import type { TransactionSource } from './transaction-source.js'
 
@@ -303,26 +304,22 @@ export class ScenarioSimulator implements TransactionSource {
   payment(customer: Customer, timeMs: number, type: TransactionType, amount: number, merchant: Merchant, channel: Channel, withCard: boolean): Transaction {
     const originBefore = customer.balance
     customer.balance = round2(originBefore - amount)
-    return {
-      id: '',
+    return buildTransaction({
       eventTime: timeMs,
       account: customer.id,
       counterparty: merchant.id,
       type,
       amount,
-      currency: 'USD',
-      balances: { originBefore, originAfter: customer.balance, destinationBefore: 0, destinationAfter: 0 },
+      balances: outgoing(originBefore, customer.balance),
       device: customer.device,
       ip: customer.ip,
       geo: customer.location,
       channel,
-      // Undefined rather than absent: every transaction object has the same shape, which keeps
-      // object creation and JSON.stringify on V8's fast paths (JSON omits undefined fields).
       card: withCard ? customer.card : undefined,
       merchantCategory: withCard ? merchant.category : undefined,
       authResult: withCard ? 'approved' : undefined,
       accountCreatedAt: customer.createdAt,
-    }
+    })
   }
 
   transfer(customer: Customer, payee: Customer, timeMs: number, amount: number): Transaction {
@@ -330,65 +327,54 @@ export class ScenarioSimulator implements TransactionSource {
     const destinationBefore = payee.balance
     customer.balance = round2(originBefore - amount)
     if (payee !== customer) payee.balance = round2(destinationBefore + amount)
-    return {
-      id: '',
+    return buildTransaction({
       eventTime: timeMs,
       account: customer.id,
       counterparty: payee.id,
       type: 'TRANSFER',
       amount,
-      currency: 'USD',
-      balances: { originBefore, originAfter: customer.balance, destinationBefore, destinationAfter: payee === customer ? destinationBefore : payee.balance },
+      balances: outgoing(originBefore, customer.balance, destinationBefore, payee === customer ? destinationBefore : payee.balance),
       device: customer.device,
       ip: customer.ip,
       geo: customer.location,
       channel: 'mobile',
-      card: undefined,
-      merchantCategory: undefined,
-      authResult: undefined,
       accountCreatedAt: customer.createdAt,
-    }
+    })
   }
 
   cash(customer: Customer, timeMs: number, type: 'CASH_IN' | 'CASH_OUT', amount: number): Transaction {
     const originBefore = customer.balance
     customer.balance = round2(type === 'CASH_IN' ? originBefore + amount : originBefore - amount)
-    return {
-      id: '',
+    return buildTransaction({
       eventTime: timeMs,
       account: customer.id,
       counterparty: this.random.pick(this.merchants).id,
       type,
       amount,
-      currency: 'USD',
-      balances: { originBefore, originAfter: customer.balance, destinationBefore: 0, destinationAfter: 0 },
+      balances: outgoing(originBefore, customer.balance),
       device: customer.device,
       ip: customer.ip,
       geo: customer.location,
       channel: type === 'CASH_IN' ? 'branch' : 'atm',
       card: type === 'CASH_OUT' ? customer.card : undefined,
-      merchantCategory: undefined,
-      authResult: undefined,
       accountCreatedAt: customer.createdAt,
-    }
+    })
   }
 
   accountUpdate(customer: Customer, timeMs: number, update: 'contact' | 'password', device: string, ip: string, geo: LatLon): Transaction {
-    return {
-      id: '',
+    return buildTransaction({
       eventTime: timeMs,
       account: customer.id,
       counterparty: customer.id,
       type: 'ACCOUNT_UPDATE',
       amount: 0,
-      currency: 'USD',
       device,
       ip,
       geo,
       channel: 'mobile',
       accountCreatedAt: customer.createdAt,
       update,
-    }
+    })
   }
 
   private attackContext(): AttackContext {
