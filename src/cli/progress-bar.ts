@@ -9,10 +9,15 @@ export class ProgressBar {
 
   constructor(
     private readonly label: string,
-    private readonly total: number,
+    private total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {
     this.tty = Boolean(stream.isTTY) && process.env.CI !== 'true'
+  }
+
+  /** For sources whose size is only estimated as they are read. */
+  setTotal(total: number): void {
+    this.total = Math.max(1, total)
   }
 
   update(done: number, extra = ''): void {

@@ -1,4 +1,5 @@
 import type { ArrivalSchedule } from './arrival-schedule.js'
+import type { RunSource } from './run-source.js'
 
 export interface OpenModelRunOptions {
   schedule: ArrivalSchedule
@@ -11,6 +12,8 @@ export interface OpenModelRunOptions {
   drop: (index: number, scheduledAtMs: number) => void
   /** False while the producer's backlog is full; emission then waits and lateness grows. */
   canEmit: () => boolean
+  /** A finite or read-ahead source: the run ends when it is exhausted, and waits while it is not ready. */
+  source?: Pick<RunSource, 'available' | 'exhausted'>
   /** A transaction this late is dropped (and counted) rather than sent. */
   maxLatenessMs: number
   /** A transaction emitted later than this after its time counts as late. */
@@ -39,17 +42,32 @@ export async function runOpenModel(options: OpenModelRunOptions): Promise<OpenMo
   const lateThresholdMs = options.lateThresholdMs ?? 50
   const burst = options.burst ?? 256
   const result: OpenModelRunResult = { emitted: 0, dropped: 0, late: 0, backpressureWaits: 0 }
+  const source = options.source
   let index = 0
-  let offset = schedule.next()
-  while (offset !== undefined && !signal?.aborted) {
+  let offset: number | undefined
+  /** Asks the schedule for the next arrival once the source has a transaction for it. */
+  const nextOffset = (): 'ready' | 'waiting' | 'done' => {
+    if (source?.exhausted()) return 'done'
+    if (source && !source.available()) return 'waiting'
+    offset = schedule.next()
+    return offset === undefined ? 'done' : 'ready'
+  }
+  let state = nextOffset()
+  while (state !== 'done' && !signal?.aborted) {
+    if (state === 'waiting') {
+      // The source is behind (reading a file): the schedule keeps its times, so this shows as lateness.
+      await wait(1)
+      state = nextOffset()
+      continue
+    }
     const nowMs = now()
-    if (startAtMs + offset > nowMs) {
-      await wait(Math.min(startAtMs + offset - nowMs, 50))
+    if (startAtMs + offset! > nowMs) {
+      await wait(Math.min(startAtMs + offset! - nowMs, 50))
       continue
     }
     let handled = 0
-    while (offset !== undefined && handled < burst) {
-      const dueAtMs = startAtMs + offset
+    while (state === 'ready' && handled < burst) {
+      const dueAtMs = startAtMs + offset!
       if (dueAtMs > nowMs) break
       const latenessMs = nowMs - dueAtMs
       if (latenessMs > maxLatenessMs) {
@@ -65,7 +83,7 @@ export async function runOpenModel(options: OpenModelRunOptions): Promise<OpenMo
       }
       index++
       handled++
-      offset = schedule.next()
+      state = nextOffset()
     }
     // Yield so that the producer's I/O runs even when thousands of sends are due at once.
     await wait(handled === 0 ? 1 : 0)

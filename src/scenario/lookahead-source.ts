@@ -1,8 +1,9 @@
 import type { LabelledTransaction } from '../schema/labels.js'
+import type { RunSource } from '../load/run-source.js'
 import type { TransactionSource } from './transaction-source.js'
 
 /** A source whose next transaction can be looked at before it is taken (for event-time arrival). */
-export class LookaheadSource implements TransactionSource {
+export class LookaheadSource implements TransactionSource, RunSource {
   readonly name: string
   private buffered?: LabelledTransaction
 
@@ -13,6 +14,15 @@ export class LookaheadSource implements TransactionSource {
   peek(): LabelledTransaction {
     this.buffered ??= this.inner.next()
     return this.buffered
+  }
+
+  /** A generator is always ready and never runs out. */
+  available(): boolean {
+    return true
+  }
+
+  exhausted(): boolean {
+    return false
   }
 
   next(): LabelledTransaction {

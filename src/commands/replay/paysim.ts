@@ -1,0 +1,126 @@
+import { Flags } from '@oclif/core'
+import type { TargetName } from '../../aws/endpoints.js'
+import { FraudlabCommand } from '../../cli/base-command.js'
+import { durationFlag, FlagValueError, integerFlag, shardsFlag, targetFlags } from '../../cli/flags.js'
+import { ProgressBar } from '../../cli/progress-bar.js'
+import { PAYSIM_TYPES, type PaysimType } from '../../dataset/paysim-format.js'
+import { UserError } from '../../errors/user-error.js'
+import { renderTerminalSummary } from '../../report/terminal-summary.js'
+import { replayPaysim } from '../../run/replay-run.js'
+
+export default class ReplayPaysim extends FraudlabCommand {
+  static override summary = 'Stream a PaySim CSV (or .csv.gz) through the pipeline, in bounded memory.'
+  static override description =
+    'Reads the file as it goes (csv-parse for quoted lines), checks the header and every row, maps each row onto the ' +
+    'canonical transaction (nameOrig → account, nameDest → counterparty, balances kept, step → event time) and sends it. ' +
+    'isFraud and isFlaggedFraud stay in the run ledger. One of --speed or --tps sets the pace.'
+
+  static override examples = [
+    '<%= config.bin %> replay paysim --file datasets/paysim-real-sample.csv --tps 500',
+    '<%= config.bin %> replay paysim --file PS_20174392719_1491204439457_log.csv --speed 3600 --types TRANSFER,CASH_OUT',
+    '<%= config.bin %> replay paysim --file paysim.csv.gz --tps 2000 --from-step 100 --to-step 200 --on-bad-row skip --json',
+  ]
+
+  static override flags = {
+    file: Flags.string({ description: 'The PaySim CSV, plain or gzip.', required: true, helpValue: '<path>' }),
+    speed: Flags.custom<number>({
+      description: 'Event time per wall time: 3600 plays one step (an hour) per second, keeping order and timing within a step.',
+      helpValue: '<factor>',
+      exclusive: ['tps'],
+      parse: async (input) => {
+        const value = Number(input)
+        if (!Number.isFinite(value) || value <= 0) throw new FlagValueError(`--speed must be a positive number; got "${input}"`)
+        return value
+      },
+    })(),
+    tps: integerFlag({ name: 'tps', description: 'Send at this constant rate instead, as fast as that.', min: 1, max: 100_000 }),
+    limit: integerFlag({ name: 'limit', description: 'Replay at most this many rows (after the filters).', min: 1, max: 1_000_000_000 }),
+    'from-step': integerFlag({ name: 'from-step', description: 'Skip rows before this step.', min: 1, max: 100_000 }),
+    'to-step': integerFlag({ name: 'to-step', description: 'Skip rows after this step.', min: 1, max: 100_000 }),
+    types: Flags.custom<Set<PaysimType>>({
+      description: `Replay only these types (comma-separated: ${PAYSIM_TYPES.join(',')}).`,
+      helpValue: '<TYPE,TYPE>',
+      parse: async (input) => {
+        const types = input.split(',').map((t) => t.trim().toUpperCase())
+        const unknown = types.filter((t) => !(PAYSIM_TYPES as readonly string[]).includes(t))
+        if (unknown.length || types.length === 0) throw new FlagValueError(`--types takes ${PAYSIM_TYPES.join(', ')}; got "${unknown.join(',') || input}"`)
+        return new Set(types as PaysimType[])
+      },
+    })(),
+    'on-bad-row': Flags.string({ description: 'At a bad row: stop with its line (fail), or skip and count it (skip).', options: ['fail', 'skip'], default: 'fail' }),
+    'start-date': Flags.custom<number>({
+      description: 'Event time of step 1 (ISO date).',
+      default: Date.UTC(2026, 0, 1),
+      defaultHelp: async () => '2026-01-01T00:00:00Z',
+      helpValue: '<date>',
+      parse: async (input) => {
+        const ms = Date.parse(input)
+        if (!Number.isFinite(ms)) throw new FlagValueError(`--start-date must be an ISO date such as 2026-01-01T00:00:00Z; got "${input}"`)
+        return ms
+      },
+    })(),
+    'max-lateness': durationFlag({ name: 'max-lateness', description: 'Drop (and count) a row that cannot be sent this long after its time.', default: '1s', maxMs: 3_600_000 }),
+    shards: shardsFlag,
+    ...targetFlags,
+    'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long the scorer waits after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
+    'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often the scorer saves each shard's position.", default: '1s', maxMs: 3_600_000 }),
+    'drain-timeout': durationFlag({ name: 'drain-timeout', description: 'How long to wait for the last decisions after the load ends.', default: '30s', maxMs: 3_600_000 }),
+    'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
+    json: Flags.boolean({ description: 'Print the run summary as JSON on stdout and nothing else there.', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ReplayPaysim)
+    if (flags.speed === undefined && flags.tps === undefined) {
+      throw new UserError('Give the pace: --speed (event time per wall time) or --tps (a constant rate).', { hint: 'For example --speed 3600 (one step per second) or --tps 1000.' })
+    }
+    if (flags['from-step'] !== undefined && flags['to-step'] !== undefined && flags['from-step'] > flags['to-step']) {
+      throw new UserError(`--from-step ${flags['from-step']} is after --to-step ${flags['to-step']}.`, { hint: 'Swap them.' })
+    }
+    const interrupt = new AbortController()
+    const hardStop = new AbortController()
+    const onSigint = () => {
+      if (!interrupt.signal.aborted) {
+        this.progress('Stopping the replay; draining and writing the report (Ctrl-C again to skip the drain).')
+        interrupt.abort()
+      } else hardStop.abort()
+    }
+    process.on('SIGINT', onSigint)
+    const bar = new ProgressBar('replay paysim', 1)
+    try {
+      const { summary, reportDir } = await replayPaysim({
+        file: flags.file,
+        speed: flags.speed,
+        tps: flags.tps,
+        filters: { types: flags.types, fromStep: flags['from-step'], toStep: flags['to-step'], limit: flags.limit },
+        onBadRow: flags['on-bad-row'] as 'fail' | 'skip',
+        startDateMs: flags['start-date'],
+        target: flags.target as TargetName,
+        endpoint: flags.endpoint,
+        region: flags.region,
+        prefix: flags.prefix,
+        yes: flags.yes,
+        stateDir: flags['state-dir'],
+        reportsDir: flags['reports-dir'],
+        shards: flags.shards,
+        maxLatenessMs: flags['max-lateness'],
+        pollIntervalMs: flags['poll-interval'],
+        checkpointIntervalMs: flags['checkpoint-interval'],
+        drainTimeoutMs: flags['drain-timeout'],
+        interrupt: interrupt.signal,
+        hardStop: hardStop.signal,
+        log: (line) => this.progress(line),
+        onRowProgress: (p) => {
+          bar.setTotal(p.estimatedRows)
+          bar.update(p.sent, `decided ${p.decided} · blocked ${p.blocked}`)
+        },
+      })
+      bar.finish(summary.counts.sent, `decided ${summary.counts.decided} · blocked ${summary.counts.blocked}`)
+      if (flags.json) this.printJson(summary)
+      else this.log(renderTerminalSummary(summary, reportDir))
+      if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = 1
+    } finally {
+      process.off('SIGINT', onSigint)
+    }
+  }
+}
