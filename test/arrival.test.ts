@@ -146,3 +146,14 @@ describe('open-model runner (fake clock)', () => {
     assert.equal(result.emitted, 10)
   })
 })
+
+describe('event-time schedule with unsorted input', () => {
+  it('sends an earlier event straight after what came before it, never in the past', () => {
+    const eventTimes = [0, 10_000, 5_000, 20_000]
+    let i = 0
+    const schedule = new EventTimeSchedule(() => eventTimes[i] ?? Infinity, 0, 10, Infinity, { naturalRatePerEventSec: 1 })
+    const offsets: number[] = []
+    for (let o = schedule.next(); o !== undefined && i < eventTimes.length; i++, o = schedule.next()) offsets.push(o)
+    assert.deepEqual(offsets, [0, 1_000, 1_000, 2_000])
+  })
+})

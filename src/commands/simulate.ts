@@ -91,6 +91,7 @@ export default class Simulate extends FraudlabCommand {
         hardStop: hardStop.signal,
         log: (line) => this.progress(line),
       })
+      if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
       if (flags.json) this.printJson(summary)
       else this.log(renderTerminalSummary(summary, reportDir))
       if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = 1

@@ -21,6 +21,8 @@ export interface ReplayStats {
   fraud: number
   flaggedFraud: number
   steps: number
+  /** Steps that came after a later step in the file (replayed in file order). */
+  stepsOutOfOrder: number
 }
 
 /**
@@ -30,7 +32,7 @@ export interface ReplayStats {
  */
 export class PaysimReplaySource implements RunSource {
   error?: Error
-  readonly stats: ReplayStats = { rowsRead: 0, rowsReplayed: 0, rowsFilteredOut: 0, badRowsSkipped: 0, badRowExamples: [], fraud: 0, flaggedFraud: 0, steps: 0 }
+  readonly stats: ReplayStats = { rowsRead: 0, rowsReplayed: 0, rowsFilteredOut: 0, badRowsSkipped: 0, badRowExamples: [], fraud: 0, flaggedFraud: 0, steps: 0, stepsOutOfOrder: 0 }
   progress: ReadProgress = { bytesRead: 0, fileBytes: 0 }
   private ready: LabelledTransaction[] = []
   private head = 0
@@ -117,6 +119,7 @@ export class PaysimReplaySource implements RunSource {
         }
         if (filters.limit !== undefined && this.stats.rowsReplayed >= filters.limit) return
         if (row.step !== this.currentStep) {
+          if (row.step < this.currentStep) this.stats.stepsOutOfOrder++
           this.flushStep()
           this.currentStep = row.step
           this.stats.steps++

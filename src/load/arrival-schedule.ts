@@ -147,6 +147,11 @@ export class EventTimeSchedule implements ArrivalSchedule {
     const offsetMs = (this.peekEventTimeMs() - this.startEventTimeMs) / this.timeScale
     if (offsetMs > this.durationMs) return undefined
     this.emitted++
-    return Math.max(0, offsetMs)
+    // Event time that goes back (a file not sorted by time) is sent straight after what came
+    // before it, not scheduled in the past where it would count as late or be dropped.
+    this.lastOffsetMs = Math.max(this.lastOffsetMs, offsetMs)
+    return this.lastOffsetMs
   }
+
+  private lastOffsetMs = 0
 }

@@ -18,6 +18,8 @@ export interface RunCounts {
   /** Given up on by the producer after its retries (never silently dropped). */
   failedToProduce: number
   decided: number
+  /** Sent transactions whose label says fraud (from the ledger; never from the stream). */
+  labelledFraud: number
   /** Sent but never decided within the drain timeout. */
   lost: number
   duplicated: number
@@ -102,8 +104,10 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
   const windowMs = Math.max(1, Math.min(input.offeredWindowMs, input.loadEndedAtMs - input.loadStartedAtMs))
   const windowEndsAt = input.loadStartedAtMs + windowMs
   let ackedInWindow = 0
+  let labelledFraud = 0
   for (let i = 0; i < ledger.emitted; i++) {
     if (ledger.ackedAt[i] > 0 && ledger.ackedAt[i] <= windowEndsAt) ackedInWindow++
+    if (ledger.ackedAt[i] > 0 && ledger.isFraud[i] === 1) labelledFraud++
     if (ledger.sentAt[i] > 0) recordMs(stages.generatorLag, ledger.sentAt[i] - ledger.scheduledAt[i])
     if (ledger.ackedAt[i] > 0) recordMs(stages.put, ledger.ackedAt[i] - ledger.sentAt[i])
     const verdict = ledger.verdict[i]
@@ -148,6 +152,7 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
       sent: ledger.acked,
       failedToProduce: ledger.failed,
       decided: ledger.decided,
+      labelledFraud,
       lost: missingCount,
       duplicated: ledger.duplicateDecisions,
       verdictChanges: ledger.verdictChanges,

@@ -38,7 +38,7 @@ export async function replayPaysim(options: ReplayOptions): Promise<PipelineResu
   const estimateRows = () => {
     const { bytesRead, fileBytes } = source.progress
     const fromFile = bytesRead > 0 ? Math.round((source.stats.rowsReplayed / bytesRead) * fileBytes) : source.stats.rowsReplayed
-    return Math.min(filters.limit ?? Infinity, Math.max(fromFile, source.stats.rowsReplayed))
+    return Math.max(1, Math.min(filters.limit ?? Infinity, Math.max(fromFile, source.stats.rowsReplayed)))
   }
   // Rows per event hour so far, for the offered rate of a --speed replay.
   const rowsPerHour = () => source.stats.rowsReplayed / Math.max(1, source.stats.steps)

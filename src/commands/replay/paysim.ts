@@ -115,7 +115,9 @@ export default class ReplayPaysim extends FraudlabCommand {
           bar.update(p.sent, `decided ${p.decided} · blocked ${p.blocked}`)
         },
       })
+      bar.setTotal(Math.max(summary.counts.sent, 1))
       bar.finish(summary.counts.sent, `decided ${summary.counts.decided} · blocked ${summary.counts.blocked}`)
+      if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
       if (flags.json) this.printJson(summary)
       else this.log(renderTerminalSummary(summary, reportDir))
       if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = 1
