@@ -79,6 +79,43 @@ describe('ledger and accuracy', () => {
     assert.deepEqual(ledger.undecidedIds(), ['r1-2'])
   })
 
+  it('keeps in-flight timestamps in a ring that grows only while more are in flight, and memory flat otherwise', () => {
+    const ledger = new RunLedger('r', 16, 8)
+    const label = { isFraud: false, archetype: 'normal', attackId: '' }
+    // 20 in flight at once: the 8-slot ring must grow to keep every one timed
+    for (let i = 0; i < 20; i++) {
+      ledger.recordEmitted(i, i, label)
+      ledger.recordSent(i, i + 1)
+      ledger.recordAcked(i, i + 2)
+    }
+    for (let i = 0; i < 20; i++) ledger.recordDecision(decision(`r-${i}`, 'allow'), i + 10)
+    assert.equal(ledger.untimedDecisions, 0)
+    assert.equal(ledger.endToEnd.totalCount, 20)
+    const grown = ledger.memoryBytes
+    // a million more, one in flight at a time: nothing but the two bytes a transaction grows
+    for (let i = 20; i < 1_000_020; i++) {
+      ledger.recordEmitted(i, i, label)
+      ledger.recordAcked(i, i + 1)
+      ledger.recordDecision(decision(`r-${i}`, 'allow'), i + 2)
+    }
+    assert.equal(ledger.decided, 1_000_020)
+    assert.ok(ledger.memoryBytes - grown < 3 * 2 ** 21, `grew by ${ledger.memoryBytes - grown} bytes`)
+  })
+
+  it('lets a later block copy of a decision win and moves it in the confusion matrix', () => {
+    const ledger = new RunLedger('r', 4)
+    ledger.recordEmitted(0, 0, { isFraud: true, archetype: 'card-testing', attackId: 'a' })
+    ledger.recordAcked(0, 1)
+    ledger.recordDecision(decision('r-0', 'allow'), 2)
+    assert.equal(ledger.confusion.falseNegatives, 1)
+    ledger.recordDecision(decision('r-0', 'block'), 3)
+    assert.equal(ledger.verdictChanges, 1)
+    assert.equal(ledger.blocked, 1)
+    assert.deepEqual(ledger.confusion, { truePositives: 1, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 })
+    ledger.recordDecision(decision('r-0', 'allow'), 4)
+    assert.equal(ledger.blocked, 1, 'a block is never undone')
+  })
+
   it('computes precision, recall and F1, with NaN where undefined', () => {
     const a = accuracyFrom({ truePositives: 8, falsePositives: 2, trueNegatives: 88, falseNegatives: 2 })
     assert.equal(a.precision, 0.8)

@@ -1,43 +1,45 @@
+import type { Histogram } from 'hdr-histogram-js'
+import { newLatencyHistogram, recordMs } from '../metrics/latency.js'
 import type { Decision, Verdict } from '../schema/decision.js'
 import type { Label } from '../schema/labels.js'
 
 export const VERDICT_CODES: Record<Verdict, number> = { allow: 1, review: 2, block: 3, reject: 4 }
-export const VERDICT_NAMES = ['', 'allow', 'review', 'block', 'reject'] as const
+
+const ACKED = 1
+const DECIDED = 2
+const FRAUD = 4
+const BLOCKED = 8
+const DROPPED = 16
+const FAILED = 32
+const ALERTED = 64
+
+export const STAGES = ['generatorLag', 'put', 'propagation', 'scoring', 'actions', 'collection'] as const
+export type Stage = (typeof STAGES)[number]
+
+export interface ConfusionCounts {
+  truePositives: number
+  falsePositives: number
+  trueNegatives: number
+  falseNegatives: number
+}
 
 /**
- * Everything a run knows about each transaction it produced, by index: its label (which never
- * travels on the stream), the timestamps of every stage, and its decision. Columns are typed
- * arrays sized once, so recording costs no allocation on the hot path.
+ * Everything a run knows about the transactions it produced, in memory that does not grow with
+ * the stream's length beyond two bytes a transaction: each transaction's label and state (sent,
+ * decided, blocked, alerted) sits in byte columns; the send timestamps of transactions still in
+ * flight sit in a ring that grows only if more are in flight at once; latencies go into HDR
+ * histograms and verdicts into the confusion matrix as decisions arrive. Labels never travel on
+ * the stream: this is where they are joined back, by transaction id.
  */
 export class RunLedger {
   readonly idPrefix: string
   emitted = 0
-  scheduledAt: Float64Array
-  sentAt: Float64Array
-  ackedAt: Float64Array
-  arrivedAt: Float64Array
-  fetchedAt: Float64Array
-  scoredAt: Float64Array
-  actedAt: Float64Array
-  observedAt: Float64Array
-  score: Float32Array
-  verdict: Uint8Array
-  isFraud: Uint8Array
-  produceFailed: Uint8Array
-  /** 1 where the load runner dropped the transaction (it could not be sent in time). */
-  dropped: Uint8Array
-  decisionCopies: Uint16Array
-  alertCopies: Uint16Array
-  archetypeOf: Uint16Array
-  readonly archetypes: string[] = ['normal']
-  attackOf: Int32Array
-  readonly attacks: string[] = []
-  private readonly attackIndex = new Map<string, number>()
   acked = 0
   failed = 0
   droppedCount = 0
   decided = 0
   blocked = 0
+  labelledFraud = 0
   duplicateDecisions = 0
   /** Duplicate decisions whose verdict differed from the first copy. */
   verdictChanges = 0
@@ -46,33 +48,41 @@ export class RunLedger {
   /** Decisions and alerts whose transaction this run did not produce (another run, or junk). */
   foreignDecisions = 0
   foreignAlerts = 0
+  /** Decisions that arrived after their send timestamps left the ring (not timed). */
+  untimedDecisions = 0
+  reviewed = 0
+  rejected = 0
+  lastObservedAtMs = 0
+  /** Acks up to this time count towards throughput (the end of the offered window). */
+  windowEndsAtMs = Infinity
+  ackedInWindow = 0
+  readonly endToEnd: Histogram = newLatencyHistogram()
+  readonly stages: Record<Stage, Histogram> = Object.fromEntries(STAGES.map((stage) => [stage, newLatencyHistogram()])) as Record<Stage, Histogram>
+  readonly confusion: ConfusionCounts = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }
+  readonly archetypes: string[] = ['normal']
 
-  capacity: number
+  private state: Uint8Array
+  private archetypeOf: Uint8Array
+  private firstVerdict: Uint8Array
+  private ringIndex: Int32Array
+  private ringScheduledAt: Float64Array
+  private ringSentAt: Float64Array
+  private ringAckedAt: Float64Array
 
   constructor(
     readonly runId: string,
     initialCapacity: number,
+    ringSize = 1 << 16,
   ) {
-    const capacity = Math.max(16, initialCapacity)
-    this.capacity = capacity
     this.idPrefix = `${runId}-`
-    this.scheduledAt = new Float64Array(capacity)
-    this.sentAt = new Float64Array(capacity)
-    this.ackedAt = new Float64Array(capacity)
-    this.arrivedAt = new Float64Array(capacity)
-    this.fetchedAt = new Float64Array(capacity)
-    this.scoredAt = new Float64Array(capacity)
-    this.actedAt = new Float64Array(capacity)
-    this.observedAt = new Float64Array(capacity)
-    this.score = new Float32Array(capacity)
-    this.verdict = new Uint8Array(capacity)
-    this.isFraud = new Uint8Array(capacity)
-    this.produceFailed = new Uint8Array(capacity)
-    this.dropped = new Uint8Array(capacity)
-    this.decisionCopies = new Uint16Array(capacity)
-    this.alertCopies = new Uint16Array(capacity)
-    this.archetypeOf = new Uint16Array(capacity)
-    this.attackOf = new Int32Array(capacity).fill(-1)
+    const capacity = Math.max(16, initialCapacity)
+    this.state = new Uint8Array(capacity)
+    this.archetypeOf = new Uint8Array(capacity)
+    this.firstVerdict = new Uint8Array(capacity)
+    this.ringIndex = new Int32Array(ringSize).fill(-1)
+    this.ringScheduledAt = new Float64Array(ringSize)
+    this.ringSentAt = new Float64Array(ringSize)
+    this.ringAckedAt = new Float64Array(ringSize)
   }
 
   transactionId(index: number): string {
@@ -86,75 +96,50 @@ export class RunLedger {
     return Number.isInteger(index) && index >= 0 && index < this.emitted ? index : -1
   }
 
-  /** Doubles every column when a run offers more than expected (Poisson and event-time arrival). */
-  private ensureCapacity(index: number): void {
-    if (index < this.capacity) return
-    let capacity = this.capacity
-    while (capacity <= index) capacity *= 2
-    const grow = <A extends Float64Array | Float32Array | Uint8Array | Uint16Array | Int32Array>(array: A, fill = 0): A => {
-      const bigger = new (array.constructor as new (n: number) => A)(capacity)
-      bigger.set(array as never)
-      if (fill) bigger.fill(fill as never, array.length)
-      return bigger
-    }
-    this.scheduledAt = grow(this.scheduledAt)
-    this.sentAt = grow(this.sentAt)
-    this.ackedAt = grow(this.ackedAt)
-    this.arrivedAt = grow(this.arrivedAt)
-    this.fetchedAt = grow(this.fetchedAt)
-    this.scoredAt = grow(this.scoredAt)
-    this.actedAt = grow(this.actedAt)
-    this.observedAt = grow(this.observedAt)
-    this.score = grow(this.score)
-    this.verdict = grow(this.verdict)
-    this.isFraud = grow(this.isFraud)
-    this.produceFailed = grow(this.produceFailed)
-    this.dropped = grow(this.dropped)
-    this.decisionCopies = grow(this.decisionCopies)
-    this.alertCopies = grow(this.alertCopies)
-    this.archetypeOf = grow(this.archetypeOf)
-    this.attackOf = grow(this.attackOf, -1)
-    this.capacity = capacity
-  }
-
-  recordDropped(index: number, scheduledAtMs: number, label: Label): void {
-    this.recordEmitted(index, scheduledAtMs, label)
-    this.dropped[index] = 1
-    this.droppedCount++
+  /** Bytes held per transaction and in the in-flight ring (for the report). */
+  get memoryBytes(): number {
+    return this.state.byteLength * 3 + this.ringIndex.byteLength * 7
   }
 
   recordEmitted(index: number, scheduledAtMs: number, label: Label): void {
     this.ensureCapacity(index)
-    this.scheduledAt[index] = scheduledAtMs
-    this.isFraud[index] = label.isFraud ? 1 : 0
-    if (label.archetype !== 'normal') {
-      let archetype = this.archetypes.indexOf(label.archetype)
-      if (archetype === -1) archetype = this.archetypes.push(label.archetype) - 1
-      this.archetypeOf[index] = archetype
-    }
-    if (label.attackId) {
-      let attack = this.attackIndex.get(label.attackId)
-      if (attack === undefined) {
-        attack = this.attacks.push(label.attackId) - 1
-        this.attackIndex.set(label.attackId, attack)
-      }
-      this.attackOf[index] = attack
-    }
+    if (label.isFraud) this.state[index] |= FRAUD
+    if (label.archetype !== 'normal') this.archetypeOf[index] = this.archetypeCode(label.archetype)
     if (index + 1 > this.emitted) this.emitted = index + 1
+    const slot = this.claimSlot(index)
+    this.ringScheduledAt[slot] = scheduledAtMs
+    this.ringSentAt[slot] = 0
+    this.ringAckedAt[slot] = 0
+  }
+
+  recordDropped(index: number, scheduledAtMs: number, label: Label): void {
+    this.recordEmitted(index, scheduledAtMs, label)
+    this.state[index] |= DROPPED
+    this.releaseSlot(index)
+    this.droppedCount++
   }
 
   recordSent(index: number, atMs: number): void {
-    this.sentAt[index] = atMs
+    const slot = this.slotOf(index)
+    if (slot !== -1) this.ringSentAt[slot] = atMs
   }
 
   recordAcked(index: number, atMs: number): void {
-    this.ackedAt[index] = atMs
+    this.state[index] |= ACKED
     this.acked++
+    if (this.state[index] & FRAUD) this.labelledFraud++
+    if (atMs <= this.windowEndsAtMs) this.ackedInWindow++
+    const slot = this.slotOf(index)
+    if (slot === -1) return
+    this.ringAckedAt[slot] = atMs
+    recordMs(this.stages.generatorLag, this.ringSentAt[slot] - this.ringScheduledAt[slot])
+    recordMs(this.stages.put, atMs - this.ringSentAt[slot])
   }
 
   recordProduceFailed(index: number): void {
-    this.produceFailed[index] = 1
+    this.state[index] |= FAILED
     this.failed++
+    this.releaseSlot(index)
   }
 
   recordDecision(decision: Decision, observedAtMs: number): void {
@@ -163,30 +148,39 @@ export class RunLedger {
       this.foreignDecisions++
       return
     }
-    if (this.decisionCopies[index]++ > 0) {
+    const code = VERDICT_CODES[decision.verdict]
+    if (this.state[index] & DECIDED) {
       this.duplicateDecisions++
-      const verdict = VERDICT_CODES[decision.verdict]
-      if (verdict !== this.verdict[index]) {
-        // A replay after a scorer restart can score with less feature history. A block is an effect
-        // that happened (BlockList, alert), so a later block copy wins; other changes keep the first.
+      if (code !== this.firstVerdict[index]) {
         this.verdictChanges++
-        if (verdict === VERDICT_CODES.block) {
-          this.verdict[index] = verdict
-          this.score[index] = decision.score
-          this.blocked++
+        // A replay after a scorer restart can score with less feature history. A block is an
+        // effect that happened (BlockList, alert), so a later block copy wins; other changes keep the first.
+        if (code === VERDICT_CODES.block && !(this.state[index] & BLOCKED)) {
+          this.uncount(index)
+          this.firstVerdict[index] = code
+          this.count(index, code)
         }
       }
       return
     }
+    this.state[index] |= DECIDED
     this.decided++
-    if (decision.verdict === 'block') this.blocked++
-    this.verdict[index] = VERDICT_CODES[decision.verdict]
-    this.score[index] = decision.score
-    this.arrivedAt[index] = decision.timestamps.arrivedAt
-    this.fetchedAt[index] = decision.timestamps.fetchedAt
-    this.scoredAt[index] = decision.timestamps.scoredAt
-    this.actedAt[index] = decision.timestamps.actedAt
-    this.observedAt[index] = observedAtMs
+    this.firstVerdict[index] = code
+    this.count(index, code)
+    this.lastObservedAtMs = Math.max(this.lastObservedAtMs, observedAtMs)
+    const slot = this.slotOf(index)
+    if (slot === -1) {
+      this.untimedDecisions++
+      return
+    }
+    const t = decision.timestamps
+    recordMs(this.endToEnd, observedAtMs - this.ringScheduledAt[slot])
+    // Kinesis' arrival timestamp has millisecond resolution and another process' clock: clamp at 0.
+    recordMs(this.stages.propagation, Math.max(0, t.fetchedAt - this.ringAckedAt[slot]))
+    recordMs(this.stages.scoring, t.scoredAt - t.fetchedAt)
+    recordMs(this.stages.actions, t.actedAt - t.scoredAt)
+    recordMs(this.stages.collection, Math.max(0, observedAtMs - t.actedAt))
+    this.releaseSlot(index)
   }
 
   recordAlert(transactionId: string): void {
@@ -195,20 +189,107 @@ export class RunLedger {
       this.foreignAlerts++
       return
     }
-    if (this.alertCopies[index]++ > 0) this.duplicateAlerts++
-    else this.alerts++
+    if (this.state[index] & ALERTED) this.duplicateAlerts++
+    else {
+      this.state[index] |= ALERTED
+      this.alerts++
+    }
   }
 
   /** Ids of transactions Kinesis accepted that have no decision yet. */
   undecidedIds(limit = Infinity): string[] {
     const ids: string[] = []
     for (let i = 0; i < this.emitted && ids.length < limit; i++) {
-      if (this.ackedAt[i] > 0 && this.decisionCopies[i] === 0) ids.push(this.transactionId(i))
+      if ((this.state[i] & (ACKED | DECIDED)) === ACKED) ids.push(this.transactionId(i))
     }
     return ids
   }
 
   get undecided(): number {
     return this.acked - this.decided
+  }
+
+  private count(index: number, code: number): void {
+    const fraud = (this.state[index] & FRAUD) !== 0
+    const blocked = code === VERDICT_CODES.block
+    if (blocked) {
+      this.state[index] |= BLOCKED
+      this.blocked++
+    } else if (code === VERDICT_CODES.review) this.reviewed++
+    else if (code === VERDICT_CODES.reject) this.rejected++
+    if (fraud && blocked) this.confusion.truePositives++
+    else if (fraud) this.confusion.falseNegatives++
+    else if (blocked) this.confusion.falsePositives++
+    else this.confusion.trueNegatives++
+  }
+
+  private uncount(index: number): void {
+    const fraud = (this.state[index] & FRAUD) !== 0
+    const code = this.firstVerdict[index]
+    if (code === VERDICT_CODES.review) this.reviewed--
+    else if (code === VERDICT_CODES.reject) this.rejected--
+    if (fraud) this.confusion.falseNegatives--
+    else this.confusion.trueNegatives--
+  }
+
+  private archetypeCode(archetype: string): number {
+    let code = this.archetypes.indexOf(archetype)
+    if (code === -1) code = this.archetypes.push(archetype) - 1
+    return Math.min(code, 255)
+  }
+
+  private ensureCapacity(index: number): void {
+    if (index < this.state.length) return
+    let capacity = this.state.length
+    while (capacity <= index) capacity *= 2
+    for (const column of ['state', 'archetypeOf', 'firstVerdict'] as const) {
+      const bigger = new Uint8Array(capacity)
+      bigger.set(this[column])
+      this[column] = bigger
+    }
+  }
+
+  private slotOf(index: number): number {
+    const slot = index & (this.ringIndex.length - 1)
+    return this.ringIndex[slot] === index ? slot : -1
+  }
+
+  private releaseSlot(index: number): void {
+    const slot = this.slotOf(index)
+    if (slot !== -1) this.ringIndex[slot] = -1
+  }
+
+  /** The ring slot for a new transaction; the ring doubles when its slot still holds one in flight. */
+  private claimSlot(index: number): number {
+    for (;;) {
+      const slot = index & (this.ringIndex.length - 1)
+      const holder = this.ringIndex[slot]
+      if (holder === -1 || holder === index) {
+        this.ringIndex[slot] = index
+        return slot
+      }
+      this.growRing()
+    }
+  }
+
+  private growRing(): void {
+    const size = this.ringIndex.length * 2
+    const index = new Int32Array(size).fill(-1)
+    const scheduledAt = new Float64Array(size)
+    const sentAt = new Float64Array(size)
+    const ackedAt = new Float64Array(size)
+    for (let slot = 0; slot < this.ringIndex.length; slot++) {
+      const holder = this.ringIndex[slot]
+      if (holder === -1) continue
+      const to = holder & (size - 1)
+      index[to] = holder
+      scheduledAt[to] = this.ringScheduledAt[slot]
+      sentAt[to] = this.ringSentAt[slot]
+      ackedAt[to] = this.ringAckedAt[slot]
+    }
+    this.ringIndex = index
+    this.ringScheduledAt = scheduledAt
+    this.ringSentAt = sentAt
+    this.ringAckedAt = ackedAt
   }
 }

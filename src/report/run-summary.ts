@@ -1,6 +1,6 @@
-import { VERDICT_CODES, type RunLedger } from '../collector/run-ledger.js'
+import { STAGES, type RunLedger } from '../collector/run-ledger.js'
 import { accuracyFrom, type Accuracy } from '../metrics/accuracy.js'
-import { newLatencyHistogram, recordMs, summarize, encodeHistogram, type LatencySummaryMs } from '../metrics/latency.js'
+import { summarize, encodeHistogram, type LatencySummaryMs } from '../metrics/latency.js'
 
 export const SUMMARY_SCHEMA_VERSION = 1
 
@@ -88,52 +88,18 @@ export interface SummaryInputs {
 
 const MAX_LISTED_MISSING = 100
 
-/** Builds the run's summary from the ledger: a pure function, so every renderer agrees. */
+/** Builds the run's summary from the ledger's aggregates: a pure function, so every renderer agrees. */
 export function buildRunSummary(input: SummaryInputs): RunSummary {
   const { ledger } = input
-  const endToEnd = newLatencyHistogram()
-  const stageNames = ['generatorLag', 'put', 'propagation', 'scoring', 'actions', 'collection'] as const
-  const stages = Object.fromEntries(stageNames.map((name) => [name, newLatencyHistogram()])) as Record<(typeof stageNames)[number], ReturnType<typeof newLatencyHistogram>>
-  const matrix = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }
-  let blocked = 0
-  let reviewed = 0
-  let rejected = 0
-  let lastObservedAt = 0
-  // Throughput over the offered window (k6 reports rates the same way): the acks of the final
-  // flush after the window closes are counted as sent, not as throughput.
-  const windowMs = Math.max(1, Math.min(input.offeredWindowMs, input.loadEndedAtMs - input.loadStartedAtMs))
-  const windowEndsAt = input.loadStartedAtMs + windowMs
-  let ackedInWindow = 0
-  let labelledFraud = 0
-  for (let i = 0; i < ledger.emitted; i++) {
-    if (ledger.ackedAt[i] > 0 && ledger.ackedAt[i] <= windowEndsAt) ackedInWindow++
-    if (ledger.ackedAt[i] > 0 && ledger.isFraud[i] === 1) labelledFraud++
-    if (ledger.sentAt[i] > 0) recordMs(stages.generatorLag, ledger.sentAt[i] - ledger.scheduledAt[i])
-    if (ledger.ackedAt[i] > 0) recordMs(stages.put, ledger.ackedAt[i] - ledger.sentAt[i])
-    const verdict = ledger.verdict[i]
-    if (verdict === 0) continue
-    recordMs(endToEnd, ledger.observedAt[i] - ledger.scheduledAt[i])
-    // Kinesis' arrival timestamp has millisecond resolution and another process' clock: clamp at 0.
-    recordMs(stages.propagation, Math.max(0, ledger.fetchedAt[i] - ledger.ackedAt[i]))
-    recordMs(stages.scoring, ledger.scoredAt[i] - ledger.fetchedAt[i])
-    recordMs(stages.actions, ledger.actedAt[i] - ledger.scoredAt[i])
-    recordMs(stages.collection, Math.max(0, ledger.observedAt[i] - ledger.actedAt[i]))
-    lastObservedAt = Math.max(lastObservedAt, ledger.observedAt[i])
-    if (verdict === VERDICT_CODES.block) blocked++
-    else if (verdict === VERDICT_CODES.review) reviewed++
-    else if (verdict === VERDICT_CODES.reject) rejected++
-    const flagged = verdict === VERDICT_CODES.block
-    const fraud = ledger.isFraud[i] === 1
-    if (fraud && flagged) matrix.truePositives++
-    else if (fraud) matrix.falseNegatives++
-    else if (flagged) matrix.falsePositives++
-    else matrix.trueNegatives++
-  }
   const missingCount = ledger.undecided
   const loadDurationMs = Math.max(1, input.loadEndedAtMs - input.loadStartedAtMs)
+  // Throughput over the offered window (k6 reports rates the same way): the acks of the final
+  // flush after the window closes are counted as sent, not as throughput.
+  const windowMs = Math.max(1, Math.min(input.offeredWindowMs, loadDurationMs))
   const notes = [...input.notes]
-  if (input.blockListItems !== null && input.blockListItems !== blocked) notes.push(`BlockList holds ${input.blockListItems} items for this run but ${blocked} blocks were decided`)
-  if (input.alertsObserved && ledger.alerts !== blocked) notes.push(`${ledger.alerts} alerts were received for ${blocked} blocks`)
+  if (input.blockListItems !== null && input.blockListItems !== ledger.blocked) notes.push(`BlockList holds ${input.blockListItems} items for this run but ${ledger.blocked} blocks were decided`)
+  if (input.alertsObserved && ledger.alerts !== ledger.blocked) notes.push(`${ledger.alerts} alerts were received for ${ledger.blocked} blocks`)
+  if (ledger.untimedDecisions) notes.push(`${ledger.untimedDecisions} decisions arrived too late to be timed`)
   const ok = missingCount === 0 && ledger.failed === 0 && notes.length === input.notes.length && input.status !== 'failed'
   return {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
@@ -152,13 +118,13 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
       sent: ledger.acked,
       failedToProduce: ledger.failed,
       decided: ledger.decided,
-      labelledFraud,
+      labelledFraud: ledger.labelledFraud,
       lost: missingCount,
       duplicated: ledger.duplicateDecisions,
       verdictChanges: ledger.verdictChanges,
-      blocked,
-      reviewed,
-      rejected,
+      blocked: ledger.blocked,
+      reviewed: ledger.reviewed,
+      rejected: ledger.rejected,
       blockListItems: input.blockListItems,
       alertsReceived: input.alertsObserved ? ledger.alerts : null,
       alertsDuplicated: input.alertsObserved ? ledger.duplicateAlerts : null,
@@ -170,18 +136,18 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
     reconciliation: { ok, missingCount, missingIds: ledger.undecidedIds(MAX_LISTED_MISSING), notes },
     throughput: {
       offeredTps: input.offeredTps,
-      achievedTps: round(ackedInWindow / (windowMs / 1000)),
-      decidedTps: round(ledger.decided / (Math.max(1, lastObservedAt - input.loadStartedAtMs) / 1000)),
+      achievedTps: round(ledger.ackedInWindow / (windowMs / 1000)),
+      decidedTps: round(ledger.decided / (Math.max(1, ledger.lastObservedAtMs - input.loadStartedAtMs) / 1000)),
       loadDurationMs: Math.round(loadDurationMs),
       windowMs: Math.round(windowMs),
     },
     latencyMs: {
-      endToEnd: summarize(endToEnd),
-      stages: Object.fromEntries(stageNames.map((name) => [name, summarize(stages[name])])) as RunSummary['latencyMs']['stages'],
+      endToEnd: summarize(ledger.endToEnd),
+      stages: Object.fromEntries(STAGES.map((name) => [name, summarize(ledger.stages[name])])) as RunSummary['latencyMs']['stages'],
     },
-    accuracy: accuracyFrom(matrix),
-    histograms: { endToEnd: encodeHistogram(endToEnd) },
-    diagnostics: input.diagnostics,
+    accuracy: accuracyFrom(ledger.confusion),
+    histograms: { endToEnd: encodeHistogram(ledger.endToEnd) },
+    diagnostics: { ...input.diagnostics, ledgerBytes: ledger.memoryBytes },
   }
 }
 

@@ -152,6 +152,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       else log(progressLine(ledger, options.expectedTransactions, startedAtMs, supervisor?.totals()))
     }, options.progressIntervalMs ?? (options.onProgress ? 250 : 2_000))
     loadStartedAtMs = nowMs() + 10
+    ledger.windowEndsAtMs = loadStartedAtMs + options.offeredWindowMs
     log(`run ${runId}: ${options.describe ?? options.command} on ${target.description}`)
     const load = await runOpenModel({
       schedule,
