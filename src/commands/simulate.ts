@@ -1,12 +1,10 @@
 import { Flags } from '@oclif/core'
-import type { TargetName } from '../aws/endpoints.js'
-import { FraudlabCommand } from '../cli/base-command.js'
-import { durationFlag, FlagValueError, integerFlag, shardsFlag, targetFlags } from '../cli/flags.js'
-import { renderTerminalSummary } from '../report/terminal-summary.js'
+import { PipelineCommand, pipelineFlags } from '../cli/run-command.js'
+import { durationFlag, FlagValueError, integerFlag } from '../cli/flags.js'
 import { describePlan, planRun } from '../run/run-plan.js'
 import { simulate } from '../run/simulate-run.js'
 
-export default class Simulate extends FraudlabCommand {
+export default class Simulate extends PipelineCommand {
   static override summary = 'Run a labelled fraud scenario through the pipeline and report latency and precision/recall.'
   static override description =
     'Plays a scenario (genuine customers plus fraud archetypes, seeded) at its arrival profile or at --tps (open model), ' +
@@ -37,15 +35,8 @@ export default class Simulate extends FraudlabCommand {
       },
     })(),
     poisson: Flags.boolean({ description: 'Poisson inter-arrivals at the same instantaneous rate (default: evenly spaced).', allowNo: true }),
-    'max-lateness': durationFlag({ name: 'max-lateness', description: 'Drop (and count) a transaction that cannot be sent this long after its time.', default: '1s', maxMs: 3_600_000 }),
-    shards: shardsFlag,
-    ...targetFlags,
-    'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long the scorer waits after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
-    'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often the scorer saves each shard's position.", default: '1s', maxMs: 3_600_000 }),
-    'drain-timeout': durationFlag({ name: 'drain-timeout', description: 'How long to wait for the last decisions after the load ends.', default: '30s', maxMs: 3_600_000 }),
-    'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
     'dry-run': Flags.boolean({ description: 'Print the validated plan and exit without starting anything.', default: false }),
-    json: Flags.boolean({ description: 'Print the run summary as JSON on stdout and nothing else there.', default: false }),
+    ...pipelineFlags,
   }
 
   async run(): Promise<void> {
@@ -63,40 +54,6 @@ export default class Simulate extends FraudlabCommand {
       else this.log(describePlan(plan).join('\n'))
       return
     }
-    const interrupt = new AbortController()
-    const hardStop = new AbortController()
-    const onSigint = () => {
-      if (!interrupt.signal.aborted) {
-        this.progress('Stopping the load; draining and writing the report (Ctrl-C again to skip the drain).')
-        interrupt.abort()
-      } else hardStop.abort()
-    }
-    process.on('SIGINT', onSigint)
-    try {
-      const { summary, reportDir } = await simulate({
-        plan,
-        target: flags.target as TargetName,
-        endpoint: flags.endpoint,
-        region: flags.region,
-        prefix: flags.prefix,
-        yes: flags.yes,
-        stateDir: flags['state-dir'],
-        reportsDir: flags['reports-dir'],
-        shards: flags.shards,
-        maxLatenessMs: flags['max-lateness'],
-        pollIntervalMs: flags['poll-interval'],
-        checkpointIntervalMs: flags['checkpoint-interval'],
-        drainTimeoutMs: flags['drain-timeout'],
-        interrupt: interrupt.signal,
-        hardStop: hardStop.signal,
-        log: (line) => this.progress(line),
-      })
-      if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
-      if (flags.json) this.printJson(summary)
-      else this.log(renderTerminalSummary(summary, reportDir))
-      if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = 1
-    } finally {
-      process.off('SIGINT', onSigint)
-    }
+    await this.runPipelineCommand(flags, (settings) => simulate({ plan, ...settings }))
   }
 }

@@ -79,7 +79,9 @@ export class PaysimReplaySource implements RunSource {
   }
 
   next(): LabelledTransaction {
-    const item = this.ready[this.head++]
+    const item = this.ready[this.head]
+    // Release the taken transaction now, not when the queue is next compacted.
+    this.ready[this.head++] = undefined as unknown as LabelledTransaction
     if (this.head >= 65_536 && this.head * 2 >= this.ready.length) {
       this.ready = this.ready.slice(this.head)
       this.head = 0

@@ -94,6 +94,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   let loadEndedAtMs = loadStartedAtMs
   let status: RunStatus = 'completed'
   let late = 0
+  let peakRssBytes = process.memoryUsage.rss()
 
   // Resolved before the run starts: a wrong target is a user error, not a failed run with a report.
   target = await resolveTarget(
@@ -147,6 +148,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const maxBacklog = Math.max(5_000, Math.ceil(Math.min(options.offeredRatePerSec, 100_000) * 2))
     const loadSignal = AbortSignal.any([fatal.signal, ...(options.interrupt ? [options.interrupt] : [])])
     progressTimer = setInterval(() => {
+      peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss())
       if (source.error) failRun(source.error)
       if (options.onProgress) options.onProgress({ sent: ledger.acked, decided: ledger.decided, blocked: ledger.blocked, emitted: ledger.emitted })
       else log(progressLine(ledger, options.expectedTransactions, startedAtMs, supervisor?.totals()))
@@ -203,6 +205,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   diagnostics.scorer = scorerStats
   diagnostics.producer = producer?.stats
   if (options.sourceDiagnostics) diagnostics.source = options.sourceDiagnostics()
+  const memory = process.memoryUsage()
+  diagnostics.memoryMb = {
+    peakRss: mb(Math.max(peakRssBytes, memory.rss)),
+    rssAtEnd: mb(memory.rss),
+    heapUsedAtEnd: mb(memory.heapUsed),
+    externalAtEnd: mb(memory.external + memory.arrayBuffers),
+  }
   const summary = buildRunSummary({
     ledger,
     command: options.command,
@@ -271,4 +280,8 @@ function progressLine(ledger: RunLedger, total: number, startedAtMs: number, sco
   const elapsed = ((Date.now() - startedAtMs) / 1000).toFixed(1)
   const lag = scorer ? Math.max(0, ...Object.values(scorer.millisBehindLatest)) : 0
   return `[${elapsed}s] sent ${ledger.acked}/${total} · decided ${ledger.decided} · blocked ${ledger.blocked} · alerts ${ledger.alerts} · scorer behind ${lag}ms`
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 2 ** 20)
 }

@@ -33,7 +33,9 @@ export class ScorerSupervisor {
   }
 
   async start(): Promise<void> {
-    const child = fork(CHILD_SCRIPT, [JSON.stringify(this.config)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    // The CLI's own memory flags (bin/run.js) are for the CLI: the scorer runs with V8's defaults.
+    const { MALLOC_ARENA_MAX: _cliOnly, ...env } = process.env
+    const child = fork(CHILD_SCRIPT, [JSON.stringify(this.config)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [], env })
     this.child = child
     let stderrTail = ''
     child.stderr?.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-4_000)))

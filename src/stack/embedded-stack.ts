@@ -89,7 +89,9 @@ export async function startEmbeddedStack(options: StartEmbeddedOptions): Promise
 async function startService(service: EmulatorService, options: StartEmbeddedOptions): Promise<{ record: ServiceRecord; child: ChildProcess }> {
   const logFile = options.logDir ? join(options.logDir, `${service}.log`) : undefined
   const logFd = logFile ? openSync(logFile, 'a') : undefined
+  const { MALLOC_ARENA_MAX: _cliOnly, ...env } = process.env
   const child = spawn(process.execPath, [HOST_SCRIPT, service], {
+    env,
     detached: options.detached,
     stdio: ['ignore', 'pipe', logFd ?? 'pipe', ...(options.detached ? [] : ['ipc' as const])],
   })

@@ -1,14 +1,12 @@
 import { Flags } from '@oclif/core'
-import type { TargetName } from '../../aws/endpoints.js'
-import { FraudlabCommand } from '../../cli/base-command.js'
-import { durationFlag, FlagValueError, integerFlag, shardsFlag, targetFlags } from '../../cli/flags.js'
+import { PipelineCommand, pipelineFlags } from '../../cli/run-command.js'
+import { FlagValueError, integerFlag } from '../../cli/flags.js'
 import { ProgressBar } from '../../cli/progress-bar.js'
 import { PAYSIM_TYPES, type PaysimType } from '../../dataset/paysim-format.js'
 import { UserError } from '../../errors/user-error.js'
-import { renderTerminalSummary } from '../../report/terminal-summary.js'
 import { replayPaysim } from '../../run/replay-run.js'
 
-export default class ReplayPaysim extends FraudlabCommand {
+export default class ReplayPaysim extends PipelineCommand {
   static override summary = 'Stream a PaySim CSV (or .csv.gz) through the pipeline, in bounded memory.'
   static override description =
     'Reads the file as it goes (csv-parse for quoted lines), checks the header and every row, maps each row onto the ' +
@@ -59,14 +57,7 @@ export default class ReplayPaysim extends FraudlabCommand {
         return ms
       },
     })(),
-    'max-lateness': durationFlag({ name: 'max-lateness', description: 'Drop (and count) a row that cannot be sent this long after its time.', default: '1s', maxMs: 3_600_000 }),
-    shards: shardsFlag,
-    ...targetFlags,
-    'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long the scorer waits after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
-    'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often the scorer saves each shard's position.", default: '1s', maxMs: 3_600_000 }),
-    'drain-timeout': durationFlag({ name: 'drain-timeout', description: 'How long to wait for the last decisions after the load ends.', default: '30s', maxMs: 3_600_000 }),
-    'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
-    json: Flags.boolean({ description: 'Print the run summary as JSON on stdout and nothing else there.', default: false }),
+    ...pipelineFlags,
   }
 
   async run(): Promise<void> {
@@ -77,52 +68,25 @@ export default class ReplayPaysim extends FraudlabCommand {
     if (flags['from-step'] !== undefined && flags['to-step'] !== undefined && flags['from-step'] > flags['to-step']) {
       throw new UserError(`--from-step ${flags['from-step']} is after --to-step ${flags['to-step']}.`, { hint: 'Swap them.' })
     }
-    const interrupt = new AbortController()
-    const hardStop = new AbortController()
-    const onSigint = () => {
-      if (!interrupt.signal.aborted) {
-        this.progress('Stopping the replay; draining and writing the report (Ctrl-C again to skip the drain).')
-        interrupt.abort()
-      } else hardStop.abort()
-    }
-    process.on('SIGINT', onSigint)
     const bar = new ProgressBar('replay paysim', 1)
-    try {
-      const { summary, reportDir } = await replayPaysim({
+    await this.runPipelineCommand(flags, (settings) =>
+      replayPaysim({
+        ...settings,
         file: flags.file,
         speed: flags.speed,
         tps: flags.tps,
         filters: { types: flags.types, fromStep: flags['from-step'], toStep: flags['to-step'], limit: flags.limit },
         onBadRow: flags['on-bad-row'] as 'fail' | 'skip',
         startDateMs: flags['start-date'],
-        target: flags.target as TargetName,
-        endpoint: flags.endpoint,
-        region: flags.region,
-        prefix: flags.prefix,
-        yes: flags.yes,
-        stateDir: flags['state-dir'],
-        reportsDir: flags['reports-dir'],
-        shards: flags.shards,
-        maxLatenessMs: flags['max-lateness'],
-        pollIntervalMs: flags['poll-interval'],
-        checkpointIntervalMs: flags['checkpoint-interval'],
-        drainTimeoutMs: flags['drain-timeout'],
-        interrupt: interrupt.signal,
-        hardStop: hardStop.signal,
-        log: (line) => this.progress(line),
         onRowProgress: (p) => {
           bar.setTotal(p.estimatedRows)
           bar.update(p.sent, `decided ${p.decided} · blocked ${p.blocked}`)
         },
-      })
-      bar.setTotal(Math.max(summary.counts.sent, 1))
-      bar.finish(summary.counts.sent, `decided ${summary.counts.decided} · blocked ${summary.counts.blocked}`)
-      if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
-      if (flags.json) this.printJson(summary)
-      else this.log(renderTerminalSummary(summary, reportDir))
-      if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = 1
-    } finally {
-      process.off('SIGINT', onSigint)
-    }
+      }).then((result) => {
+        bar.setTotal(Math.max(result.summary.counts.sent, 1))
+        bar.finish(result.summary.counts.sent, `decided ${result.summary.counts.decided} · blocked ${result.summary.counts.blocked}`)
+        return result
+      }),
+    )
   }
 }

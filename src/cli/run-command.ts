@@ -1,0 +1,71 @@
+import { Flags, type Interfaces } from '@oclif/core'
+import type { TargetName } from '../aws/endpoints.js'
+import type { RunSummary } from '../report/run-summary.js'
+import { renderTerminalSummary } from '../report/terminal-summary.js'
+import type { PipelineOptions } from '../run/pipeline-run.js'
+import { FraudlabCommand } from './base-command.js'
+import { durationFlag, shardsFlag, targetFlags } from './flags.js'
+
+/** The flags of every command that runs the pipeline (simulate, replay). */
+export const pipelineFlags = {
+  'max-lateness': durationFlag({ name: 'max-lateness', description: 'Drop (and count) a transaction that cannot be sent this long after its time.', default: '1s', maxMs: 3_600_000 }),
+  shards: shardsFlag,
+  ...targetFlags,
+  'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long the scorer waits after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
+  'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often the scorer saves each shard's position.", default: '1s', maxMs: 3_600_000 }),
+  'drain-timeout': durationFlag({ name: 'drain-timeout', description: 'How long to wait for the last decisions after the load ends.', default: '30s', maxMs: 3_600_000 }),
+  'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
+  json: Flags.boolean({ description: 'Print the run summary as JSON on stdout and nothing else there.', default: false }),
+}
+
+type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
+
+export type PipelineSettings = Pick<
+  PipelineOptions,
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log'
+>
+
+/**
+ * A command that runs the pipeline: it turns the shared flags into settings, stops gracefully on
+ * Ctrl-C (the first drains and still writes the report, the second skips the drain), and ends
+ * in the same way: the summary on stdout (or JSON), the error on stderr, exit 1 if it failed.
+ */
+export abstract class PipelineCommand extends FraudlabCommand {
+  protected async runPipelineCommand(flags: PipelineFlagValues, run: (settings: PipelineSettings) => Promise<{ summary: RunSummary; reportDir: string }>): Promise<RunSummary> {
+    const interrupt = new AbortController()
+    const hardStop = new AbortController()
+    const onSigint = () => {
+      if (!interrupt.signal.aborted) {
+        this.progress('Stopping the load; draining and writing the report (Ctrl-C again to skip the drain).')
+        interrupt.abort()
+      } else hardStop.abort()
+    }
+    process.on('SIGINT', onSigint)
+    try {
+      const { summary, reportDir } = await run({
+        target: flags.target as TargetName,
+        endpoint: flags.endpoint,
+        region: flags.region,
+        prefix: flags.prefix,
+        yes: flags.yes,
+        stateDir: flags['state-dir'],
+        reportsDir: flags['reports-dir'],
+        shards: flags.shards,
+        maxLatenessMs: flags['max-lateness'],
+        pollIntervalMs: flags['poll-interval'],
+        checkpointIntervalMs: flags['checkpoint-interval'],
+        drainTimeoutMs: flags['drain-timeout'],
+        interrupt: interrupt.signal,
+        hardStop: hardStop.signal,
+        log: (line) => this.progress(line),
+      })
+      if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
+      if (flags.json) this.printJson(summary)
+      else this.log(renderTerminalSummary(summary, reportDir))
+      if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = 1
+      return summary
+    } finally {
+      process.off('SIGINT', onSigint)
+    }
+  }
+}
