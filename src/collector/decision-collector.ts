@@ -50,7 +50,8 @@ export class DecisionCollector {
     let failures = 0
     while (position.iterator && !signal.aborted) {
       try {
-        const output = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: position.iterator, Limit: 10_000 }))
+        // Modest pages: a 10,000-record page is ~5 MB of JSON per shard, which a run would hold at once.
+        const output = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: position.iterator, Limit: 2_000 }))
         failures = 0
         const observedAt = nowMs()
         for (const record of output.Records ?? []) {

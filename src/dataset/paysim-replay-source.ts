@@ -86,7 +86,7 @@ export class PaysimReplaySource implements RunSource {
       this.ready = this.ready.slice(this.head)
       this.head = 0
     }
-    if (this.resume && this.ready.length - this.head < (this.options.readAhead ?? 50_000) / 2) {
+    if (this.resume && this.ready.length - this.head < (this.options.readAhead ?? 20_000) / 2) {
       this.resume()
       this.resume = undefined
     }
@@ -101,7 +101,7 @@ export class PaysimReplaySource implements RunSource {
 
   private async pump(signal?: AbortSignal): Promise<void> {
     const { filters = {}, onBadRow } = this.options
-    const readAhead = this.options.readAhead ?? 50_000
+    const readAhead = this.options.readAhead ?? 20_000
     for await (const batch of readPaysim(this.path, { signal, onProgress: (p) => (this.progress = p) })) {
       for (const result of batch) {
         if (!result.ok) {
