@@ -29,6 +29,14 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}`,
     `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,
   ]
+  const source = summary.diagnostics.source as { rowsRead?: number; rowsFilteredOut?: number; badRowsSkipped?: number; badRowExamples?: string[]; fraud?: number; flaggedFraud?: number } | undefined
+  if (source?.rowsRead !== undefined) {
+    lines.push(
+      `Source           rows read ${source.rowsRead}, filtered out ${source.rowsFilteredOut}, bad rows skipped ${source.badRowsSkipped}; ` +
+        `in the replayed rows: isFraud ${source.fraud}, isFlaggedFraud ${source.flaggedFraud}`,
+    )
+    for (const example of source.badRowExamples ?? []) lines.push(`Skipped          ${example}`)
+  }
   for (const note of summary.reconciliation.notes) lines.push(`Note             ${note}`)
   if (summary.reconciliation.missingCount) {
     lines.push(`Missing          ${summary.reconciliation.missingIds.slice(0, 10).join(', ')}${summary.reconciliation.missingCount > 10 ? ', …' : ''}`)

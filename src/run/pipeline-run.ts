@@ -145,7 +145,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       { lingerMs: 10, maxInFlightRequests: 8 },
     )
     producer = theProducer
-    const maxBacklog = Math.max(5_000, Math.ceil(Math.min(options.offeredRatePerSec, 100_000) * 2))
+    // Two seconds of load, within bounds: beyond it transactions wait (late) or drop; memory stays bounded.
+    const maxBacklog = Math.min(50_000, Math.max(5_000, Math.ceil(options.offeredRatePerSec * 2)))
     const loadSignal = AbortSignal.any([fatal.signal, ...(options.interrupt ? [options.interrupt] : [])])
     progressTimer = setInterval(() => {
       peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss())
