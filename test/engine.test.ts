@@ -80,7 +80,7 @@ describe('ledger and accuracy', () => {
   })
 
   it('keeps in-flight timestamps in a ring that grows only while more are in flight, and memory flat otherwise', () => {
-    const ledger = new RunLedger('r', 16, 8)
+    const ledger = new RunLedger('r', 16, 8, 0)
     const label = { isFraud: false, archetype: 'normal', attackId: '' }
     // 20 in flight at once: the 8-slot ring must grow to keep every one timed
     for (let i = 0; i < 20; i++) {
@@ -91,6 +91,10 @@ describe('ledger and accuracy', () => {
     for (let i = 0; i < 20; i++) ledger.recordDecision(decision(`r-${i}`, 'allow'), i + 10)
     assert.equal(ledger.untimedDecisions, 0)
     assert.equal(ledger.endToEnd.totalCount, 20)
+    assert.equal(ledger.inFlightCapacity, 32)
+    // scheduled at i, observed at i + 10: every end-to-end latency is 10 ms
+    assert.ok(Math.abs(ledger.endToEnd.getValueAtPercentile(50) / 1000 - 10) < 0.01)
+    assert.ok(Math.abs(ledger.stages.put.getValueAtPercentile(99) / 1000 - 1) < 0.01)
     const grown = ledger.memoryBytes
     // a million more, one in flight at a time: nothing but the two bytes a transaction grows
     for (let i = 20; i < 1_000_020; i++) {
@@ -134,5 +138,24 @@ describe('durations', () => {
     assert.equal(parseDurationMs('10d'), 864_000_000)
     assert.equal(parseDurationMs('20'), undefined)
     assert.equal(parseDurationMs('-5s'), undefined)
+  })
+})
+
+describe('bounded feature state', () => {
+  it('keeps recently used keys and never holds more than its capacity', async () => {
+    const { BoundedMap } = await import('../src/features/bounded-map.js')
+    const map = new BoundedMap<number, number>(1_000)
+    for (let i = 0; i < 1_000; i++) map.set(i, i)
+    map.get(0) // touched: survives the next eviction
+    for (let i = 1_000; i < 1_600; i++) map.set(i, i)
+    assert.ok(map.size <= 1_000)
+    assert.equal(map.get(0), 0)
+    assert.equal(map.get(1), undefined, 'an untouched old key was dropped')
+    assert.equal(map.get(1_599), 1_599)
+    // Many more distinct keys than it holds (PaySim's accounts): bounded, and evictions are counted.
+    const big = new BoundedMap<string, number>(20_000)
+    for (let i = 0; i < 200_000; i++) big.set(`C${i}`, i)
+    assert.ok(big.size <= 20_000)
+    assert.equal(big.evictions + big.size, 200_000)
   })
 })

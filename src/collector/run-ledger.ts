@@ -65,14 +65,18 @@ export class RunLedger {
   private archetypeOf: Uint8Array
   private firstVerdict: Uint8Array
   private ringIndex: Int32Array
-  private ringScheduledAt: Float64Array
-  private ringSentAt: Float64Array
-  private ringAckedAt: Float64Array
+  // Send times of transactions in flight, as float32 milliseconds since the ledger's start: 16 bytes
+  // a slot instead of 28, still finer than 0.5 ms for runs of up to two hours.
+  private ringScheduledAt: Float32Array
+  private ringSentAt: Float32Array
+  private ringAckedAt: Float32Array
+  private readonly originMs: number
 
   constructor(
     readonly runId: string,
     initialCapacity: number,
     ringSize = 1 << 16,
+    originMs = Date.now(),
   ) {
     this.idPrefix = `${runId}-`
     const capacity = Math.max(16, initialCapacity)
@@ -80,9 +84,10 @@ export class RunLedger {
     this.archetypeOf = new Uint8Array(capacity)
     this.firstVerdict = new Uint8Array(capacity)
     this.ringIndex = new Int32Array(ringSize).fill(-1)
-    this.ringScheduledAt = new Float64Array(ringSize)
-    this.ringSentAt = new Float64Array(ringSize)
-    this.ringAckedAt = new Float64Array(ringSize)
+    this.ringScheduledAt = new Float32Array(ringSize)
+    this.ringSentAt = new Float32Array(ringSize)
+    this.ringAckedAt = new Float32Array(ringSize)
+    this.originMs = originMs
   }
 
   transactionId(index: number): string {
@@ -96,9 +101,14 @@ export class RunLedger {
     return Number.isInteger(index) && index >= 0 && index < this.emitted ? index : -1
   }
 
+  /** Slots of the in-flight ring: how many transactions were in flight at once, rounded up to a power of two. */
+  get inFlightCapacity(): number {
+    return this.ringIndex.length
+  }
+
   /** Bytes held per transaction and in the in-flight ring (for the report). */
   get memoryBytes(): number {
-    return this.state.byteLength * 3 + this.ringIndex.byteLength * 7
+    return this.state.byteLength * 3 + this.ringIndex.byteLength * 4
   }
 
   recordEmitted(index: number, scheduledAtMs: number, label: Label): void {
@@ -107,7 +117,7 @@ export class RunLedger {
     if (label.archetype !== 'normal') this.archetypeOf[index] = this.archetypeCode(label.archetype)
     if (index + 1 > this.emitted) this.emitted = index + 1
     const slot = this.claimSlot(index)
-    this.ringScheduledAt[slot] = scheduledAtMs
+    this.ringScheduledAt[slot] = scheduledAtMs - this.originMs
     this.ringSentAt[slot] = 0
     this.ringAckedAt[slot] = 0
   }
@@ -121,7 +131,7 @@ export class RunLedger {
 
   recordSent(index: number, atMs: number): void {
     const slot = this.slotOf(index)
-    if (slot !== -1) this.ringSentAt[slot] = atMs
+    if (slot !== -1) this.ringSentAt[slot] = atMs - this.originMs
   }
 
   recordAcked(index: number, atMs: number): void {
@@ -131,9 +141,9 @@ export class RunLedger {
     if (atMs <= this.windowEndsAtMs) this.ackedInWindow++
     const slot = this.slotOf(index)
     if (slot === -1) return
-    this.ringAckedAt[slot] = atMs
+    this.ringAckedAt[slot] = atMs - this.originMs
     recordMs(this.stages.generatorLag, this.ringSentAt[slot] - this.ringScheduledAt[slot])
-    recordMs(this.stages.put, atMs - this.ringSentAt[slot])
+    recordMs(this.stages.put, this.ringAckedAt[slot] - this.ringSentAt[slot])
   }
 
   recordProduceFailed(index: number): void {
@@ -174,9 +184,9 @@ export class RunLedger {
       return
     }
     const t = decision.timestamps
-    recordMs(this.endToEnd, observedAtMs - this.ringScheduledAt[slot])
+    recordMs(this.endToEnd, observedAtMs - this.originMs - this.ringScheduledAt[slot])
     // Kinesis' arrival timestamp has millisecond resolution and another process' clock: clamp at 0.
-    recordMs(this.stages.propagation, Math.max(0, t.fetchedAt - this.ringAckedAt[slot]))
+    recordMs(this.stages.propagation, Math.max(0, t.fetchedAt - this.originMs - this.ringAckedAt[slot]))
     recordMs(this.stages.scoring, t.scoredAt - t.fetchedAt)
     recordMs(this.stages.actions, t.actedAt - t.scoredAt)
     recordMs(this.stages.collection, Math.max(0, observedAtMs - t.actedAt))
@@ -275,9 +285,9 @@ export class RunLedger {
   private growRing(): void {
     const size = this.ringIndex.length * 2
     const index = new Int32Array(size).fill(-1)
-    const scheduledAt = new Float64Array(size)
-    const sentAt = new Float64Array(size)
-    const ackedAt = new Float64Array(size)
+    const scheduledAt = new Float32Array(size)
+    const sentAt = new Float32Array(size)
+    const ackedAt = new Float32Array(size)
     for (let slot = 0; slot < this.ringIndex.length; slot++) {
       const holder = this.ringIndex[slot]
       if (holder === -1) continue

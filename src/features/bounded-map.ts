@@ -1,29 +1,49 @@
-/** A Map that keeps at most `capacity` keys, evicting the least recently used one. */
+/**
+ * A Map that keeps at most `capacity` keys, dropping the least recently used ones in bulk. Two
+ * generations: new and touched keys go to the young one; when it is full, the old generation is
+ * dropped and the young one becomes old. Every operation is O(1). (A single Map used as an LRU,
+ * deleting and re-inserting on each access, is not: V8 leaves deleted entries as tombstones that
+ * `keys().next()` must walk past, and eviction slows down as the map churns.)
+ */
 export class BoundedMap<K, V> {
-  private readonly map = new Map<K, V>()
+  private young = new Map<K, V>()
+  private old = new Map<K, V>()
+  private readonly generationSize: number
   evictions = 0
 
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number) {
+    this.generationSize = Math.max(1, Math.floor(capacity / 2))
+  }
 
   get size(): number {
-    return this.map.size
+    return this.young.size + this.old.size
   }
 
   get(key: K): V | undefined {
-    const value = this.map.get(key)
-    if (value !== undefined) {
-      this.map.delete(key)
-      this.map.set(key, value)
+    const value = this.young.get(key)
+    if (value !== undefined) return value
+    const aging = this.old.get(key)
+    if (aging !== undefined) {
+      this.old.delete(key)
+      this.insert(key, aging)
     }
-    return value
+    return aging
   }
 
   set(key: K, value: V): void {
-    this.map.delete(key)
-    this.map.set(key, value)
-    if (this.map.size > this.capacity) {
-      this.map.delete(this.map.keys().next().value as K)
-      this.evictions++
+    if (this.young.has(key)) this.young.set(key, value)
+    else {
+      this.old.delete(key)
+      this.insert(key, value)
     }
+  }
+
+  private insert(key: K, value: V): void {
+    if (this.young.size >= this.generationSize) {
+      this.evictions += this.old.size
+      this.old = this.young
+      this.young = new Map()
+    }
+    this.young.set(key, value)
   }
 }

@@ -147,7 +147,7 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
     },
     accuracy: accuracyFrom(ledger.confusion),
     histograms: { endToEnd: encodeHistogram(ledger.endToEnd) },
-    diagnostics: { ...input.diagnostics, ledgerBytes: ledger.memoryBytes },
+    diagnostics: { ...input.diagnostics, ledgerBytes: ledger.memoryBytes, ledgerInFlightSlots: ledger.inFlightCapacity },
   }
 }
 
