@@ -1,5 +1,10 @@
+import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { after, before } from 'node:test'
+import { createAwsClients, type AwsClients } from '../src/aws/clients.js'
+import { embeddedEndpoints } from '../src/stack/embedded-stack.js'
+import type { StackState } from '../src/stack/state-file.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -38,4 +43,29 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
       resolve({ code, stdout, stderr })
     })
   })
+}
+
+export interface StackFixture {
+  stateDir: string
+  env: Record<string, string>
+  state: StackState
+  clients: AwsClients
+}
+
+/** A suite's own embedded stack: `stack up` through the binary before, `stack down` after. */
+export function embeddedStackFixture(): StackFixture {
+  const stateDir = tempDir('state')
+  // state and clients are filled in by before(), ahead of every test of the suite
+  const fixture = { stateDir, env: { FRAUDLAB_STATE_DIR: stateDir } } as unknown as StackFixture
+  before(async () => {
+    const up = await runCli(['stack', 'up', '--json'], { env: fixture.env })
+    assert.equal(up.code, 0, up.stderr)
+    fixture.state = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackState
+    fixture.clients = createAwsClients(embeddedEndpoints(fixture.state.services))
+  })
+  after(async () => {
+    fixture.clients?.destroy()
+    await runCli(['stack', 'down'], { env: fixture.env })
+  })
+  return fixture
 }

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { readPaysim } from '../src/dataset/paysim-reader.js'
 import { eventTimeOf, HOUR_MS } from '../src/dataset/paysim-format.js'
 import { PaysimReplaySource } from '../src/dataset/paysim-replay-source.js'
 import type { RunSummary } from '../src/report/run-summary.js'
-import { REPO_ROOT, runCli, tempDir } from './helpers.js'
+import { embeddedStackFixture, REPO_ROOT, runCli, tempDir } from './helpers.js'
 
 const SAMPLE = join(REPO_ROOT, 'datasets', 'paysim-real-sample.csv')
 const sampleText = readFileSync(SAMPLE, 'utf8')
@@ -112,11 +112,8 @@ describe('PaySim replay source', () => {
 })
 
 describe('fraudlab replay paysim on the embedded stack', () => {
-  const stateDir = tempDir('state')
-  const env = { FRAUDLAB_STATE_DIR: stateDir }
+  const { env } = embeddedStackFixture()
   const reportsDir = tempDir('reports')
-  before(async () => assert.equal((await runCli(['stack', 'up'], { env })).code, 0))
-  after(async () => void (await runCli(['stack', 'down'], { env })))
 
   it('replays the real sample: every row decided, and the ledger counts the file’s 29 frauds', async () => {
     const run = await runCli(['replay', 'paysim', '--file', SAMPLE, '--tps', '2000', '--json', '--reports-dir', reportsDir], { env })

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { GetItemCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis'
 import { createAwsClients, type AwsClients } from '../src/aws/clients.js'
 import { loadScenario } from '../src/scenario/scenario-loader.js'
 import { ScenarioSimulator } from '../src/scenario/simulator.js'
 import { DecisionSchema, type Decision } from '../src/schema/decision.js'
-import { embeddedEndpoints, startEmbeddedStack } from '../src/stack/embedded-stack.js'
-import type { StackState } from '../src/stack/state-file.js'
-import { CLI, REPO_ROOT, runCli, tempDir } from './helpers.js'
+import { startEmbeddedStack } from '../src/stack/embedded-stack.js'
+import { CLI, embeddedStackFixture, REPO_ROOT, runCli, tempDir } from './helpers.js'
 
 /** Runs `fraudlab scorer` until it has decided `expected` transactions in total, then Ctrl-C. */
 async function runScorerUntil(env: Record<string, string>, clients: AwsClients, stream: string, expected: number, seen: Decision[]) {
@@ -48,34 +45,21 @@ async function readDecisions(clients: AwsClients, stream: string): Promise<Decis
 }
 
 describe('fraudlab scorer on its own', () => {
-  const stateDir = tempDir('state')
-  const env = { FRAUDLAB_STATE_DIR: stateDir }
-  let clients: AwsClients
-  let state: StackState
-
-  before(async () => {
-    assert.equal((await runCli(['stack', 'up'], { env })).code, 0)
-    state = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackState
-    clients = createAwsClients(embeddedEndpoints(state.services))
-  })
-  after(async () => {
-    clients?.destroy()
-    await runCli(['stack', 'down'], { env })
-  })
+  const stack = embeddedStackFixture()
 
   it('scores what another producer wrote, checkpoints, and resumes after a restart without deciding anything twice', async () => {
-    const names = state.resources.names
+    const names = stack.state.resources.names
     const scenario = new ScenarioSimulator(loadScenario('paysim-mule').scenario, { seed: 3, idPrefix: 'ext' })
     const put = async (n: number) => {
       const Records = Array.from({ length: n }, () => {
         const { transaction } = scenario.next()
         return { PartitionKey: transaction.account, Data: Buffer.from(JSON.stringify(transaction)) }
       })
-      const out = await clients.kinesis.send(new PutRecordsCommand({ StreamName: names.transactionsStream, Records }))
+      const out = await stack.clients.kinesis.send(new PutRecordsCommand({ StreamName: names.transactionsStream, Records }))
       assert.equal(out.FailedRecordCount ?? 0, 0)
     }
     // one record that carries a label: the scorer must refuse it, not score it
-    await clients.kinesis.send(
+    await stack.clients.kinesis.send(
       new PutRecordsCommand({
         StreamName: names.transactionsStream,
         Records: [{ PartitionKey: 'x', Data: Buffer.from(JSON.stringify({ ...scenario.next().transaction, id: 'ext-labelled', isFraud: 1 })) }],
@@ -83,21 +67,21 @@ describe('fraudlab scorer on its own', () => {
     )
     await put(300)
     const seen: Decision[] = []
-    const first = await runScorerUntil(env, clients, names.decisionsStream, 301, seen)
+    const first = await runScorerUntil(stack.env, stack.clients, names.decisionsStream, 301, seen)
     assert.equal(first.code, 0, first.stderr)
     const stats = JSON.parse(first.stdout) as { recordsRead: number; invalidRecords: number; checkpointsWritten: number }
     assert.equal(stats.recordsRead, 301)
     assert.equal(stats.invalidRecords, 1)
     assert.ok(stats.checkpointsWritten > 0)
     assert.equal(seen.find((d) => d.transactionId === 'ext-labelled')?.verdict, 'reject')
-    const { Shards = [] } = await clients.kinesis.send(new ListShardsCommand({ StreamName: names.transactionsStream }))
-    const checkpoint = await clients.dynamodb.send(
+    const { Shards = [] } = await stack.clients.kinesis.send(new ListShardsCommand({ StreamName: names.transactionsStream }))
+    const checkpoint = await stack.clients.dynamodb.send(
       new GetItemCommand({ TableName: names.checkpointsTable, Key: { leaseKey: { S: `fraudlab-scorer|${names.transactionsStream}|${Shards[0].ShardId}` } } }),
     )
     assert.ok(checkpoint.Item?.sequenceNumber?.S, 'a checkpoint per shard')
 
     await put(200)
-    const second = await runScorerUntil(env, clients, names.decisionsStream, 501, seen)
+    const second = await runScorerUntil(stack.env, stack.clients, names.decisionsStream, 501, seen)
     assert.equal(second.code, 0, second.stderr)
     assert.equal((JSON.parse(second.stdout) as { recordsRead: number }).recordsRead, 200, 'resumed after the checkpoint')
     const ids = seen.map((d) => d.transactionId)

@@ -5,15 +5,13 @@ import { after, before, describe, it } from 'node:test'
 import { ScanCommand } from '@aws-sdk/client-dynamodb'
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, ListStreamsCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
 import { ListTopicsCommand } from '@aws-sdk/client-sns'
-import { createAwsClients, type AwsClients } from '../src/aws/clients.js'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import type { RunSummary } from '../src/report/run-summary.js'
 import { instantiatePlan, planRun } from '../src/run/run-plan.js'
 import { DecisionSchema } from '../src/schema/decision.js'
 import { TransactionSchema } from '../src/schema/transaction.js'
-import { embeddedEndpoints } from '../src/stack/embedded-stack.js'
-import { isOurEmulator, type StackState } from '../src/stack/state-file.js'
-import { runCli, tempDir } from './helpers.js'
+import { isOurEmulator } from '../src/stack/state-file.js'
+import { embeddedStackFixture, runCli, tempDir } from './helpers.js'
 
 async function readWholeStream(kinesis: KinesisClient, stream: string): Promise<unknown[]> {
   const records: unknown[] = []
@@ -31,43 +29,28 @@ async function readWholeStream(kinesis: KinesisClient, stream: string): Promise<
 }
 
 describe('stack up → simulate → stack down, through the real binary', () => {
-  const stateDir = tempDir('state')
+  const stack = embeddedStackFixture()
   const reportsDir = tempDir('reports')
-  const env = { FRAUDLAB_STATE_DIR: stateDir }
-  let state: StackState
-  let clients: AwsClients
-
-  before(async () => {
-    const up = await runCli(['stack', 'up', '--shards', '2', '--json'], { env })
-    assert.equal(up.code, 0, up.stderr)
-    state = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackState
-    clients = createAwsClients(embeddedEndpoints(state.services))
-  })
-
-  after(async () => {
-    clients?.destroy()
-    await runCli(['stack', 'down'], { env })
-  })
 
   it('starts kinesalite, dynalite and the SNS endpoint on loopback, reachable by the unmodified SDK', async () => {
-    assert.deepEqual(state.services.map((s) => s.implementation).sort(), ['dynalite', 'fraudlab-sns', 'kinesalite'])
-    for (const service of state.services) assert.match(service.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
-    const streams = await clients.kinesis.send(new ListStreamsCommand({}))
+    assert.deepEqual(stack.state.services.map((s) => s.implementation).sort(), ['dynalite', 'fraudlab-sns', 'kinesalite'])
+    for (const service of stack.state.services) assert.match(service.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
+    const streams = await stack.clients.kinesis.send(new ListStreamsCommand({}))
     assert.deepEqual(streams.StreamNames?.sort(), ['fraudlab-decisions', 'fraudlab-transactions'])
-    const topics = await clients.sns.send(new ListTopicsCommand({}))
-    assert.equal(topics.Topics?.[0]?.TopicArn, state.resources.alertsTopicArn)
+    const topics = await stack.clients.sns.send(new ListTopicsCommand({}))
+    assert.equal(topics.Topics?.[0]?.TopicArn, stack.state.resources.alertsTopicArn)
   })
 
   it('stack up again is idempotent and keeps the same processes', async () => {
-    const again = await runCli(['stack', 'up', '--json'], { env })
+    const again = await runCli(['stack', 'up', '--json'], { env: stack.env })
     assert.equal(again.code, 0, again.stderr)
     const result = JSON.parse(again.stdout) as { alreadyRunning: boolean; services: Array<{ pid: number }> }
     assert.equal(result.alreadyRunning, true)
-    assert.deepEqual(result.services.map((s) => s.pid), state.services.map((s) => s.pid))
+    assert.deepEqual(result.services.map((s) => s.pid), stack.state.services.map((s) => s.pid))
   })
 
   it('stack status shows every service up and every resource ACTIVE', async () => {
-    const status = await runCli(['stack', 'status', '--json'], { env })
+    const status = await runCli(['stack', 'status', '--json'], { env: stack.env })
     const parsed = JSON.parse(status.stdout) as { running: boolean; resources: Array<{ kind: string; status: string }> }
     assert.equal(parsed.running, true)
     assert.equal(parsed.resources.length, 5)
@@ -75,7 +58,7 @@ describe('stack up → simulate → stack down, through the real binary', () => 
   })
 
   it('simulate reconciles every transaction, and its figures survive an independent recount', async () => {
-    const run = await runCli(['simulate', '--scenario', 'paysim-mule', '--count', '2000', '--tps', '400', '--seed', '9', '--json', '--reports-dir', reportsDir], { env })
+    const run = await runCli(['simulate', '--scenario', 'paysim-mule', '--count', '2000', '--tps', '400', '--seed', '9', '--json', '--reports-dir', reportsDir], { env: stack.env })
     assert.equal(run.code, 0, run.stderr)
     const summary = JSON.parse(run.stdout) as RunSummary
     assert.deepEqual(JSON.parse(readFileSync(join(reportsDir, summary.runId, 'summary.json'), 'utf8')), summary)
@@ -90,7 +73,7 @@ describe('stack up → simulate → stack down, through the real binary', () => 
     assert.equal(summary.reconciliation.ok, true)
 
     // No record on the transactions stream carries a label; every one is a strict canonical transaction.
-    const transactions = (await readWholeStream(clients.kinesis, state.resources.names.transactionsStream)).filter(
+    const transactions = (await readWholeStream(stack.clients.kinesis, stack.state.resources.names.transactionsStream)).filter(
       (t) => String((t as { id: string }).id).startsWith(summary.runId),
     )
     assert.ok(transactions.length >= 2000)
@@ -101,7 +84,7 @@ describe('stack up → simulate → stack down, through the real binary', () => 
     }
 
     // BlockList items counted directly.
-    const scan = await clients.dynamodb.send(new ScanCommand({ TableName: state.resources.names.blockListTable }))
+    const scan = await stack.clients.dynamodb.send(new ScanCommand({ TableName: stack.state.resources.names.blockListTable }))
     assert.equal(scan.Items?.filter((item) => item.transactionId.S?.startsWith(summary.runId)).length, c.blocked)
 
     // Precision and recall recomputed from the raw decisions stream and labels regenerated from the seed.
@@ -112,7 +95,7 @@ describe('stack up → simulate → stack down, through the real binary', () => 
       labels.set(transaction.id, label.isFraud)
     }
     const firstDecision = new Map<string, string>()
-    for (const record of await readWholeStream(clients.kinesis, state.resources.names.decisionsStream)) {
+    for (const record of await readWholeStream(stack.clients.kinesis, stack.state.resources.names.decisionsStream)) {
       const decision = DecisionSchema.parse(record)
       if (labels.has(decision.transactionId) && !firstDecision.has(decision.transactionId)) firstDecision.set(decision.transactionId, decision.verdict)
     }
@@ -136,15 +119,15 @@ describe('stack up → simulate → stack down, through the real binary', () => 
   })
 
   it('stack down stops exactly the recorded processes, and a second down stops nothing', async () => {
-    const down = await runCli(['stack', 'down', '--json'], { env })
+    const down = await runCli(['stack', 'down', '--json'], { env: stack.env })
     assert.equal(down.code, 0, down.stderr)
     const result = JSON.parse(down.stdout) as { stopped: Array<{ pid: number }> }
-    assert.deepEqual(result.stopped.map((s) => s.pid).sort(), state.services.map((s) => s.pid).sort())
+    assert.deepEqual(result.stopped.map((s) => s.pid).sort(), stack.state.services.map((s) => s.pid).sort())
     // Reparented to init once `stack up` exited, a stopped emulator may linger as a zombie: check it is not running.
-    for (const service of state.services) assert.equal(isOurEmulator(service.pid), false, `${service.implementation} is gone`)
-    const again = await runCli(['stack', 'down', '--json'], { env })
+    for (const service of stack.state.services) assert.equal(isOurEmulator(service.pid), false, `${service.implementation} is gone`)
+    const again = await runCli(['stack', 'down', '--json'], { env: stack.env })
     assert.deepEqual((JSON.parse(again.stdout) as { stopped: unknown[] }).stopped, [])
-    const status = await runCli(['stack', 'status', '--json'], { env })
+    const status = await runCli(['stack', 'status', '--json'], { env: stack.env })
     assert.equal((JSON.parse(status.stdout) as { running: boolean }).running, false)
   })
 })
