@@ -96,7 +96,7 @@ describe('ledger and accuracy', () => {
     assert.ok(Math.abs(ledger.endToEnd.getValueAtPercentile(50) / 1000 - 10) < 0.01)
     assert.ok(Math.abs(ledger.stages.put.getValueAtPercentile(99) / 1000 - 1) < 0.01)
     const grown = ledger.memoryBytes
-    // a million more, one in flight at a time: nothing but the two bytes a transaction grows
+    // a million more, one in flight at a time: nothing but the three bytes a transaction grows
     for (let i = 20; i < 1_000_020; i++) {
       ledger.recordEmitted(i, i, label)
       ledger.recordAcked(i, i + 1)

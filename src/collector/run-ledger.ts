@@ -25,7 +25,7 @@ export interface ConfusionCounts {
 
 /**
  * Everything a run knows about the transactions it produced, in memory that does not grow with
- * the stream's length beyond two bytes a transaction: each transaction's label and state (sent,
+ * the stream's length beyond three bytes a transaction: each transaction's label and state (sent,
  * decided, blocked, alerted) sits in byte columns; the send timestamps of transactions still in
  * flight sit in a ring that grows only if more are in flight at once; latencies go into HDR
  * histograms and verdicts into the confusion matrix as decisions arrive. Labels never travel on
