@@ -38,6 +38,18 @@ export class BoundedMap<K, V> {
     }
   }
 
+  /** Up to `count` values, young generation first (for memory estimates). */
+  sample(count: number): V[] {
+    const values: V[] = []
+    for (const map of [this.young, this.old]) {
+      for (const value of map.values()) {
+        if (values.length >= count) return values
+        values.push(value)
+      }
+    }
+    return values
+  }
+
   private insert(key: K, value: V): void {
     if (this.young.size >= this.generationSize) {
       this.evictions += this.old.size

@@ -1,18 +1,6 @@
-const EARTH_RADIUS_KM = 6_371.0088
+import { haversineKm, type LatLon } from '../util/haversine.js'
 
-export interface LatLon {
-  lat: number
-  lon: number
-}
-
-/** Great-circle distance in kilometres. */
-export function haversineKm(a: LatLon, b: LatLon): number {
-  const toRad = Math.PI / 180
-  const dLat = (b.lat - a.lat) * toRad
-  const dLon = (b.lon - a.lon) * toRad
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * toRad) * Math.cos(b.lat * toRad) * Math.sin(dLon / 2) ** 2
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)))
-}
+export { haversineKm, type LatLon }
 
 /** Cruising speed used to decide what a traveller can do; anything faster is impossible travel. */
 export const PLANE_SPEED_KMH = 900

@@ -1,0 +1,290 @@
+import type { Transaction } from '../schema/transaction.js'
+import { haversineKmOf } from '../util/haversine.js'
+import { BoundedMap } from './bounded-map.js'
+import { F, FEATURE_COUNT } from './feature-names.js'
+import { RecentEvents } from './recent-events.js'
+
+const MINUTE_MS = 60_000
+const HOUR_MS = 60 * MINUTE_MS
+const DAY_MS = 24 * HOUR_MS
+const WINDOW_MS = DAY_MS
+/** The shortest gap used for a speed, so two transactions a second apart do not read as light speed. */
+const MIN_SPEED_GAP_MS = MINUTE_MS
+const KNOWN_DEVICES_PER_ACCOUNT = 16
+
+export interface FeatureLimits {
+  accounts: number
+  counterparties: number
+  cards: number
+  devices: number
+  merchants: number
+  /** Events kept per entity within the 24-hour window; window counts saturate here. */
+  eventsPerEntity: number
+}
+
+export const DEFAULT_FEATURE_LIMITS: FeatureLimits = {
+  accounts: 300_000,
+  counterparties: 300_000,
+  cards: 200_000,
+  devices: 200_000,
+  merchants: 50_000,
+  eventsPerEntity: 64,
+}
+
+export interface FeatureMemory {
+  trackedKeys: { accounts: number; counterparties: number; cards: number; devices: number; merchants: number }
+  evictedKeys: number
+  /** Estimated from a sample of tracked entities; for the report, not for accounting. */
+  estimatedBytes: number
+}
+
+class AccountState {
+  readonly events = new RecentEvents()
+  devices?: RecentEvents
+  ips?: RecentEvents
+  knownDevices?: string[]
+  knownIps?: string[]
+  lastUpdateAt = NaN
+  inboundAmount = 0
+  inboundAt = NaN
+  lastGeoLat = NaN
+  lastGeoLon = NaN
+  cardPresentLat = NaN
+  cardPresentLon = NaN
+  cardPresentAt = NaN
+}
+
+const ENTITY_BYTES = 420
+const EVENT_BYTES = 40
+
+/**
+ * The one feature engine: the scorer runs it online and the trainer offline, so a model is trained
+ * on exactly the features it is served. For each transaction it writes the features from the state
+ * as it was before the transaction, then folds the transaction in. Unknown values are NaN, never 0;
+ * everything is computed in doubles and cast to float32 only where a model reads it.
+ */
+export class FeatureEngine {
+  private readonly accounts: BoundedMap<string, AccountState>
+  private readonly counterparties: BoundedMap<string, RecentEvents>
+  private readonly cards: BoundedMap<string, RecentEvents>
+  private readonly devices: BoundedMap<string, RecentEvents>
+  private readonly merchants: BoundedMap<string, RecentEvents>
+  private readonly limits: FeatureLimits
+
+  constructor(limits: Partial<FeatureLimits> = {}) {
+    this.limits = { ...DEFAULT_FEATURE_LIMITS, ...limits }
+    this.accounts = new BoundedMap(this.limits.accounts)
+    this.counterparties = new BoundedMap(this.limits.counterparties)
+    this.cards = new BoundedMap(this.limits.cards)
+    this.devices = new BoundedMap(this.limits.devices)
+    this.merchants = new BoundedMap(this.limits.merchants)
+  }
+
+  /** Writes the features of `tx` to `row[offset … offset + FEATURE_COUNT)`, then updates the state. */
+  observe(tx: Transaction, row: Float64Array, offset = 0): void {
+    row.fill(NaN, offset, offset + FEATURE_COUNT)
+    const t = tx.eventTime
+    const isCard = tx.merchantCategory !== undefined
+    const declined = tx.authResult === undefined ? NaN : tx.authResult === 'declined' ? 1 : 0
+    this.transactionFeatures(tx, row, offset, declined)
+
+    const account = this.accounts.get(tx.account)
+    this.accountFeatures(tx, account, row, offset)
+
+    const counterparty = isCard ? undefined : this.counterparties.get(tx.counterparty)
+    if (!isCard) {
+      row[offset + F.counterparty_count_1h] = counterparty ? counterparty.countSince(t - HOUR_MS) : 0
+      row[offset + F.counterparty_count_24h] = counterparty ? counterparty.countSince(t - DAY_MS) : 0
+      row[offset + F.counterparty_amount_24h] = counterparty ? counterparty.sumSince(t - DAY_MS) : 0
+      row[offset + F.counterparty_history_count] = counterparty ? counterparty.total : 0
+    }
+    const card = tx.card === undefined ? undefined : this.cards.get(tx.card)
+    if (tx.card !== undefined) {
+      row[offset + F.card_count_10m] = card ? card.countSince(t - 10 * MINUTE_MS) : 0
+      row[offset + F.card_count_1h] = card ? card.countSince(t - HOUR_MS) : 0
+      row[offset + F.card_distinct_merchants_1h] = card ? card.distinctTagsSince(t - HOUR_MS, tx.counterparty) : 1
+      row[offset + F.card_declines_1h] = card ? card.flagsSince(t - HOUR_MS) : 0
+    }
+    const device = tx.device === undefined ? undefined : this.devices.get(tx.device)
+    if (tx.device !== undefined) {
+      row[offset + F.device_count_1h] = device ? device.countSince(t - HOUR_MS) : 0
+      row[offset + F.device_distinct_accounts_24h] = device ? device.distinctTagsSince(t - DAY_MS, tx.account) : 1
+    }
+    const merchant = isCard ? this.merchants.get(tx.counterparty) : undefined
+    if (isCard) {
+      row[offset + F.merchant_count_1h] = merchant ? merchant.countSince(t - HOUR_MS) : 0
+      if (merchant && merchant.total > 0 && merchant.amountTotal > 0) row[offset + F.merchant_amount_vs_mean] = tx.amount / (merchant.amountTotal / merchant.total)
+    }
+
+    this.updateAccount(tx, account)
+    const { eventsPerEntity: cap } = this.limits
+    const declinedFlag = declined === 1 ? 1 : 0
+    if (!isCard) this.upsert(this.counterparties, tx.counterparty, counterparty).push(t, tx.amount, undefined, 0, WINDOW_MS, cap)
+    if (tx.card !== undefined) this.upsert(this.cards, tx.card, card).push(t, tx.amount, tx.counterparty, declinedFlag, WINDOW_MS, cap)
+    if (tx.device !== undefined) this.upsert(this.devices, tx.device, device).push(t, tx.amount, tx.account, 0, WINDOW_MS, cap)
+    if (isCard) this.upsert(this.merchants, tx.counterparty, merchant).push(t, tx.amount, undefined, declinedFlag, WINDOW_MS, cap)
+  }
+
+  memory(): FeatureMemory {
+    const maps = [this.accounts, this.counterparties, this.cards, this.devices, this.merchants]
+    let bytes = 0
+    for (const map of maps) {
+      const sample = map.sample(200)
+      if (sample.length === 0) continue
+      let sampleBytes = 0
+      for (const value of sample) sampleBytes += ENTITY_BYTES + EVENT_BYTES * retained(value)
+      bytes += (sampleBytes / sample.length) * map.size
+    }
+    return {
+      trackedKeys: {
+        accounts: this.accounts.size,
+        counterparties: this.counterparties.size,
+        cards: this.cards.size,
+        devices: this.devices.size,
+        merchants: this.merchants.size,
+      },
+      evictedKeys: maps.reduce((sum, map) => sum + map.evictions, 0),
+      estimatedBytes: Math.round(bytes),
+    }
+  }
+
+  private transactionFeatures(tx: Transaction, row: Float64Array, o: number, declined: number): void {
+    row[o + F.amount] = tx.amount
+    row[o + F.type_payment] = tx.type === 'PAYMENT' ? 1 : 0
+    row[o + F.type_transfer] = tx.type === 'TRANSFER' ? 1 : 0
+    row[o + F.type_cash_out] = tx.type === 'CASH_OUT' ? 1 : 0
+    row[o + F.type_cash_in] = tx.type === 'CASH_IN' ? 1 : 0
+    row[o + F.type_debit] = tx.type === 'DEBIT' ? 1 : 0
+    row[o + F.type_purchase] = tx.type === 'PURCHASE' ? 1 : 0
+    row[o + F.type_account_update] = tx.type === 'ACCOUNT_UPDATE' ? 1 : 0
+    row[o + F.channel_mobile] = tx.channel === 'mobile' ? 1 : 0
+    row[o + F.channel_web] = tx.channel === 'web' ? 1 : 0
+    row[o + F.channel_pos] = tx.channel === 'pos' ? 1 : 0
+    row[o + F.channel_atm] = tx.channel === 'atm' ? 1 : 0
+    row[o + F.channel_branch] = tx.channel === 'branch' ? 1 : 0
+    row[o + F.card_present] = tx.channel === 'pos' || tx.channel === 'atm' ? 1 : 0
+    row[o + F.hour_of_day] = (tx.eventTime % DAY_MS) / HOUR_MS
+    row[o + F.auth_declined] = declined
+    const b = tx.balances
+    if (b) {
+      // PaySim's two tell-tale errors: newbalanceOrig + amount − oldbalanceOrg, oldbalanceDest + amount − newbalanceDest.
+      row[o + F.balance_error_origin] = b.originAfter + tx.amount - b.originBefore
+      row[o + F.balance_error_destination] = b.destinationBefore + tx.amount - b.destinationAfter
+      row[o + F.origin_before_zero] = b.originBefore === 0 ? 1 : 0
+      row[o + F.origin_after_zero] = b.originAfter === 0 ? 1 : 0
+      row[o + F.destination_before_zero] = b.destinationBefore === 0 ? 1 : 0
+      row[o + F.destination_after_zero] = b.destinationAfter === 0 ? 1 : 0
+      row[o + F.empties_account] = b.originBefore > 0 && tx.amount >= b.originBefore ? 1 : 0
+      if (b.originBefore > 0) row[o + F.share_of_balance] = tx.amount / b.originBefore
+    }
+    if (tx.accountCreatedAt !== undefined) row[o + F.account_age_days] = (tx.eventTime - tx.accountCreatedAt) / DAY_MS
+  }
+
+  private accountFeatures(tx: Transaction, a: AccountState | undefined, row: Float64Array, o: number): void {
+    const t = tx.eventTime
+    const merchantTag = tx.merchantCategory !== undefined ? tx.counterparty : undefined
+    if (!a) {
+      row[o + F.account_count_10m] = 0
+      row[o + F.account_count_1h] = 0
+      row[o + F.account_count_24h] = 0
+      row[o + F.account_amount_10m] = 0
+      row[o + F.account_amount_1h] = 0
+      row[o + F.account_amount_24h] = 0
+      row[o + F.account_distinct_merchants_1h] = merchantTag === undefined ? 0 : 1
+      row[o + F.account_distinct_devices_24h] = tx.device === undefined ? 0 : 1
+      row[o + F.account_distinct_ips_24h] = tx.ip === undefined ? 0 : 1
+      row[o + F.account_declines_1h] = 0
+      row[o + F.account_history_count] = 0
+      return
+    }
+    const events = a.events
+    row[o + F.account_count_10m] = events.countSince(t - 10 * MINUTE_MS)
+    row[o + F.account_count_1h] = events.countSince(t - HOUR_MS)
+    row[o + F.account_count_24h] = events.countSince(t - DAY_MS)
+    row[o + F.account_amount_10m] = events.sumSince(t - 10 * MINUTE_MS)
+    row[o + F.account_amount_1h] = events.sumSince(t - HOUR_MS)
+    row[o + F.account_amount_24h] = events.sumSince(t - DAY_MS)
+    row[o + F.account_distinct_merchants_1h] = events.distinctTagsSince(t - HOUR_MS, merchantTag)
+    row[o + F.account_distinct_devices_24h] = a.devices ? a.devices.distinctTagsSince(t - DAY_MS, tx.device) : tx.device === undefined ? 0 : 1
+    row[o + F.account_distinct_ips_24h] = a.ips ? a.ips.distinctTagsSince(t - DAY_MS, tx.ip) : tx.ip === undefined ? 0 : 1
+    row[o + F.account_declines_1h] = events.flagsSince(t - HOUR_MS)
+    row[o + F.account_history_count] = events.total
+    if (events.total > 0) {
+      row[o + F.account_seconds_since_previous] = (t - events.lastTime) / 1000
+      const mean = events.amountTotal / events.total
+      if (mean > 0) row[o + F.account_amount_vs_mean] = tx.amount / mean
+    }
+    if (tx.device !== undefined) row[o + F.account_new_device] = a.knownDevices?.includes(tx.device) ? 0 : 1
+    if (tx.ip !== undefined) row[o + F.account_new_ip] = a.knownIps?.includes(tx.ip) ? 0 : 1
+    if (!Number.isNaN(a.lastUpdateAt)) row[o + F.account_seconds_since_update] = (t - a.lastUpdateAt) / 1000
+    if (a.inboundAmount > 0 && t - a.inboundAt <= DAY_MS) row[o + F.account_amount_vs_inbound_24h] = tx.amount / a.inboundAmount
+    const geo = tx.geo
+    if (geo) {
+      if (!Number.isNaN(a.lastGeoLat)) row[o + F.geo_km_from_previous] = haversineKmOf(a.lastGeoLat, a.lastGeoLon, geo.lat, geo.lon)
+      if (isCardPresent(tx) && !Number.isNaN(a.cardPresentLat)) {
+        const km = haversineKmOf(a.cardPresentLat, a.cardPresentLon, geo.lat, geo.lon)
+        row[o + F.geo_speed_card_present_kmh] = km / (Math.max(MIN_SPEED_GAP_MS, t - a.cardPresentAt) / HOUR_MS)
+      }
+    }
+  }
+
+  private updateAccount(tx: Transaction, existing: AccountState | undefined): void {
+    const a = existing ?? new AccountState()
+    const { eventsPerEntity: cap } = this.limits
+    const t = tx.eventTime
+    a.events.push(t, tx.amount, tx.merchantCategory !== undefined ? tx.counterparty : undefined, tx.authResult === 'declined' ? 1 : 0, WINDOW_MS, cap)
+    if (tx.device !== undefined) {
+      ;(a.devices ??= new RecentEvents()).push(t, 0, tx.device, 0, WINDOW_MS, cap)
+      a.knownDevices = remember(a.knownDevices, tx.device)
+    }
+    if (tx.ip !== undefined) {
+      ;(a.ips ??= new RecentEvents()).push(t, 0, tx.ip, 0, WINDOW_MS, cap)
+      a.knownIps = remember(a.knownIps, tx.ip)
+    }
+    if (tx.type === 'ACCOUNT_UPDATE') a.lastUpdateAt = t
+    if (tx.geo) {
+      a.lastGeoLat = tx.geo.lat
+      a.lastGeoLon = tx.geo.lon
+      if (isCardPresent(tx)) {
+        a.cardPresentLat = tx.geo.lat
+        a.cardPresentLon = tx.geo.lon
+        a.cardPresentAt = t
+      }
+    }
+    this.accounts.set(tx.account, a)
+    if (tx.type === 'TRANSFER') {
+      const receiver = this.accounts.get(tx.counterparty) ?? new AccountState()
+      receiver.inboundAmount = tx.amount
+      receiver.inboundAt = t
+      this.accounts.set(tx.counterparty, receiver)
+    }
+  }
+
+  private upsert(map: BoundedMap<string, RecentEvents>, key: string, existing: RecentEvents | undefined): RecentEvents {
+    if (existing) {
+      map.set(key, existing)
+      return existing
+    }
+    const created = new RecentEvents()
+    map.set(key, created)
+    return created
+  }
+}
+
+function isCardPresent(tx: Transaction): boolean {
+  return tx.channel === 'pos' || tx.channel === 'atm'
+}
+
+function remember(known: string[] | undefined, value: string): string[] {
+  if (!known) return [value]
+  if (!known.includes(value)) {
+    known.push(value)
+    if (known.length > KNOWN_DEVICES_PER_ACCOUNT) known.shift()
+  }
+  return known
+}
+
+function retained(value: AccountState | RecentEvents): number {
+  if (value instanceof RecentEvents) return value.retainedEvents
+  return value.events.retainedEvents + (value.devices?.retainedEvents ?? 0) + (value.ips?.retainedEvents ?? 0) + (value.knownDevices?.length ?? 0) + (value.knownIps?.length ?? 0)
+}

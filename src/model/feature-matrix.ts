@@ -1,0 +1,93 @@
+/**
+ * Rows of float32 features (row-major), the values a model reads, with each row's label, event
+ * time, archetype and whether it belongs to the validation split.
+ */
+export interface FeatureMatrix {
+  rows: number
+  columns: number
+  featureNames: readonly string[]
+  values: Float32Array
+  labels: Uint8Array
+  eventTimes: Float64Array
+  /** Index into `archetypes` ("normal" for genuine rows). */
+  archetypeIds: Uint16Array
+  archetypes: string[]
+  validation: Uint8Array
+}
+
+/** Grows a feature matrix row by row, doubling its buffers. */
+export class FeatureMatrixBuilder {
+  rows = 0
+  private values: Float32Array
+  private labels: Uint8Array
+  private eventTimes: Float64Array
+  private archetypeIds: Uint16Array
+  private readonly archetypeIndex = new Map<string, number>()
+
+  constructor(
+    readonly featureNames: readonly string[],
+    initialRows = 1 << 16,
+  ) {
+    this.values = new Float32Array(initialRows * featureNames.length)
+    this.labels = new Uint8Array(initialRows)
+    this.eventTimes = new Float64Array(initialRows)
+    this.archetypeIds = new Uint16Array(initialRows)
+  }
+
+  /** Appends a row; `features` are doubles, cast to float32 here and only here. */
+  add(features: Float64Array, featuresOffset: number, label: number, eventTime: number, archetype: string): void {
+    if (this.rows === this.labels.length) this.grow()
+    const columns = this.featureNames.length
+    this.values.set(features.subarray(featuresOffset, featuresOffset + columns), this.rows * columns)
+    this.labels[this.rows] = label
+    this.eventTimes[this.rows] = eventTime
+    let id = this.archetypeIndex.get(archetype)
+    if (id === undefined) {
+      id = this.archetypeIndex.size
+      this.archetypeIndex.set(archetype, id)
+    }
+    this.archetypeIds[this.rows] = id
+    this.rows++
+  }
+
+  /**
+   * Marks the latest `share` of the rows added since `fromRow` (by event time) as validation:
+   * each data file is split on its own clock.
+   */
+  build(splits: Array<{ fromRow: number; toRow: number }>, share: number): FeatureMatrix {
+    const validation = new Uint8Array(this.rows)
+    for (const { fromRow, toRow } of splits) {
+      const times = Float64Array.from(this.eventTimes.subarray(fromRow, toRow)).sort()
+      if (times.length === 0) continue
+      const cutoff = times[Math.min(times.length - 1, Math.floor(times.length * (1 - share)))]
+      for (let r = fromRow; r < toRow; r++) validation[r] = this.eventTimes[r] >= cutoff ? 1 : 0
+    }
+    const columns = this.featureNames.length
+    return {
+      rows: this.rows,
+      columns,
+      featureNames: this.featureNames,
+      values: this.values.subarray(0, this.rows * columns),
+      labels: this.labels.subarray(0, this.rows),
+      eventTimes: this.eventTimes.subarray(0, this.rows),
+      archetypeIds: this.archetypeIds.subarray(0, this.rows),
+      archetypes: [...this.archetypeIndex.keys()],
+      validation,
+    }
+  }
+
+  private grow(): void {
+    const rows = this.labels.length * 2
+    const values = new Float32Array(rows * this.featureNames.length)
+    values.set(this.values)
+    this.values = values
+    this.labels = copyInto(new Uint8Array(rows), this.labels)
+    this.eventTimes = copyInto(new Float64Array(rows), this.eventTimes)
+    this.archetypeIds = copyInto(new Uint16Array(rows), this.archetypeIds)
+  }
+}
+
+function copyInto<T extends Uint8Array | Float64Array | Uint16Array>(target: T, source: T): T {
+  target.set(source as never)
+  return target
+}

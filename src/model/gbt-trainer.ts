@@ -1,0 +1,347 @@
+import { Random } from '../scenario/random.js'
+import { binMatrix, computeCuts, MAX_BINS, type BinCuts } from './binning.js'
+import type { FeatureMatrix } from './feature-matrix.js'
+import { logLoss, prAuc } from './metrics.js'
+import { leafValueBinned, TreeEnsemble, type Tree } from './tree-ensemble.js'
+
+export interface TrainOptions {
+  /** Most boosting rounds (trees). */
+  rounds: number
+  learningRate: number
+  maxDepth: number
+  /** Most leaves per tree; trees grow best-first up to this or `maxDepth`. */
+  maxLeaves: number
+  /** Least hessian (weighted) in a child, as XGBoost's min_child_weight. */
+  minChildWeight: number
+  /** L2 regularisation of leaf values. */
+  lambda: number
+  /** Least loss reduction for a split. */
+  gamma: number
+  /** Share of training rows each tree sees. */
+  subsample: number
+  /** Share of features each tree may split on. */
+  colsample: number
+  /** Stop when validation PR-AUC has not improved for this many rounds (0: never). */
+  earlyStoppingRounds: number
+  /** Weight of each positive row relative to a negative one. */
+  positiveWeight: number
+  maxBins: number
+  seed: number
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  rounds: 300,
+  learningRate: 0.1,
+  maxDepth: 6,
+  maxLeaves: 32,
+  minChildWeight: 1,
+  lambda: 1,
+  gamma: 0,
+  subsample: 0.8,
+  colsample: 0.8,
+  earlyStoppingRounds: 30,
+  positiveWeight: 1,
+  maxBins: MAX_BINS,
+  seed: 1,
+}
+
+export interface RoundReport {
+  round: number
+  trainLogLoss: number
+  validationPrAuc: number
+  bestRound: number
+  elapsedMs: number
+}
+
+export interface TrainResult {
+  model: TreeEnsemble
+  /** Hessian sum under each node of each tree (XGBoost's cover), for attributions. */
+  covers: Float64Array[]
+  history: RoundReport[]
+  bestRound: number
+  trainRows: number
+  validationRows: number
+  /** Validation probabilities of the kept model, by matrix row (NaN for training rows). */
+  validationScores: Float64Array
+  elapsedMs: number
+}
+
+interface SplitCandidate {
+  gain: number
+  feature: number
+  bin: number
+  missingLeft: boolean
+  leftG: number
+  leftH: number
+}
+
+interface NodeRecord {
+  feature: number
+  threshold: number
+  bin: number
+  missingLeft: boolean
+  left: number
+  right: number
+  g: number
+  h: number
+}
+
+interface GrowingNode {
+  id: number
+  start: number
+  end: number
+  depth: number
+  g: number
+  h: number
+  histogram: Float64Array
+  split?: SplitCandidate
+}
+
+/**
+ * Histogram-based gradient-boosted trees for binary classification (log loss), in the manner of
+ * XGBoost's `hist` and LightGBM: features are bucketed once into ≤ 256 bins, each node sums
+ * gradients per bin, the larger child's histogram is its parent's minus the smaller's, and each
+ * split learns which way missing values go.
+ */
+export function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOptions> = {}, onRound?: (report: RoundReport) => void): TrainResult {
+  const o = { ...DEFAULT_TRAIN_OPTIONS, ...options }
+  const started = performance.now()
+  const columns = matrix.columns
+  const trainRows = rowsWhere(matrix.validation, 0)
+  const validationRows = rowsWhere(matrix.validation, 1)
+  const cuts = computeCuts(matrix.values, columns, trainRows, o.maxBins)
+  const bins = binMatrix(matrix.values, columns, matrix.rows, cuts)
+  const labels = matrix.labels
+  const weights = new Float64Array(matrix.rows)
+  let weightSum = 0
+  let positiveWeightSum = 0
+  for (const r of trainRows) {
+    weights[r] = labels[r] ? o.positiveWeight : 1
+    weightSum += weights[r]
+    if (labels[r]) positiveWeightSum += weights[r]
+  }
+  const rate = Math.min(1 - 1e-6, Math.max(1e-6, positiveWeightSum / weightSum))
+  const baseMargin = Math.fround(Math.log(rate / (1 - rate)))
+  const margins = new Float64Array(matrix.rows).fill(baseMargin)
+  const grad = new Float64Array(matrix.rows)
+  const hess = new Float64Array(matrix.rows)
+  const random = new Random(o.seed)
+  const grower = new TreeGrower(bins, columns, cuts, grad, hess, o)
+  const trees: Tree[] = []
+  const covers: Float64Array[] = []
+  const history: RoundReport[] = []
+  let best = { round: 0, prAuc: -Infinity }
+  const validationScores = new Float64Array(matrix.rows).fill(NaN)
+  const bestScores = new Float64Array(matrix.rows).fill(NaN)
+
+  for (let round = 1; round <= o.rounds; round++) {
+    for (const r of trainRows) {
+      const p = 1 / (1 + Math.exp(-margins[r]))
+      grad[r] = (p - labels[r]) * weights[r]
+      hess[r] = Math.max(p * (1 - p), 1e-16) * weights[r]
+    }
+    const sample = o.subsample < 1 ? trainRows.filter(() => random.next() < o.subsample) : Uint32Array.from(trainRows)
+    const features = pickFeatures(columns, o.colsample, random)
+    const { tree, cover } = grower.grow(sample, features)
+    trees.push(tree)
+    covers.push(cover)
+    for (let r = 0; r < matrix.rows; r++) margins[r] += leafValueBinned(tree, bins, r * columns)
+    for (const r of validationRows) validationScores[r] = 1 / (1 + Math.exp(-margins[r]))
+    const validationPrAuc = validationRows.length ? prAuc(validationScores, labels, validationRows) : NaN
+    if (validationPrAuc > best.prAuc || Number.isNaN(validationPrAuc)) {
+      best = { round, prAuc: validationPrAuc }
+      for (const r of validationRows) bestScores[r] = validationScores[r]
+    }
+    const report: RoundReport = { round, trainLogLoss: logLoss(margins, labels, trainRows), validationPrAuc, bestRound: best.round, elapsedMs: performance.now() - started }
+    history.push(report)
+    onRound?.(report)
+    if (o.earlyStoppingRounds > 0 && round - best.round >= o.earlyStoppingRounds) break
+  }
+  trees.length = best.round
+  covers.length = best.round
+  return {
+    model: new TreeEnsemble(matrix.featureNames, baseMargin, trees),
+    covers,
+    history,
+    bestRound: best.round,
+    trainRows: trainRows.length,
+    validationRows: validationRows.length,
+    validationScores: bestScores,
+    elapsedMs: performance.now() - started,
+  }
+}
+
+function rowsWhere(flags: Uint8Array, value: number): Uint32Array {
+  let n = 0
+  for (let i = 0; i < flags.length; i++) if (flags[i] === value) n++
+  const rows = new Uint32Array(n)
+  n = 0
+  for (let i = 0; i < flags.length; i++) if (flags[i] === value) rows[n++] = i
+  return rows
+}
+
+function pickFeatures(columns: number, share: number, random: Random): Int32Array {
+  const all = Int32Array.from({ length: columns }, (_, i) => i)
+  if (share >= 1) return all
+  for (let i = columns - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1))
+    ;[all[i], all[j]] = [all[j], all[i]]
+  }
+  return all.slice(0, Math.max(1, Math.round(columns * share))).sort()
+}
+
+/** Grows one tree best-first over a partition of row indices. */
+class TreeGrower {
+  private readonly histogramSize: number
+  private readonly pool: Float64Array[] = []
+
+  constructor(
+    private readonly bins: Uint8Array,
+    private readonly columns: number,
+    private readonly cuts: BinCuts,
+    private readonly grad: Float64Array,
+    private readonly hess: Float64Array,
+    private readonly o: TrainOptions,
+  ) {
+    this.histogramSize = columns * MAX_BINS * 2
+  }
+
+  grow(rows: Uint32Array, features: Int32Array): { tree: Tree; cover: Float64Array } {
+    const nodes: NodeRecord[] = []
+    const newNode = (g: number, h: number) => {
+      nodes.push({ feature: -1, threshold: 0, bin: 0, missingLeft: false, left: -1, right: -1, g, h })
+      return nodes.length - 1
+    }
+    let g = 0
+    let h = 0
+    for (const r of rows) {
+      g += this.grad[r]
+      h += this.hess[r]
+    }
+    const root: GrowingNode = { id: newNode(g, h), start: 0, end: rows.length, depth: 0, g, h, histogram: this.histogram() }
+    this.buildHistogram(root.histogram, rows, root.start, root.end, features)
+    this.findSplit(root, features)
+    const open: GrowingNode[] = root.split ? [root] : []
+    if (!root.split) this.release(root.histogram)
+    let leaves = 1
+    while (leaves < this.o.maxLeaves && open.length > 0) {
+      let bestIndex = 0
+      for (let i = 1; i < open.length; i++) if (open[i].split!.gain > open[bestIndex].split!.gain) bestIndex = i
+      const node = open.splice(bestIndex, 1)[0]
+      const split = node.split!
+      const middle = this.partition(rows, node.start, node.end, split)
+      const left: GrowingNode = { id: newNode(split.leftG, split.leftH), start: node.start, end: middle, depth: node.depth + 1, g: split.leftG, h: split.leftH, histogram: node.histogram }
+      const right: GrowingNode = { id: newNode(node.g - split.leftG, node.h - split.leftH), start: middle, end: node.end, depth: node.depth + 1, g: node.g - split.leftG, h: node.h - split.leftH, histogram: node.histogram }
+      // Sum the smaller child's rows; the larger child's histogram is the parent's minus it.
+      const [small, large] = middle - node.start <= node.end - middle ? [left, right] : [right, left]
+      small.histogram = this.histogram()
+      this.buildHistogram(small.histogram, rows, small.start, small.end, features)
+      for (const f of features) {
+        for (let i = f * MAX_BINS * 2, end = i + MAX_BINS * 2; i < end; i++) large.histogram[i] -= small.histogram[i]
+      }
+      const record = nodes[node.id]
+      record.feature = split.feature
+      record.bin = split.bin
+      record.threshold = this.cuts.cuts[split.feature][split.bin - 1]
+      record.missingLeft = split.missingLeft
+      record.left = left.id
+      record.right = right.id
+      leaves++
+      for (const child of [left, right]) {
+        if (child.depth < this.o.maxDepth) this.findSplit(child, features)
+        if (child.split) open.push(child)
+        else this.release(child.histogram)
+      }
+    }
+    for (const node of open) this.release(node.histogram)
+    const { lambda, learningRate } = this.o
+    const tree: Tree = {
+      feature: Int32Array.from(nodes, (x) => x.feature),
+      threshold: Float32Array.from(nodes, (x) => x.threshold),
+      splitBin: Uint8Array.from(nodes, (x) => x.bin),
+      missingLeft: Uint8Array.from(nodes, (x) => (x.missingLeft ? 1 : 0)),
+      left: Int32Array.from(nodes, (x) => x.left),
+      right: Int32Array.from(nodes, (x) => x.right),
+      // Leaf value −G/(H+λ)·η; inner nodes carry 0.
+      value: Float32Array.from(nodes, (x) => (x.feature < 0 ? (-x.g / (x.h + lambda)) * learningRate : 0)),
+    }
+    return { tree, cover: Float64Array.from(nodes, (x) => x.h) }
+  }
+
+  private histogram(): Float64Array {
+    return this.pool.pop() ?? new Float64Array(this.histogramSize)
+  }
+
+  private release(histogram: Float64Array): void {
+    this.pool.push(histogram)
+  }
+
+  private buildHistogram(histogram: Float64Array, rows: Uint32Array, start: number, end: number, features: Int32Array): void {
+    const { bins, columns, grad, hess } = this
+    for (const f of features) histogram.fill(0, f * MAX_BINS * 2, (f + 1) * MAX_BINS * 2)
+    const nf = features.length
+    for (let i = start; i < end; i++) {
+      const r = rows[i]
+      const base = r * columns
+      const g = grad[r]
+      const h = hess[r]
+      for (let k = 0; k < nf; k++) {
+        const f = features[k]
+        const at = (f * MAX_BINS + bins[base + f]) << 1
+        histogram[at] += g
+        histogram[at + 1] += h
+      }
+    }
+  }
+
+  private findSplit(node: GrowingNode, features: Int32Array): void {
+    const { lambda, gamma, minChildWeight } = this.o
+    const histogram = node.histogram
+    const parentScore = (node.g * node.g) / (node.h + lambda)
+    let best: SplitCandidate | undefined
+    for (const f of features) {
+      const binCount = this.cuts.cuts[f].length + 1
+      if (binCount < 2) continue
+      const base = f * MAX_BINS * 2
+      const missingG = histogram[base]
+      const missingH = histogram[base + 1]
+      let leftG = 0
+      let leftH = 0
+      for (let bin = 1; bin < binCount; bin++) {
+        leftG += histogram[base + bin * 2]
+        leftH += histogram[base + bin * 2 + 1]
+        for (let missingLeft = 0; missingLeft < 2; missingLeft++) {
+          const lg = missingLeft ? leftG + missingG : leftG
+          const lh = missingLeft ? leftH + missingH : leftH
+          const rg = node.g - lg
+          const rh = node.h - lh
+          if (lh < minChildWeight || rh < minChildWeight) continue
+          const gain = 0.5 * ((lg * lg) / (lh + lambda) + (rg * rg) / (rh + lambda) - parentScore) - gamma
+          if (gain > 1e-12 && (!best || gain > best.gain)) best = { gain, feature: f, bin, missingLeft: missingLeft === 1, leftG: lg, leftH: lh }
+        }
+      }
+    }
+    node.split = best
+  }
+
+  /** Moves the rows that go left to the front of [start, end); returns where the right ones begin. */
+  private partition(rows: Uint32Array, start: number, end: number, split: SplitCandidate): number {
+    const { bins, columns } = this
+    let i = start
+    let j = end - 1
+    const goesLeft = (r: number) => {
+      const bin = bins[r * columns + split.feature]
+      return bin === 0 ? split.missingLeft : bin <= split.bin
+    }
+    while (i <= j) {
+      if (goesLeft(rows[i])) i++
+      else {
+        const swap = rows[i]
+        rows[i] = rows[j]
+        rows[j] = swap
+        j--
+      }
+    }
+    return i
+  }
+}
