@@ -69,3 +69,20 @@ export const targetFlags = {
 }
 
 export const shardsFlag = integerFlag({ name: 'shards', description: 'Shards of the transactions and decisions streams.', min: 1, max: 64, default: 2 })
+
+/** A decimal number within [min, max] (bounds inclusive unless `exclusiveMin`). */
+export function numberFlag(options: { name: string; description: string; min: number; max: number; exclusiveMin?: boolean; default?: number }) {
+  return Flags.custom<number>({
+    description: options.description,
+    helpValue: '<x>',
+    default: options.default,
+    parse: async (input) => {
+      const value = Number(input)
+      const tooLow = options.exclusiveMin ? value <= options.min : value < options.min
+      if (input.trim() === '' || !Number.isFinite(value) || tooLow || value > options.max) {
+        throw new FlagValueError(`--${options.name} must be a number from ${options.min}${options.exclusiveMin ? ' (exclusive)' : ''} to ${options.max}; got "${input}"`)
+      }
+      return value
+    },
+  })()
+}

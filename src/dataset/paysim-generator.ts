@@ -179,11 +179,17 @@ function stepWeight(step: number): number {
 
 /** Splits `total` into integers proportional to `weights` (largest remainders). */
 function allocate(total: number, weights: number[]): Int32Array {
+  // Systematic rounding of the running total: counts sum to `total` exactly, and a total smaller
+  // than the number of slots is spread across them evenly rather than piled into the first ones.
   const sum = weights.reduce((a, b) => a + b, 0)
-  const exact = weights.map((w) => (total * w) / sum)
-  const result = Int32Array.from(exact, Math.floor)
-  let left = total - result.reduce((a, b) => a + b, 0)
-  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0])
-  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) result[order[k][1]]++
+  const result = new Int32Array(weights.length)
+  let cumulative = 0
+  let allocated = 0
+  for (let i = 0; i < weights.length; i++) {
+    cumulative += (total * weights[i]) / sum
+    const upTo = i === weights.length - 1 ? total : Math.round(cumulative)
+    result[i] = upTo - allocated
+    allocated = upTo
+  }
   return result
 }

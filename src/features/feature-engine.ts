@@ -52,7 +52,15 @@ class AccountState {
   cardPresentLat = NaN
   cardPresentLon = NaN
   cardPresentAt = NaN
+  /** Where the account usually is: a moving average of its locations (most recent weigh 1/8). */
+  usualLat = NaN
+  usualLon = NaN
+  /** The fastest card-present jump within the last day, and when it happened. */
+  maxSpeedKmh = 0
+  maxSpeedAt = NaN
 }
+
+const USUAL_LOCATION_WEIGHT = 1 / 8
 
 const ENTITY_BYTES = 420
 const EVENT_BYTES = 40
@@ -221,11 +229,10 @@ export class FeatureEngine {
     const geo = tx.geo
     if (geo) {
       if (!Number.isNaN(a.lastGeoLat)) row[o + F.geo_km_from_previous] = haversineKmOf(a.lastGeoLat, a.lastGeoLon, geo.lat, geo.lon)
-      if (isCardPresent(tx) && !Number.isNaN(a.cardPresentLat)) {
-        const km = haversineKmOf(a.cardPresentLat, a.cardPresentLon, geo.lat, geo.lon)
-        row[o + F.geo_speed_card_present_kmh] = km / (Math.max(MIN_SPEED_GAP_MS, t - a.cardPresentAt) / HOUR_MS)
-      }
+      if (!Number.isNaN(a.usualLat)) row[o + F.geo_km_from_usual] = haversineKmOf(a.usualLat, a.usualLon, geo.lat, geo.lon)
+      if (isCardPresent(tx) && !Number.isNaN(a.cardPresentLat)) row[o + F.geo_speed_card_present_kmh] = cardPresentSpeedKmh(a, geo.lat, geo.lon, t)
     }
+    if (!Number.isNaN(a.cardPresentLat)) row[o + F.geo_max_speed_24h_kmh] = t - a.maxSpeedAt <= DAY_MS ? a.maxSpeedKmh : 0
   }
 
   private updateAccount(tx: Transaction, existing: AccountState | undefined): void {
@@ -245,7 +252,17 @@ export class FeatureEngine {
     if (tx.geo) {
       a.lastGeoLat = tx.geo.lat
       a.lastGeoLon = tx.geo.lon
+      // Averaging degrees is fine at city scale; an account that lives across the antimeridian is rare.
+      a.usualLat = Number.isNaN(a.usualLat) ? tx.geo.lat : a.usualLat + USUAL_LOCATION_WEIGHT * (tx.geo.lat - a.usualLat)
+      a.usualLon = Number.isNaN(a.usualLon) ? tx.geo.lon : a.usualLon + USUAL_LOCATION_WEIGHT * (tx.geo.lon - a.usualLon)
       if (isCardPresent(tx)) {
+        if (!Number.isNaN(a.cardPresentLat)) {
+          const speed = cardPresentSpeedKmh(a, tx.geo.lat, tx.geo.lon, t)
+          if (speed >= a.maxSpeedKmh || t - a.maxSpeedAt > DAY_MS) {
+            a.maxSpeedKmh = speed
+            a.maxSpeedAt = t
+          }
+        }
         a.cardPresentLat = tx.geo.lat
         a.cardPresentLon = tx.geo.lon
         a.cardPresentAt = t
@@ -269,6 +286,11 @@ export class FeatureEngine {
     map.set(key, created)
     return created
   }
+}
+
+function cardPresentSpeedKmh(a: AccountState, lat: number, lon: number, t: number): number {
+  const km = haversineKmOf(a.cardPresentLat, a.cardPresentLon, lat, lon)
+  return km / (Math.max(MIN_SPEED_GAP_MS, t - a.cardPresentAt) / HOUR_MS)
 }
 
 function isCardPresent(tx: Transaction): boolean {

@@ -51,6 +51,8 @@ export const FEATURE_NAMES = [
   'account_amount_vs_inbound_24h',
   'geo_speed_card_present_kmh',
   'geo_km_from_previous',
+  'geo_km_from_usual',
+  'geo_max_speed_24h_kmh',
   // The receiving party of a non-card transaction.
   'counterparty_count_1h',
   'counterparty_count_24h',

@@ -91,3 +91,13 @@ function copyInto<T extends Uint8Array | Float64Array | Uint16Array>(target: T, 
   target.set(source as never)
   return target
 }
+
+/** The rows whose flag equals `value` (0: training, 1: validation), ascending. */
+export function rowsWhere(flags: Uint8Array, value: number): Uint32Array {
+  let n = 0
+  for (let i = 0; i < flags.length; i++) if (flags[i] === value) n++
+  const rows = new Uint32Array(n)
+  n = 0
+  for (let i = 0; i < flags.length; i++) if (flags[i] === value) rows[n++] = i
+  return rows
+}

@@ -1,6 +1,6 @@
 import { Random } from '../scenario/random.js'
 import { binMatrix, computeCuts, MAX_BINS, type BinCuts } from './binning.js'
-import type { FeatureMatrix } from './feature-matrix.js'
+import { rowsWhere, type FeatureMatrix } from './feature-matrix.js'
 import { logLoss, prAuc } from './metrics.js'
 import { leafValueBinned, TreeEnsemble, type Tree } from './tree-ensemble.js'
 
@@ -64,6 +64,10 @@ export interface TrainResult {
   /** Validation probabilities of the kept model, by matrix row (NaN for training rows). */
   validationScores: Float64Array
   elapsedMs: number
+  /** The options trained with, defaults filled in. */
+  params: TrainOptions
+  /** Where the training time went (setup: bins; per round: gradients, growing trees, margins, evaluation). */
+  phaseMs: { setup: number; gradients: number; grow: number; update: number; evaluate: number }
 }
 
 interface SplitCandidate {
@@ -103,7 +107,7 @@ interface GrowingNode {
  * gradients per bin, the larger child's histogram is its parent's minus the smaller's, and each
  * split learns which way missing values go.
  */
-export function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOptions> = {}, onRound?: (report: RoundReport) => void): TrainResult {
+export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOptions> = {}, onRound?: (report: RoundReport) => void, stopRequested?: () => boolean): Promise<TrainResult> {
   const o = { ...DEFAULT_TRAIN_OPTIONS, ...options }
   const started = performance.now()
   const columns = matrix.columns
@@ -127,6 +131,9 @@ export function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOptions> =
   const hess = new Float64Array(matrix.rows)
   const random = new Random(o.seed)
   const grower = new TreeGrower(bins, columns, cuts, grad, hess, o)
+  const sample = new Uint32Array(trainRows.length)
+  const inSample = new Uint8Array(matrix.rows)
+  const lossRows = everyNth(trainRows, Math.max(1, Math.floor(trainRows.length / 50_000)))
   const trees: Tree[] = []
   const covers: Float64Array[] = []
   const history: RoundReport[] = []
@@ -134,28 +141,43 @@ export function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOptions> =
   const validationScores = new Float64Array(matrix.rows).fill(NaN)
   const bestScores = new Float64Array(matrix.rows).fill(NaN)
 
+  const phaseMs = { setup: performance.now() - started, gradients: 0, grow: 0, update: 0, evaluate: 0 }
   for (let round = 1; round <= o.rounds; round++) {
+    let mark = performance.now()
     for (const r of trainRows) {
       const p = 1 / (1 + Math.exp(-margins[r]))
       grad[r] = (p - labels[r]) * weights[r]
       hess[r] = Math.max(p * (1 - p), 1e-16) * weights[r]
     }
-    const sample = o.subsample < 1 ? trainRows.filter(() => random.next() < o.subsample) : Uint32Array.from(trainRows)
+    const sampleSize = drawSample(trainRows, o.subsample, random, sample, inSample)
+    const rows = sample.subarray(0, sampleSize)
     const features = pickFeatures(columns, o.colsample, random)
-    const { tree, cover } = grower.grow(sample, features)
+    phaseMs.gradients += performance.now() - mark
+    mark = performance.now()
+    const { tree, cover, leafRanges } = grower.grow(rows, features)
+    phaseMs.grow += performance.now() - mark
+    mark = performance.now()
     trees.push(tree)
     covers.push(cover)
-    for (let r = 0; r < matrix.rows; r++) margins[r] += leafValueBinned(tree, bins, r * columns)
+    // The sampled rows sit in their leaves' ranges of the partition; only the others walk the tree.
+    for (const { start, end, value } of leafRanges) for (let i = start; i < end; i++) margins[rows[i]] += value
+    for (let r = 0; r < matrix.rows; r++) if (!inSample[r]) margins[r] += leafValueBinned(tree, bins, r * columns)
     for (const r of validationRows) validationScores[r] = 1 / (1 + Math.exp(-margins[r]))
+    phaseMs.update += performance.now() - mark
+    mark = performance.now()
     const validationPrAuc = validationRows.length ? prAuc(validationScores, labels, validationRows) : NaN
     if (validationPrAuc > best.prAuc || Number.isNaN(validationPrAuc)) {
       best = { round, prAuc: validationPrAuc }
       for (const r of validationRows) bestScores[r] = validationScores[r]
     }
-    const report: RoundReport = { round, trainLogLoss: logLoss(margins, labels, trainRows), validationPrAuc, bestRound: best.round, elapsedMs: performance.now() - started }
+    const report: RoundReport = { round, trainLogLoss: logLoss(margins, labels, lossRows), validationPrAuc, bestRound: best.round, elapsedMs: performance.now() - started }
+    phaseMs.evaluate += performance.now() - mark
     history.push(report)
     onRound?.(report)
     if (o.earlyStoppingRounds > 0 && round - best.round >= o.earlyStoppingRounds) break
+    // Between rounds, let messages in (a stop request, progress going out).
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    if (stopRequested?.()) break
   }
   trees.length = best.round
   covers.length = best.round
@@ -168,17 +190,27 @@ export function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOptions> =
     validationRows: validationRows.length,
     validationScores: bestScores,
     elapsedMs: performance.now() - started,
+    params: o,
+    phaseMs,
   }
 }
 
-function rowsWhere(flags: Uint8Array, value: number): Uint32Array {
+/** Bernoulli row sample into `into`, flagged in `flags`; returns its size. */
+function drawSample(rows: Uint32Array, share: number, random: Random, into: Uint32Array, flags: Uint8Array): number {
   let n = 0
-  for (let i = 0; i < flags.length; i++) if (flags[i] === value) n++
-  const rows = new Uint32Array(n)
-  n = 0
-  for (let i = 0; i < flags.length; i++) if (flags[i] === value) rows[n++] = i
-  return rows
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]
+    const taken = share >= 1 || random.next() < share
+    flags[r] = taken ? 1 : 0
+    if (taken) into[n++] = r
+  }
+  return n
 }
+
+function everyNth(rows: Uint32Array, step: number): Uint32Array {
+  return rows.filter((_, i) => i % step === 0)
+}
+
 
 function pickFeatures(columns: number, share: number, random: Random): Int32Array {
   const all = Int32Array.from({ length: columns }, (_, i) => i)
@@ -194,6 +226,7 @@ function pickFeatures(columns: number, share: number, random: Random): Int32Arra
 class TreeGrower {
   private readonly histogramSize: number
   private readonly pool: Float64Array[] = []
+  private scratch = new Uint32Array(0)
 
   constructor(
     private readonly bins: Uint8Array,
@@ -206,7 +239,8 @@ class TreeGrower {
     this.histogramSize = columns * MAX_BINS * 2
   }
 
-  grow(rows: Uint32Array, features: Int32Array): { tree: Tree; cover: Float64Array } {
+  grow(rows: Uint32Array, features: Int32Array): { tree: Tree; cover: Float64Array; leafRanges: Array<{ start: number; end: number; value: number }> } {
+    const ranges: Array<{ id: number; start: number; end: number }> = []
     const nodes: NodeRecord[] = []
     const newNode = (g: number, h: number) => {
       nodes.push({ feature: -1, threshold: 0, bin: 0, missingLeft: false, left: -1, right: -1, g, h })
@@ -222,7 +256,10 @@ class TreeGrower {
     this.buildHistogram(root.histogram, rows, root.start, root.end, features)
     this.findSplit(root, features)
     const open: GrowingNode[] = root.split ? [root] : []
-    if (!root.split) this.release(root.histogram)
+    if (!root.split) {
+      this.release(root.histogram)
+      ranges.push(root)
+    }
     let leaves = 1
     while (leaves < this.o.maxLeaves && open.length > 0) {
       let bestIndex = 0
@@ -250,10 +287,16 @@ class TreeGrower {
       for (const child of [left, right]) {
         if (child.depth < this.o.maxDepth) this.findSplit(child, features)
         if (child.split) open.push(child)
-        else this.release(child.histogram)
+        else {
+          this.release(child.histogram)
+          ranges.push(child)
+        }
       }
     }
-    for (const node of open) this.release(node.histogram)
+    for (const node of open) {
+      this.release(node.histogram)
+      ranges.push(node)
+    }
     const { lambda, learningRate } = this.o
     const tree: Tree = {
       feature: Int32Array.from(nodes, (x) => x.feature),
@@ -265,7 +308,8 @@ class TreeGrower {
       // Leaf value −G/(H+λ)·η; inner nodes carry 0.
       value: Float32Array.from(nodes, (x) => (x.feature < 0 ? (-x.g / (x.h + lambda)) * learningRate : 0)),
     }
-    return { tree, cover: Float64Array.from(nodes, (x) => x.h) }
+    const leafRanges = ranges.map(({ id, start, end }) => ({ start, end, value: tree.value[id] }))
+    return { tree, cover: Float64Array.from(nodes, (x) => x.h), leafRanges }
   }
 
   private histogram(): Float64Array {
@@ -307,10 +351,14 @@ class TreeGrower {
       const missingH = histogram[base + 1]
       let leftG = 0
       let leftH = 0
+      const variants = missingH > 0 ? 2 : 1
       for (let bin = 1; bin < binCount; bin++) {
+        const binH = histogram[base + bin * 2 + 1]
+        // An empty bin moves nothing: the split after it equals the split before it.
+        if (binH === 0) continue
         leftG += histogram[base + bin * 2]
-        leftH += histogram[base + bin * 2 + 1]
-        for (let missingLeft = 0; missingLeft < 2; missingLeft++) {
+        leftH += binH
+        for (let missingLeft = 0; missingLeft < variants; missingLeft++) {
           const lg = missingLeft ? leftG + missingG : leftG
           const lh = missingLeft ? leftH + missingH : leftH
           const rg = node.g - lg
@@ -324,24 +372,26 @@ class TreeGrower {
     node.split = best
   }
 
-  /** Moves the rows that go left to the front of [start, end); returns where the right ones begin. */
+  /**
+   * Moves the rows that go left to the front of [start, end), keeping each side in ascending row
+   * order (so later passes read the bin matrix front to back, which the cache rewards); returns
+   * where the right ones begin.
+   */
   private partition(rows: Uint32Array, start: number, end: number, split: SplitCandidate): number {
     const { bins, columns } = this
-    let i = start
-    let j = end - 1
-    const goesLeft = (r: number) => {
-      const bin = bins[r * columns + split.feature]
-      return bin === 0 ? split.missingLeft : bin <= split.bin
+    const feature = split.feature
+    const splitBin = split.bin
+    const missingLeft = split.missingLeft
+    const right = this.scratch.length >= end - start ? this.scratch : (this.scratch = new Uint32Array(rows.length))
+    let left = start
+    let rightCount = 0
+    for (let i = start; i < end; i++) {
+      const r = rows[i]
+      const bin = bins[r * columns + feature]
+      if (bin === 0 ? missingLeft : bin <= splitBin) rows[left++] = r
+      else right[rightCount++] = r
     }
-    while (i <= j) {
-      if (goesLeft(rows[i])) i++
-      else {
-        const swap = rows[i]
-        rows[i] = rows[j]
-        rows[j] = swap
-        j--
-      }
-    }
-    return i
+    rows.set(right.subarray(0, rightCount), left)
+    return left
   }
 }

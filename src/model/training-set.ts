@@ -14,6 +14,9 @@ export interface TrainingSource {
   positives: number
   bytes: number
   sha256: string
+  /** This file's rows in the matrix: [fromRow, toRow). */
+  fromRow: number
+  toRow: number
 }
 
 export interface TrainingSet {
@@ -56,7 +59,7 @@ export async function buildTrainingSet(
       })
     }
     splits.push({ fromRow, toRow: builder.rows })
-    sources.push({ file: basename(path), format, rows, positives, ...(await fingerprint(path)) })
+    sources.push({ file: basename(path), format, rows, positives, ...(await fingerprint(path)), fromRow, toRow: builder.rows })
   }
   const matrix = builder.build(splits, options.validationShare)
   let validationPositives = 0
