@@ -1,6 +1,7 @@
 // End-to-end benchmark on the embedded stack: achieved throughput and latency at several offered
 // rates, with the per-stage breakdown that shows where the time goes. Each rate gets a fresh stack.
 //   npm run bench:e2e -- [durationSeconds] [rate,rate,...] [scenario]
+import { DEFAULT_MODEL_PATH } from '../src/scorer/load-scorer.js'
 import { planRun } from '../src/run/run-plan.js'
 import { simulate } from '../src/run/simulate-run.js'
 import { tempDir } from '../test/helpers.js'
@@ -17,6 +18,7 @@ for (const tps of rates) {
     target: 'embedded',
     plan: planRun(scenario, { tps, durationMs, seed: 1 }),
     prefix: 'bench-',
+    model: process.env.MODEL ?? DEFAULT_MODEL_PATH,
     yes: false,
     stateDir: tempDir('bench-state'),
     reportsDir: tempDir('bench-reports'),

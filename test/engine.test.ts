@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { RunLedger } from '../src/collector/run-ledger.js'
-import { FeatureState } from '../src/features/transaction-features.js'
+import { FeatureEngine } from '../src/features/feature-engine.js'
+import { F, FEATURE_COUNT } from '../src/features/feature-names.js'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import { loadScenario } from '../src/scenario/scenario-loader.js'
 import { ScenarioSimulator } from '../src/scenario/simulator.js'
@@ -16,26 +17,30 @@ function generate(seed: number, count: number, scenario = 'paysim-mule') {
 
 describe('features and rules', () => {
   it('marks unknown history as NaN, never 0', () => {
-    const features = new FeatureState().observe(generate(2, 1)[0].transaction)
-    assert.equal(features.accountTransactionCount, 0)
-    assert.ok(Number.isNaN(features.accountMeanAmount))
-    assert.ok(Number.isNaN(features.knownDevice))
+    const row = new Float64Array(FEATURE_COUNT)
+    new FeatureEngine().observe(generate(2, 1)[0].transaction, row)
+    assert.equal(row[F.account_history_count], 0)
+    assert.ok(Number.isNaN(row[F.account_amount_vs_mean]))
+    assert.ok(Number.isNaN(row[F.account_seconds_since_previous]))
   })
 
-  it('catches most PaySim mule chains while blocking few genuine transactions', () => {
-    const state = new FeatureState()
+  it('the rules baseline catches most PaySim mule chains while blocking few genuine transactions', async () => {
+    const engine = new FeatureEngine()
     const scorer = new RulesScorer()
     const items = generate(11, 50_000)
+    const rows = new Float64Array(items.length * FEATURE_COUNT)
+    items.forEach(({ transaction }, i) => engine.observe(transaction, rows, i * FEATURE_COUNT))
+    const scores = await scorer.scoreBatch(items.map((item) => item.transaction), rows)
     let caught = 0
     let fraud = 0
     let falseBlocks = 0
-    for (const { transaction, label } of items) {
-      const blocked = scorer.score(transaction, state.observe(transaction)).verdict === 'block'
+    items.forEach(({ label }, i) => {
+      const blocked = scores[i].verdict === 'block'
       if (label.isFraud) {
         fraud++
         if (blocked) caught++
       } else if (blocked) falseBlocks++
-    }
+    })
     assert.ok(fraud > 100)
     assert.ok(caught / fraud > 0.85, `recall ${caught / fraud}`)
     assert.ok(falseBlocks / (items.length - fraud) < 0.005, `false-positive rate ${falseBlocks / (items.length - fraud)}`)

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { planRun } from '../src/run/run-plan.js'
+import { DEFAULT_MODEL_PATH } from '../src/scorer/load-scorer.js'
 import { simulate, type SimulateOptions } from '../src/run/simulate-run.js'
 import { isOurEmulator } from '../src/stack/state-file.js'
 import type { RunSummary } from '../src/report/run-summary.js'
@@ -22,6 +23,7 @@ function options(overrides: Partial<SimulateOptions>): SimulateOptions {
     pollIntervalMs: 50,
     checkpointIntervalMs: 1_000,
     drainTimeoutMs: 30_000,
+    model: DEFAULT_MODEL_PATH,
     ...overrides,
   }
 }

@@ -3,6 +3,8 @@ import { TARGETS } from '../aws/endpoints.js'
 import { DEFAULT_PREFIX, isValidPrefix } from '../stack/resource-names.js'
 import { defaultStateDir } from '../stack/state-file.js'
 import { parseDurationMs } from '../util/duration.js'
+import { DEFAULT_MODEL_PATH } from '../scorer/load-scorer.js'
+import { resolve } from 'node:path'
 
 /** A flag value out of range or malformed; the CLI prints it as one line and exits 2. */
 export class FlagValueError extends Error {
@@ -86,3 +88,18 @@ export function numberFlag(options: { name: string; description: string; min: nu
     },
   })()
 }
+
+/** The model the scorer serves: an ONNX file with its card, or `rules`. */
+export const modelFlag = Flags.string({
+  description: 'Model the scorer serves: an .onnx file with NAME.card.json beside it, or "rules" for the rules baseline.',
+  default: DEFAULT_MODEL_PATH,
+  defaultHelp: async () => 'models/default.onnx',
+  helpValue: '<file.onnx|rules>',
+  parse: async (input) => (input === 'rules' ? input : resolve(input)),
+})
+
+export const featuresLogFlag = Flags.string({
+  description: 'Write the features the scorer computes for each transaction to this NDJSON file (for train/serve checks; slows scoring).',
+  helpValue: '<file>',
+  parse: async (input) => resolve(input),
+})

@@ -4,7 +4,7 @@ import type { RunSummary } from '../report/run-summary.js'
 import { renderTerminalSummary } from '../report/terminal-summary.js'
 import type { PipelineOptions } from '../run/pipeline-run.js'
 import { FraudlabCommand } from './base-command.js'
-import { durationFlag, shardsFlag, targetFlags } from './flags.js'
+import { durationFlag, featuresLogFlag, modelFlag, shardsFlag, targetFlags } from './flags.js'
 
 /** The flags of every command that runs the pipeline (simulate, replay). */
 export const pipelineFlags = {
@@ -14,6 +14,8 @@ export const pipelineFlags = {
   'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long the scorer waits after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
   'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often the scorer saves each shard's position.", default: '1s', maxMs: 3_600_000 }),
   'drain-timeout': durationFlag({ name: 'drain-timeout', description: 'How long to wait for the last decisions after the load ends.', default: '30s', maxMs: 3_600_000 }),
+  model: modelFlag,
+  'features-log': featuresLogFlag,
   'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
   json: Flags.boolean({ description: 'Print the run summary as JSON on stdout and nothing else there.', default: false }),
 }
@@ -22,7 +24,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'model' | 'featuresLogPath' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log'
 >
 
 /**
@@ -50,6 +52,8 @@ export abstract class PipelineCommand extends FraudlabCommand {
         yes: flags.yes,
         stateDir: flags['state-dir'],
         reportsDir: flags['reports-dir'],
+        model: flags.model,
+        featuresLogPath: flags['features-log'],
         shards: flags.shards,
         maxLatenessMs: flags['max-lateness'],
         pollIntervalMs: flags['poll-interval'],

@@ -2,8 +2,9 @@ import { Flags } from '@oclif/core'
 import type { TargetName } from '../aws/endpoints.js'
 import { createAwsClients } from '../aws/clients.js'
 import { FraudlabCommand } from '../cli/base-command.js'
-import { durationFlag, shardsFlag, targetFlags } from '../cli/flags.js'
+import { durationFlag, featuresLogFlag, modelFlag, shardsFlag, targetFlags } from '../cli/flags.js'
 import { UserError } from '../errors/user-error.js'
+import { loadScorer } from '../scorer/load-scorer.js'
 import { ScorerService } from '../scorer/scorer-service.js'
 import { provision } from '../stack/provision.js'
 import { resourceNames } from '../stack/resource-names.js'
@@ -21,6 +22,8 @@ export default class Scorer extends FraudlabCommand {
   static override flags = {
     ...targetFlags,
     shards: shardsFlag,
+    model: modelFlag,
+    'features-log': featuresLogFlag,
     'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long to wait after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
     'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often each shard's position is saved.", default: '1s', maxMs: 3_600_000 }),
     'stats-interval': durationFlag({ name: 'stats-interval', description: 'How often to print progress to stderr.', default: '5s', maxMs: 3_600_000 }),
@@ -40,6 +43,8 @@ export default class Scorer extends FraudlabCommand {
       transactionShards: flags.shards,
       decisionShards: flags.shards,
     }
+    const check = await loadScorer(flags.model)
+    await check.close?.()
     const target = await resolveTarget(request, (line) => this.progress(line))
     if (target.ownedStack) {
       await target.ownedStack.stop()
@@ -56,6 +61,8 @@ export default class Scorer extends FraudlabCommand {
         checkpointIntervalMs: flags['checkpoint-interval'],
         consumerName: 'fraudlab-scorer',
         scorerId: `scorer-${process.pid}`,
+        model: flags.model,
+        featuresLogPath: flags['features-log'],
       },
       { clients },
     )
@@ -75,7 +82,7 @@ export default class Scorer extends FraudlabCommand {
       await service.run(controller.signal)
     } finally {
       clearInterval(timer)
-      service.close()
+      await service.close()
     }
     if (flags.json) this.printJson(service.stats)
     else this.log(`Scorer stopped: read ${service.stats.recordsRead}, decided ${service.stats.decisionsEmitted}, blocked ${service.stats.blocks}.`)

@@ -30,6 +30,7 @@ export interface TrainModelResult {
   cardPath: string
   card: ModelCard
   result: TrainResult
+  matrix: FeatureMatrix
   stoppedByUser: boolean
 }
 
@@ -79,7 +80,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   await mkdir(dirname(options.out), { recursive: true })
   await writeAtomically(options.out, onnx)
   await writeAtomically(cardPath, JSON.stringify(card, null, 2) + '\n')
-  return { modelPath: options.out, cardPath, card, result, stoppedByUser: options.stopRequested?.() ?? false }
+  return { modelPath: options.out, cardPath, card, result, matrix, stoppedByUser: options.stopRequested?.() ?? false }
 }
 
 function validationMetrics(matrix: FeatureMatrix, scores: Float64Array, rows: Uint32Array, threshold: number, sources: TrainingSource[]): NonNullable<ModelCard['validation']> {

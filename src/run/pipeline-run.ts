@@ -14,6 +14,7 @@ import { resourceNames } from '../stack/resource-names.js'
 import { isOurEmulator } from '../stack/state-file.js'
 import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../stack/targets.js'
 import { nowMs, sleep } from '../util/clock.js'
+import { loadScorer as checkModel } from '../scorer/load-scorer.js'
 import { countBlockListItems } from './blocklist-count.js'
 import { ScorerSupervisor } from './scorer-supervisor.js'
 import { runVersions } from './versions.js'
@@ -34,6 +35,10 @@ export interface PipelineOptions extends TargetSelection {
   /** Figures the source wants in the report (rows skipped, for example). */
   sourceDiagnostics?: () => Record<string, unknown>
   reportsDir: string
+  /** `rules`, or the path of an ONNX model with its card. */
+  model: string
+  /** Where the scorer writes the features it computed (NDJSON), if anywhere. */
+  featuresLogPath?: string
   shards: number
   /** A transaction that cannot be sent within this long of its scheduled time is dropped and counted. */
   maxLatenessMs: number
@@ -96,7 +101,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   let late = 0
   let peakRssBytes = process.memoryUsage.rss()
 
-  // Resolved before the run starts: a wrong target is a user error, not a failed run with a report.
+  // Checked before the run starts: a wrong model or target is a user error, not a failed run with a report.
+  const scorerModel = await checkModel(options.model)
+  diagnostics.model = { path: options.model, version: scorerModel.modelVersion }
+  await scorerModel.close?.()
   target = await resolveTarget(
     { target: options.target, endpoint: options.endpoint, region: options.region, stateDir: options.stateDir, yes: options.yes, names, transactionShards: options.shards, decisionShards: options.shards },
     log,
@@ -126,6 +134,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       checkpointIntervalMs: options.checkpointIntervalMs,
       consumerName: 'fraudlab-scorer',
       scorerId: `${runId}-scorer`,
+      model: options.model,
+      featuresLogPath: options.featuresLogPath,
     })
     supervisor.onFatal(failRun)
     await supervisor.start()

@@ -16,10 +16,10 @@ const statsTimer = setInterval(() => send({ type: 'stats', stats: service.stats 
 send({ type: 'ready' })
 service
   .run(controller.signal)
-  .then(() => {
+  .then(async () => {
     clearInterval(statsTimer)
     send({ type: 'stats', stats: service.stats })
-    service.close()
+    await service.close()
     process.exitCode = 0
     setTimeout(() => process.exit(0), 50)
   })

@@ -8,7 +8,9 @@ import {
 import { errorName, isRetryable, isThrottling, backoffDelayMs } from '../aws/backoff.js'
 import { createAwsClients, type AwsClients } from '../aws/clients.js'
 import type { AwsEndpoints } from '../aws/endpoints.js'
-import { FeatureState } from '../features/transaction-features.js'
+import { FeatureEngine, type FeatureMemory } from '../features/feature-engine.js'
+import { FEATURE_COUNT } from '../features/feature-names.js'
+import { FeaturesLog } from './features-log.js'
 import { BatchingProducer } from '../producer/batching-producer.js'
 import type { Decision } from '../schema/decision.js'
 import { TransactionSchema, type Transaction } from '../schema/transaction.js'
@@ -17,7 +19,7 @@ import { nowMs, sleep } from '../util/clock.js'
 import { BlockActions, type ActionStats, type BlockAction } from './actions.js'
 import { CheckpointStore } from './checkpoints.js'
 import { BoundedMap } from '../features/bounded-map.js'
-import { RulesScorer } from './rules-scorer.js'
+import { loadScorer } from './load-scorer.js'
 import type { Scorer } from './scorer.js'
 
 export interface ScorerConfig {
@@ -29,6 +31,10 @@ export interface ScorerConfig {
   checkpointIntervalMs: number
   consumerName: string
   scorerId: string
+  /** `rules`, or the path of an ONNX model with its card beside it. */
+  model: string
+  /** Writes each transaction's features, as computed here, to this NDJSON file (train/serve checks). */
+  featuresLogPath?: string
 }
 
 export interface ScorerStats {
@@ -47,7 +53,8 @@ export interface ScorerStats {
   /** Cumulative wall time per phase of the shard loops (they overlap across shards). */
   phaseMs: { getRecords: number; score: number; actions: number; emitDecisions: number; checkpoint: number }
   actions: ActionStats
-  trackedAccounts: number
+  modelVersion: string
+  features: FeatureMemory
 }
 
 const GET_RECORDS_LIMIT = 10_000
@@ -60,12 +67,15 @@ const GET_RECORDS_LIMIT = 10_000
 export class ScorerService {
   readonly stats: ScorerStats
   private readonly clients: AwsClients
-  private readonly features = new FeatureState()
+  private readonly features = new FeatureEngine()
+  private featureRows = new Float64Array(1024 * FEATURE_COUNT)
+  private featuresLog?: FeaturesLog
+  private featureMemoryAt = 0
   private readonly decided = new BoundedMap<string, true>(1_000_000)
   private readonly actions: BlockActions
   private readonly checkpoints: CheckpointStore
   private readonly decisionsProducer: BatchingProducer<undefined>
-  private readonly scorer: Scorer
+  private scorer?: Scorer
   /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
   private readonly startedAtMs = Date.now()
 
@@ -74,7 +84,7 @@ export class ScorerService {
     options: { scorer?: Scorer; clients?: AwsClients } = {},
   ) {
     this.clients = options.clients ?? createAwsClients(config.endpoints)
-    this.scorer = options.scorer ?? new RulesScorer()
+    this.scorer = options.scorer
     this.actions = new BlockActions(this.clients, config.names.blockListTable, config.alertsTopicArn)
     this.checkpoints = new CheckpointStore(this.clients.dynamodb, config.names.checkpointsTable, config.consumerName)
     this.decisionsProducer = new BatchingProducer(this.clients.kinesis, config.names.decisionsStream, {}, { lingerMs: 2, maxInFlightRequests: 4 })
@@ -92,17 +102,23 @@ export class ScorerService {
       millisBehindLatest: {},
       phaseMs: { getRecords: 0, score: 0, actions: 0, emitDecisions: 0, checkpoint: 0 },
       actions: this.actions.stats,
-      trackedAccounts: 0,
+      modelVersion: options.scorer?.modelVersion ?? '',
+      features: this.features.memory(),
     }
   }
 
   /** Runs until `signal` aborts, then finishes the batch in hand and checkpoints it. */
   async run(signal: AbortSignal): Promise<void> {
+    this.scorer ??= await loadScorer(this.config.model)
+    this.stats.modelVersion = this.scorer.modelVersion
+    if (this.config.featuresLogPath) this.featuresLog = new FeaturesLog(this.config.featuresLogPath)
     const shardIds = await this.listShards()
     await Promise.all(shardIds.map((shardId) => this.consumeShard(shardId, signal)))
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    this.featuresLog?.close()
+    await this.scorer?.close?.()
     this.clients.destroy()
   }
 
@@ -189,6 +205,9 @@ export class ScorerService {
     const decisions: Decision[] = []
     const blocks: BlockAction[] = []
     const replayed: Array<{ transaction: Transaction; decision: Decision }> = []
+    const transactions: Transaction[] = []
+    const arrivals: number[] = []
+    if (this.featureRows.length < records.length * FEATURE_COUNT) this.featureRows = new Float64Array(records.length * FEATURE_COUNT)
     for (const record of records) {
       this.stats.recordsRead++
       const arrivedAt = record.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt
@@ -197,7 +216,7 @@ export class ScorerService {
         this.stats.invalidRecords++
         if (parsed.id && !this.decided.get(parsed.id)) {
           this.decided.set(parsed.id, true)
-          decisions.push(this.decision(parsed.id, { score: 0, verdict: 'reject', reasons: [parsed.reason] }, arrivedAt, fetchedAt))
+          decisions.push(this.decision(parsed.id, { score: 0, verdict: 'reject', reasons: [parsed.reason] }, arrivedAt, fetchedAt, 'none'))
         }
         continue
       }
@@ -207,17 +226,29 @@ export class ScorerService {
         continue
       }
       this.decided.set(tx.id, true)
-      const result = this.scorer.score(tx, this.features.observe(tx))
-      const decision = this.decision(tx.id, result, arrivedAt, fetchedAt)
+      this.features.observe(tx, this.featureRows, transactions.length * FEATURE_COUNT)
+      transactions.push(tx)
+      arrivals.push(arrivedAt)
+    }
+    this.featuresLog?.write(transactions, this.featureRows)
+    const scorer = this.scorer!
+    const results = await scorer.scoreBatch(transactions, this.featureRows)
+    for (let i = 0; i < transactions.length; i++) {
+      const tx = transactions[i]
+      const decision = this.decision(tx.id, results[i], arrivals[i], fetchedAt, scorer.modelVersion)
       decisions.push(decision)
       if (decision.verdict === 'block') blocks.push({ transaction: tx, decision })
-      else if (arrivedAt < this.startedAtMs) replayed.push({ transaction: tx, decision })
+      else if (arrivals[i] < this.startedAtMs) replayed.push({ transaction: tx, decision })
     }
     const scoredAt = nowMs()
     this.stats.phaseMs.score += scoredAt - fetchedAt
     await this.honourEarlierBlocks(replayed, blocks)
     this.stats.blocks += blocks.length
-    this.stats.trackedAccounts = this.features.trackedAccounts
+    if (nowMs() - this.featureMemoryAt > 5_000) {
+      // Sampling the state's memory walks a few hundred entries: worth it every few seconds, not every batch.
+      this.stats.features = this.features.memory()
+      this.featureMemoryAt = nowMs()
+    }
     await this.actions.apply(blocks)
     const actedAt = nowMs()
     this.stats.phaseMs.actions += actedAt - scoredAt
@@ -254,13 +285,13 @@ export class ScorerService {
     }
   }
 
-  private decision(transactionId: string, result: { score: number; verdict: Decision['verdict']; reasons: string[] }, arrivedAt: number, fetchedAt: number): Decision {
+  private decision(transactionId: string, result: { score: number; verdict: Decision['verdict']; reasons: string[] }, arrivedAt: number, fetchedAt: number, modelVersion: string): Decision {
     return {
       transactionId,
       score: result.score,
       verdict: result.verdict,
       reasons: result.reasons,
-      modelVersion: this.scorer.modelVersion,
+      modelVersion,
       scorerId: this.config.scorerId,
       timestamps: { arrivedAt, fetchedAt, scoredAt: nowMs(), actedAt: 0 },
     }

@@ -1,4 +1,3 @@
-import type { TransactionFeatures } from '../features/transaction-features.js'
 import type { Verdict } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 
@@ -8,8 +7,12 @@ export interface Score {
   reasons: string[]
 }
 
-/** Turns a transaction and its features into a score. Rules now; an ONNX model later. */
+/**
+ * Turns a batch of transactions and their features into scores. `features` holds one row of
+ * FEATURE_COUNT doubles per transaction, in FEATURE_NAMES order, as the feature engine wrote them.
+ */
 export interface Scorer {
   readonly modelVersion: string
-  score(transaction: Transaction, features: TransactionFeatures): Score
+  scoreBatch(transactions: readonly Transaction[], features: Float64Array): Promise<Score[]>
+  close?(): Promise<void>
 }
