@@ -144,13 +144,14 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
   const phaseMs = { setup: performance.now() - started, gradients: 0, grow: 0, update: 0, evaluate: 0 }
   for (let round = 1; round <= o.rounds; round++) {
     let mark = performance.now()
-    for (const r of trainRows) {
+    const sampleSize = drawSample(trainRows, o.subsample, random, sample, inSample)
+    const rows = sample.subarray(0, sampleSize)
+    // Only this tree's rows need gradients: the others do not shape it.
+    for (const r of rows) {
       const p = 1 / (1 + Math.exp(-margins[r]))
       grad[r] = (p - labels[r]) * weights[r]
       hess[r] = Math.max(p * (1 - p), 1e-16) * weights[r]
     }
-    const sampleSize = drawSample(trainRows, o.subsample, random, sample, inSample)
-    const rows = sample.subarray(0, sampleSize)
     const features = pickFeatures(columns, o.colsample, random)
     phaseMs.gradients += performance.now() - mark
     mark = performance.now()

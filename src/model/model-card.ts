@@ -17,6 +17,8 @@ const ArchetypeMetrics = z.object({
   recall: z.number().nullable(),
   /** Of this archetype's frauds and every genuine row: the caught ones over everything flagged among those. */
   precision: z.number().nullable(),
+  /** This archetype against genuine rows alone, at its own best threshold: recall where precision ≥ 0.9. */
+  recallAtPrecision90: z.number().nullable().optional(),
 })
 
 /**

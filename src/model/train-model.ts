@@ -96,7 +96,15 @@ function validationMetrics(matrix: FeatureMatrix, scores: Float64Array, rows: Ui
       if (scores[r] >= threshold) caught++
     }
     if (frauds === 0) return
-    perArchetype[archetype] = { frauds, caught, recall: round(caught / frauds), precision: round(caught / (caught + overall.falsePositives)) }
+    const againstGenuine = rows.filter((r) => !matrix.labels[r] || matrix.archetypeIds[r] === id)
+    const own = chooseThreshold(scores, matrix.labels, againstGenuine, 0.9)
+    perArchetype[archetype] = {
+      frauds,
+      caught,
+      recall: round(caught / frauds),
+      precision: round(caught / (caught + overall.falsePositives)),
+      recallAtPrecision90: round(own.recall),
+    }
   })
   const perSource: Record<string, { prAuc: number | null; precision: number | null; recall: number | null; f1: number | null }> = {}
   for (const source of sources) {

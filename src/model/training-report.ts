@@ -13,8 +13,11 @@ export function formatTrainingSummary(card: ModelCard, modelPath: string, cardPa
   if (v) {
     lines.push(`Validation: PR-AUC ${v.overall.prAuc?.toFixed(4) ?? '—'}, precision ${pct(v.overall.precision)}, recall ${pct(v.overall.recall)}.`)
     for (const [source, m] of Object.entries(v.perSource ?? {})) lines.push(`  ${source.padEnd(30)} PR-AUC ${m.prAuc?.toFixed(4) ?? '—'}  precision ${pct(m.precision)}  recall ${pct(m.recall)}`)
-    lines.push('  archetype                 frauds  recall  precision')
-    for (const [name, m] of Object.entries(v.perArchetype)) lines.push(`  ${name.padEnd(24)} ${String(m.frauds).padStart(7)}  ${pct(m.recall).padStart(6)}  ${pct(m.precision).padStart(9)}`)
+    lines.push('  at the block threshold:   frauds  recall  precision¹ | recall at precision ≥ 90%²')
+    for (const [name, m] of Object.entries(v.perArchetype)) {
+      lines.push(`  ${name.padEnd(24)} ${String(m.frauds).padStart(7)}  ${pct(m.recall).padStart(6)}  ${pct(m.precision).padStart(10)} | ${pct(m.recallAtPrecision90).padStart(6)}`)
+    }
+    lines.push('  ¹ this archetype’s catches over themselves plus every false positive  ² this archetype against genuine rows, at its own threshold')
   }
   lines.push(`Wrote ${modelPath} and ${cardPath}.`)
   return lines.join('\n')
