@@ -29,6 +29,8 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}`,
     `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,
   ]
+  const model = summary.diagnostics.model as { version?: string } | undefined
+  if (model?.version) lines.push(`Model            ${model.version}`)
   const source = summary.diagnostics.source as { rowsRead?: number; rowsFilteredOut?: number; badRowsSkipped?: number; badRowExamples?: string[]; fraud?: number; flaggedFraud?: number } | undefined
   if (source?.rowsRead !== undefined) {
     lines.push(
