@@ -224,6 +224,17 @@ describe('serving an external model', () => {
   })
 })
 
+describe('a run refuses a model it cannot serve, before it starts', () => {
+  it('names the missing card and exits 2 without a stack trace', async () => {
+    const dir = tempDir('bad-model')
+    writeFileSync(join(dir, 'lonely.onnx'), 'not a model')
+    const run = await runCli(['simulate', '--duration', '2s', '--model', join(dir, 'lonely.onnx')], { env: { FRAUDLAB_STATE_DIR: dir } })
+    assert.equal(run.code, 2, run.stderr)
+    assert.match(run.stderr, /Cannot read the model card .*lonely\.card\.json: ENOENT/)
+    assert.doesNotMatch(run.stderr, /at .*\.js:\d+/)
+  })
+})
+
 describe('fraudlab train refuses bad training data', () => {
   const dir = tempDir('bad-training')
   const header = 'id,eventTime,account,counterparty,type,amount,currency,channel,isFraud'

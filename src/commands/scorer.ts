@@ -4,7 +4,7 @@ import { createAwsClients } from '../aws/clients.js'
 import { FraudlabCommand } from '../cli/base-command.js'
 import { durationFlag, featuresLogFlag, modelFlag, shardsFlag, targetFlags } from '../cli/flags.js'
 import { UserError } from '../errors/user-error.js'
-import { loadScorer } from '../scorer/load-scorer.js'
+import { checkModel } from '../scorer/check-model.js'
 import { ScorerService } from '../scorer/scorer-service.js'
 import { provision } from '../stack/provision.js'
 import { resourceNames } from '../stack/resource-names.js'
@@ -43,8 +43,7 @@ export default class Scorer extends FraudlabCommand {
       transactionShards: flags.shards,
       decisionShards: flags.shards,
     }
-    const check = await loadScorer(flags.model)
-    await check.close?.()
+    await checkModel(flags.model)
     const target = await resolveTarget(request, (line) => this.progress(line))
     if (target.ownedStack) {
       await target.ownedStack.stop()

@@ -39,7 +39,8 @@ export async function buildTrainingSet(
   const splits: Array<{ fromRow: number; toRow: number }> = []
   for (const path of paths) {
     const format = await detectFormat(path)
-    const engine = new FeatureEngine({ accounts: 2_000_000, counterparties: 2_000_000 })
+    // The scorer's own limits: state evicted online is evicted here too, so training sees what serving sees.
+    const engine = new FeatureEngine()
     const fromRow = builder.rows
     let positives = 0
     for await (const batch of readTrainingData(path, options.signal)) {

@@ -14,7 +14,7 @@ import { resourceNames } from '../stack/resource-names.js'
 import { isOurEmulator } from '../stack/state-file.js'
 import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../stack/targets.js'
 import { nowMs, sleep } from '../util/clock.js'
-import { loadScorer as checkModel } from '../scorer/load-scorer.js'
+import { checkModel } from '../scorer/check-model.js'
 import { countBlockListItems } from './blocklist-count.js'
 import { ScorerSupervisor } from './scorer-supervisor.js'
 import { runVersions } from './versions.js'
@@ -102,9 +102,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   let peakRssBytes = process.memoryUsage.rss()
 
   // Checked before the run starts: a wrong model or target is a user error, not a failed run with a report.
-  const scorerModel = await checkModel(options.model)
-  diagnostics.model = { path: options.model, version: scorerModel.modelVersion }
-  await scorerModel.close?.()
+  const { modelVersion } = await checkModel(options.model)
+  diagnostics.model = { path: options.model, version: modelVersion }
   target = await resolveTarget(
     { target: options.target, endpoint: options.endpoint, region: options.region, stateDir: options.stateDir, yes: options.yes, names, transactionShards: options.shards, decisionShards: options.shards },
     log,
