@@ -132,6 +132,9 @@ describe('trainer and ONNX export', () => {
         assert.ok(scores[i].reasons.length > 0 && scores[i].reasons.every((r) => FEATURE_NAMES.some((name) => r.startsWith(`${name}=`))), scores[i].reasons.join(','))
       }
     }
+    // Shard loops score concurrently: batches in flight together must not mix their inputs.
+    const halves = await Promise.all([0, 1].map((h) => scorer.scoreBatch(transactions.slice(h * 5_000, (h + 1) * 5_000), rows.subarray(h * 5_000 * FEATURE_COUNT, (h + 1) * 5_000 * FEATURE_COUNT))))
+    assert.deepEqual(halves.flat().map((s) => s.score), scores.map((s) => s.score))
     await scorer.close()
     // The score is rounded to 1e-6 in decisions; the raw difference is below 1e-6.
     assert.ok(maxDifference <= 1e-5, `max difference ${maxDifference}`)

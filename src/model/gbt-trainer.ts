@@ -55,8 +55,6 @@ export interface RoundReport {
 
 export interface TrainResult {
   model: TreeEnsemble
-  /** Hessian sum under each node of each tree (XGBoost's cover), for attributions. */
-  covers: Float64Array[]
   history: RoundReport[]
   bestRound: number
   trainRows: number
@@ -135,7 +133,6 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
   const inSample = new Uint8Array(matrix.rows)
   const lossRows = everyNth(trainRows, Math.max(1, Math.floor(trainRows.length / 50_000)))
   const trees: Tree[] = []
-  const covers: Float64Array[] = []
   const history: RoundReport[] = []
   let best = { round: 0, prAuc: -Infinity }
   const validationScores = new Float64Array(matrix.rows).fill(NaN)
@@ -156,11 +153,10 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
     const features = pickFeatures(columns, o.colsample, random)
     phaseMs.gradients += performance.now() - mark
     mark = performance.now()
-    const { tree, cover, leafRanges } = grower.grow(rows, features)
+    const { tree, leafRanges } = grower.grow(rows, features)
     phaseMs.grow += performance.now() - mark
     mark = performance.now()
     trees.push(tree)
-    covers.push(cover)
     // The sampled rows sit in their leaves' ranges of the partition; only the others walk the tree.
     for (const { start, end, value } of leafRanges) for (let i = start; i < end; i++) margins[rows[i]] += value
     for (let r = 0; r < matrix.rows; r++) if (!inSample[r]) margins[r] += leafValueBinned(tree, bins, r * columns)
@@ -183,10 +179,8 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
     if (stopRequested?.()) break
   }
   trees.length = best.round
-  covers.length = best.round
   return {
     model: new TreeEnsemble(matrix.featureNames, baseMargin, trees),
-    covers,
     history,
     bestRound: best.round,
     trainRows: trainRows.length,
@@ -249,7 +243,7 @@ class TreeGrower {
     this.histogramSize = columns * MAX_BINS * 2
   }
 
-  grow(rows: Uint32Array, features: Int32Array): { tree: Tree; cover: Float64Array; leafRanges: Array<{ start: number; end: number; value: number }> } {
+  grow(rows: Uint32Array, features: Int32Array): { tree: Tree; leafRanges: Array<{ start: number; end: number; value: number }> } {
     const ranges: Array<{ id: number; start: number; end: number }> = []
     const nodes: NodeRecord[] = []
     const newNode = (g: number, h: number) => {
@@ -320,7 +314,7 @@ class TreeGrower {
       value: Float32Array.from(nodes, (x) => (x.feature < 0 ? (-x.g / (x.h + lambda)) * learningRate : 0)),
     }
     const leafRanges = ranges.map(({ id, start, end }) => ({ start, end, value: tree.value[id] }))
-    return { tree, cover: Float64Array.from(nodes, (x) => x.h), leafRanges }
+    return { tree, leafRanges }
   }
 
   private histogram(): Float64Array {

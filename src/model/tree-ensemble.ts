@@ -34,27 +34,6 @@ export class TreeEnsemble {
   probability(values: Float32Array, row: number): number {
     return sigmoid(this.margin(values, row))
   }
-
-  /**
-   * Each feature's share of the margin for one row (the Saabas path attribution): walking from
-   * the root to the leaf, each split's feature is credited with the change in expected value.
-   */
-  contributions(values: Float32Array, row: number, expected: Float64Array[]): Float64Array {
-    const columns = this.featureNames.length
-    const base = row * columns
-    const out = new Float64Array(columns)
-    for (let t = 0; t < this.trees.length; t++) {
-      const tree = this.trees[t]
-      const means = expected[t]
-      let node = 0
-      while (tree.feature[node] >= 0) {
-        const next = childFor(tree, node, values[base + tree.feature[node]])
-        out[tree.feature[node]] += means[next] - means[node]
-        node = next
-      }
-    }
-    return out
-  }
 }
 
 export function sigmoid(margin: number): number {
@@ -83,25 +62,19 @@ export function leafValueBinned(tree: Tree, bins: Uint8Array, base: number): num
 }
 
 /**
- * Expected leaf value under each node, weighted by how many training rows (the `cover`) went each
- * way; used for path attributions. Without covers, both children count equally.
+ * Expected leaf value under each node, both children weighing the same (ONNX carries no per-node
+ * row counts); used for path attributions.
  */
-export function expectedValues(tree: Tree, cover?: Float64Array): Float64Array {
-  const n = tree.feature.length
-  const expected = new Float64Array(n)
-  const weight = new Float64Array(n)
+export function expectedValues(tree: Pick<Tree, 'feature' | 'left' | 'right' | 'value'>): Float64Array {
+  const expected = new Float64Array(tree.feature.length)
   const visit = (node: number): void => {
     if (tree.feature[node] < 0) {
       expected[node] = tree.value[node]
-      weight[node] = cover ? cover[node] : 1
       return
     }
-    const l = tree.left[node]
-    const r = tree.right[node]
-    visit(l)
-    visit(r)
-    weight[node] = weight[l] + weight[r]
-    expected[node] = weight[node] > 0 ? (expected[l] * weight[l] + expected[r] * weight[r]) / weight[node] : 0
+    visit(tree.left[node])
+    visit(tree.right[node])
+    expected[node] = (expected[tree.left[node]] + expected[tree.right[node]]) / 2
   }
   visit(0)
   return expected

@@ -4,8 +4,8 @@ import ort from 'onnxruntime-node'
 import { UserError } from '../errors/user-error.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from '../features/feature-names.js'
 import { cardPathFor, readModelCard, type ModelCard } from '../model/model-card.js'
-import { readOnnxTrees } from '../model/onnx/tree-ensemble-onnx.js'
-import { expectedValues, type Tree } from '../model/tree-ensemble.js'
+import { readOnnxTrees, type OnnxTree } from '../model/onnx/tree-ensemble-onnx.js'
+import { expectedValues } from '../model/tree-ensemble.js'
 import type { Verdict } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { atLeast, DEFAULT_RULES, type DecisionRule } from './decision-rules.js'
@@ -14,7 +14,7 @@ import type { Score, Scorer } from './scorer.js'
 const REASONS_PER_DECISION = 3
 
 interface Explainer {
-  trees: Tree[]
+  trees: OnnxTree[]
   expected: Float64Array[]
 }
 
@@ -26,7 +26,6 @@ interface Explainer {
  */
 export class OnnxModelScorer implements Scorer {
   readonly modelVersion: string
-  private input = new Float32Array(0)
 
   private constructor(
     readonly card: ModelCard,
@@ -70,7 +69,7 @@ export class OnnxModelScorer implements Scorer {
     }
     const outputStride = checkSignature(session, card, modelPath)
     const trees = readOnnxTrees(bytes)
-    const explainer = trees && treesReadColumns(trees, card.features.length) ? { trees: trees as Tree[], expected: trees.map((tree) => expectedValues(tree as Tree)) } : undefined
+    const explainer = trees && treesReadColumns(trees, card.features.length) ? { trees, expected: trees.map((tree) => expectedValues(tree)) } : undefined
     return new OnnxModelScorer(card, session, Int32Array.from(card.features, (name) => known.get(name)!), outputStride, explainer, rules)
   }
 
@@ -78,14 +77,15 @@ export class OnnxModelScorer implements Scorer {
     const n = transactions.length
     if (n === 0) return []
     const k = this.columns.length
-    if (this.input.length < n * k) this.input = new Float32Array(Math.max(n * k, this.input.length * 2))
-    const input = this.input
+    // A fresh buffer per call: the shard loops score concurrently, and onnxruntime reads its input
+    // later, in a setImmediate, so a shared buffer could be overwritten by the next batch first.
+    const input = new Float32Array(n * k)
     for (let i = 0; i < n; i++) {
       const from = i * FEATURE_COUNT
       const to = i * k
       for (let c = 0; c < k; c++) input[to + c] = features[from + this.columns[c]]
     }
-    const tensor = new ort.Tensor('float32', input.subarray(0, n * k), [n, k])
+    const tensor = new ort.Tensor('float32', input, [n, k])
     const output = await this.session.run({ [this.card.model.input]: tensor })
     const probabilities = output[this.card.model.output].data as Float32Array
     const { block, review } = this.card.thresholds

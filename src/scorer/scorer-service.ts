@@ -68,7 +68,6 @@ export class ScorerService {
   readonly stats: ScorerStats
   private readonly clients: AwsClients
   private readonly features = new FeatureEngine()
-  private featureRows = new Float64Array(1024 * FEATURE_COUNT)
   private featuresLog?: FeaturesLog
   private featureMemoryAt = 0
   private readonly decided = new BoundedMap<string, true>(1_000_000)
@@ -207,7 +206,8 @@ export class ScorerService {
     const replayed: Array<{ transaction: Transaction; decision: Decision }> = []
     const transactions: Transaction[] = []
     const arrivals: number[] = []
-    if (this.featureRows.length < records.length * FEATURE_COUNT) this.featureRows = new Float64Array(records.length * FEATURE_COUNT)
+    // Per call: shard loops run this concurrently, and scoring awaits.
+    const featureRows = new Float64Array(records.length * FEATURE_COUNT)
     for (const record of records) {
       this.stats.recordsRead++
       const arrivedAt = record.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt
@@ -226,13 +226,13 @@ export class ScorerService {
         continue
       }
       this.decided.set(tx.id, true)
-      this.features.observe(tx, this.featureRows, transactions.length * FEATURE_COUNT)
+      this.features.observe(tx, featureRows, transactions.length * FEATURE_COUNT)
       transactions.push(tx)
       arrivals.push(arrivedAt)
     }
-    this.featuresLog?.write(transactions, this.featureRows)
+    this.featuresLog?.write(transactions, featureRows)
     const scorer = this.scorer!
-    const results = await scorer.scoreBatch(transactions, this.featureRows)
+    const results = await scorer.scoreBatch(transactions, featureRows)
     for (let i = 0; i < transactions.length; i++) {
       const tx = transactions[i]
       const decision = this.decision(tx.id, results[i], arrivals[i], fetchedAt, scorer.modelVersion)

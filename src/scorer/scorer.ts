@@ -10,6 +10,7 @@ export interface Score {
 /**
  * Turns a batch of transactions and their features into scores. `features` holds one row of
  * FEATURE_COUNT doubles per transaction, in FEATURE_NAMES order, as the feature engine wrote them.
+ * Shard loops call it concurrently: an implementation must not share buffers between calls.
  */
 export interface Scorer {
   readonly modelVersion: string
