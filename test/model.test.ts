@@ -110,7 +110,7 @@ describe('trainer and ONNX export', () => {
     const data = join(dir, 'mixed.ndjson')
     await writeScenarioData(data, 'mixed', 40_000, 3)
     const out = join(dir, 'parity.onnx')
-    const { card, result, matrix } = await trainModel({ data: [data], out, validationShare: 0.25, params: { rounds: 40, earlyStoppingRounds: 0 } })
+    const { card, result, matrix } = await trainModel({ data: [data], out, validationShare: 0.25, reviewPrecision: 0.8, params: { rounds: 40, earlyStoppingRounds: 0 } })
     assert.equal(card.features.length, FEATURE_COUNT)
     assert.ok(result.model.trees.length === 40)
     const scorer = await OnnxModelScorer.load(out, [])

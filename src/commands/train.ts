@@ -36,6 +36,7 @@ export default class Train extends FraudlabCommand {
     'positive-weight': numberFlag({ name: 'positive-weight', description: 'Weight of a fraud row relative to a genuine one (class weighting).', min: 0, exclusiveMin: true, max: 1e6, default: D.positiveWeight }),
     'validation-share': numberFlag({ name: 'validation-share', description: 'Latest share of each file, by event time, held out for validation.', min: 0.01, max: 0.9, default: 0.2 }),
     'target-precision': numberFlag({ name: 'target-precision', description: 'Block threshold: the highest recall at this validation precision (default: max F1).', min: 0, exclusiveMin: true, max: 1 }),
+    'review-precision': numberFlag({ name: 'review-precision', description: 'Review threshold: the highest recall at this validation precision (flagged by model, blocked or reviewed).', min: 0, exclusiveMin: true, max: 1, default: 0.8 }),
     seed: integerFlag({ name: 'seed', description: 'Seed for row and column sampling.', min: 0, max: 2 ** 32 - 1, default: D.seed }),
     quiet: Flags.boolean({ description: 'Print every 10th round only.', default: false }),
     json: Flags.boolean({ description: 'Print the model card as JSON on stdout.', default: false }),
@@ -51,6 +52,7 @@ export default class Train extends FraudlabCommand {
         out: resolve(flags.out),
         validationShare: flags['validation-share'],
         targetPrecision: flags['target-precision'],
+        reviewPrecision: flags['review-precision'],
         params: {
           rounds: flags.rounds,
           learningRate: flags['learning-rate'],

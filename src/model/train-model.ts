@@ -17,6 +17,8 @@ export interface TrainModelOptions {
   validationShare: number
   /** Choose the block threshold for this precision (highest recall reaching it) instead of max F1. */
   targetPrecision?: number
+  /** The review threshold: the highest recall whose validation precision still reaches this. */
+  reviewPrecision: number
   signal?: AbortSignal
   /** Polled after each round: true ends training there, keeping the best model so far. */
   stopRequested?: () => boolean
@@ -34,9 +36,6 @@ export interface TrainModelResult {
   stoppedByUser: boolean
 }
 
-/** The precision a review queue should still have: below it, the review threshold is not lowered further. */
-const REVIEW_PRECISION = 0.5
-
 /** Reads the data, computes features, trains, picks thresholds, writes NAME.onnx and NAME.card.json. */
 export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
   const readStarted = performance.now()
@@ -46,7 +45,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const validationRows = rowsWhere(matrix.validation, 1)
   const scores = result.validationScores
   const block = chooseThreshold(scores, matrix.labels, validationRows, options.targetPrecision)
-  const review = chooseThreshold(scores, matrix.labels, validationRows, REVIEW_PRECISION)
+  const review = chooseThreshold(scores, matrix.labels, validationRows, options.reviewPrecision)
   const blockAt = Math.fround(block.threshold)
   const reviewAt = Math.fround(Math.min(blockAt, review.threshold))
   const name = basename(options.out).replace(/\.onnx$/i, '')
@@ -63,7 +62,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     thresholds: {
       block: blockAt,
       review: reviewAt,
-      chosenBy: options.targetPrecision === undefined ? 'max F1 on validation' : `highest recall at precision ≥ ${options.targetPrecision} on validation`,
+      chosenBy: `block: ${options.targetPrecision === undefined ? 'max F1' : `highest recall at precision ≥ ${options.targetPrecision}`}; review: highest recall at precision ≥ ${options.reviewPrecision} (on validation)`,
     },
     training: {
       data: sources.map(({ fromRow: _from, toRow: _to, ...source }) => source),
