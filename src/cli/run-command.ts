@@ -2,6 +2,7 @@ import { Flags, type Interfaces } from '@oclif/core'
 import type { TargetName } from '../aws/endpoints.js'
 import type { RunSummary } from '../report/run-summary.js'
 import { renderTerminalSummary } from '../report/terminal-summary.js'
+import { parseThreshold, THRESHOLDS_CROSSED_EXIT_CODE } from '../report/thresholds.js'
 import type { PipelineOptions } from '../run/pipeline-run.js'
 import { FraudlabCommand } from './base-command.js'
 import { durationFlag, featuresLogFlag, modelFlag, shardsFlag, targetFlags } from './flags.js'
@@ -14,6 +15,11 @@ export const pipelineFlags = {
   'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long the scorer waits after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
   'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often the scorer saves each shard's position.", default: '1s', maxMs: 3_600_000 }),
   'drain-timeout': durationFlag({ name: 'drain-timeout', description: 'How long to wait for the last decisions after the load ends.', default: '30s', maxMs: 3_600_000 }),
+  threshold: Flags.string({
+    description: 'Fail the command (exit 99, after writing the report) unless this holds: e2e.p99<250ms, recall>0.9, scenario:card-testing.recall>0.95, lost==0. Repeatable; adds to the scenario’s.',
+    multiple: true,
+    helpValue: '<metric op value>',
+  }),
   model: modelFlag,
   'features-log': featuresLogFlag,
   'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
@@ -24,7 +30,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'model' | 'featuresLogPath' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'model' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log'
 >
 
 /**
@@ -42,6 +48,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         interrupt.abort()
       } else hardStop.abort()
     }
+    const thresholds = (flags.threshold ?? []).map((t) => parseThreshold(t, 'flag'))
     process.on('SIGINT', onSigint)
     try {
       const { summary, reportDir } = await run({
@@ -54,6 +61,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         reportsDir: flags['reports-dir'],
         model: flags.model,
         featuresLogPath: flags['features-log'],
+        thresholds,
         shards: flags.shards,
         maxLatenessMs: flags['max-lateness'],
         pollIntervalMs: flags['poll-interval'],
@@ -67,6 +75,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
       if (flags.json) this.printJson(summary)
       else this.log(renderTerminalSummary(summary, reportDir))
       if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = 1
+      else if (summary.thresholds.some((t) => !t.ok)) process.exitCode = THRESHOLDS_CROSSED_EXIT_CODE
       return summary
     } finally {
       process.off('SIGINT', onSigint)

@@ -60,6 +60,9 @@ export class RunLedger {
   readonly stages: Record<Stage, Histogram> = Object.fromEntries(STAGES.map((stage) => [stage, newLatencyHistogram()])) as Record<Stage, Histogram>
   readonly confusion: ConfusionCounts = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }
   readonly archetypes: string[] = ['normal']
+  /** Decided transactions and blocks among them, by archetype code (the index into `archetypes`). */
+  readonly decidedByArchetype: number[] = [0]
+  readonly blockedByArchetype: number[] = [0]
 
   private state: Uint8Array
   private archetypeOf: Uint8Array
@@ -227,6 +230,9 @@ export class RunLedger {
       this.blocked++
     } else if (code === VERDICT_CODES.review) this.reviewed++
     else if (code === VERDICT_CODES.reject) this.rejected++
+    const archetype = this.archetypeOf[index]
+    this.decidedByArchetype[archetype] = (this.decidedByArchetype[archetype] ?? 0) + 1
+    if (blocked) this.blockedByArchetype[archetype] = (this.blockedByArchetype[archetype] ?? 0) + 1
     if (fraud && blocked) this.confusion.truePositives++
     else if (fraud) this.confusion.falseNegatives++
     else if (blocked) this.confusion.falsePositives++
@@ -236,6 +242,7 @@ export class RunLedger {
   private uncount(index: number): void {
     const fraud = (this.state[index] & FRAUD) !== 0
     const code = this.firstVerdict[index]
+    this.decidedByArchetype[this.archetypeOf[index]]--
     if (code === VERDICT_CODES.review) this.reviewed--
     else if (code === VERDICT_CODES.reject) this.rejected--
     if (fraud) this.confusion.falseNegatives--

@@ -1,6 +1,7 @@
 import { STAGES, type RunLedger } from '../collector/run-ledger.js'
 import { accuracyFrom, type Accuracy } from '../metrics/accuracy.js'
 import { summarize, encodeHistogram, type LatencySummaryMs } from '../metrics/latency.js'
+import type { ThresholdResult } from './thresholds.js'
 
 export const SUMMARY_SCHEMA_VERSION = 1
 
@@ -56,9 +57,23 @@ export interface RunSummary {
     stages: Record<'generatorLag' | 'put' | 'propagation' | 'scoring' | 'actions' | 'collection', LatencySummaryMs>
   }
   accuracy: Accuracy
+  /**
+   * Per fraud archetype: its decided transactions, those blocked, recall, and precision counting
+   * every false positive against it (false positives belong to no archetype).
+   */
+  accuracyByArchetype: Record<string, ArchetypeAccuracy>
+  /** Each threshold of the run (flags and scenario), evaluated on this summary. */
+  thresholds: ThresholdResult[]
   histograms: { endToEnd: string }
   /** Scorer and producer figures that explain the counts. */
   diagnostics: Record<string, unknown>
+}
+
+export interface ArchetypeAccuracy {
+  decided: number
+  blocked: number
+  recall: number
+  precision: number
 }
 
 export interface SummaryInputs {
@@ -146,9 +161,23 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
       stages: Object.fromEntries(STAGES.map((name) => [name, summarize(ledger.stages[name])])) as RunSummary['latencyMs']['stages'],
     },
     accuracy: accuracyFrom(ledger.confusion),
+    accuracyByArchetype: byArchetype(ledger),
+    thresholds: [],
     histograms: { endToEnd: encodeHistogram(ledger.endToEnd) },
     diagnostics: { ...input.diagnostics, ledgerBytes: ledger.memoryBytes, ledgerInFlightSlots: ledger.inFlightCapacity },
   }
+}
+
+function byArchetype(ledger: RunLedger): Record<string, ArchetypeAccuracy> {
+  const result: Record<string, ArchetypeAccuracy> = {}
+  const falsePositives = ledger.confusion.falsePositives
+  ledger.archetypes.forEach((name, code) => {
+    if (code === 0) return
+    const decided = ledger.decidedByArchetype[code] ?? 0
+    const blocked = ledger.blockedByArchetype[code] ?? 0
+    result[name] = { decided, blocked, recall: decided ? blocked / decided : NaN, precision: blocked + falsePositives ? blocked / (blocked + falsePositives) : NaN }
+  })
+  return result
 }
 
 function round(value: number): number {

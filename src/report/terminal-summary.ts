@@ -29,6 +29,9 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}`,
     `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,
   ]
+  for (const t of summary.thresholds) {
+    lines.push(`Threshold        ${t.ok ? '✓' : '✗'} ${t.expression}  (${t.actual === null ? 'no value' : `actual ${formatActual(t.actual)}`}${t.source === 'scenario' ? ', from the scenario' : ''})`)
+  }
   const model = summary.diagnostics.model as { version?: string } | undefined
   if (model?.version) lines.push(`Model            ${model.version}`)
   const source = summary.diagnostics.source as { rowsRead?: number; rowsFilteredOut?: number; badRowsSkipped?: number; badRowExamples?: string[]; fraud?: number; flaggedFraud?: number } | undefined
@@ -45,4 +48,8 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
   }
   if (reportPath) lines.push('', `Report           ${reportPath}`)
   return lines.join('\n')
+}
+
+function formatActual(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4)
 }

@@ -7,6 +7,7 @@ import { runOpenModel } from '../load/open-model-runner.js'
 import type { RunSource } from '../load/run-source.js'
 import { BatchingProducer } from '../producer/batching-producer.js'
 import { buildRunSummary, type RunStatus, type RunSummary } from '../report/run-summary.js'
+import { evaluateThresholds, type Threshold } from '../report/thresholds.js'
 import { writeRunReport } from '../report/write-report.js'
 import type { ScorerStats } from '../scorer/scorer-service.js'
 import { provision } from '../stack/provision.js'
@@ -39,6 +40,8 @@ export interface PipelineOptions extends TargetSelection {
   model: string
   /** Where the scorer writes the features it computed (NDJSON), if anywhere. */
   featuresLogPath?: string
+  /** Evaluated on the summary; a crossed one fails the command (exit 99) after the report is written. */
+  thresholds?: Threshold[]
   shards: number
   /** A transaction that cannot be sent within this long of its scheduled time is dropped and counted. */
   maxLatenessMs: number
@@ -254,6 +257,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     notes,
     diagnostics,
   })
+  summary.thresholds = evaluateThresholds(options.thresholds ?? [], summary)
   const reportDir = await writeRunReport(options.reportsDir, summary)
   clients?.destroy()
   await target?.ownedStack?.stop()

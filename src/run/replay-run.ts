@@ -68,6 +68,7 @@ export async function replayPaysim(options: ReplayOptions): Promise<PipelineResu
         limit: filters.limit ?? null,
         onBadRow,
         startDate: new Date(startDateMs).toISOString(),
+        thresholds: (rest.thresholds ?? []).map((t) => t.expression),
       },
       sourceDiagnostics: () => ({ ...source.stats }),
       onProgress: onRowProgress ? (p) => onRowProgress({ ...p, estimatedRows: estimateRows() }) : undefined,

@@ -1,3 +1,4 @@
+import { parseThreshold } from '../report/thresholds.js'
 import { UserError } from '../errors/user-error.js'
 import {
   constantStretches,
@@ -97,7 +98,8 @@ export function planRun(scenarioNameOrPath: string, overrides: PlanOverrides = {
     expectedTransactions,
     meanRatePerSec,
     eventDaysCovered: expectedTransactions / naturalRate / 86_400,
-    thresholds: scenario.thresholds,
+    // Checked now, so a bad threshold in a scenario file stops the run before it starts.
+    thresholds: scenario.thresholds.map((t) => parseThreshold(t, 'scenario', `${path}: thresholds`).expression),
   }
 }
 

@@ -1,3 +1,4 @@
+import { parseThreshold } from '../report/thresholds.js'
 import { runPipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.js'
 import { newRunId } from './run-id.js'
 import { instantiatePlan, type RunPlan } from './run-plan.js'
@@ -8,11 +9,12 @@ export type SimulateOptions = Omit<PipelineOptions, 'command' | 'runId' | 'sourc
 
 /** Runs a scenario's plan through the pipeline. */
 export function simulate(options: SimulateOptions): Promise<PipelineResult> {
-  const { plan, ...rest } = options
+  const { plan, thresholds = [], ...rest } = options
   const runId = newRunId()
   const { source, schedule } = instantiatePlan(plan, runId)
   return runPipeline({
     ...rest,
+    thresholds: [...plan.thresholds.map((t) => parseThreshold(t, 'scenario', `${plan.scenarioPath}: thresholds`)), ...thresholds],
     command: 'simulate',
     runId,
     source,
@@ -28,7 +30,7 @@ export function simulate(options: SimulateOptions): Promise<PipelineResult> {
       durationMs: plan.durationMs,
       count: plan.maxCount ?? null,
       seed: plan.seed,
-      thresholds: plan.thresholds,
+      thresholds: [...plan.thresholds, ...thresholds.map((t) => t.expression)],
     },
   })
 }

@@ -1,0 +1,37 @@
+import type { RunSummary } from './run-summary.js'
+
+const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : '—')
+const ratio = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—')
+
+/** A short Markdown summary for a pull-request comment. */
+export function renderMarkdown(summary: RunSummary): string {
+  const c = summary.counts
+  const a = summary.accuracy
+  const e = summary.latencyMs.endToEnd
+  const crossed = summary.thresholds.filter((t) => !t.ok).length
+  const verdict = summary.status === 'failed' ? '❌ failed' : !summary.reconciliation.ok ? '❌ not reconciled' : crossed ? `❌ ${crossed} threshold${crossed > 1 ? 's' : ''} crossed` : '✅ passed'
+  const lines = [
+    `### fraudlab ${summary.command} \`${summary.runId}\`: ${verdict}`,
+    '',
+    `| sent | decided | lost | dropped | blocked | offered/s | achieved/s |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| ${c.sent} | ${c.decided} | ${c.lost} | ${c.dropped} | ${c.blocked} | ${summary.throughput.offeredTps} | ${summary.throughput.achievedTps} |`,
+    '',
+    `| latency | p50 | p90 | p99 | max |`,
+    `| --- | ---: | ---: | ---: | ---: |`,
+    `| end to end | ${ms(e.p50)} | ${ms(e.p90)} | ${ms(e.p99)} | ${ms(e.max)} |`,
+    ...Object.entries(summary.latencyMs.stages).map(([name, l]) => `| ${name} | ${ms(l.p50)} | ${ms(l.p90)} | ${ms(l.p99)} | ${ms(l.max)} |`),
+    '',
+    `Precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)} (TP ${a.truePositives}, FP ${a.falsePositives}, FN ${a.falseNegatives}).`,
+  ]
+  const archetypes = Object.entries(summary.accuracyByArchetype)
+  if (archetypes.length) {
+    lines.push('', '| archetype | decided | blocked | recall |', '| --- | ---: | ---: | ---: |')
+    for (const [name, x] of archetypes) lines.push(`| ${name} | ${x.decided} | ${x.blocked} | ${ratio(x.recall)} |`)
+  }
+  if (summary.thresholds.length) {
+    lines.push('', '| threshold | actual | |', '| --- | ---: | --- |')
+    for (const t of summary.thresholds) lines.push(`| \`${t.expression}\` | ${t.actual === null ? '—' : t.actual} | ${t.ok ? '✅' : '❌'} |`)
+  }
+  return lines.join('\n') + '\n'
+}
