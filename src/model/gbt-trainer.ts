@@ -1,7 +1,7 @@
 import { Random } from '../scenario/random.js'
 import { binMatrix, computeCuts, MAX_BINS, type BinCuts } from './binning.js'
 import { rowsWhere, type FeatureMatrix } from './feature-matrix.js'
-import { logLoss, prAuc } from './metrics.js'
+import { logLoss, prAuc } from '../metrics/score-ranking.js'
 import { leafValueBinned, TreeEnsemble, type Tree } from './tree-ensemble.js'
 
 export interface TrainOptions {

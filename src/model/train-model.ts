@@ -5,7 +5,8 @@ import { FEATURE_ENGINE_VERSION } from '../features/feature-names.js'
 import { fraudlabVersion } from '../run/versions.js'
 import { rowsWhere, type FeatureMatrix } from './feature-matrix.js'
 import { trainGbt, type RoundReport, type TrainOptions, type TrainResult } from './gbt-trainer.js'
-import { chooseThreshold, confusionAt, prAuc, precisionOf, recallOf } from './metrics.js'
+import { accuracyFrom } from '../metrics/accuracy.js'
+import { chooseThreshold, confusionAt, prAuc } from '../metrics/score-ranking.js'
 import { cardPathFor, MODEL_CARD_SCHEMA_VERSION, type ModelCard } from './model-card.js'
 import { MODEL_INPUT, MODEL_OUTPUT, treeEnsembleToOnnx } from './onnx/tree-ensemble-onnx.js'
 import { buildTrainingSet, type TrainingSource } from './training-set.js'
@@ -114,10 +115,8 @@ function validationMetrics(matrix: FeatureMatrix, scores: Float64Array, rows: Ui
 }
 
 function metricsOf(scores: Float64Array, labels: Uint8Array, rows: Uint32Array, threshold: number) {
-  const c = confusionAt(scores, labels, threshold, rows)
-  const precision = precisionOf(c)
-  const recall = recallOf(c)
-  return { prAuc: round(prAuc(scores, labels, rows)), precision: round(precision), recall: round(recall), f1: round((2 * precision * recall) / (precision + recall)) }
+  const { precision, recall, f1 } = accuracyFrom(confusionAt(scores, labels, threshold, rows))
+  return { prAuc: round(prAuc(scores, labels, rows)), precision: round(precision), recall: round(recall), f1: round(f1) }
 }
 
 function round(value: number, digits = 4): number | null {

@@ -1,3 +1,5 @@
+import type { ConfusionMatrix } from './accuracy.js'
+
 /**
  * Walks the distinct score thresholds from the highest down, calling `visit` with the true and
  * false positives at or above each, and the next lower score (−Infinity after the last). Positives'
@@ -79,15 +81,9 @@ export function chooseThreshold(scores: ArrayLike<number>, labels: ArrayLike<num
   return best
 }
 
-export interface Confusion {
-  truePositives: number
-  falsePositives: number
-  falseNegatives: number
-  trueNegatives: number
-}
-
-export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number, rows?: ArrayLike<number>): Confusion {
-  const c: Confusion = { truePositives: 0, falsePositives: 0, falseNegatives: 0, trueNegatives: 0 }
+/** The confusion matrix of flagging every score at or above `threshold`. */
+export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number, rows?: ArrayLike<number>): ConfusionMatrix {
+  const c: ConfusionMatrix = { truePositives: 0, falsePositives: 0, falseNegatives: 0, trueNegatives: 0 }
   const n = rows ? rows.length : scores.length
   for (let i = 0; i < n; i++) {
     const r = rows ? rows[i] : i
@@ -98,8 +94,6 @@ export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>
   return c
 }
 
-export const precisionOf = (c: Confusion) => (c.truePositives + c.falsePositives ? c.truePositives / (c.truePositives + c.falsePositives) : NaN)
-export const recallOf = (c: Confusion) => (c.truePositives + c.falseNegatives ? c.truePositives / (c.truePositives + c.falseNegatives) : NaN)
 
 export function logLoss(margins: ArrayLike<number>, labels: ArrayLike<number>, rows: ArrayLike<number>): number {
   let sum = 0
