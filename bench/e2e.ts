@@ -9,7 +9,7 @@ import { tempDir } from '../test/helpers.js'
 const durationMs = Number(process.argv[2] ?? 15) * 1000
 const rates = (process.argv[3] ?? '1000,2000,5000').split(',').map(Number)
 const scenario = process.argv[4] ?? 'mixed'
-const f = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '—')
+const f = (value: number | null) => (value !== null && Number.isFinite(value) ? value.toFixed(1) : '—')
 
 console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, 4 shards, node ${process.versions.node}`)
 console.log('offered  achieved  decided/s  ratio  dropped  lost  e2e p50   p90    p99    max | p99 by stage: lag  put  propagation  scoring  actions  collection')

@@ -1,7 +1,10 @@
 import type { Histogram } from 'hdr-histogram-js'
 import { newLatencyHistogram, recordMs } from '../metrics/latency.js'
+import { Timeline } from '../metrics/timeline.js'
 import type { Decision, Verdict } from '../schema/decision.js'
 import type { Label } from '../schema/labels.js'
+import { AttackTracker } from './attack-tracker.js'
+import type { DecisionLog } from './decision-log.js'
 
 export const VERDICT_CODES: Record<Verdict, number> = { allow: 1, review: 2, block: 3, reject: 4 }
 
@@ -12,6 +15,8 @@ const BLOCKED = 8
 const DROPPED = 16
 const FAILED = 32
 const ALERTED = 64
+
+const UNKNOWN_TIMES = Object.freeze({ scheduledAt: NaN, sentAt: NaN, ackedAt: NaN })
 
 export const STAGES = ['generatorLag', 'put', 'propagation', 'scoring', 'actions', 'collection'] as const
 export type Stage = (typeof STAGES)[number]
@@ -25,11 +30,13 @@ export interface ConfusionCounts {
 
 /**
  * Everything a run knows about the transactions it produced, in memory that does not grow with
- * the stream's length beyond three bytes a transaction: each transaction's label and state (sent,
- * decided, blocked, alerted) sits in byte columns; the send timestamps of transactions still in
- * flight sit in a ring that grows only if more are in flight at once; latencies go into HDR
- * histograms and verdicts into the confusion matrix as decisions arrive. Labels never travel on
- * the stream: this is where they are joined back, by transaction id.
+ * the stream's length beyond seven bytes a transaction: each transaction's label, state (sent,
+ * decided, blocked, alerted) and score sit in typed columns; the send timestamps of transactions
+ * still in flight sit in a ring that grows only if more are in flight at once; latencies go into
+ * HDR histograms (per stage, per archetype, per time bucket) and verdicts into the confusion
+ * matrix as decisions arrive; each decision, joined with its label and timestamps, is streamed to
+ * the decision log. Labels never travel on the stream: this is where they are joined back, by
+ * transaction id.
  */
 export class RunLedger {
   readonly idPrefix: string
@@ -63,10 +70,17 @@ export class RunLedger {
   /** Decided transactions and blocks among them, by archetype code (the index into `archetypes`). */
   readonly decidedByArchetype: number[] = [0]
   readonly blockedByArchetype: number[] = [0]
+  /** End-to-end latency by archetype code. */
+  readonly endToEndByArchetype: Histogram[] = [newLatencyHistogram()]
+  readonly timeline = new Timeline()
+  readonly attacks = new AttackTracker()
+  /** Where each decision is written with its label and timestamps, if anywhere. */
+  decisionLog?: DecisionLog
 
   private state: Uint8Array
   private archetypeOf: Uint8Array
   private firstVerdict: Uint8Array
+  private scores: Float32Array
   private ringIndex: Int32Array
   // Send times of transactions in flight, as float32 milliseconds since the ledger's start: 16 bytes
   // a slot instead of 28, still finer than 0.5 ms for runs of up to two hours.
@@ -86,6 +100,7 @@ export class RunLedger {
     this.state = new Uint8Array(capacity)
     this.archetypeOf = new Uint8Array(capacity)
     this.firstVerdict = new Uint8Array(capacity)
+    this.scores = new Float32Array(capacity)
     this.ringIndex = new Int32Array(ringSize).fill(-1)
     this.ringScheduledAt = new Float32Array(ringSize)
     this.ringSentAt = new Float32Array(ringSize)
@@ -111,13 +126,14 @@ export class RunLedger {
 
   /** Bytes held per transaction and in the in-flight ring (for the report). */
   get memoryBytes(): number {
-    return this.state.byteLength * 3 + this.ringIndex.byteLength * 4
+    return this.state.byteLength * 7 + this.ringIndex.byteLength * 4
   }
 
-  recordEmitted(index: number, scheduledAtMs: number, label: Label): void {
+  private register(index: number, scheduledAtMs: number, label: Label): void {
     this.ensureCapacity(index)
     if (label.isFraud) this.state[index] |= FRAUD
     if (label.archetype !== 'normal') this.archetypeOf[index] = this.archetypeCode(label.archetype)
+    if (label.isFraud && label.attackId) this.attacks.recordEmitted(index, label.attackId, label.archetype, scheduledAtMs)
     if (index + 1 > this.emitted) this.emitted = index + 1
     const slot = this.claimSlot(index)
     this.ringScheduledAt[slot] = scheduledAtMs - this.originMs
@@ -125,8 +141,14 @@ export class RunLedger {
     this.ringAckedAt[slot] = 0
   }
 
+  recordEmitted(index: number, scheduledAtMs: number, label: Label): void {
+    this.register(index, scheduledAtMs, label)
+    this.timeline.recordOffered(scheduledAtMs)
+  }
+
   recordDropped(index: number, scheduledAtMs: number, label: Label): void {
-    this.recordEmitted(index, scheduledAtMs, label)
+    this.register(index, scheduledAtMs, label)
+    this.timeline.recordDropped(scheduledAtMs)
     this.state[index] |= DROPPED
     this.releaseSlot(index)
     this.droppedCount++
@@ -142,6 +164,7 @@ export class RunLedger {
     this.acked++
     if (this.state[index] & FRAUD) this.labelledFraud++
     if (atMs <= this.windowEndsAtMs) this.ackedInWindow++
+    this.timeline.recordSent(atMs)
     const slot = this.slotOf(index)
     if (slot === -1) return
     this.ringAckedAt[slot] = atMs - this.originMs
@@ -171,7 +194,9 @@ export class RunLedger {
         if (code === VERDICT_CODES.block && !(this.state[index] & BLOCKED)) {
           this.uncount(index)
           this.firstVerdict[index] = code
+          this.scores[index] = decision.score
           this.count(index, code)
+          if (this.state[index] & FRAUD) this.attacks.recordBlocked(index, decision.timestamps.actedAt)
         }
       }
       return
@@ -179,15 +204,30 @@ export class RunLedger {
     this.state[index] |= DECIDED
     this.decided++
     this.firstVerdict[index] = code
+    this.scores[index] = decision.score
     this.count(index, code)
+    if (code === VERDICT_CODES.block && this.state[index] & FRAUD) this.attacks.recordBlocked(index, decision.timestamps.actedAt)
+    this.timeline.recordDecided(observedAtMs, code === VERDICT_CODES.block)
     this.lastObservedAtMs = Math.max(this.lastObservedAtMs, observedAtMs)
     const slot = this.slotOf(index)
+    const t = decision.timestamps
     if (slot === -1) {
       this.untimedDecisions++
+      this.decisionLog?.recordDecision(decision.transactionId, this.labelOf(index), decision, UNKNOWN_TIMES, observedAtMs)
       return
     }
-    const t = decision.timestamps
-    recordMs(this.endToEnd, observedAtMs - this.originMs - this.ringScheduledAt[slot])
+    const scheduledAtMs = this.originMs + this.ringScheduledAt[slot]
+    this.decisionLog?.recordDecision(
+      decision.transactionId,
+      this.labelOf(index),
+      decision,
+      { scheduledAt: scheduledAtMs, sentAt: this.originMs + this.ringSentAt[slot], ackedAt: this.originMs + this.ringAckedAt[slot] },
+      observedAtMs,
+    )
+    const endToEndMs = observedAtMs - scheduledAtMs
+    recordMs(this.endToEnd, endToEndMs)
+    recordMs(this.endToEndByArchetype[this.archetypeOf[index]], endToEndMs)
+    this.timeline.recordLatency(scheduledAtMs, endToEndMs)
     // Kinesis' arrival timestamp has millisecond resolution and another process' clock: clamp at 0.
     recordMs(this.stages.propagation, Math.max(0, t.fetchedAt - this.originMs - this.ringAckedAt[slot]))
     recordMs(this.stages.scoring, t.scoredAt - t.fetchedAt)
@@ -222,6 +262,36 @@ export class RunLedger {
     return this.acked - this.decided
   }
 
+  /** Writes the undecided transactions to the decision log (at the end of the run). */
+  logUndecided(): void {
+    if (!this.decisionLog) return
+    for (let i = 0; i < this.emitted; i++) {
+      if ((this.state[i] & (ACKED | DECIDED)) === ACKED) this.decisionLog.recordUndecided(this.transactionId(i), this.labelOf(i))
+    }
+  }
+
+  /**
+   * The score and label of every decided transaction, for PR-AUC: `scores[k]`, `labels[k]` (1 for
+   * fraud) and `archetypeCodes[k]` (the index into `archetypes`) of the k-th decided transaction.
+   */
+  scoredDecisions(): { scores: Float32Array; labels: Uint8Array; archetypeCodes: Uint8Array } {
+    const scores = new Float32Array(this.decided)
+    const labels = new Uint8Array(this.decided)
+    const archetypeCodes = new Uint8Array(this.decided)
+    let k = 0
+    for (let i = 0; i < this.emitted && k < this.decided; i++) {
+      if (!(this.state[i] & DECIDED)) continue
+      scores[k] = this.scores[i]
+      labels[k] = this.state[i] & FRAUD ? 1 : 0
+      archetypeCodes[k++] = this.archetypeOf[i]
+    }
+    return { scores, labels, archetypeCodes }
+  }
+
+  private labelOf(index: number): { isFraud: boolean; archetype: string; attackId: string } {
+    return { isFraud: (this.state[index] & FRAUD) !== 0, archetype: this.archetypes[this.archetypeOf[index]], attackId: this.attacks.attackIdOf(index) }
+  }
+
   private count(index: number, code: number): void {
     const fraud = (this.state[index] & FRAUD) !== 0
     const blocked = code === VERDICT_CODES.block
@@ -251,7 +321,10 @@ export class RunLedger {
 
   private archetypeCode(archetype: string): number {
     let code = this.archetypes.indexOf(archetype)
-    if (code === -1) code = this.archetypes.push(archetype) - 1
+    if (code === -1) {
+      code = this.archetypes.push(archetype) - 1
+      this.endToEndByArchetype.push(newLatencyHistogram())
+    }
     return Math.min(code, 255)
   }
 
@@ -264,6 +337,9 @@ export class RunLedger {
       bigger.set(this[column])
       this[column] = bigger
     }
+    const scores = new Float32Array(capacity)
+    scores.set(this.scores)
+    this.scores = scores
   }
 
   private slotOf(index: number): number {

@@ -30,7 +30,8 @@ export function summarize(histogram: hdr.Histogram): LatencySummaryMs {
     p95: ms(histogram.getValueAtPercentile(95)),
     p99: ms(histogram.getValueAtPercentile(99)),
     p999: ms(histogram.getValueAtPercentile(99.9)),
-    max: ms(histogram.maxValue),
+    // Like the percentiles, the bucket's highest equivalent value: what a decoded or merged histogram also reports.
+    max: ms(histogram.getValueAtPercentile(100)),
     mean: ms(histogram.mean),
   }
 }

@@ -105,3 +105,29 @@ export function logLoss(margins: ArrayLike<number>, labels: ArrayLike<number>, r
   }
   return sum / rows.length
 }
+
+/**
+ * The precision-recall curve as [recall, precision] points from the highest threshold down,
+ * thinned to at most about `maxPoints` (a point is kept when recall has moved by 1/maxPoints, or
+ * precision by 0.01, since the last kept one; the last point is always kept).
+ */
+export function prCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, rows?: ArrayLike<number>, maxPoints = 200): Array<[number, number]> {
+  const all: Array<[number, number]> = []
+  const positives = walkThresholds(scores, labels, rows, (tp, fp) => void all.push([tp, fp]))
+  if (positives === 0) return []
+  const points: Array<[number, number]> = []
+  let last: [number, number] | undefined
+  all.forEach(([tp, fp], k) => {
+    const point: [number, number] = [round4(tp / positives), round4(tp / (tp + fp))]
+    const isLast = k === all.length - 1
+    if (!last || isLast || point[0] - last[0] >= 1 / maxPoints || Math.abs(point[1] - last[1]) >= 0.01) {
+      if (points.length < maxPoints * 2 || isLast) points.push(point)
+      last = point
+    }
+  })
+  return points
+}
+
+function round4(value: number): number {
+  return Math.round(value * 1e4) / 1e4
+}

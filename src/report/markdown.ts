@@ -1,7 +1,7 @@
 import type { RunSummary } from './run-summary.js'
 
-const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : '—')
-const ratio = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—')
+const ms = (value: number | null) => (value !== null && Number.isFinite(value) ? `${value.toFixed(1)} ms` : '—')
+const ratio = (value: number | null) => (value !== null && Number.isFinite(value) ? value.toFixed(3) : '—')
 
 /** A short Markdown summary for a pull-request comment. */
 export function renderMarkdown(summary: RunSummary): string {

@@ -1,84 +1,19 @@
-import { STAGES, type RunLedger } from '../collector/run-ledger.js'
-import { accuracyFrom, type Accuracy } from '../metrics/accuracy.js'
-import { summarize, encodeHistogram, type LatencySummaryMs } from '../metrics/latency.js'
-import type { ThresholdResult } from './thresholds.js'
+import type { Histogram } from 'hdr-histogram-js'
+import type { AttackRecord } from '../collector/attack-tracker.js'
+import { STAGES, type RunLedger, type Stage } from '../collector/run-ledger.js'
+import { accuracyFrom, type ConfusionMatrix } from '../metrics/accuracy.js'
+import { summarize } from '../metrics/latency.js'
+import { prAuc, prCurve } from '../metrics/score-ranking.js'
+import type { Timeline } from '../metrics/timeline.js'
+import type { ModelCard } from '../model/model-card.js'
+import type { RunHistograms } from './histogram-file.js'
+import { SUMMARY_SCHEMA_VERSION, type ArchetypeAccuracy, type AttacksSummary, type RunStatus, type RunSummary } from './summary-schema.js'
 
-export const SUMMARY_SCHEMA_VERSION = 1
-
-export type RunStatus = 'completed' | 'interrupted' | 'failed'
-
-export interface RunCounts {
-  /** Offered by the schedule: handed to the producer, or dropped. */
-  emitted: number
-  /** Not sent: the producer could not take them within --max-lateness of their scheduled time. */
-  dropped: number
-  /** Sent more than 50 ms after their scheduled time. */
-  late: number
-  /** Accepted by Kinesis. */
-  sent: number
-  /** Given up on by the producer after its retries (never silently dropped). */
-  failedToProduce: number
-  decided: number
-  /** Sent transactions whose label says fraud (from the ledger; never from the stream). */
-  labelledFraud: number
-  /** Sent but never decided within the drain timeout. */
-  lost: number
-  duplicated: number
-  /** Duplicates whose verdict differed from the first copy (replays after a scorer restart). */
-  verdictChanges: number
-  blocked: number
-  reviewed: number
-  rejected: number
-  blockListItems: number | null
-  alertsReceived: number | null
-  alertsDuplicated: number | null
-  throttled: number
-  retried: number
-  scorerRestarts: number
-  invalidRecords: number
-}
-
-export interface RunSummary {
-  schemaVersion: typeof SUMMARY_SCHEMA_VERSION
-  runId: string
-  command: string
-  status: RunStatus
-  error?: string
-  startedAt: string
-  endedAt: string
-  config: Record<string, unknown>
-  versions: Record<string, string>
-  counts: RunCounts
-  reconciliation: { ok: boolean; missingCount: number; missingIds: string[]; notes: string[] }
-  /** achievedTps: transactions Kinesis acknowledged within the offered window, per second of it. */
-  throughput: { offeredTps: number; achievedTps: number; decidedTps: number; loadDurationMs: number; windowMs: number }
-  latencyMs: {
-    endToEnd: LatencySummaryMs
-    stages: Record<'generatorLag' | 'put' | 'propagation' | 'scoring' | 'actions' | 'collection', LatencySummaryMs>
-  }
-  accuracy: Accuracy
-  /**
-   * Per fraud archetype: its decided transactions, those blocked, recall, and precision counting
-   * every false positive against it (false positives belong to no archetype).
-   */
-  accuracyByArchetype: Record<string, ArchetypeAccuracy>
-  /** Each threshold of the run (flags and scenario), evaluated on this summary. */
-  thresholds: ThresholdResult[]
-  histograms: { endToEnd: string }
-  /** Scorer and producer figures that explain the counts. */
-  diagnostics: Record<string, unknown>
-}
-
-export interface ArchetypeAccuracy {
-  decided: number
-  blocked: number
-  recall: number
-  precision: number
-}
+export { SUMMARY_SCHEMA_VERSION, type RunStatus, type RunSummary } from './summary-schema.js'
 
 export interface SummaryInputs {
   ledger: RunLedger
-  command: string
+  command: 'simulate' | 'replay'
   status: RunStatus
   error?: string
   startedAtMs: number
@@ -91,6 +26,7 @@ export interface SummaryInputs {
   late: number
   config: Record<string, unknown>
   versions: Record<string, string>
+  model: { path: string; version: string; card: ModelCard | null } | null
   blockListItems: number | null
   alertsObserved: boolean
   throttled: number
@@ -98,10 +34,13 @@ export interface SummaryInputs {
   scorerRestarts: number
   invalidRecords: number
   notes: string[]
+  files: Record<string, string>
   diagnostics: Record<string, unknown>
 }
 
 const MAX_LISTED_MISSING = 100
+/** Attacks listed one by one in the summary; the aggregates always cover all of them. */
+export const MAX_LISTED_ATTACKS = 10_000
 
 /** Builds the run's summary from the ledger's aggregates: a pure function, so every renderer agrees. */
 export function buildRunSummary(input: SummaryInputs): RunSummary {
@@ -116,6 +55,8 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
   if (input.alertsObserved && ledger.alerts !== ledger.blocked) notes.push(`${ledger.alerts} alerts were received for ${ledger.blocked} blocks`)
   if (ledger.untimedDecisions) notes.push(`${ledger.untimedDecisions} decisions arrived too late to be timed`)
   const ok = missingCount === 0 && ledger.failed === 0 && notes.length === input.notes.length && input.status !== 'failed'
+  const scored = ledger.scoredDecisions()
+  const archetypes = archetypeCounts(ledger)
   return {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
     runId: ledger.runId,
@@ -126,6 +67,7 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
     endedAt: new Date(input.endedAtMs).toISOString(),
     config: input.config,
     versions: input.versions,
+    model: input.model,
     counts: {
       emitted: ledger.emitted,
       dropped: ledger.droppedCount,
@@ -156,28 +98,115 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
       loadDurationMs: Math.round(loadDurationMs),
       windowMs: Math.round(windowMs),
     },
-    latencyMs: {
-      endToEnd: summarize(ledger.endToEnd),
-      stages: Object.fromEntries(STAGES.map((name) => [name, summarize(ledger.stages[name])])) as RunSummary['latencyMs']['stages'],
-    },
-    accuracy: accuracyFrom(ledger.confusion),
-    accuracyByArchetype: byArchetype(ledger),
+    timeline: summarizeTimeline(ledger.timeline),
+    latencyMs: summarizeLatencies(ledgerHistograms(ledger)),
+    accuracy: accuracyWithScores(ledger.confusion, scored.scores, scored.labels),
+    accuracyByArchetype: archetypeAccuracy(archetypes, ledger.confusion.falsePositives, (code) => archetypePrAuc(scored, code)),
+    attacks: summarizeAttacks(ledger.attacks.records()),
     thresholds: [],
-    histograms: { endToEnd: encodeHistogram(ledger.endToEnd) },
+    files: input.files,
     diagnostics: { ...input.diagnostics, ledgerBytes: ledger.memoryBytes, ledgerInFlightSlots: ledger.inFlightCapacity },
   }
 }
 
-function byArchetype(ledger: RunLedger): Record<string, ArchetypeAccuracy> {
-  const result: Record<string, ArchetypeAccuracy> = {}
-  const falsePositives = ledger.confusion.falsePositives
+/** The ledger's histograms, keyed as the histograms file keys them. */
+export function ledgerHistograms(ledger: RunLedger): RunHistograms {
+  const byArchetype: Record<string, Histogram> = {}
   ledger.archetypes.forEach((name, code) => {
-    if (code === 0) return
-    const decided = ledger.decidedByArchetype[code] ?? 0
-    const blocked = ledger.blockedByArchetype[code] ?? 0
-    result[name] = { decided, blocked, recall: decided ? blocked / decided : NaN, precision: blocked + falsePositives ? blocked / (blocked + falsePositives) : NaN }
+    if (ledger.endToEndByArchetype[code]?.totalCount) byArchetype[name] = ledger.endToEndByArchetype[code]
   })
+  return {
+    endToEnd: ledger.endToEnd,
+    stages: ledger.stages,
+    byArchetype,
+    timeline: { bucketMs: ledger.timeline.bucketMs, buckets: ledger.timeline.points().map(({ at, latency }) => ({ at, histogram: latency })) },
+  }
+}
+
+export function summarizeLatencies(histograms: Pick<RunHistograms, 'endToEnd' | 'stages' | 'byArchetype'>): RunSummary['latencyMs'] {
+  return {
+    endToEnd: summarize(histograms.endToEnd),
+    stages: Object.fromEntries(STAGES.map((name) => [name, summarize(histograms.stages[name as Stage])])) as RunSummary['latencyMs']['stages'],
+    byArchetype: Object.fromEntries(Object.entries(histograms.byArchetype).map(([name, histogram]) => [name, summarize(histogram)])),
+  }
+}
+
+export function summarizeTimeline(timeline: Timeline): RunSummary['timeline'] {
+  return timeline.summarize()
+}
+
+export interface ArchetypeCount {
+  code: number
+  name: string
+  decided: number
+  blocked: number
+}
+
+function archetypeCounts(ledger: RunLedger): ArchetypeCount[] {
+  return ledger.archetypes.map((name, code) => ({ code, name, decided: ledger.decidedByArchetype[code] ?? 0, blocked: ledger.blockedByArchetype[code] ?? 0 }))
+}
+
+/**
+ * Per fraud archetype: its decided transactions, those blocked, recall, precision counting every
+ * false positive against it (false positives belong to no archetype), and PR-AUC.
+ */
+export function archetypeAccuracy(archetypes: ArchetypeCount[], falsePositives: number, prAucOf: (code: number) => number): Record<string, ArchetypeAccuracy> {
+  const result: Record<string, ArchetypeAccuracy> = {}
+  for (const { code, name, decided, blocked } of archetypes) {
+    if (name === 'normal') continue
+    result[name] = {
+      decided,
+      blocked,
+      recall: decided ? blocked / decided : NaN,
+      precision: blocked + falsePositives ? blocked / (blocked + falsePositives) : NaN,
+      prAuc: prAucOf(code),
+    }
+  }
   return result
+}
+
+/** PR-AUC of one archetype's transactions against the genuine ones (archetype code 0). */
+export function archetypePrAuc(scored: { scores: ArrayLike<number>; labels: ArrayLike<number>; archetypeCodes: ArrayLike<number> }, code: number): number {
+  const rows: number[] = []
+  for (let k = 0; k < scored.scores.length; k++) {
+    const archetype = scored.archetypeCodes[k]
+    if (archetype === code || (archetype === 0 && !scored.labels[k])) rows.push(k)
+  }
+  return prAuc(scored.scores, scored.labels, rows)
+}
+
+export function summarizeAttacks(records: AttackRecord[]): AttacksSummary {
+  const byArchetype: AttacksSummary['byArchetype'] = {}
+  const groups = new Map<string, AttackRecord[]>()
+  for (const record of records) {
+    const group = groups.get(record.archetype)
+    if (group) group.push(record)
+    else groups.set(record.archetype, [record])
+  }
+  for (const [archetype, group] of groups) byArchetype[archetype] = attackGroup(group)
+  const all = attackGroup(records)
+  const list = [...records].sort((a, b) => a.startedAt - b.startedAt)
+  return { ...all, byArchetype, list: list.slice(0, MAX_LISTED_ATTACKS), listTruncated: list.length > MAX_LISTED_ATTACKS }
+}
+
+function attackGroup(records: AttackRecord[]): AttacksSummary['byArchetype'][string] {
+  const times = records.flatMap((r) => (r.timeToDetectMs === null ? [] : [r.timeToDetectMs])).sort((a, b) => a - b)
+  return { total: records.length, detected: times.length, timeToDetectMs: distribution(times) }
+}
+
+/**
+ * Exact percentiles of a small sorted sample (nearest rank, as HDR reports them: the smallest value
+ * with at least p% of the sample at or below it).
+ */
+export function distribution(sorted: number[]): AttacksSummary['timeToDetectMs'] {
+  const n = sorted.length
+  if (n === 0) return { count: 0, p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN }
+  const at = (p: number) => round(sorted[Math.max(0, Math.ceil((p / 100) * n) - 1)])
+  return { count: n, p50: at(50), p90: at(90), p99: at(99), max: round(sorted[n - 1]), mean: round(sorted.reduce((sum, v) => sum + v, 0) / n) }
+}
+
+export function accuracyWithScores(confusion: ConfusionMatrix, scores: ArrayLike<number>, labels: ArrayLike<number>): RunSummary['accuracy'] {
+  return { ...accuracyFrom(confusion), prAuc: prAuc(scores, labels), prCurve: prCurve(scores, labels) }
 }
 
 function round(value: number): number {

@@ -1,8 +1,8 @@
-import type { LatencySummaryMs } from '../metrics/latency.js'
+import type { LatencySummary as LatencySummaryMs } from './summary-schema.js'
 import type { RunSummary } from './run-summary.js'
 
-const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)}ms` : '—')
-const ratio = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—')
+const ms = (value: number | null) => (value !== null && Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)}ms` : '—')
+const ratio = (value: number | null) => (value !== null && Number.isFinite(value) ? value.toFixed(3) : '—')
 
 function latencyRow(name: string, l: LatencySummaryMs): string {
   return `  ${name.padEnd(14)} ${[l.p50, l.p90, l.p95, l.p99, l.max].map((v) => ms(v).padStart(10)).join('')}`
@@ -26,14 +26,20 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     latencyRow('end to end', summary.latencyMs.endToEnd),
     ...Object.entries(summary.latencyMs.stages).map(([name, l]) => latencyRow(name, l)),
     '',
-    `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}`,
+    `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}, PR-AUC ${ratio(a.prAuc)}`,
     `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,
   ]
+  for (const [name, x] of Object.entries(summary.accuracyByArchetype)) {
+    const attacks = summary.attacks.byArchetype[name]
+    lines.push(
+      `  ${name.padEnd(20)} recall ${ratio(x.recall)} (${x.blocked}/${x.decided})` +
+        (attacks ? `, attacks detected ${attacks.detected}/${attacks.total}, time to detect p50 ${ms(attacks.timeToDetectMs.p50)} p99 ${ms(attacks.timeToDetectMs.p99)}` : ''),
+    )
+  }
   for (const t of summary.thresholds) {
     lines.push(`Threshold        ${t.ok ? '✓' : '✗'} ${t.expression}  (${t.actual === null ? 'no value' : `actual ${formatActual(t.actual)}`}${t.source === 'scenario' ? ', from the scenario' : ''})`)
   }
-  const model = summary.diagnostics.model as { version?: string } | undefined
-  if (model?.version) lines.push(`Model            ${model.version}`)
+  if (summary.model) lines.push(`Model            ${summary.model.version}`)
   const source = summary.diagnostics.source as { rowsRead?: number; rowsFilteredOut?: number; badRowsSkipped?: number; badRowExamples?: string[]; fraud?: number; flaggedFraud?: number } | undefined
   if (source?.rowsRead !== undefined) {
     lines.push(

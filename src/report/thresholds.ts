@@ -26,11 +26,16 @@ export interface ThresholdResult {
 const LATENCY_SERIES = { e2e: 'endToEnd', generatorLag: 'generatorLag', put: 'put', propagation: 'propagation', scoring: 'scoring', actions: 'actions', collection: 'collection' } as const
 const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const
 const COUNTS = ['lost', 'dropped', 'late', 'duplicated', 'failedToProduce', 'throttled', 'retried', 'scorerRestarts', 'invalidRecords', 'sent', 'decided', 'blocked', 'reviewed'] as const
-const RUN_METRICS: Record<string, (s: RunSummary) => number> = {
+const TIME_TO_DETECT = ['p50', 'p90', 'p99', 'max', 'mean'] as const
+type Metric = number | null
+const RUN_METRICS: Record<string, (s: RunSummary) => Metric> = {
   precision: (s) => s.accuracy.precision,
   recall: (s) => s.accuracy.recall,
   f1: (s) => s.accuracy.f1,
   fpr: (s) => s.accuracy.falsePositiveRate,
+  prAuc: (s) => s.accuracy.prAuc,
+  attacksDetected: (s) => (s.attacks.total ? s.attacks.detected / s.attacks.total : null),
+  ...Object.fromEntries(TIME_TO_DETECT.map((p) => [`ttd.${p}`, (s: RunSummary) => s.attacks.timeToDetectMs[p]])),
   achievedTps: (s) => s.throughput.achievedTps,
   decidedTps: (s) => s.throughput.decidedTps,
   throughputRatio: (s) => s.throughput.achievedTps / s.throughput.offeredTps,
@@ -41,11 +46,18 @@ const RUN_METRICS: Record<string, (s: RunSummary) => number> = {
     ),
   ),
 }
-const ARCHETYPE_METRICS: Record<string, (a: RunSummary['accuracyByArchetype'][string]) => number> = {
-  recall: (a) => a.recall,
-  precision: (a) => a.precision,
-  decided: (a) => a.decided,
-  blocked: (a) => a.blocked,
+const ARCHETYPE_METRICS: Record<string, (s: RunSummary, archetype: string) => Metric> = {
+  recall: (s, a) => s.accuracyByArchetype[a]?.recall ?? null,
+  precision: (s, a) => s.accuracyByArchetype[a]?.precision ?? null,
+  prAuc: (s, a) => s.accuracyByArchetype[a]?.prAuc ?? null,
+  decided: (s, a) => s.accuracyByArchetype[a]?.decided ?? null,
+  blocked: (s, a) => s.accuracyByArchetype[a]?.blocked ?? null,
+  'e2e.p99': (s, a) => s.latencyMs.byArchetype[a]?.p99 ?? null,
+  attacksDetected: (s, a) => {
+    const attacks = s.attacks.byArchetype[a]
+    return attacks?.total ? attacks.detected / attacks.total : null
+  },
+  ...Object.fromEntries(TIME_TO_DETECT.map((p) => [`ttd.${p}`, (s: RunSummary, a: string) => s.attacks.byArchetype[a]?.timeToDetectMs[p] ?? null])),
 }
 const UNIT_MS: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000 }
 
@@ -55,6 +67,7 @@ export function describeThresholdMetrics(): string {
   return [
     plain.join(', '),
     `latencies ${Object.keys(LATENCY_SERIES).join('|')} . ${PERCENTILES.join('|')} (such as e2e.p99 or scoring.max; unit us, ms or s)`,
+    `time to detect an attack ttd.${TIME_TO_DETECT.join('|')} (a latency)`,
     `per fraud archetype scenario:ARCHETYPE.${Object.keys(ARCHETYPE_METRICS).join('|')}`,
   ].join('; ')
 }
@@ -77,20 +90,16 @@ export function parseThreshold(expression: string, source: ThresholdSource, wher
     const valid = archetype ? `scenario:${archetype}.${Object.keys(ARCHETYPE_METRICS).join('|')}` : describeThresholdMetrics()
     throw new UserError(`${where}: unknown metric "${archetype ? `scenario:${archetype}.` : ''}${metric}" in "${expression}".`, { hint: `Valid metrics: ${valid}.` })
   }
-  const isLatency = !archetype && metric.includes('.')
+  const isLatency = metric.includes('.')
   if (unit && !isLatency) throw new UserError(`${where}: "${metric}" is not a latency, so "${unit}" means nothing in "${expression}".`, { hint: 'Only latencies (e2e.p99, scoring.max, …) take a unit.' })
   return { expression: expression.trim(), source, archetype, metric, operator: operator as Operator, value: Number(number) * (isLatency ? UNIT_MS[unit ?? 'ms'] : 1) }
 }
 
 export function evaluateThresholds(thresholds: readonly Threshold[], summary: RunSummary): ThresholdResult[] {
   return thresholds.map((t) => {
-    let actual: number
-    if (t.archetype) {
-      const accuracy = summary.accuracyByArchetype[t.archetype]
-      actual = accuracy ? ARCHETYPE_METRICS[t.metric](accuracy) : NaN
-    } else actual = RUN_METRICS[t.metric](summary)
-    const ok = Number.isFinite(actual) && compare(actual, t.operator, t.value)
-    return { expression: t.expression, source: t.source, actual: Number.isFinite(actual) ? actual : null, ok }
+    const value = t.archetype ? ARCHETYPE_METRICS[t.metric](summary, t.archetype) : RUN_METRICS[t.metric](summary)
+    const actual = value !== null && Number.isFinite(value) ? value : null
+    return { expression: t.expression, source: t.source, actual, ok: actual !== null && compare(actual, t.operator, t.value) }
   })
 }
 

@@ -1,17 +1,44 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { DECISIONS_FILE } from '../collector/decision-log.js'
+import { encodeHistograms, HISTOGRAMS_FILE, type RunHistograms } from './histogram-file.js'
+import { renderHtmlReport } from './html/html-report.js'
 import { renderJunit } from './junit.js'
 import { renderMarkdown } from './markdown.js'
-import type { RunSummary } from './run-summary.js'
+import type { RunSummary } from './summary-schema.js'
 
-/** Writes `reports/<run-id>/`: summary.json, junit.xml (one test case per threshold) and summary.md; returns the folder. */
-export async function writeRunReport(reportsDir: string, summary: RunSummary): Promise<string> {
-  const folder = resolve(reportsDir, summary.runId)
+/** The files of `reports/<run-id>/`, by kind (also listed in the summary). */
+export const REPORT_FILES = {
+  summary: 'summary.json',
+  html: 'report.html',
+  junit: 'junit.xml',
+  markdown: 'summary.md',
+  decisions: DECISIONS_FILE,
+  histograms: HISTOGRAMS_FILE,
+} as const
+
+export function reportFolder(reportsDir: string, runId: string): string {
+  return resolve(reportsDir, runId)
+}
+
+/**
+ * Writes `reports/<run-id>/`: summary.json, histograms.json (encoded HDR histograms), junit.xml
+ * (one test case per threshold), summary.md and report.html; the decision log is written there
+ * during the run. Returns the folder.
+ */
+export async function writeRunReport(reportsDir: string, summary: RunSummary, histograms: RunHistograms): Promise<string> {
+  const folder = reportFolder(reportsDir, summary.runId)
   await mkdir(folder, { recursive: true })
-  await writeFile(join(folder, 'summary.json'), JSON.stringify(summary, jsonReplacer, 2) + '\n')
-  await writeFile(join(folder, 'junit.xml'), renderJunit(summary))
-  await writeFile(join(folder, 'summary.md'), renderMarkdown(summary))
+  await writeFile(join(folder, REPORT_FILES.summary), serializeSummary(summary))
+  await writeFile(join(folder, REPORT_FILES.histograms), encodeHistograms(histograms))
+  await writeFile(join(folder, REPORT_FILES.junit), renderJunit(summary))
+  await writeFile(join(folder, REPORT_FILES.markdown), renderMarkdown(summary))
+  await writeFile(join(folder, REPORT_FILES.html), renderHtmlReport(summary))
   return folder
+}
+
+export function serializeSummary(summary: RunSummary): string {
+  return JSON.stringify(summary, jsonReplacer, 2) + '\n'
 }
 
 /** JSON has no NaN: a value that could not be computed is written as null. */

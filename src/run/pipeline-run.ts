@@ -6,9 +6,14 @@ import type { ArrivalSchedule } from '../load/arrival-schedule.js'
 import { runOpenModel } from '../load/open-model-runner.js'
 import type { RunSource } from '../load/run-source.js'
 import { BatchingProducer } from '../producer/batching-producer.js'
-import { buildRunSummary, type RunStatus, type RunSummary } from '../report/run-summary.js'
+import { mkdir } from 'node:fs/promises'
+import { UserError } from '../errors/user-error.js'
+import { join } from 'node:path'
+import { DecisionLog } from '../collector/decision-log.js'
+import { cardPathFor, readModelCard, type ModelCard } from '../model/model-card.js'
+import { buildRunSummary, ledgerHistograms, type RunStatus, type RunSummary } from '../report/run-summary.js'
 import { evaluateThresholds, type Threshold } from '../report/thresholds.js'
-import { writeRunReport } from '../report/write-report.js'
+import { REPORT_FILES, reportFolder, writeRunReport } from '../report/write-report.js'
 import type { ScorerStats } from '../scorer/scorer-service.js'
 import { provision } from '../stack/provision.js'
 import { resourceNames } from '../stack/resource-names.js'
@@ -106,11 +111,19 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 
   // Checked before the run starts: a wrong model or target is a user error, not a failed run with a report.
   const { modelVersion } = await checkModel(options.model)
-  diagnostics.model = { path: options.model, version: modelVersion }
+  const modelCard: ModelCard | null = options.model === 'rules' ? null : readModelCard(cardPathFor(options.model))
   target = await resolveTarget(
     { target: options.target, endpoint: options.endpoint, region: options.region, stateDir: options.stateDir, yes: options.yes, names, transactionShards: options.shards, decisionShards: options.shards },
     log,
   )
+  // Created once the run can start (the model and target are good), so a refused run leaves no folder.
+  const folder = reportFolder(options.reportsDir, runId)
+  await mkdir(folder, { recursive: true }).catch(async (error: NodeJS.ErrnoException) => {
+    await target?.ownedStack?.stop()
+    throw new UserError(`Cannot create the report folder ${folder}: ${error.code ?? error.message}.`, { hint: 'Choose a writable folder with --reports-dir.' })
+  })
+  const decisionLog = new DecisionLog(join(folder, REPORT_FILES.decisions))
+  ledger.decisionLog = decisionLog
   try {
     watchdog = watchStack(target, failRun)
     options.hooks?.onTargetReady?.(target)
@@ -210,6 +223,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await supervisor?.stop().catch(() => undefined)
   await collector?.stop().catch(() => undefined)
   await alerts?.stop().catch(() => undefined)
+  ledger.logUndecided()
+  await decisionLog.close()
   let blockListItems: number | null = null
   if (clients && status !== 'failed') {
     blockListItems = await countBlockListItems(clients.dynamodb, names.blockListTable, runId).catch(() => null)
@@ -248,6 +263,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       drainTimeoutMs: options.drainTimeoutMs,
     },
     versions: runVersions(),
+    model: { path: options.model, version: modelVersion, card: modelCard },
     blockListItems,
     alertsObserved: alerts !== undefined,
     throttled: (producer?.stats.throttled ?? 0) + (scorerStats ? scorerStats.throttled + scorerStats.actions.throttled : 0),
@@ -255,10 +271,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     scorerRestarts: supervisor?.restarts ?? 0,
     invalidRecords: scorerStats?.invalidRecords ?? 0,
     notes,
+    files: { ...REPORT_FILES },
     diagnostics,
   })
   summary.thresholds = evaluateThresholds(options.thresholds ?? [], summary)
-  const reportDir = await writeRunReport(options.reportsDir, summary)
+  const reportDir = await writeRunReport(options.reportsDir, summary, ledgerHistograms(ledger))
   clients?.destroy()
   await target?.ownedStack?.stop()
   return { summary, reportDir }

@@ -1,0 +1,48 @@
+import { Args, Flags } from '@oclif/core'
+import { FraudlabCommand } from '../../cli/base-command.js'
+import { UserError } from '../../errors/user-error.js'
+import { compareSummaries, DEFAULT_TOLERANCES, renderComparison } from '../../report/compare.js'
+import { readReport, resolveReportFolder } from '../../report/read-report.js'
+import { THRESHOLDS_CROSSED_EXIT_CODE } from '../../report/thresholds.js'
+
+export default class ReportCompare extends FraudlabCommand {
+  static override summary = 'Compare a run with a baseline; exit 99 on a regression beyond tolerance.'
+  static override description =
+    'Prints each metric side by side (latency percentiles per stage, throughput, precision, recall, PR-AUC, time to detect, losses, per archetype). ' +
+    'Latencies and throughput may move by --tolerance (relative), quality ratios by --quality-tolerance (absolute); lost, failed and dropped transactions must not grow.'
+  static override examples = [
+    '<%= config.bin %> report compare reports/BASELINE-RUN reports/CURRENT-RUN',
+    '<%= config.bin %> report compare baseline/summary.json latest --tolerance 0.2',
+  ]
+  static override args = {
+    baseline: Args.string({ description: 'Baseline report: a folder, its summary.json, a run id, or latest.', required: true }),
+    current: Args.string({ description: 'Current report, named the same ways.', required: true }),
+  }
+  static override flags = {
+    tolerance: Flags.string({ description: 'Relative change allowed for latencies and throughput (0.1 or 10%).', default: '10%' }),
+    'quality-tolerance': Flags.string({ description: 'Absolute change allowed for precision, recall, F1 and PR-AUC.', default: String(DEFAULT_TOLERANCES.quality) }),
+    'reports-dir': Flags.string({ description: 'Where run ids are looked up.', default: 'reports', helpValue: '<dir>' }),
+    json: Flags.boolean({ description: 'Print the comparison as JSON on stdout.', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ReportCompare)
+    const tolerances = { relative: fraction(flags.tolerance, '--tolerance'), quality: fraction(flags['quality-tolerance'], '--quality-tolerance') }
+    const baseline = readReport(resolveReportFolder(args.baseline, flags['reports-dir'])).summary
+    const current = readReport(resolveReportFolder(args.current, flags['reports-dir'])).summary
+    const rows = compareSummaries(baseline, current, tolerances)
+    const regressions = rows.filter((row) => row.regression)
+    if (flags.json) this.printJson({ baseline: baseline.runId, current: current.runId, tolerances, regressions: regressions.length, metrics: rows })
+    else this.log(renderComparison(baseline, current, rows, tolerances))
+    if (regressions.length) process.exitCode = THRESHOLDS_CROSSED_EXIT_CODE
+  }
+}
+
+function fraction(text: string, flag: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text)
+  const value = match ? Number(match[1]) / (match[2] ? 100 : 1) : NaN
+  if (!Number.isFinite(value) || value < 0) {
+    throw new UserError(`${flag} must be a non-negative number or percentage, not "${text}".`, { hint: `Write ${flag} 0.1 or ${flag} 10%.` })
+  }
+  return value
+}

@@ -1,0 +1,142 @@
+import * as hdr from 'hdr-histogram-js'
+import { recordMs, summarize, type LatencySummaryMs } from './latency.js'
+
+/** At most this many buckets: a longer run doubles the bucket width (and merges neighbours) instead. */
+export const MAX_TIMELINE_BUCKETS = 240
+export const FIRST_BUCKET_MS = 1_000
+
+export interface TimelineCounts {
+  /** Scheduled in the bucket (sent or dropped). */
+  offered: number
+  dropped: number
+  /** Acknowledged by Kinesis in the bucket. */
+  sent: number
+  /** Decisions observed in the bucket. */
+  decided: number
+  blocked: number
+}
+
+interface Bucket extends TimelineCounts {
+  /** End-to-end latency of the transactions scheduled in the bucket. */
+  latency: hdr.Histogram | undefined
+}
+
+export interface TimelinePoint extends TimelineCounts {
+  /** Bucket start, epoch milliseconds. */
+  at: number
+  endToEnd: Pick<LatencySummaryMs, 'count' | 'p50' | 'p90' | 'p99' | 'max'>
+}
+
+/** Two significant digits: a bucket's histogram costs ~14 KB instead of ~45 KB, and percentiles over time need no more. */
+export function newBucketHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2, autoResize: true })
+}
+
+/**
+ * Throughput and latency over time in fixed-width buckets aligned to the epoch (so timelines
+ * recorded on several hosts line up and merge exactly). Memory is bounded: past
+ * MAX_TIMELINE_BUCKETS the width doubles and neighbouring buckets merge, counts and histograms alike.
+ */
+export class Timeline {
+  bucketMs = FIRST_BUCKET_MS
+  private readonly buckets = new Map<number, Bucket>()
+  private first = Infinity
+  private last = -Infinity
+
+  recordOffered(atMs: number): void {
+    this.bucketAt(atMs).offered++
+  }
+
+  recordDropped(atMs: number): void {
+    const bucket = this.bucketAt(atMs)
+    bucket.offered++
+    bucket.dropped++
+  }
+
+  recordSent(atMs: number): void {
+    this.bucketAt(atMs).sent++
+  }
+
+  recordDecided(atMs: number, blocked: boolean): void {
+    const bucket = this.bucketAt(atMs)
+    bucket.decided++
+    if (blocked) bucket.blocked++
+  }
+
+  recordLatency(scheduledAtMs: number, latencyMs: number): void {
+    const bucket = this.bucketAt(scheduledAtMs)
+    recordMs((bucket.latency ??= newBucketHistogram()), latencyMs)
+  }
+
+  /** Adds a bucket recorded elsewhere (a merge): `atMs` is its start, `widthMs` its width. */
+  addBucket(atMs: number, widthMs: number, counts: TimelineCounts, latency: hdr.Histogram | undefined): void {
+    while (this.bucketMs < widthMs) this.coarsen()
+    const bucket = this.bucketAt(atMs)
+    bucket.offered += counts.offered
+    bucket.dropped += counts.dropped
+    bucket.sent += counts.sent
+    bucket.decided += counts.decided
+    bucket.blocked += counts.blocked
+    if (latency && latency.totalCount) (bucket.latency ??= newBucketHistogram()).add(latency)
+  }
+
+  /** Every bucket from the first to the last, empty ones included, in time order. */
+  points(): Array<{ at: number; counts: TimelineCounts; latency: hdr.Histogram | undefined }> {
+    const result = []
+    for (let key = this.first; key <= this.last; key++) {
+      const bucket = this.buckets.get(key)
+      const { latency, ...counts } = bucket ?? { offered: 0, dropped: 0, sent: 0, decided: 0, blocked: 0, latency: undefined }
+      result.push({ at: key * this.bucketMs, counts, latency })
+    }
+    return result
+  }
+
+  summarize(): { bucketMs: number; points: TimelinePoint[] } {
+    return {
+      bucketMs: this.bucketMs,
+      points: this.points().map(({ at, counts, latency }) => {
+        const { count, p50, p90, p99, max } = latency ? summarize(latency) : summarize(newBucketHistogram())
+        return { at, ...counts, endToEnd: { count, p50, p90, p99, max } }
+      }),
+    }
+  }
+
+  private bucketAt(atMs: number): Bucket {
+    let key = Math.floor(atMs / this.bucketMs)
+    while (Math.max(this.last, key) - Math.min(this.first, key) + 1 > MAX_TIMELINE_BUCKETS) {
+      this.coarsen()
+      key = Math.floor(atMs / this.bucketMs)
+    }
+    let bucket = this.buckets.get(key)
+    if (!bucket) {
+      bucket = { offered: 0, dropped: 0, sent: 0, decided: 0, blocked: 0, latency: undefined }
+      this.buckets.set(key, bucket)
+      if (key < this.first) this.first = key
+      if (key > this.last) this.last = key
+    }
+    return bucket
+  }
+
+  private coarsen(): void {
+    const old = [...this.buckets]
+    this.buckets.clear()
+    this.bucketMs *= 2
+    this.first = Infinity
+    this.last = -Infinity
+    for (const [key, bucket] of old) {
+      const to = Math.floor(key / 2)
+      const existing = this.buckets.get(to)
+      if (!existing) this.buckets.set(to, bucket)
+      else {
+        existing.offered += bucket.offered
+        existing.dropped += bucket.dropped
+        existing.sent += bucket.sent
+        existing.decided += bucket.decided
+        existing.blocked += bucket.blocked
+        if (bucket.latency) (existing.latency ??= newBucketHistogram()).add(bucket.latency)
+      }
+      this.first = Math.min(this.first, to)
+      this.last = Math.max(this.last, to)
+    }
+  }
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod'
+import { ModelCardSchema } from '../model/model-card.js'
+
+/**
+ * The version of `summary.json` and `histograms.json`. Bump it when a field changes meaning or
+ * disappears; `report compare` and `report merge` refuse to mix versions.
+ */
+export const SUMMARY_SCHEMA_VERSION = 2
+
+/** A figure that may have no value (no data, or a ratio with no denominator): null on disk, NaN in memory. */
+const Metric = z.number().nullable()
+const Count = z.number().int().nonnegative()
+
+export const LatencySummarySchema = z.strictObject({
+  count: Count,
+  p50: Metric,
+  p90: Metric,
+  p95: Metric,
+  p99: Metric,
+  p999: Metric,
+  max: Metric,
+  mean: Metric,
+})
+
+const StageLatencies = z.strictObject({
+  generatorLag: LatencySummarySchema,
+  put: LatencySummarySchema,
+  propagation: LatencySummarySchema,
+  scoring: LatencySummarySchema,
+  actions: LatencySummarySchema,
+  collection: LatencySummarySchema,
+})
+
+export const RunCountsSchema = z.strictObject({
+  emitted: Count.describe('Offered by the schedule: handed to the producer, or dropped.'),
+  dropped: Count.describe('Not sent: the producer could not take them within --max-lateness of their scheduled time.'),
+  late: Count.describe('Sent more than 50 ms after their scheduled time.'),
+  sent: Count.describe('Accepted by Kinesis.'),
+  failedToProduce: Count.describe('Given up on by the producer after its retries (never silently dropped).'),
+  decided: Count,
+  labelledFraud: Count.describe('Sent transactions whose label says fraud (from the ledger; never from the stream).'),
+  lost: Count.describe('Sent but never decided within the drain timeout.'),
+  duplicated: Count,
+  verdictChanges: Count.describe('Duplicates whose verdict differed from the first copy (replays after a scorer restart).'),
+  blocked: Count,
+  reviewed: Count,
+  rejected: Count,
+  blockListItems: Count.nullable(),
+  alertsReceived: Count.nullable(),
+  alertsDuplicated: Count.nullable(),
+  throttled: Count,
+  retried: Count,
+  scorerRestarts: Count,
+  invalidRecords: Count,
+})
+
+const Confusion = {
+  truePositives: Count,
+  falsePositives: Count,
+  trueNegatives: Count,
+  falseNegatives: Count,
+}
+
+export const AccuracySchema = z.strictObject({
+  ...Confusion,
+  precision: Metric,
+  recall: Metric,
+  f1: Metric,
+  falsePositiveRate: Metric,
+  prAuc: Metric.describe('Average precision of the scores of the decided transactions.'),
+  prCurve: z.array(z.tuple([z.number(), z.number()])).describe('[recall, precision] points from the highest score threshold down, at most 200.'),
+})
+
+export const ArchetypeAccuracySchema = z.strictObject({
+  decided: Count,
+  blocked: Count,
+  recall: Metric,
+  precision: Metric.describe('Blocks of this archetype over them plus every false positive (false positives belong to no archetype).'),
+  prAuc: Metric.describe("This archetype's transactions against the genuine ones."),
+})
+
+const TimeToDetect = z.strictObject({ count: Count, p50: Metric, p90: Metric, p99: Metric, max: Metric, mean: Metric })
+
+export const AttackSchema = z.strictObject({
+  attackId: z.string(),
+  archetype: z.string(),
+  transactions: Count,
+  blocked: Count,
+  startedAt: z.number(),
+  timeToDetectMs: z.number().nullable(),
+})
+
+export const AttacksSchema = z.strictObject({
+  total: Count,
+  detected: Count,
+  timeToDetectMs: TimeToDetect.describe("From an attack's first transaction (scheduled time) to its first block taking effect."),
+  byArchetype: z.record(z.string(), z.strictObject({ total: Count, detected: Count, timeToDetectMs: TimeToDetect })),
+  list: z.array(AttackSchema),
+  listTruncated: z.boolean(),
+})
+
+export const TimelinePointSchema = z.strictObject({
+  at: z.number().describe('Bucket start, epoch milliseconds.'),
+  offered: Count,
+  dropped: Count,
+  sent: Count,
+  decided: Count,
+  blocked: Count,
+  endToEnd: z.strictObject({ count: Count, p50: Metric, p90: Metric, p99: Metric, max: Metric }),
+})
+
+export const ThresholdResultSchema = z.strictObject({
+  expression: z.string(),
+  source: z.enum(['flag', 'scenario']),
+  actual: z.number().nullable(),
+  ok: z.boolean(),
+})
+
+export const RunSummarySchema = z.strictObject({
+  schemaVersion: z.literal(SUMMARY_SCHEMA_VERSION),
+  runId: z.string().min(1),
+  command: z.enum(['simulate', 'replay', 'merge']),
+  status: z.enum(['completed', 'interrupted', 'failed']),
+  error: z.string().optional(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  /** For a merged report: the runs it merged. */
+  mergedFrom: z.array(z.string()).optional(),
+  config: z.record(z.string(), z.unknown()),
+  versions: z.record(z.string(), z.string()),
+  model: z.strictObject({ path: z.string(), version: z.string(), card: ModelCardSchema.nullable() }).nullable(),
+  counts: RunCountsSchema,
+  reconciliation: z.strictObject({ ok: z.boolean(), missingCount: Count, missingIds: z.array(z.string()), notes: z.array(z.string()) }),
+  throughput: z.strictObject({
+    offeredTps: z.number(),
+    achievedTps: z.number().describe('Transactions Kinesis acknowledged within the offered window, per second of it.'),
+    decidedTps: z.number(),
+    loadDurationMs: z.number(),
+    windowMs: z.number(),
+  }),
+  timeline: z.strictObject({ bucketMs: z.number().int().positive(), points: z.array(TimelinePointSchema) }),
+  latencyMs: z.strictObject({ endToEnd: LatencySummarySchema, stages: StageLatencies, byArchetype: z.record(z.string(), LatencySummarySchema) }),
+  accuracy: AccuracySchema,
+  accuracyByArchetype: z.record(z.string(), ArchetypeAccuracySchema),
+  attacks: AttacksSchema,
+  thresholds: z.array(ThresholdResultSchema),
+  files: z.record(z.string(), z.string()).describe('The files of this report, by kind.'),
+  diagnostics: z.record(z.string(), z.unknown()).describe('Scorer and producer figures that explain the counts.'),
+})
+
+export type RunSummary = z.infer<typeof RunSummarySchema>
+export type RunCounts = z.infer<typeof RunCountsSchema>
+export type LatencySummary = z.infer<typeof LatencySummarySchema>
+export type ArchetypeAccuracy = z.infer<typeof ArchetypeAccuracySchema>
+export type AttacksSummary = z.infer<typeof AttacksSchema>
+export type RunStatus = RunSummary['status']
+
+/** The JSON Schema committed as `reports/summary.schema.json` (a test keeps the two equal). */
+export function summaryJsonSchema(): unknown {
+  return {
+    ...z.toJSONSchema(RunSummarySchema, { target: 'draft-2020-12', unrepresentable: 'any', reused: 'ref' }),
+    $id: `https://fraudlab.dev/schemas/summary-v${SUMMARY_SCHEMA_VERSION}.json`,
+    title: `fraudlab run summary, version ${SUMMARY_SCHEMA_VERSION}`,
+  }
+}
