@@ -86,7 +86,7 @@ function throughputSection(summary: RunSummary): string {
   const t = relativeSeconds(summary)
   const rate = (count: number) => count / (bucketMs / 1000)
   const series: Series[] = [
-    { name: 'offered', color: PALETTE[0], points: points.map((p) => [t(p.at), rate(p.offered)]) },
+    { name: 'offered', color: PALETTE[0], points: points.map((p) => [t(p.at), rate(p.offered)]), width: 7 },
     { name: 'sent (acknowledged)', color: PALETTE[2], points: points.map((p) => [t(p.at), rate(p.sent)]) },
     { name: 'decided', color: PALETTE[3], points: points.map((p) => [t(p.at), rate(p.decided)]), dashed: true },
     { name: 'dropped', color: PALETTE[1], points: points.map((p) => [t(p.at), rate(p.dropped)]) },

@@ -11,6 +11,8 @@ export interface Series {
   color: string
   points: Array<[number, number]>
   dashed?: boolean
+  /** Stroke width; a wide series drawn first stays visible around a narrower one that follows it. */
+  width?: number
 }
 
 interface Frame {
@@ -64,7 +66,7 @@ function legend(series: Array<{ name: string; color: string }>, frame: Frame): s
         x = frame.left
         y += 18
       }
-      const item = `<rect x="${x}" y="${y}" width="12" height="12" fill="${s.color}"/><text x="${x + 16}" y="${y + 10}" class="legend">${escapeHtml(s.name)}</text>`
+      const item = `<rect class="legend-key" x="${x}" y="${y}" width="12" height="12" fill="${s.color}"/><text x="${x + 16}" y="${y + 10}" class="legend">${escapeHtml(s.name)}</text>`
       x += width
       return item
     })
@@ -113,7 +115,7 @@ export function lineChart(options: LineChartOptions): string {
     const points = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
     if (!points.length) continue
     const path = points.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join('')
-    parts.push(`<path class="mark" d="${path}" fill="none" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeHtml(s.name)}</title></path>`)
+    parts.push(`<path class="mark" d="${path}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2.5}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeHtml(s.name)}</title></path>`)
     if (options.dots || points.length === 1) for (const [x, y] of points) parts.push(`<circle class="mark" cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3.5" fill="${s.color}"/>`)
   }
   parts.push(legend(options.series, f), '</svg>')
