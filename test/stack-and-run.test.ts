@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { after, before, describe, it } from 'node:test'
 import { ScanCommand } from '@aws-sdk/client-dynamodb'
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, ListStreamsCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
 import { ListTopicsCommand } from '@aws-sdk/client-sns'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
+import { prAuc } from '../src/metrics/score-ranking.js'
 import type { RunSummary } from '../src/report/run-summary.js'
 import { instantiatePlan, planRun } from '../src/run/run-plan.js'
 import { DecisionSchema } from '../src/schema/decision.js'
 import { TransactionSchema } from '../src/schema/transaction.js'
 import { isOurEmulator } from '../src/stack/state-file.js'
-import { embeddedStackFixture, runCli, tempDir } from './helpers.js'
+import { embeddedStackFixture, REPO_ROOT, runCli, tempDir } from './helpers.js'
 
 async function readWholeStream(kinesis: KinesisClient, stream: string): Promise<unknown[]> {
   const records: unknown[] = []
@@ -115,6 +118,19 @@ describe('stack up → simulate → stack down, through the real binary', () => 
     assert.equal(summary.accuracy.recall, recount.recall)
     assert.equal(summary.accuracy.truePositives, matrix.truePositives)
     assert.equal(summary.accuracy.falsePositives, matrix.falsePositives)
+    // The summary on disk validates against the committed JSON Schema, and PR-AUC is recomputed
+    // from the decision log's scores with the labels regenerated from the seed.
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(join(REPO_ROOT, 'reports', 'summary.schema.json'), 'utf8')))
+    assert.ok(validate(JSON.parse(readFileSync(join(reportsDir, summary.runId, 'summary.json'), 'utf8'))), JSON.stringify(validate.errors?.slice(0, 3)))
+    const logged = gunzipSync(readFileSync(join(reportsDir, summary.runId, 'decisions.ndjson.gz')))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; score: number; verdict: string })
+    assert.equal(logged.length, 2000)
+    for (const line of logged) assert.equal(line.verdict, firstDecision.get(line.id))
+    assert.equal(summary.accuracy.prAuc, prAuc(logged.map((l) => l.score), logged.map((l) => (labels.get(l.id) ? 1 : 0))))
+    assert.equal(summary.model?.version, summary.model?.card?.version)
     const { p50, p99 } = summary.latencyMs.endToEnd
     assert.ok(p50 !== null && p99 !== null && p50 > 0 && p99 >= p50)
   })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { describe, it } from 'node:test'
 import { renderJunit } from '../src/report/junit.js'
 import type { RunSummary } from '../src/report/run-summary.js'
@@ -88,7 +89,9 @@ describe('a crossed threshold', () => {
     assert.equal(printed.thresholds[2].ok, false)
     assert.equal(printed.thresholds[3].ok, true)
     const folder = join(reportsDir, printed.runId)
-    for (const file of ['summary.json', 'junit.xml', 'summary.md']) assert.ok(existsSync(join(folder, file)), `${file} written`)
+    for (const file of ['summary.json', 'junit.xml', 'summary.md', 'report.html', 'histograms.json', 'decisions.ndjson.gz']) assert.ok(existsSync(join(folder, file)), `${file} written`)
+    assert.equal(gunzipSync(readFileSync(join(folder, 'decisions.ndjson.gz'))).toString('utf8').trim().split('\n').length, printed.counts.sent)
+    assert.match(readFileSync(join(folder, 'report.html'), 'utf8'), /class="badge bad">\d+ thresholds? crossed/)
     assert.match(readFileSync(join(folder, 'summary.md'), 'utf8'), /thresholds? crossed/)
     assert.match(readFileSync(join(folder, 'junit.xml'), 'utf8'), /name="threshold e2e.p99&lt;1us">\s*<failure/)
   })
