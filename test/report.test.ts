@@ -5,6 +5,7 @@ import { describe, it } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { AttackTracker } from '../src/collector/attack-tracker.js'
+import { formatMs } from '../src/collector/decision-log.js'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import { newLatencyHistogram, recordMs, summarize } from '../src/metrics/latency.js'
 import { prAuc, prCurve } from '../src/metrics/score-ranking.js'
@@ -59,6 +60,11 @@ describe('report metrics, against hand-computed cases', () => {
     close(s.max, 100)
     close(s.mean, 50.5)
     assert.ok(Number.isNaN(summarize(newLatencyHistogram()).p99 as number))
+  })
+
+  it('decision-log timestamps print as String(Math.round(v * 100) / 100) would', () => {
+    for (const v of [1795387161726.75, 1795387161726.1, 1795387161726.999, 1795387161726.004, 2.05, 3, 0, 12.5, 99.99]) assert.equal(formatMs(v), String(Math.round(v * 100) / 100), String(v))
+    assert.equal(formatMs(NaN), 'null')
   })
 
   it('time-to-detect percentiles by nearest rank', () => {

@@ -167,11 +167,13 @@ export function archetypeAccuracy(archetypes: ArchetypeCount[], falsePositives: 
 
 /** PR-AUC of one archetype's transactions against the genuine ones (archetype code 0). */
 export function archetypePrAuc(scored: { scores: ArrayLike<number>; labels: ArrayLike<number>; archetypeCodes: ArrayLike<number> }, code: number): number {
-  const rows: number[] = []
-  for (let k = 0; k < scored.scores.length; k++) {
-    const archetype = scored.archetypeCodes[k]
-    if (archetype === code || (archetype === 0 && !scored.labels[k])) rows.push(k)
-  }
+  const n = scored.scores.length
+  const selected = (k: number) => scored.archetypeCodes[k] === code || (scored.archetypeCodes[k] === 0 && !scored.labels[k])
+  let count = 0
+  for (let k = 0; k < n; k++) if (selected(k)) count++
+  // A typed array: a replay of millions of rows must not put millions of numbers on the CLI's small heap.
+  const rows = new Uint32Array(count)
+  for (let k = 0, r = 0; k < n; k++) if (selected(k)) rows[r++] = k
   return prAuc(scored.scores, scored.labels, rows)
 }
 
