@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { AttackTracker } from '../src/collector/attack-tracker.js'
-import { formatMs } from '../src/collector/decision-log.js'
+import { DecisionLog, formatMs } from '../src/collector/decision-log.js'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import { newLatencyHistogram, recordMs, summarize } from '../src/metrics/latency.js'
 import { prAuc, prCurve } from '../src/metrics/score-ranking.js'
@@ -60,6 +60,12 @@ describe('report metrics, against hand-computed cases', () => {
     close(s.max, 100)
     close(s.mean, 50.5)
     assert.ok(Number.isNaN(summarize(newLatencyHistogram()).p99 as number))
+  })
+
+  it('a decision log that cannot be written reports the error when closed instead of crashing the run', async () => {
+    const log = new DecisionLog(join(tempDir('log-fail'), 'missing-folder', 'decisions.ndjson.gz'))
+    log.recordUndecided('r-0', { isFraud: false, archetype: 'normal', attackId: '' })
+    await assert.rejects(log.close(), /ENOENT/)
   })
 
   it('decision-log timestamps print as String(Math.round(v * 100) / 100) would', () => {

@@ -40,8 +40,13 @@ export class DecisionLog {
     this.gzip = createGzip({ level: 1 })
     this.file = createWriteStream(path)
     this.gzip.pipe(this.file)
+    // A failed write (a full disk) must not crash the run: it is kept and reported by close().
+    this.gzip.on('error', (error) => (this.error ??= error))
+    this.file.on('error', (error) => (this.error ??= error))
     this.finished = once(this.file, 'close')
   }
+
+  private error?: Error
 
   recordDecision(transactionId: string, label: DecisionLabel, decision: Decision, producer: ProducerTimes, observedAtMs: number): void {
     const t = decision.timestamps
@@ -61,9 +66,11 @@ export class DecisionLog {
     this.flushChunk()
     this.gzip.end()
     await this.finished
+    if (this.error) throw this.error
   }
 
   private push(line: string): void {
+    if (this.error) return
     this.lines++
     this.chunk.push(line)
     this.chunkBytes += line.length

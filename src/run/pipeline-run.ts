@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createAwsClients, type AwsClients } from '../aws/clients.js'
 import { AlertReceiver } from '../collector/alert-receiver.js'
 import { DecisionCollector } from '../collector/decision-collector.js'
@@ -6,10 +8,8 @@ import type { ArrivalSchedule } from '../load/arrival-schedule.js'
 import { runOpenModel } from '../load/open-model-runner.js'
 import type { RunSource } from '../load/run-source.js'
 import { BatchingProducer } from '../producer/batching-producer.js'
-import { mkdir } from 'node:fs/promises'
-import { UserError } from '../errors/user-error.js'
-import { join } from 'node:path'
 import { DecisionLog } from '../collector/decision-log.js'
+import { UserError } from '../errors/user-error.js'
 import { cardPathFor, readModelCard, type ModelCard } from '../model/model-card.js'
 import { buildRunSummary, ledgerHistograms, type RunStatus, type RunSummary } from '../report/run-summary.js'
 import { evaluateThresholds, type Threshold } from '../report/thresholds.js'
@@ -224,7 +224,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await collector?.stop().catch(() => undefined)
   await alerts?.stop().catch(() => undefined)
   ledger.logUndecided()
-  await decisionLog.close()
+  // A decision log that cannot be finished (a full disk) is noted; the summary is still written.
+  await decisionLog.close().catch((error: Error) => notes.push(`${REPORT_FILES.decisions} is incomplete: ${error.message}`))
   let blockListItems: number | null = null
   if (clients && status !== 'failed') {
     blockListItems = await countBlockListItems(clients.dynamodb, names.blockListTable, runId).catch(() => null)

@@ -48,7 +48,8 @@ function header(summary: RunSummary): string {
   const v = verdict(summary)
   const config = summary.config
   const facts = [
-    ['scenario', config.scenario ?? config.dataset ?? config.path],
+    ['scenario', config.scenario],
+    ['dataset', config.dataset === undefined ? undefined : `${String(config.dataset)} ${String(config.file ?? '')}`],
     ['target', config.target],
     ['seed', config.seed],
     ['model', summary.model?.version ?? 'none'],
