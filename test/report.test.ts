@@ -211,6 +211,20 @@ describe('report merge', () => {
     assert.equal(readReport(folder).summary.runId, 'merged')
   })
 
+  it('through the CLI: writes the merged report and exits 99 when a run’s threshold fails on the whole', async () => {
+    const dir = tempDir('merge-cli')
+    const transactions = syntheticRun(2_000, 10, 4)
+    await writeSyntheticReport('20260101-000000-aaaa', transactions.slice(0, 1_000), dir, ['recall>0.99'])
+    await writeSyntheticReport('20260101-000000-bbbb', transactions.slice(1_000), dir)
+    const run = await runCli(['report', 'merge', '20260101-000000-aaaa', '20260101-000000-bbbb', '--reports-dir', dir, '--json'])
+    const merged = JSON.parse(run.stdout) as { runId: string; mergedFrom: string[]; counts: { sent: number }; thresholds: Array<{ ok: boolean }> }
+    assert.equal(merged.thresholds[0].ok, false, 'the synthetic model misses some fraud')
+    assert.equal(run.code, 99, run.stderr)
+    assert.deepEqual(merged.mergedFrom, ['20260101-000000-aaaa', '20260101-000000-bbbb'])
+    assert.equal(merged.counts.sent, 2_000)
+    assert.equal(readReport(join(dir, merged.runId)).summary.counts.sent, 2_000)
+  })
+
   it('refuses a run named twice and a report of another schema version', async () => {
     const dir = tempDir('merge-bad')
     const a = await writeSyntheticReport('a', syntheticRun(100, 1), dir)
