@@ -28,7 +28,9 @@ const gzipAsync = promisify(gzip)
  * never from the stream), score, verdict and every stage's timestamp (epoch ms), so any figure in
  * the report can be recomputed from it. Lines are built by hand (about 2 µs a decision on the main
  * thread: 2% of a core at 10,000 a second, `npm run bench:ledger`) and gzipped at level 1 in
- * 256 KB chunks, in the thread pool, with memory bounded (see flushChunk).
+ * 256 KB chunks, in the thread pool, with memory bounded (see flushChunk). A transaction's line is
+ * its first decision: a later copy that turns it into a block (a replay after a scorer restart)
+ * changes the summary's counts, not the log; `counts.verdictChanges` says how often that happened.
  */
 export class DecisionLog {
   lines = 0
