@@ -4,6 +4,8 @@ import type { RunSummary } from '../report/run-summary.js'
 import { renderTerminalSummary } from '../report/terminal-summary.js'
 import { parseThreshold, THRESHOLDS_CROSSED_EXIT_CODE } from '../report/thresholds.js'
 import type { PipelineOptions } from '../run/pipeline-run.js'
+import { PauseGate } from '../load/pause-gate.js'
+import { nowMs } from '../util/clock.js'
 import { FraudlabCommand } from './base-command.js'
 import { durationFlag, featuresLogFlag, modelFlag, shardsFlag, targetFlags } from './flags.js'
 
@@ -24,13 +26,18 @@ export const pipelineFlags = {
   'features-log': featuresLogFlag,
   'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
   json: Flags.boolean({ description: 'Print the run summary as JSON on stdout and nothing else there.', default: false }),
+  ui: Flags.boolean({
+    description: 'Show the live view on stderr (on by default on a terminal; off with --no-ui, --json or CI=true, which print a progress line every few seconds instead).',
+    default: true,
+    allowNo: true,
+  }),
 }
 
 type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'model' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'model' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -39,6 +46,11 @@ export type PipelineSettings = Pick<
  * in the same way: the summary on stdout (or JSON), the error on stderr, exit 1 if it failed.
  */
 export abstract class PipelineCommand extends FraudlabCommand {
+  /** The live view runs on a terminal unless --no-ui, --json or CI=true. */
+  protected wantsLiveView(flags: Pick<PipelineFlagValues, 'ui' | 'json'>): boolean {
+    return flags.ui && !flags.json && process.stderr.isTTY === true && process.env.CI !== 'true'
+  }
+
   protected async runPipelineCommand(flags: PipelineFlagValues, run: (settings: PipelineSettings) => Promise<{ summary: RunSummary; reportDir: string }>): Promise<RunSummary> {
     const interrupt = new AbortController()
     const hardStop = new AbortController()
@@ -50,6 +62,17 @@ export abstract class PipelineCommand extends FraudlabCommand {
     }
     const thresholds = (flags.threshold ?? []).map((t) => parseThreshold(t, 'flag'))
     process.on('SIGINT', onSigint)
+    const pause = new PauseGate(nowMs)
+    // The view takes over the terminal (stdin in raw mode: Ctrl-C arrives as a key, handled like q).
+    // Loaded only when shown: Ink and React stay out of --json and CI runs.
+    const view = this.wantsLiveView(flags) ? (await import('../tui/live-app.js')).startLiveView({ onStop: onSigint, onTogglePause: () => pause.toggle() }) : undefined
+    let viewClosed = false
+    const closeView = async () => {
+      if (view && !viewClosed) {
+        viewClosed = true
+        await view.close()
+      }
+    }
     try {
       const { summary, reportDir } = await run({
         target: flags.target as TargetName,
@@ -69,8 +92,11 @@ export abstract class PipelineCommand extends FraudlabCommand {
         drainTimeoutMs: flags['drain-timeout'],
         interrupt: interrupt.signal,
         hardStop: hardStop.signal,
-        log: (line) => this.progress(line),
+        // With the view on, log lines appear in it (its messages); writing them would tear its frame.
+        log: view ? () => {} : (line) => this.progress(line),
+        ...(view ? { onStatus: (status) => view.update(status), pause } : {}),
       })
+      await closeView()
       if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
       if (flags.json) this.printJson(summary)
       else this.log(renderTerminalSummary(summary, reportDir))
@@ -78,6 +104,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
       else if (summary.thresholds.some((t) => !t.ok)) process.exitCode = THRESHOLDS_CROSSED_EXIT_CODE
       return summary
     } finally {
+      await closeView()
       process.off('SIGINT', onSigint)
     }
   }

@@ -5,6 +5,7 @@ import type { Decision, Verdict } from '../schema/decision.js'
 import type { Label } from '../schema/labels.js'
 import { AttackTracker } from './attack-tracker.js'
 import type { DecisionLog } from './decision-log.js'
+import type { LiveWindow } from './live-window.js'
 
 export const VERDICT_CODES: Record<Verdict, number> = { allow: 1, review: 2, block: 3, reject: 4 }
 
@@ -76,6 +77,8 @@ export class RunLedger {
   readonly attacks = new AttackTracker()
   /** Where each decision is written with its label and timestamps, if anywhere. */
   decisionLog?: DecisionLog
+  /** The live view's recent latencies and blocks; absent (and free) when no live view runs. */
+  live?: LiveWindow
 
   private state: Uint8Array
   private archetypeOf: Uint8Array
@@ -170,6 +173,10 @@ export class RunLedger {
     this.ringAckedAt[slot] = atMs - this.originMs
     recordMs(this.stages.generatorLag, this.ringSentAt[slot] - this.ringScheduledAt[slot])
     recordMs(this.stages.put, this.ringAckedAt[slot] - this.ringSentAt[slot])
+    if (this.live) {
+      this.live.record('generatorLag', this.ringSentAt[slot] - this.ringScheduledAt[slot])
+      this.live.record('put', this.ringAckedAt[slot] - this.ringSentAt[slot])
+    }
   }
 
   recordProduceFailed(index: number): void {
@@ -208,6 +215,16 @@ export class RunLedger {
     this.count(index, code)
     if (code === VERDICT_CODES.block && this.state[index] & FRAUD) this.attacks.recordBlocked(index, decision.timestamps.actedAt)
     this.timeline.recordDecided(observedAtMs, code === VERDICT_CODES.block)
+    if (this.live && code === VERDICT_CODES.block) {
+      this.live.recordBlock({
+        transactionId: decision.transactionId,
+        score: decision.score,
+        reasons: decision.reasons,
+        isFraud: (this.state[index] & FRAUD) !== 0,
+        archetype: this.archetypes[this.archetypeOf[index]],
+        atMs: decision.timestamps.actedAt,
+      })
+    }
     this.lastObservedAtMs = Math.max(this.lastObservedAtMs, observedAtMs)
     const slot = this.slotOf(index)
     const t = decision.timestamps
@@ -229,10 +246,19 @@ export class RunLedger {
     recordMs(this.endToEndByArchetype[this.archetypeOf[index]], endToEndMs)
     this.timeline.recordLatency(scheduledAtMs, endToEndMs)
     // Kinesis' arrival timestamp has millisecond resolution and another process' clock: clamp at 0.
-    recordMs(this.stages.propagation, Math.max(0, t.fetchedAt - this.originMs - this.ringAckedAt[slot]))
+    const propagationMs = Math.max(0, t.fetchedAt - this.originMs - this.ringAckedAt[slot])
+    const collectionMs = Math.max(0, observedAtMs - t.actedAt)
+    recordMs(this.stages.propagation, propagationMs)
     recordMs(this.stages.scoring, t.scoredAt - t.fetchedAt)
     recordMs(this.stages.actions, t.actedAt - t.scoredAt)
-    recordMs(this.stages.collection, Math.max(0, observedAtMs - t.actedAt))
+    recordMs(this.stages.collection, collectionMs)
+    if (this.live) {
+      this.live.record('endToEnd', endToEndMs)
+      this.live.record('propagation', propagationMs)
+      this.live.record('scoring', t.scoredAt - t.fetchedAt)
+      this.live.record('actions', t.actedAt - t.scoredAt)
+      this.live.record('collection', collectionMs)
+    }
     this.releaseSlot(index)
   }
 

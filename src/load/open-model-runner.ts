@@ -1,4 +1,5 @@
 import type { ArrivalSchedule } from './arrival-schedule.js'
+import type { PauseGate } from './pause-gate.js'
 import type { RunSource } from './run-source.js'
 
 export interface OpenModelRunOptions {
@@ -21,6 +22,8 @@ export interface OpenModelRunOptions {
   signal?: AbortSignal
   /** How many due transactions to emit before yielding to I/O. */
   burst?: number
+  /** While paused nothing is emitted, and the schedule shifts by the time spent paused. */
+  pause?: Pick<PauseGate, 'paused' | 'pausedMs'>
 }
 
 export interface OpenModelRunResult {
@@ -38,7 +41,7 @@ export interface OpenModelRunResult {
  * be later than `maxLatenessMs` is dropped and counted, never queued without bound.
  */
 export async function runOpenModel(options: OpenModelRunOptions): Promise<OpenModelRunResult> {
-  const { schedule, startAtMs, now, wait, emit, drop, canEmit, signal, maxLatenessMs } = options
+  const { schedule, now, wait, emit, drop, canEmit, signal, maxLatenessMs, pause } = options
   const lateThresholdMs = options.lateThresholdMs ?? 50
   const burst = options.burst ?? 256
   const result: OpenModelRunResult = { emitted: 0, dropped: 0, late: 0, backpressureWaits: 0 }
@@ -60,6 +63,11 @@ export async function runOpenModel(options: OpenModelRunOptions): Promise<OpenMo
       state = nextOffset()
       continue
     }
+    if (pause?.paused) {
+      await wait(20)
+      continue
+    }
+    const startAtMs = options.startAtMs + (pause ? pause.pausedMs() : 0)
     const nowMs = now()
     if (startAtMs + offset! > nowMs) {
       await wait(Math.min(startAtMs + offset! - nowMs, 50))

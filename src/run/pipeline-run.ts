@@ -6,6 +6,9 @@ import { DecisionCollector } from '../collector/decision-collector.js'
 import { RunLedger } from '../collector/run-ledger.js'
 import type { ArrivalSchedule } from '../load/arrival-schedule.js'
 import { runOpenModel } from '../load/open-model-runner.js'
+import type { PauseGate } from '../load/pause-gate.js'
+import { LiveWindow } from '../collector/live-window.js'
+import { buildLiveStatus, type LiveStatus, type RunPhase } from './live-status.js'
 import type { RunSource } from '../load/run-source.js'
 import { BatchingProducer } from '../producer/batching-producer.js'
 import { DecisionLog } from '../collector/decision-log.js'
@@ -61,8 +64,15 @@ export interface PipelineOptions extends TargetSelection {
   log?: (line: string) => void
   /** A one-line description for the log. */
   describe?: string
+  /** The scenario or dataset, short, for the live view's header. */
+  title?: string
+  statusIntervalMs?: number
   /** Called a few times a second with the run's progress (replaces the periodic log line). */
   onProgress?: (progress: { sent: number; decided: number; blocked: number; emitted: number }) => void
+  /** Called four times a second with a snapshot of the run for the live view (which never reaches into the run itself). */
+  onStatus?: (status: LiveStatus) => void
+  /** Pauses and resumes the load (the live view's `p`). */
+  pause?: PauseGate
   /** For tests and tools that need to reach into a live run. */
   hooks?: { onScorerStarted?(supervisor: ScorerSupervisor): void; onTargetReady?(target: ResolvedTarget): void }
 }
@@ -80,7 +90,12 @@ const ALERT_GRACE_MS = 5_000
  * (stop the load, drain, reconcile, stop the pipeline, write the report), whatever stopped it.
  */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
-  const log = options.log ?? (() => {})
+  const messages: string[] = []
+  const log = (line: string) => {
+    messages.push(line)
+    if (messages.length > 5) messages.shift()
+    options.log?.(line)
+  }
   const startedAtMs = Date.now()
   const runId = options.runId
   const names = resourceNames(options.prefix)
@@ -108,6 +123,42 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   let status: RunStatus = 'completed'
   let late = 0
   let peakRssBytes = process.memoryUsage.rss()
+  let phase: RunPhase = 'starting'
+  let statusTimer: NodeJS.Timeout | undefined
+  const { onStatus, pause } = options
+  if (onStatus) {
+    ledger.live = new LiveWindow(5_000, nowMs())
+    const publish = () =>
+      onStatus(
+        buildLiveStatus({
+          ledger,
+          command: options.command,
+          title: options.title ?? options.describe ?? options.command,
+          target: target?.description ?? options.target,
+          seed: typeof options.config.seed === 'number' ? options.config.seed : null,
+          phase,
+          paused: pause?.paused ?? false,
+          stopping: options.interrupt?.aborted ?? false,
+          startedAtMs: phase === 'starting' ? nowMs() : loadStartedAtMs,
+          nowMs: nowMs(),
+          plannedMs: options.offeredWindowMs + (pause?.pausedMs() ?? 0),
+          expected: Math.max(options.expectedTransactions, ledger.emitted),
+          offeredTps: options.offeredRatePerSec,
+          late,
+          producer: producer?.stats,
+          scorer: supervisor?.totals(),
+          scorerRestarts: supervisor?.restarts ?? 0,
+          lastError: fatalError?.message,
+          messages,
+        }),
+      )
+    publish()
+    statusTimer = setInterval(publish, options.statusIntervalMs ?? 250)
+  }
+  // Throughput is measured over the offered window; a pause stretches it.
+  pause?.onChange((_paused, pausedTotalMs) => {
+    if (Number.isFinite(options.offeredWindowMs)) ledger.windowEndsAtMs = loadStartedAtMs + options.offeredWindowMs + pausedTotalMs
+  })
 
   // Checked before the run starts: a wrong model or target is a user error, not a failed run with a report.
   const { modelVersion } = await checkModel(options.model)
@@ -177,10 +228,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss())
       if (source.error) failRun(source.error)
       if (options.onProgress) options.onProgress({ sent: ledger.acked, decided: ledger.decided, blocked: ledger.blocked, emitted: ledger.emitted })
-      else log(progressLine(ledger, options.expectedTransactions, startedAtMs, supervisor?.totals()))
+      else if (!onStatus) log(progressLine(ledger, options.expectedTransactions, startedAtMs, supervisor?.totals()))
     }, options.progressIntervalMs ?? (options.onProgress ? 250 : 2_000))
     loadStartedAtMs = nowMs() + 10
     ledger.windowEndsAtMs = loadStartedAtMs + options.offeredWindowMs
+    phase = 'load'
     log(`run ${runId}: ${options.describe ?? options.command} on ${target.description}`)
     const load = await runOpenModel({
       schedule,
@@ -191,6 +243,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       source,
       maxLatenessMs: options.maxLatenessMs,
       signal: loadSignal,
+      pause,
       emit: (index, scheduledAtMs) => {
         const { transaction, label } = source.next()
         ledger.recordEmitted(index, scheduledAtMs, label)
@@ -202,6 +255,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     late = load.late
     diagnostics.backpressureWaits = load.backpressureWaits
     if (source.error) failRun(source.error)
+    phase = 'draining'
     await untilAborted(theProducer.flush(), fatal.signal)
     loadEndedAtMs = nowMs()
     if (theProducer.fatalError) failRun(new Error(`the producer cannot write to ${names.transactionsStream}: ${theProducer.fatalError.message}`))
@@ -220,6 +274,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   }
 
   if (fatalError) status = 'failed'
+  phase = 'finishing'
   await supervisor?.stop().catch(() => undefined)
   await collector?.stop().catch(() => undefined)
   await alerts?.stop().catch(() => undefined)
@@ -276,6 +331,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     diagnostics,
   })
   summary.thresholds = evaluateThresholds(options.thresholds ?? [], summary)
+  clearInterval(statusTimer)
   const reportDir = await writeRunReport(options.reportsDir, summary, ledgerHistograms(ledger))
   clients?.destroy()
   await target?.ownedStack?.stop()

@@ -1,3 +1,4 @@
+import { basename } from 'node:path'
 import { PaysimReplaySource, type ReplayFilters } from '../dataset/paysim-replay-source.js'
 import { HOUR_MS } from '../dataset/paysim-format.js'
 import { constantStretches, EventTimeSchedule, RateProfileSchedule } from '../load/arrival-schedule.js'
@@ -57,6 +58,7 @@ export async function replayPaysim(options: ReplayOptions): Promise<PipelineResu
       offeredRatePerSec: tps ?? (rowsPerHour() * speed!) / (HOUR_MS / 1000),
       offeredWindowMs: Infinity,
       describe: `PaySim replay of ${file} ${speed !== undefined ? `at ${speed}× event time` : `at ${tps}/s`}`,
+      title: `PaySim ${basename(file)} ${speed !== undefined ? `at ${speed}× event time` : `at ${tps}/s`}`,
       config: {
         dataset: 'paysim',
         file,

@@ -23,6 +23,7 @@ export function simulate(options: SimulateOptions): Promise<PipelineResult> {
     offeredRatePerSec: plan.meanRatePerSec,
     offeredWindowMs: plan.durationMs,
     describe: `${plan.scenarioName}, ${plan.arrival.label}, about ${plan.expectedTransactions} transactions`,
+    title: `${plan.scenarioName} · ${plan.arrival.label}`,
     config: {
       scenario: plan.scenarioName,
       scenarioPath: plan.scenarioPath,

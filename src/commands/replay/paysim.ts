@@ -69,6 +69,7 @@ export default class ReplayPaysim extends PipelineCommand {
       throw new UserError(`--from-step ${flags['from-step']} is after --to-step ${flags['to-step']}.`, { hint: 'Swap them.' })
     }
     const bar = new ProgressBar('replay paysim', 1)
+    const liveView = this.wantsLiveView(flags)
     await this.runPipelineCommand(flags, (settings) =>
       replayPaysim({
         ...settings,
@@ -78,13 +79,18 @@ export default class ReplayPaysim extends PipelineCommand {
         filters: { types: flags.types, fromStep: flags['from-step'], toStep: flags['to-step'], limit: flags.limit },
         onBadRow: flags['on-bad-row'] as 'fail' | 'skip',
         startDateMs: flags['start-date'],
-        onRowProgress: (p) => {
-          bar.setTotal(p.estimatedRows)
-          bar.update(p.sent, `decided ${p.decided} · blocked ${p.blocked}`)
-        },
+        // The live view shows progress itself; without it, the progress bar does.
+        onRowProgress: liveView
+          ? undefined
+          : (p) => {
+              bar.setTotal(p.estimatedRows)
+              bar.update(p.sent, `decided ${p.decided} · blocked ${p.blocked}`)
+            },
       }).then((result) => {
-        bar.setTotal(Math.max(result.summary.counts.sent, 1))
-        bar.finish(result.summary.counts.sent, `decided ${result.summary.counts.decided} · blocked ${result.summary.counts.blocked}`)
+        if (!liveView) {
+          bar.setTotal(Math.max(result.summary.counts.sent, 1))
+          bar.finish(result.summary.counts.sent, `decided ${result.summary.counts.decided} · blocked ${result.summary.counts.blocked}`)
+        }
         return result
       }),
     )
