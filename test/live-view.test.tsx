@@ -7,7 +7,9 @@ import { runOpenModel } from '../src/load/open-model-runner.js'
 import { PauseGate } from '../src/load/pause-gate.js'
 import { RateProfileSchedule, constantStretches } from '../src/load/arrival-schedule.js'
 import { buildLiveStatus, type LiveStatus } from '../src/run/live-status.js'
-import { LiveApp, StatusStore } from '../src/tui/live-app.js'
+import { liveKey } from '../src/tui/live-view-messages.js'
+import { startLiveView } from '../src/tui/live-view-thread.js'
+import { PassThrough, Writable } from 'node:stream'
 import { LiveView } from '../src/tui/live-view.js'
 import { sparkline } from '../src/tui/format.js'
 
@@ -100,27 +102,39 @@ describe('live view', () => {
     assert.equal(render(<LiveView status={undefined} columns={120} rows={40} showHelp={false} />).lastFrame(), 'fraudlab: starting the stack and the scorer…')
   })
 
-  it('keys: q and Ctrl-C stop, p pauses, ? shows the help; frames follow published statuses', async () => {
-    const store = new StatusStore()
+  it('keys: q and Ctrl-C stop, p pauses, ? toggles the help', () => {
+    assert.deepEqual(['q', '\u0003', 'p', '?', 'x'].map(liveKey), ['stop', 'stop', 'pause', 'help', undefined])
+  })
+
+  it('renders in its own thread: frames follow published statuses, keys reach the run, close restores the terminal', async () => {
+    let text = ''
+    const terminal = Object.assign(new Writable({ write: (chunk: Buffer, _encoding, done) => void ((text += chunk.toString()), done()) }), { columns: 150, rows: 45, isTTY: true })
+    let rawMode: boolean | undefined
+    const keyboard = Object.assign(new PassThrough(), { isTTY: true, setRawMode: (on: boolean) => void (rawMode = on) })
     const calls: string[] = []
-    const app = render(<LiveApp store={store} onStop={() => calls.push('stop')} onTogglePause={() => calls.push('pause')} />)
-    assert.match(app.lastFrame() ?? '', /starting/)
-    store.publish(statusFixture())
-    await tick()
-    assert.match(app.lastFrame() ?? '', /2,000\/6,000 sent/)
-    store.publish(statusFixture({ emitted: 2_500 }))
-    await tick()
-    assert.match(app.lastFrame() ?? '', /2,500\/6,000 sent/)
-    app.stdin.write('p')
-    app.stdin.write('q')
-    app.stdin.write('\u0003')
-    app.stdin.write('?')
-    await tick()
-    assert.deepEqual(calls, ['pause', 'stop', 'stop'])
-    assert.match(app.lastFrame() ?? '', /show or hide this help/)
-    app.unmount()
+    const view = startLiveView({ onStop: () => calls.push('stop'), onTogglePause: () => calls.push('pause'), stream: terminal as unknown as NodeJS.WriteStream, input: keyboard as unknown as NodeJS.ReadStream })
+    assert.equal(rawMode, true)
+    view.update(statusFixture())
+    await until(() => /2,000\/6,000 sent/.test(text))
+    view.update(statusFixture({ emitted: 2_500 }))
+    await until(() => /2,500\/6,000 sent/.test(text))
+    keyboard.write('p')
+    keyboard.write('q')
+    keyboard.write('?')
+    await until(() => /show or hide this help/.test(text))
+    assert.deepEqual(calls, ['pause', 'stop'])
+    await view.close()
+    assert.equal(rawMode, false)
   })
 })
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail('timed out')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
 
 describe('the live view’s inputs', () => {
   it('sparklines scale to the offered rate', () => {
@@ -156,7 +170,3 @@ describe('the live view’s inputs', () => {
     assert.ok(emitted[gap][1] - emitted[gap - 1][1] >= 1_990, `the schedule shifted by the pause (${emitted[gap][1] - emitted[gap - 1][1]} ms)`)
   })
 })
-
-async function tick(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 50))
-}

@@ -65,7 +65,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
     const pause = new PauseGate(nowMs)
     // The view takes over the terminal (stdin in raw mode: Ctrl-C arrives as a key, handled like q).
     // Loaded only when shown: Ink and React stay out of --json and CI runs.
-    const view = this.wantsLiveView(flags) ? (await import('../tui/live-app.js')).startLiveView({ onStop: onSigint, onTogglePause: () => pause.toggle() }) : undefined
+    const view = this.wantsLiveView(flags) ? (await import('../tui/live-view-thread.js')).startLiveView({ onStop: onSigint, onTogglePause: () => pause.toggle() }) : undefined
     let viewClosed = false
     const closeView = async () => {
       if (view && !viewClosed) {
