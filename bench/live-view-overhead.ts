@@ -19,10 +19,10 @@ function runInTerminal(ui: boolean): RunSummary {
   const command = [
     `cd ${REPO_ROOT}`,
     `env -u CI FRAUDLAB_STATE_DIR=${join(dir, 'state')} ${CLI} simulate --tps ${tps} --duration ${seconds}s --reports-dir ${reports}${ui ? '' : ' --no-ui'} > ${join(dir, 'stdout.txt')}`,
-    `tmux wait-for -S ${session}-done`,
+    `tmux -L ${session} wait-for -S ${session}-done`,
   ].join('; ')
-  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '45', command])
-  execFileSync('tmux', ['wait-for', `${session}-done`], { timeout: (seconds + 180) * 1000 })
+  execFileSync('tmux', ['-L', session, 'new-session', '-d', '-s', session, '-x', '160', '-y', '45', command])
+  execFileSync('tmux', ['-L', session, 'wait-for', `${session}-done`], { timeout: (seconds + 180) * 1000 })
   // The session ends with its command.
   const [run] = readdirSync(reports).filter((name) => !name.endsWith('.json'))
   return JSON.parse(readFileSync(join(reports, run, 'summary.json'), 'utf8')) as RunSummary

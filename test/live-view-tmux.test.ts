@@ -8,8 +8,11 @@ import { CLI, REPO_ROOT, tempDir } from './helpers.js'
 
 const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux'].find((path) => existsSync(path))
 
+// A server of its own (-L), so the test neither sees nor disturbs anyone else's tmux.
+const SOCKET = `fraudlab-test-${process.pid}`
+
 function tmux(...args: string[]): string {
-  return execFileSync(TMUX as string, args, { encoding: 'utf8' })
+  return execFileSync(TMUX as string, ['-L', SOCKET, ...args], { encoding: 'utf8' })
 }
 
 async function waitForPane(session: string, pattern: RegExp, timeoutMs: number): Promise<string> {
@@ -31,10 +34,10 @@ describe('the live view in a real terminal (tmux)', { skip: TMUX ? false : 'tmux
     const session = `fraudlab-test-${process.pid}`
     const reports = join(dir, 'reports')
     // CI=true turns the view off, so the command inside the terminal runs without it.
-    const command = `cd ${REPO_ROOT} && env -u CI FRAUDLAB_STATE_DIR=${join(dir, 'state')} ${process.execPath} ${CLI} simulate --tps 200 --duration 120s --reports-dir ${reports} > ${join(dir, 'stdout.txt')}; echo $? > ${join(dir, 'exit-code')}; tmux wait-for -S ${session}-done`
+    const command = `cd ${REPO_ROOT} && env -u CI FRAUDLAB_STATE_DIR=${join(dir, 'state')} ${process.execPath} ${CLI} simulate --tps 200 --duration 120s --reports-dir ${reports} > ${join(dir, 'stdout.txt')}; echo $? > ${join(dir, 'exit-code')}; tmux -L ${SOCKET} wait-for -S ${session}-done`
     tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '45', command)
     const done = new Promise<void>((resolve, reject) => {
-      const waiter = spawn(TMUX as string, ['wait-for', `${session}-done`])
+      const waiter = spawn(TMUX as string, ['-L', SOCKET, 'wait-for', `${session}-done`])
       waiter.on('exit', () => resolve())
       waiter.on('error', reject)
     })
