@@ -54,9 +54,11 @@ export abstract class PipelineCommand extends FraudlabCommand {
   protected async runPipelineCommand(flags: PipelineFlagValues, run: (settings: PipelineSettings) => Promise<{ summary: RunSummary; reportDir: string }>): Promise<RunSummary> {
     const interrupt = new AbortController()
     const hardStop = new AbortController()
+    const liveView = this.wantsLiveView(flags)
     const onSigint = () => {
       if (!interrupt.signal.aborted) {
-        this.progress('Stopping the load; draining and writing the report (Ctrl-C again to skip the drain).')
+        // The live view says "stopping" itself; a line written under it would tear its frame.
+        if (!liveView) this.progress('Stopping the load; draining and writing the report (Ctrl-C again to skip the drain).')
         interrupt.abort()
       } else hardStop.abort()
     }
@@ -65,7 +67,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
     const pause = new PauseGate(nowMs)
     // The view takes over the terminal (stdin in raw mode: Ctrl-C arrives as a key, handled like q).
     // Loaded only when shown: Ink and React stay out of --json and CI runs.
-    const view = this.wantsLiveView(flags) ? (await import('../tui/live-view-thread.js')).startLiveView({ onStop: onSigint, onTogglePause: () => pause.toggle() }) : undefined
+    const view = liveView ? (await import('../tui/live-view-thread.js')).startLiveView({ onStop: onSigint, onTogglePause: () => pause.toggle() }) : undefined
     let viewClosed = false
     const closeView = async () => {
       if (view && !viewClosed) {
