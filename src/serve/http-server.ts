@@ -1,0 +1,98 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import { TransactionSchema } from '../schema/transaction.js'
+import { fraudlabVersion } from '../run/versions.js'
+import { createMetrics } from './metrics.js'
+import { MAX_BATCH, openApiDocument } from './openapi.js'
+import { ScoringCore } from './scoring-core.js'
+import { z } from 'zod'
+
+export interface ScoringServerOptions {
+  /** `rules`, or the path of an ONNX model with its card. */
+  model: string
+  host: string
+  port: number
+  /** Larger bodies get 413. */
+  bodyLimitBytes?: number
+  /** How the scoring core is loaded (tests slow it down to see /health before it is ready). */
+  load?: (model: string) => Promise<ScoringCore>
+}
+
+export interface ScoringServer {
+  app: FastifyInstance
+  url: string
+  /** Settles when the model is loaded (the server answers /health with 503 until then). */
+  ready: Promise<void>
+  close(): Promise<void>
+}
+
+const BatchSchema = z.strictObject({ transactions: z.array(TransactionSchema).min(1).max(MAX_BATCH) })
+
+/**
+ * `fraudlab serve`: the scorer core behind HTTP (Fastify). It listens at once and loads the model
+ * in the background, so /health says when it is ready. Every request is validated; a wrong one
+ * gets 400 naming the field, an oversize one 413, and no request can crash the server.
+ */
+export async function startScoringServer(options: ScoringServerOptions): Promise<ScoringServer> {
+  let core: ScoringCore | undefined
+  let loadError: Error | undefined
+  const metrics = createMetrics(() => core)
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1_048_576, return503OnClosing: true })
+
+  // JSON only: any other body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain')
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) })
+    metrics.latency.observe({ route, method: request.method }, reply.elapsedTime / 1000)
+  })
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+    const code = status === 413 ? 'payload too large' : status === 415 ? 'unsupported media type' : status === 400 ? 'invalid request' : status === 500 ? 'internal error' : 'error'
+    void reply.status(status).send({ error: code, message: status === 500 ? 'the server failed to score the request' : error.message })
+  })
+  app.setNotFoundHandler((request, reply) => void reply.status(404).send({ error: 'not found', message: `${request.method} ${request.url} is not part of this API; see /openapi.json` }))
+
+  app.post('/v1/score', async (request, reply) => {
+    if (!core) return reply.status(503).send({ error: 'loading', message: loadError ? `the model failed to load: ${loadError.message}` : 'the model is still loading; retry when /health says ready' })
+    const body = request.body
+    const batch = typeof body === 'object' && body !== null && 'transactions' in body
+    const parsed = batch ? BatchSchema.safeParse(body) : TransactionSchema.safeParse(body)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const field = issue.path.join('.')
+      return reply.status(400).send({ error: 'invalid request', field, message: `${field || 'body'}: ${issue.message}` })
+    }
+    const transactions = batch ? (parsed.data as z.infer<typeof BatchSchema>).transactions : [parsed.data as z.infer<typeof TransactionSchema>]
+    const decisions = await core.score(transactions)
+    for (const decision of decisions) metrics.transactions.inc({ verdict: decision.verdict })
+    return batch ? { decisions } : decisions[0]
+  })
+
+  app.get('/health', async (_request, reply) => {
+    if (core) return { status: 'ready', modelVersion: core.modelVersion }
+    return reply.status(503).send(loadError ? { status: 'failed', message: loadError.message } : { status: 'loading' })
+  })
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()))
+  const document = openApiDocument(fraudlabVersion())
+  app.get('/openapi.json', async () => document)
+
+  const address = await app.listen({ host: options.host, port: options.port })
+  const ready = (options.load ?? ScoringCore.load)(options.model).then(
+    (loaded) => void (core = loaded),
+    (error: Error) => {
+      loadError = error
+      throw error
+    },
+  )
+  ready.catch(() => undefined)
+  return {
+    app,
+    url: address,
+    ready,
+    close: async () => {
+      await app.close()
+      await core?.close()
+    },
+  }
+}
