@@ -62,6 +62,13 @@ describe('fraudlab serve: the HTTP scoring API', () => {
     assert.deepEqual(decisions.map((d) => [d.score, d.verdict]), expected.map((d) => [d.score, d.verdict]))
   })
 
+  it('answers concurrent single requests (scored together in one model call) each with its own decision', async () => {
+    const batch = transactions(60, 21)
+    const responses = await Promise.all(batch.map((tx) => post(server, tx)))
+    assert.deepEqual(responses.map((r) => [r.status, r.body.transactionId]), batch.map((tx) => [200, tx.id]))
+    for (const { body } of responses) assert.ok(typeof body.score === 'number' && body.score >= 0 && body.score <= 1 && typeof body.verdict === 'string')
+  })
+
   it('refuses an invalid transaction with 400 naming the field', async () => {
     const [tx] = transactions(1, 5)
     const cases: Array<[unknown, string]> = [
