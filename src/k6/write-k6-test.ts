@@ -26,15 +26,19 @@ export async function writeK6Test(plan: RunPlan, out: string, options: { batchSi
   // Streamed a row at a time: a million rows must not sit in the CLI's small heap at once.
   const file = createWriteStream(data)
   let frauds = 0
+  const archetypes = new Set<string>()
   file.write('[')
   for (let i = 0; i < count; i++) {
     const { transaction, label } = source.next()
-    if (label.isFraud) frauds++
+    if (label.isFraud) {
+      frauds++
+      archetypes.add(label.archetype)
+    }
     const row: K6Row = { transaction, isFraud: label.isFraud, archetype: label.archetype }
     if (!file.write(`${i ? ',\n' : '\n'}${JSON.stringify(row)}`)) await once(file, 'drain')
   }
   file.end('\n]\n')
   await finished(file)
-  await writeFile(out, renderK6Script(plan, { dataFile: `./${dataName}`, batchSize: options.batchSize, defaultUrl: options.defaultUrl }))
+  await writeFile(out, renderK6Script(plan, { dataFile: `./${dataName}`, batchSize: options.batchSize, defaultUrl: options.defaultUrl, archetypes: [...archetypes].sort() }))
   return { script: out, data, rows: count, frauds }
 }

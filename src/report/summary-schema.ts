@@ -119,7 +119,7 @@ export const ThresholdResultSchema = z.strictObject({
 export const RunSummarySchema = z.strictObject({
   schemaVersion: z.literal(SUMMARY_SCHEMA_VERSION),
   runId: z.string().min(1),
-  command: z.enum(['simulate', 'replay', 'merge']),
+  command: z.enum(['simulate', 'replay', 'merge', 'k6']),
   status: z.enum(['completed', 'interrupted', 'failed']),
   error: z.string().optional(),
   startedAt: z.string(),

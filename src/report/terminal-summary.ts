@@ -24,7 +24,8 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     '',
     `Latency          ${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(10)).join('')}`,
     latencyRow('end to end', summary.latencyMs.endToEnd),
-    ...Object.entries(summary.latencyMs.stages).map(([name, l]) => latencyRow(name, l)),
+    // A k6 run measures the round trip only: stages without data are left out.
+    ...Object.entries(summary.latencyMs.stages).filter(([, l]) => l.count > 0).map(([name, l]) => latencyRow(name, l)),
     '',
     `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}, PR-AUC ${ratio(a.prAuc)}`,
     `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,

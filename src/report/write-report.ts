@@ -26,11 +26,12 @@ export function reportFolder(reportsDir: string, runId: string): string {
  * (one test case per threshold), summary.md and report.html; the decision log is written there
  * during the run. Returns the folder.
  */
-export async function writeRunReport(reportsDir: string, summary: RunSummary, histograms: RunHistograms): Promise<string> {
+export async function writeRunReport(reportsDir: string, summary: RunSummary, histograms: RunHistograms | undefined): Promise<string> {
   const folder = reportFolder(reportsDir, summary.runId)
   await mkdir(folder, { recursive: true })
   await writeFile(join(folder, REPORT_FILES.summary), serializeSummary(summary))
-  await writeFile(join(folder, REPORT_FILES.histograms), encodeHistograms(histograms))
+  // A k6 report has no histograms of its own (k6 exports percentiles only).
+  if (histograms) await writeFile(join(folder, REPORT_FILES.histograms), encodeHistograms(histograms))
   await writeFile(join(folder, REPORT_FILES.junit), renderJunit(summary))
   await writeFile(join(folder, REPORT_FILES.markdown), renderMarkdown(summary))
   await writeFile(join(folder, REPORT_FILES.html), renderHtmlReport(summary))

@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { cardPathFor, readModelCard } from '../model/model-card.js'
+import { evaluateThresholds, parseThreshold, type Threshold } from '../report/thresholds.js'
+import type { RunSummary } from '../report/summary-schema.js'
+import { REPORT_FILES, reportFolder, writeRunReport } from '../report/write-report.js'
+import { newRunId } from '../run/run-id.js'
+import type { RunPlan } from '../run/run-plan.js'
+import { runVersions } from '../run/versions.js'
+import { startScoringServer, type ScoringServer } from '../serve/http-server.js'
+import { buildK6Summary } from './k6-report.js'
+import { writeK6Test } from './write-k6-test.js'
+
+export interface K6RunOptions {
+  plan: RunPlan
+  k6: string
+  /** A running server; without one, `fraudlab serve` is started for the run. */
+  targetUrl?: string
+  model: string
+  batchSize: number
+  reportsDir: string
+  thresholds: Threshold[]
+  /** Where k6's own output goes (stderr, so stdout stays for the summary). */
+  output: NodeJS.WritableStream
+  signal?: AbortSignal
+}
+
+export const K6_FILES = { k6Script: 'k6-script.js', k6Data: 'k6-script.data.json', k6Summary: 'k6-summary.json' } as const
+
+/**
+ * `fraudlab k6 run`: writes the scenario's k6 test into the run's report folder, starts `fraudlab
+ * serve` unless a URL is given, runs k6 with a summary export, and turns k6's summary into a
+ * fraudlab report with the scenario's and the flags' thresholds.
+ */
+export async function runK6(options: K6RunOptions): Promise<{ summary: RunSummary; reportDir: string; k6ExitCode: number | null }> {
+  const runId = newRunId()
+  const folder = reportFolder(options.reportsDir, runId)
+  await mkdir(folder, { recursive: true })
+  const script = join(folder, K6_FILES.k6Script)
+  const written = await writeK6Test(options.plan, script, { batchSize: options.batchSize, defaultUrl: options.targetUrl ?? 'http://127.0.0.1:8080' })
+  let server: ScoringServer | undefined
+  const startedAtMs = Date.now()
+  let k6ExitCode: number | null
+  try {
+    let url = options.targetUrl
+    if (!url) {
+      server = await startScoringServer({ model: options.model, host: '127.0.0.1', port: 0 })
+      await server.ready
+      url = server.url
+    }
+    k6ExitCode = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(options.k6, ['run', '--quiet', '--summary-export', join(folder, K6_FILES.k6Summary), '-e', `FRAUDLAB_URL=${url}`, script], { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'] })
+      child.stdout.pipe(options.output, { end: false })
+      child.stderr.pipe(options.output, { end: false })
+      const stop = () => child.kill('SIGINT')
+      options.signal?.addEventListener('abort', stop, { once: true })
+      child.on('error', reject)
+      child.on('exit', (code) => {
+        options.signal?.removeEventListener('abort', stop)
+        resolve(code)
+      })
+    })
+  } finally {
+    await server?.close()
+  }
+  let k6Summary: unknown
+  try {
+    k6Summary = JSON.parse(await readFile(join(folder, K6_FILES.k6Summary), 'utf8'))
+  } catch (error) {
+    throw new Error(`k6 exited with code ${k6ExitCode} and wrote no summary (${(error as Error).message}); its output is above`)
+  }
+  const modelCard = options.targetUrl || options.model === 'rules' ? null : readModelCard(cardPathFor(options.model))
+  const summary = buildK6Summary({
+    runId,
+    k6Summary,
+    where: join(folder, K6_FILES.k6Summary),
+    startedAtMs,
+    endedAtMs: Date.now(),
+    offeredTps: options.plan.meanRatePerSec,
+    durationMs: options.plan.durationMs,
+    batchSize: options.batchSize,
+    config: {
+      scenario: options.plan.scenarioName,
+      arrival: options.plan.arrival.label,
+      durationMs: options.plan.durationMs,
+      seed: options.plan.seed,
+      batchSize: options.batchSize,
+      targetUrl: options.targetUrl ?? 'fraudlab serve, started for the run',
+      transactionsInData: written.rows,
+      thresholds: options.thresholds.map((t) => t.expression),
+    },
+    versions: { ...runVersions(), k6: options.k6 },
+    model: options.targetUrl ? null : { path: options.model, version: modelCard?.version ?? options.model, card: modelCard },
+    files: { summary: REPORT_FILES.summary, html: REPORT_FILES.html, junit: REPORT_FILES.junit, markdown: REPORT_FILES.markdown, ...K6_FILES },
+  })
+  summary.thresholds = evaluateThresholds(options.thresholds, summary)
+  const reportDir = await writeRunReport(options.reportsDir, summary, undefined)
+  return { summary, reportDir, k6ExitCode }
+}
+
+/** The scenario's thresholds, then the flags'. */
+export function k6RunThresholds(plan: RunPlan, flagThresholds: string[]): Threshold[] {
+  return [...plan.thresholds.map((t) => parseThreshold(t, 'scenario', `${plan.scenarioPath}: thresholds`)), ...flagThresholds.map((t) => parseThreshold(t, 'flag'))]
+}
