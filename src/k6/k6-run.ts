@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { UserError } from '../errors/user-error.js'
 import { cardPathFor, readModelCard } from '../model/model-card.js'
 import { evaluateThresholds, parseThreshold, type Threshold } from '../report/thresholds.js'
 import type { RunSummary } from '../report/summary-schema.js'
@@ -68,7 +69,10 @@ export async function runK6(options: K6RunOptions): Promise<{ summary: RunSummar
   try {
     k6Summary = JSON.parse(await readFile(join(folder, K6_FILES.k6Summary), 'utf8'))
   } catch (error) {
-    throw new Error(`k6 exited with code ${k6ExitCode} and wrote no summary (${(error as Error).message}); its output is above`)
+    throw new UserError(`k6 exited with code ${k6ExitCode} and wrote no summary (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, {
+      hint: `k6's own output is above; the script it ran is ${script}.`,
+      exitCode: 1,
+    })
   }
   const modelCard = options.targetUrl || options.model === 'rules' ? null : readModelCard(cardPathFor(options.model))
   const summary = buildK6Summary({
