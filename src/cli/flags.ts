@@ -103,3 +103,12 @@ export const featuresLogFlag = Flags.string({
   helpValue: '<file>',
   parse: async (input) => resolve(input),
 })
+
+/** The load a k6 test offers, from a scenario: shared by `k6 script` and `k6 run`. */
+export const k6LoadFlags = {
+  scenario: Flags.string({ description: 'Scenario name or file.', default: 'mixed', helpValue: '<name|path>' }),
+  tps: integerFlag({ name: 'tps', description: "Transactions per second, constant (default: the scenario's profile).", min: 1, max: 100_000 }),
+  duration: durationFlag({ name: 'duration', description: "How long (default: the scenario's).", maxMs: 24 * 3_600_000 }),
+  seed: integerFlag({ name: 'seed', description: "Seed (default: the scenario's).", min: 0, max: 2 ** 32 - 1 }),
+  batch: integerFlag({ name: 'batch', description: 'Transactions per request (1 sends single transactions).', min: 1, max: 1_000, default: 1 }),
+}

@@ -5,13 +5,6 @@ import type { Decision } from '../schema/decision.js'
 
 export const DECISIONS_FILE = 'decisions.ndjson.gz'
 
-/** Epoch milliseconds at which a transaction passed the producer-side stages (NaN where unknown). */
-export interface ProducerTimes {
-  scheduledAt: number
-  sentAt: number
-  ackedAt: number
-}
-
 export interface DecisionLabel {
   isFraud: boolean
   archetype: string
@@ -49,11 +42,15 @@ export class DecisionLog {
     this.file.catch((error: Error) => (this.error ??= error))
   }
 
-  recordDecision(transactionId: string, label: DecisionLabel, decision: Decision, producer: ProducerTimes, observedAtMs: number): void {
+  /**
+   * One decided transaction. Plain arguments rather than objects: this runs for every decision, and
+   * the producer-side times are epoch milliseconds (NaN where the ledger no longer has them).
+   */
+  recordDecision(label: DecisionLabel, decision: Decision, scheduledAt: number, sentAt: number, ackedAt: number, observedAtMs: number): void {
     const t = decision.timestamps
     this.push(
-      `{"id":"${transactionId}",${this.labelJson(label)},"score":${decision.score},"verdict":"${decision.verdict}",` +
-        `"t":{"scheduled":${ms(producer.scheduledAt)},"sent":${ms(producer.sentAt)},"acked":${ms(producer.ackedAt)},"arrived":${ms(t.arrivedAt)},` +
+      `{"id":"${decision.transactionId}",${this.labelJson(label)},"score":${decision.score},"verdict":"${decision.verdict}",` +
+        `"t":{"scheduled":${ms(scheduledAt)},"sent":${ms(sentAt)},"acked":${ms(ackedAt)},"arrived":${ms(t.arrivedAt)},` +
         `"fetched":${ms(t.fetchedAt)},"scored":${ms(t.scoredAt)},"acted":${ms(t.actedAt)},"observed":${ms(observedAtMs)}}}\n`,
     )
   }

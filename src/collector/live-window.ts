@@ -1,5 +1,5 @@
 import type { Histogram } from 'hdr-histogram-js'
-import { recordMs } from '../metrics/latency.js'
+import { recordMs, summarize } from '../metrics/latency.js'
 import { newBucketHistogram } from '../metrics/timeline.js'
 
 export const LIVE_SERIES = ['endToEnd', 'generatorLag', 'put', 'propagation', 'scoring', 'actions', 'collection'] as const
@@ -72,9 +72,8 @@ export class LiveWindow {
 }
 
 export function percentiles(histogram: Histogram): WindowPercentiles {
-  if (!histogram.totalCount) return { count: 0, p50: NaN, p95: NaN, p99: NaN }
-  const ms = (p: number) => Math.round(histogram.getValueAtPercentile(p)) / 1000
-  return { count: histogram.totalCount, p50: ms(50), p95: ms(95), p99: ms(99) }
+  const { count, p50, p95, p99 } = summarize(histogram)
+  return { count, p50, p95, p99 }
 }
 
 function newSeries(): Record<LiveSeries, Histogram> {

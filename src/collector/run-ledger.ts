@@ -17,8 +17,6 @@ const DROPPED = 16
 const FAILED = 32
 const ALERTED = 64
 
-const UNKNOWN_TIMES = Object.freeze({ scheduledAt: NaN, sentAt: NaN, ackedAt: NaN })
-
 export const STAGES = ['generatorLag', 'put', 'propagation', 'scoring', 'actions', 'collection'] as const
 export type Stage = (typeof STAGES)[number]
 
@@ -230,17 +228,11 @@ export class RunLedger {
     const t = decision.timestamps
     if (slot === -1) {
       this.untimedDecisions++
-      this.decisionLog?.recordDecision(decision.transactionId, this.labelOf(index), decision, UNKNOWN_TIMES, observedAtMs)
+      this.decisionLog?.recordDecision(this.labelOf(index), decision, NaN, NaN, NaN, observedAtMs)
       return
     }
     const scheduledAtMs = this.originMs + this.ringScheduledAt[slot]
-    this.decisionLog?.recordDecision(
-      decision.transactionId,
-      this.labelOf(index),
-      decision,
-      { scheduledAt: scheduledAtMs, sentAt: this.originMs + this.ringSentAt[slot], ackedAt: this.originMs + this.ringAckedAt[slot] },
-      observedAtMs,
-    )
+    this.decisionLog?.recordDecision(this.labelOf(index), decision, scheduledAtMs, this.originMs + this.ringSentAt[slot], this.originMs + this.ringAckedAt[slot], observedAtMs)
     const endToEndMs = observedAtMs - scheduledAtMs
     recordMs(this.endToEnd, endToEndMs)
     recordMs(this.endToEndByArchetype[this.archetypeOf[index]], endToEndMs)

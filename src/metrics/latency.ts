@@ -35,7 +35,3 @@ export function summarize(histogram: hdr.Histogram): LatencySummaryMs {
     mean: ms(histogram.mean),
   }
 }
-
-export function encodeHistogram(histogram: hdr.Histogram): string {
-  return hdr.encodeIntoCompressedBase64(histogram)
-}

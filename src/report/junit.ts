@@ -1,6 +1,7 @@
+import { escapeMarkup } from './format.js'
 import type { RunSummary } from './run-summary.js'
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+const escape = escapeMarkup
 
 /**
  * JUnit XML for CI: one test case per threshold, plus one for the reconciliation (nothing lost, the

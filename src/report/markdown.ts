@@ -1,15 +1,16 @@
+import { formatLatency, formatRatio, runVerdict } from './format.js'
 import type { RunSummary } from './run-summary.js'
 
-const ms = (value: number | null) => (value !== null && Number.isFinite(value) ? `${value.toFixed(1)} ms` : '—')
-const ratio = (value: number | null) => (value !== null && Number.isFinite(value) ? value.toFixed(3) : '—')
+const ms = (value: number | null) => formatLatency(value, ' ')
+const ratio = formatRatio
 
 /** A short Markdown summary for a pull-request comment. */
 export function renderMarkdown(summary: RunSummary): string {
   const c = summary.counts
   const a = summary.accuracy
   const e = summary.latencyMs.endToEnd
-  const crossed = summary.thresholds.filter((t) => !t.ok).length
-  const verdict = summary.status === 'failed' ? '❌ failed' : !summary.reconciliation.ok ? '❌ not reconciled' : crossed ? `❌ ${crossed} threshold${crossed > 1 ? 's' : ''} crossed` : '✅ passed'
+  const outcome = runVerdict(summary)
+  const verdict = `${outcome.ok ? '✅' : '❌'} ${outcome.text}`
   const lines = [
     `### fraudlab ${summary.command} \`${summary.runId}\`: ${verdict}`,
     '',

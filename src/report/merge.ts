@@ -131,15 +131,19 @@ function mergeHistograms(all: RunHistograms[], summaries: RunSummary[]): Omit<Ru
 }
 
 /** Every run's decision log, read back for PR-AUC; undefined (with a note) if any run has none. */
-async function readScores(reports: StoredReport[], notes: string[]): Promise<{ scores: Float64Array; labels: Uint8Array; archetypeCodes: Uint8Array; archetypes: string[] } | undefined> {
+async function readScores(reports: StoredReport[], notes: string[]): Promise<{ scores: Float32Array; labels: Uint8Array; archetypeCodes: Uint8Array; archetypes: string[] } | undefined> {
   const missing = reports.filter((r) => !existsSync(join(r.folder, REPORT_FILES.decisions)))
   if (missing.length) {
     notes.push(`PR-AUC is not computed: ${missing.map((r) => r.summary.runId).join(', ')} ${missing.length > 1 ? 'have' : 'has'} no ${REPORT_FILES.decisions}`)
     return undefined
   }
-  const scores: number[] = []
-  const labels: number[] = []
-  const codes: number[] = []
+  // Typed arrays sized from the summaries (one scored line per decided transaction): a merge of
+  // millions of decisions must not put millions of numbers on the CLI's small heap.
+  let capacity = Math.max(16, reports.reduce((total, r) => total + r.summary.counts.decided, 0))
+  let scores = new Float32Array(capacity)
+  let labels = new Uint8Array(capacity)
+  let codes = new Uint8Array(capacity)
+  let n = 0
   const archetypes = ['normal']
   for (const report of reports) {
     const path = join(report.folder, REPORT_FILES.decisions)
@@ -153,15 +157,26 @@ async function readScores(reports: StoredReport[], notes: string[]): Promise<{ s
         if (row.score === null) continue
         let code = archetypes.indexOf(row.archetype)
         if (code === -1) code = archetypes.push(row.archetype) - 1
-        scores.push(row.score)
-        labels.push(row.isFraud ? 1 : 0)
-        codes.push(code)
+        if (n === capacity) {
+          capacity *= 2
+          scores = grow(scores, new Float32Array(capacity))
+          labels = grow(labels, new Uint8Array(capacity))
+          codes = grow(codes, new Uint8Array(capacity))
+        }
+        scores[n] = row.score
+        labels[n] = row.isFraud ? 1 : 0
+        codes[n++] = Math.min(code, 255)
       }
     } catch (error) {
       throw new UserError(`${path}:${lineNumber}: cannot read the decision log: ${(error as Error).message}.`, { hint: 'The file may be truncated; re-run, or move it aside to merge without PR-AUC.' })
     }
   }
-  return { scores: Float64Array.from(scores), labels: Uint8Array.from(labels), archetypeCodes: Uint8Array.from(codes), archetypes }
+  return { scores: scores.subarray(0, n), labels: labels.subarray(0, n), archetypeCodes: codes.subarray(0, n), archetypes }
+}
+
+function grow<T extends Float32Array | Uint8Array>(from: T, to: T): T {
+  to.set(from)
+  return to
 }
 
 /** Gzip members concatenated are one valid gzip file: the merged log is the runs' logs back to back. */

@@ -4,7 +4,6 @@ import { STAGES, type RunLedger, type Stage } from '../collector/run-ledger.js'
 import { accuracyFrom, type ConfusionMatrix } from '../metrics/accuracy.js'
 import { summarize } from '../metrics/latency.js'
 import { prAuc, prCurve } from '../metrics/score-ranking.js'
-import type { Timeline } from '../metrics/timeline.js'
 import type { ModelCard } from '../model/model-card.js'
 import type { RunHistograms } from './histogram-file.js'
 import { SUMMARY_SCHEMA_VERSION, type ArchetypeAccuracy, type AttacksSummary, type RunStatus, type RunSummary } from './summary-schema.js'
@@ -98,7 +97,7 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
       loadDurationMs: Math.round(loadDurationMs),
       windowMs: Math.round(windowMs),
     },
-    timeline: summarizeTimeline(ledger.timeline),
+    timeline: ledger.timeline.summarize(),
     latencyMs: summarizeLatencies(ledgerHistograms(ledger)),
     accuracy: accuracyWithScores(ledger.confusion, scored.scores, scored.labels),
     accuracyByArchetype: archetypeAccuracy(archetypes, ledger.confusion.falsePositives, (code) => archetypePrAuc(scored, code)),
@@ -129,10 +128,6 @@ export function summarizeLatencies(histograms: Pick<RunHistograms, 'endToEnd' | 
     stages: Object.fromEntries(STAGES.map((name) => [name, summarize(histograms.stages[name as Stage])])) as RunSummary['latencyMs']['stages'],
     byArchetype: Object.fromEntries(Object.entries(histograms.byArchetype).map(([name, histogram]) => [name, summarize(histogram)])),
   }
-}
-
-export function summarizeTimeline(timeline: Timeline): RunSummary['timeline'] {
-  return timeline.summarize()
 }
 
 export interface ArchetypeCount {

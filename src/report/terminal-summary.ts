@@ -1,8 +1,9 @@
 import type { LatencySummary as LatencySummaryMs } from './summary-schema.js'
+import { formatLatency, formatRatio } from './format.js'
 import type { RunSummary } from './run-summary.js'
 
-const ms = (value: number | null) => (value !== null && Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)}ms` : '—')
-const ratio = (value: number | null) => (value !== null && Number.isFinite(value) ? value.toFixed(3) : '—')
+const ms = (value: number | null) => formatLatency(value)
+const ratio = formatRatio
 
 function latencyRow(name: string, l: LatencySummaryMs): string {
   return `  ${name.padEnd(14)} ${[l.p50, l.p90, l.p95, l.p99, l.max].map((v) => ms(v).padStart(10)).join('')}`

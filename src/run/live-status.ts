@@ -57,15 +57,9 @@ export interface LiveStatus {
   messages: string[]
 }
 
-export interface LiveStatusContext {
+/** What the pipeline knows beyond the ledger; the fields shared with LiveStatus pass straight through. */
+export interface LiveStatusContext extends Pick<LiveStatus, 'command' | 'title' | 'target' | 'seed' | 'phase' | 'paused' | 'stopping' | 'messages'> {
   ledger: RunLedger
-  command: string
-  title: string
-  target: string
-  seed: number | null
-  phase: RunPhase
-  paused: boolean
-  stopping: boolean
   startedAtMs: number
   nowMs: number
   plannedMs: number
@@ -76,7 +70,6 @@ export interface LiveStatusContext {
   scorer?: ScorerStats
   scorerRestarts: number
   lastError?: string
-  messages: string[]
 }
 
 const HISTORY_SECONDS = 60

@@ -26,9 +26,6 @@ export function formatCount(value: number): string {
   return String(Math.round(value))
 }
 
-export function formatRatio(value: number): string {
-  return Number.isFinite(value) ? value.toFixed(3) : '—'
-}
 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '—'

@@ -1,7 +1,8 @@
 import { Box, Text } from 'ink'
 import type { LiveSeries } from '../collector/live-window.js'
 import type { LiveStatus } from '../run/live-status.js'
-import { fit, formatCount, formatDuration, formatMs, formatRatio, progressBar, sparkline } from './format.js'
+import { formatRatio } from '../report/format.js'
+import { fit, formatCount, formatDuration, formatMs, progressBar, sparkline } from './format.js'
 
 /** At or above this width the panels sit in two columns. */
 export const WIDE_COLUMNS = 110

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { FraudlabCommand } from '../../cli/base-command.js'
-import { durationFlag, integerFlag, modelFlag } from '../../cli/flags.js'
+import { k6LoadFlags, modelFlag } from '../../cli/flags.js'
 import { findK6 } from '../../k6/find-k6.js'
 import { k6RunThresholds, runK6 } from '../../k6/k6-run.js'
 import { renderTerminalSummary } from '../../report/terminal-summary.js'
@@ -15,11 +15,7 @@ export default class K6Run extends FraudlabCommand {
     "and turns k6's summary into a fraudlab report (latency from k6, precision/recall from the responses). A crossed threshold exits 99, after the report is written."
   static override examples = ['<%= config.bin %> k6 run --scenario card-testing --tps 500 --duration 30s', '<%= config.bin %> k6 run --scenario mixed --target-url http://scorer.internal:8080 --batch 10']
   static override flags = {
-    scenario: Flags.string({ description: 'Scenario name or file.', default: 'mixed', helpValue: '<name|path>' }),
-    tps: integerFlag({ name: 'tps', description: "Transactions per second, constant (default: the scenario's profile).", min: 1, max: 100_000 }),
-    duration: durationFlag({ name: 'duration', description: "How long (default: the scenario's).", maxMs: 24 * 3_600_000 }),
-    seed: integerFlag({ name: 'seed', description: "Seed (default: the scenario's).", min: 0, max: 2 ** 32 - 1 }),
-    batch: integerFlag({ name: 'batch', description: 'Transactions per request.', min: 1, max: 1_000, default: 1 }),
+    ...k6LoadFlags,
     'target-url': Flags.string({ description: 'A running scoring server (default: start `fraudlab serve` for the run).', helpValue: '<url>' }),
     model: modelFlag,
     threshold: Flags.string({ description: 'Fail (exit 99, after the report) unless this holds, as for simulate. Repeatable.', multiple: true, helpValue: '<metric op value>' }),

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { FraudlabCommand } from '../../cli/base-command.js'
-import { durationFlag, integerFlag } from '../../cli/flags.js'
+import { k6LoadFlags } from '../../cli/flags.js'
 import { writeK6Test } from '../../k6/write-k6-test.js'
 import { planRun } from '../../run/run-plan.js'
 
@@ -11,12 +11,8 @@ export default class K6Script extends FraudlabCommand {
     "an arrival-rate executor with the scenario's rate profile, and the scenario's thresholds as k6 thresholds. It counts true and false positives from the responses."
   static override examples = ['<%= config.bin %> k6 script --scenario card-testing --out load/card-testing.js', '<%= config.bin %> k6 script --tps 5000 --duration 30s --batch 10 --out k6/batch.js']
   static override flags = {
-    scenario: Flags.string({ description: 'Scenario name or file.', default: 'mixed', helpValue: '<name|path>' }),
+    ...k6LoadFlags,
     out: Flags.string({ description: 'Where to write the script (its data file goes beside it).', required: true, helpValue: '<file.js>' }),
-    tps: integerFlag({ name: 'tps', description: "Requests' transactions per second, constant (default: the scenario's profile).", min: 1, max: 100_000 }),
-    duration: durationFlag({ name: 'duration', description: "How long (default: the scenario's).", maxMs: 24 * 3_600_000 }),
-    seed: integerFlag({ name: 'seed', description: "Seed (default: the scenario's).", min: 0, max: 2 ** 32 - 1 }),
-    batch: integerFlag({ name: 'batch', description: 'Transactions per request (1 sends single transactions).', min: 1, max: 1_000, default: 1 }),
     url: Flags.string({ description: 'Default base URL of the server (k6 -e FRAUDLAB_URL=… overrides it).', default: 'http://127.0.0.1:8080', helpValue: '<url>' }),
   }
 

@@ -1,5 +1,6 @@
+import { escapeMarkup as e, formatLatency, formatRatio, runVerdict } from '../format.js'
 import type { RunSummary } from '../summary-schema.js'
-import { barChart, escapeHtml as e, formatNumber, lineChart, PALETTE, stackedBars, type Series } from './svg-chart.js'
+import { barChart, formatNumber, lineChart, PALETTE, stackedBars, type Series } from './svg-chart.js'
 
 const STAGE_LABELS: Record<keyof RunSummary['latencyMs']['stages'], string> = {
   generatorLag: 'generator lag',
@@ -10,8 +11,8 @@ const STAGE_LABELS: Record<keyof RunSummary['latencyMs']['stages'], string> = {
   collection: 'decision collection',
 }
 
-const ms = (value: number | null) => (value !== null && Number.isFinite(value) ? `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms` : '—')
-const ratio = (value: number | null) => (value !== null && Number.isFinite(value) ? value.toFixed(3) : '—')
+const ms = (value: number | null) => formatLatency(value, ' ')
+const ratio = formatRatio
 
 /**
  * `report.html`: one self-contained page (inline CSS and SVG, no script, no network) with a chart
@@ -36,16 +37,8 @@ ${body.join('\n')}
 `
 }
 
-function verdict(summary: RunSummary): { text: string; ok: boolean } {
-  const crossed = summary.thresholds.filter((t) => !t.ok).length
-  if (summary.status === 'failed') return { text: `failed: ${summary.error ?? ''}`, ok: false }
-  if (!summary.reconciliation.ok) return { text: 'not reconciled', ok: false }
-  if (crossed) return { text: `${crossed} threshold${crossed > 1 ? 's' : ''} crossed`, ok: false }
-  return { text: summary.status === 'interrupted' ? 'interrupted (reconciled)' : 'passed', ok: true }
-}
-
 function header(summary: RunSummary): string {
-  const v = verdict(summary)
+  const v = runVerdict(summary)
   const config = summary.config
   const facts = [
     ['scenario', config.scenario],

@@ -1,3 +1,5 @@
+import { escapeMarkup } from '../format.js'
+
 /**
  * Small SVG charts rendered at report time, so `report.html` needs no script, no network and no
  * library to show them. Every chart is an <svg class="chart" data-chart="NAME"> whose data marks
@@ -26,9 +28,6 @@ interface Frame {
 
 const FRAME: Frame = { width: 640, height: 260, left: 56, right: 16, top: 28, bottom: 40 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-}
 
 /** Round, human tick values covering [min, max]. */
 export function niceTicks(min: number, max: number, count = 5): number[] {
@@ -52,7 +51,7 @@ export function formatNumber(value: number): string {
 }
 
 function open(name: string, title: string, frame: Frame): string {
-  return `<svg class="chart" data-chart="${escapeHtml(name)}" viewBox="0 0 ${frame.width} ${frame.height}" width="${frame.width}" height="${frame.height}" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>`
+  return `<svg class="chart" data-chart="${escapeMarkup(name)}" viewBox="0 0 ${frame.width} ${frame.height}" width="${frame.width}" height="${frame.height}" role="img" aria-label="${escapeMarkup(title)}"><title>${escapeMarkup(title)}</title>`
 }
 
 /** The legend along the top, wrapping onto a second line (charts with many series reserve the room). */
@@ -66,7 +65,7 @@ function legend(series: Array<{ name: string; color: string }>, frame: Frame): s
         x = frame.left
         y += 18
       }
-      const item = `<rect class="legend-key" x="${x}" y="${y}" width="12" height="12" fill="${s.color}"/><text x="${x + 16}" y="${y + 10}" class="legend">${escapeHtml(s.name)}</text>`
+      const item = `<rect class="legend-key" x="${x}" y="${y}" width="12" height="12" fill="${s.color}"/><text x="${x + 16}" y="${y + 10}" class="legend">${escapeMarkup(s.name)}</text>`
       x += width
       return item
     })
@@ -74,7 +73,7 @@ function legend(series: Array<{ name: string; color: string }>, frame: Frame): s
 }
 
 function empty(name: string, title: string, message: string): string {
-  return `${open(name, title, FRAME)}<text x="${FRAME.width / 2}" y="${FRAME.height / 2}" text-anchor="middle" class="empty">${escapeHtml(message)}</text></svg>`
+  return `${open(name, title, FRAME)}<text x="${FRAME.width / 2}" y="${FRAME.height / 2}" text-anchor="middle" class="empty">${escapeMarkup(message)}</text></svg>`
 }
 
 export interface LineChartOptions {
@@ -106,16 +105,16 @@ export function lineChart(options: LineChartOptions): string {
   }
   for (const tick of niceTicks(x0, x1, 6)) {
     if (tick < x0 || tick > x1) continue
-    parts.push(`<text x="${sx(tick)}" y="${f.height - f.bottom + 16}" text-anchor="middle" class="tick">${escapeHtml(xFormat(tick))}</text>`)
+    parts.push(`<text x="${sx(tick)}" y="${f.height - f.bottom + 16}" text-anchor="middle" class="tick">${escapeMarkup(xFormat(tick))}</text>`)
   }
   parts.push(`<line x1="${f.left}" x2="${f.width - f.right}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom}" class="axis"/>`)
-  parts.push(`<text x="${(f.left + f.width - f.right) / 2}" y="${f.height - 6}" text-anchor="middle" class="label">${escapeHtml(options.xLabel)}</text>`)
-  parts.push(`<text transform="translate(14 ${(f.top + f.height - f.bottom) / 2}) rotate(-90)" text-anchor="middle" class="label">${escapeHtml(options.yLabel)}</text>`)
+  parts.push(`<text x="${(f.left + f.width - f.right) / 2}" y="${f.height - 6}" text-anchor="middle" class="label">${escapeMarkup(options.xLabel)}</text>`)
+  parts.push(`<text transform="translate(14 ${(f.top + f.height - f.bottom) / 2}) rotate(-90)" text-anchor="middle" class="label">${escapeMarkup(options.yLabel)}</text>`)
   for (const s of options.series) {
     const points = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
     if (!points.length) continue
     const path = points.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join('')
-    parts.push(`<path class="mark" d="${path}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2.5}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeHtml(s.name)}</title></path>`)
+    parts.push(`<path class="mark" d="${path}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2.5}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeMarkup(s.name)}</title></path>`)
     if (options.dots || points.length === 1) for (const [x, y] of points) parts.push(`<circle class="mark" cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3.5" fill="${s.color}"/>`)
   }
   parts.push(legend(options.series, f), '</svg>')
@@ -137,12 +136,12 @@ export function barChart(options: { name: string; title: string; groups: BarGrou
   const parts = [open(options.name, options.title, f)]
   options.groups.forEach((group, g) => {
     const top = f.top + g * rowHeight
-    parts.push(`<text x="${f.left - 8}" y="${top + rowHeight / 2 + 2}" text-anchor="end" class="tick">${escapeHtml(group.label)}</text>`)
+    parts.push(`<text x="${f.left - 8}" y="${top + rowHeight / 2 + 2}" text-anchor="end" class="tick">${escapeMarkup(group.label)}</text>`)
     group.values.forEach((value, k) => {
       const y = top + 4 + k * 14
       const width = Number.isFinite(value) ? Math.max(1, sx(value)) : 0
-      parts.push(`<rect class="mark" x="${f.left}" y="${y}" width="${width.toFixed(1)}" height="12" fill="${options.series[k].color}"><title>${escapeHtml(`${group.label} ${options.series[k].name}: ${formatNumber(value)}${options.unit ?? ''}`)}</title></rect>`)
-      parts.push(`<text x="${f.left + width + 4}" y="${y + 10}" class="tick">${formatNumber(value)}${escapeHtml(options.unit ?? '')}</text>`)
+      parts.push(`<rect class="mark" x="${f.left}" y="${y}" width="${width.toFixed(1)}" height="12" fill="${options.series[k].color}"><title>${escapeMarkup(`${group.label} ${options.series[k].name}: ${formatNumber(value)}${options.unit ?? ''}`)}</title></rect>`)
+      parts.push(`<text x="${f.left + width + 4}" y="${y + 10}" class="tick">${formatNumber(value)}${escapeMarkup(options.unit ?? '')}</text>`)
     })
   })
   parts.push(`<line x1="${f.left}" x2="${f.left}" y1="${f.top}" y2="${f.height - 26}" class="axis"/>`)
@@ -161,14 +160,14 @@ export function stackedBars(options: { name: string; title: string; rows: Array<
   options.rows.forEach((row, r) => {
     const y = f.top + 8 + r * 36
     let x = f.left
-    parts.push(`<text x="${f.left - 8}" y="${y + 15}" text-anchor="end" class="tick">${escapeHtml(row.label)}</text>`)
+    parts.push(`<text x="${f.left - 8}" y="${y + 15}" text-anchor="end" class="tick">${escapeMarkup(row.label)}</text>`)
     row.segments.forEach((value, k) => {
       if (!(value > 0)) return
       const width = sx(value)
-      parts.push(`<rect class="mark" x="${x.toFixed(1)}" y="${y}" width="${Math.max(0.5, width).toFixed(1)}" height="22" fill="${options.segments[k].color}"><title>${escapeHtml(`${options.segments[k].name}: ${formatNumber(value)} ${options.unit}`)}</title></rect>`)
+      parts.push(`<rect class="mark" x="${x.toFixed(1)}" y="${y}" width="${Math.max(0.5, width).toFixed(1)}" height="22" fill="${options.segments[k].color}"><title>${escapeMarkup(`${options.segments[k].name}: ${formatNumber(value)} ${options.unit}`)}</title></rect>`)
       x += width
     })
-    parts.push(`<text x="${x + 6}" y="${y + 15}" class="tick">${formatNumber(totals[r])} ${escapeHtml(options.unit)}</text>`)
+    parts.push(`<text x="${x + 6}" y="${y + 15}" class="tick">${formatNumber(totals[r])} ${escapeMarkup(options.unit)}</text>`)
   })
   parts.push(legend(options.segments, f), '</svg>')
   return parts.join('')

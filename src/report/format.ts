@@ -1,0 +1,25 @@
+import type { RunSummary } from './summary-schema.js'
+
+/** A ratio to three decimals; a dash for a value the run does not have. */
+export function formatRatio(value: number | null): string {
+  return value !== null && Number.isFinite(value) ? value.toFixed(3) : '—'
+}
+
+/** Milliseconds, two decimals under 10; a dash for a missing value. */
+export function formatLatency(value: number | null, separator = ''): string {
+  return value !== null && Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)}${separator}ms` : '—'
+}
+
+/** Text that goes inside HTML or XML, attributes included. */
+export function escapeMarkup(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+/** The run's outcome in one phrase, as every renderer states it: failed, not reconciled, thresholds crossed, or passed. */
+export function runVerdict(summary: RunSummary): { ok: boolean; text: string } {
+  const crossed = summary.thresholds.filter((t) => !t.ok).length
+  if (summary.status === 'failed') return { ok: false, text: summary.error ? `failed: ${summary.error}` : 'failed' }
+  if (!summary.reconciliation.ok) return { ok: false, text: 'not reconciled' }
+  if (crossed) return { ok: false, text: `${crossed} threshold${crossed > 1 ? 's' : ''} crossed` }
+  return { ok: true, text: summary.status === 'interrupted' ? 'interrupted (reconciled)' : 'passed' }
+}
