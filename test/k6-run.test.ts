@@ -29,61 +29,64 @@ describe('fraudlab k6 run', () => {
     assert.match(none.stderr, /k6 was not found/)
   })
 
-  it('runs a generated k6 test against fraudlab serve; the report has the server’s request count and its precision/recall', { skip: K6 ? false : 'k6 is not installed (set K6_BINARY; .ci/run builds it with go install)' }, async () => {
-    // The server records every decision it returns: the independent recount.
-    // Every decision, repeats included (k6 cycles through the data when it runs one iteration more than there are rows).
-    const decisions: Array<[string, string]> = []
-    let requests = 0
-    const server = await startScoringServer({
-      model: DEFAULT_MODEL_PATH,
-      host: '127.0.0.1',
-      port: 0,
-      load: async (model) => {
-        const core = await ScoringCore.load(model)
-        const score = core.score.bind(core)
-        core.score = async (transactions) => {
-          requests++
-          const scored = await score(transactions)
-          for (const d of scored) decisions.push([d.transactionId, d.verdict])
-          return scored
-        }
-        return core
-      },
-    })
-    await server.ready
-    const reports = tempDir('k6-run')
-    try {
-      const run = await runCli(['k6', 'run', '--scenario', 'mixed', '--tps', '200', '--duration', '4s', '--seed', '5', '--target-url', server.url, '--reports-dir', reports, '--json', '--threshold', 'e2e.p99<5s'], {
-        env: { K6_BINARY: K6 as string },
-        timeoutMs: 120_000,
+  for (const batch of [1, 10]) {
+    it(`runs a generated k6 test (${batch === 1 ? 'single transactions' : `batches of ${batch}`}) against fraudlab serve; the report has the server’s request count and its precision/recall`, { skip: K6 ? false : 'k6 is not installed (set K6_BINARY; .ci/run builds it with go install)' }, async () => {
+      // The server records every decision it returns: the independent recount.
+      // Every decision, repeats included (k6 cycles through the data when it runs one iteration more than there are rows).
+      const decisions: Array<[string, string]> = []
+      let requests = 0
+      const server = await startScoringServer({
+        model: DEFAULT_MODEL_PATH,
+        host: '127.0.0.1',
+        port: 0,
+        load: async (model) => {
+          const core = await ScoringCore.load(model)
+          const score = core.score.bind(core)
+          core.score = async (transactions) => {
+            requests++
+            const scored = await score(transactions)
+            for (const d of scored) decisions.push([d.transactionId, d.verdict])
+            return scored
+          }
+          return core
+        },
       })
-      assert.equal(run.code, 0, run.stderr)
-      const summary = JSON.parse(run.stdout) as RunSummary
-      assert.equal(summary.command, 'k6')
-      assert.equal(summary.latencyMs.endToEnd.count, requests, 'k6 counted the requests the server answered')
-      assert.equal(summary.counts.decided, decisions.length)
-      assert.ok(decisions.length >= 700, `${decisions.length} decided`)
-      // Precision and recall recomputed from the server's own decisions and the labels in the data file.
-      const rows = JSON.parse(readFileSync(join(reports, summary.runId, 'k6-script.data.json'), 'utf8')) as Array<{ transaction: { id: string }; isFraud: boolean }>
-      const label = new Map(rows.map((row) => [row.transaction.id, row.isFraud]))
-      const recount = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }
-      for (const [id, verdict] of decisions) {
-        const fraud = label.get(id)
-        assert.notEqual(fraud, undefined, `${id} is in the data file`)
-        if (fraud && verdict === 'block') recount.truePositives++
-        else if (fraud) recount.falseNegatives++
-        else if (verdict === 'block') recount.falsePositives++
-        else recount.trueNegatives++
+      await server.ready
+      const reports = tempDir('k6-run')
+      try {
+        const run = await runCli(['k6', 'run', '--scenario', 'mixed', '--tps', '200', '--duration', '4s', '--seed', '5', '--batch', String(batch), '--target-url', server.url, '--reports-dir', reports, '--json', '--threshold', 'e2e.p99<5s'], {
+          env: { K6_BINARY: K6 as string },
+          timeoutMs: 120_000,
+        })
+        assert.equal(run.code, 0, run.stderr)
+        const summary = JSON.parse(run.stdout) as RunSummary
+        assert.equal(summary.command, 'k6')
+        assert.equal(summary.latencyMs.endToEnd.count, requests, 'k6 counted the requests the server answered')
+        assert.equal(decisions.length, requests * batch)
+        assert.equal(summary.counts.decided, decisions.length)
+        assert.ok(decisions.length >= 700, `${decisions.length} decided`)
+        // Precision and recall recomputed from the server's own decisions and the labels in the data file.
+        const rows = JSON.parse(readFileSync(join(reports, summary.runId, 'k6-script.data.json'), 'utf8')) as Array<{ transaction: { id: string }; isFraud: boolean }>
+        const label = new Map(rows.map((row) => [row.transaction.id, row.isFraud]))
+        const recount = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }
+        for (const [id, verdict] of decisions) {
+          const fraud = label.get(id)
+          assert.notEqual(fraud, undefined, `${id} is in the data file`)
+          if (fraud && verdict === 'block') recount.truePositives++
+          else if (fraud) recount.falseNegatives++
+          else if (verdict === 'block') recount.falsePositives++
+          else recount.trueNegatives++
+        }
+        assert.ok(recount.truePositives > 0)
+        assert.deepEqual(
+          { truePositives: summary.accuracy.truePositives, falsePositives: summary.accuracy.falsePositives, trueNegatives: summary.accuracy.trueNegatives, falseNegatives: summary.accuracy.falseNegatives },
+          recount,
+        )
+        assert.deepEqual(summary.thresholds.map((t) => [t.expression, t.ok]), [['lost==0', true], ['e2e.p99<5s', true]])
+        for (const file of ['summary.json', 'report.html', 'junit.xml', 'summary.md', 'k6-script.js', 'k6-summary.json']) readFileSync(join(reports, summary.runId, file))
+      } finally {
+        await server.close()
       }
-      assert.ok(recount.truePositives > 0)
-      assert.deepEqual(
-        { truePositives: summary.accuracy.truePositives, falsePositives: summary.accuracy.falsePositives, trueNegatives: summary.accuracy.trueNegatives, falseNegatives: summary.accuracy.falseNegatives },
-        recount,
-      )
-      assert.deepEqual(summary.thresholds.map((t) => [t.expression, t.ok]), [['lost==0', true], ['e2e.p99<5s', true]])
-      for (const file of ['summary.json', 'report.html', 'junit.xml', 'summary.md', 'k6-script.js', 'k6-summary.json']) readFileSync(join(reports, summary.runId, file))
-    } finally {
-      await server.close()
-    }
-  })
+    })
+  }
 })

@@ -44,13 +44,10 @@ export function buildK6Summary(input: K6ReportInputs): RunSummary {
   const requests = count('http_reqs')
   // k6's Rate counts true values as passes: for http_req_failed, a pass is a failed request.
   const failedRequests = read(RateMetric, 'http_req_failed')?.passes ?? 0
-  const confusion = {
-    truePositives: count('fraud_true_positives'),
-    falsePositives: count('fraud_false_positives'),
-    trueNegatives: count('fraud_true_negatives'),
-    falseNegatives: count('fraud_false_negatives'),
-  }
   const decided = count('transactions_scored')
+  const positives = { truePositives: count('fraud_true_positives'), falsePositives: count('fraud_false_positives'), falseNegatives: count('fraud_false_negatives') }
+  // The script emits samples for frauds and blocks only: every other scored transaction is a true negative.
+  const confusion = { ...positives, trueNegatives: Math.max(0, decided - positives.truePositives - positives.falsePositives - positives.falseNegatives) }
   const scoredPerSecond = Math.round((read(CounterMetric, 'transactions_scored')?.rate ?? 0) * 10) / 10
   const lost = failedRequests * input.batchSize
   const endToEnd: LatencySummary = duration

@@ -51,7 +51,7 @@ export async function runK6(options: K6RunOptions): Promise<{ summary: RunSummar
       url = server.url
     }
     k6ExitCode = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(options.k6, ['run', '--quiet', '--summary-export', join(folder, K6_FILES.k6Summary), '-e', `FRAUDLAB_URL=${url}`, script], { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(options.k6, ['run', '--quiet', '--summary-export', join(folder, K6_FILES.k6Summary), '-e', `FRAUDLAB_URL=${url}`, script], { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'], env: k6Environment(process.env) })
       child.stdout.pipe(options.output, { end: false })
       child.stderr.pipe(options.output, { end: false })
       const stop = () => child.kill('SIGINT')
@@ -101,6 +101,17 @@ export async function runK6(options: K6RunOptions): Promise<{ summary: RunSummar
   summary.thresholds = evaluateThresholds(options.thresholds, summary)
   const reportDir = await writeRunReport(options.reportsDir, summary, undefined)
   return { summary, reportDir, k6ExitCode }
+}
+
+/**
+ * k6's environment: the caller's, with Go's collector relaxed unless the caller tuned it. At a few
+ * thousand requests a second k6 spends a large share of its CPU collecting garbage; GOGC=400 cut
+ * that enough to raise what one core sustains against a minimal server from about 3,650 to 4,470
+ * requests a second. GOMEMLIMIT keeps the larger heap bounded.
+ */
+export function k6Environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.GOGC !== undefined || env.GOMEMLIMIT !== undefined) return env
+  return { ...env, GOGC: '400', GOMEMLIMIT: '1GiB' }
 }
 
 /** The scenario's thresholds, then the flags'. */

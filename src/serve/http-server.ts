@@ -3,7 +3,7 @@ import { TransactionSchema } from '../schema/transaction.js'
 import { fraudlabVersion } from '../run/versions.js'
 import { createMetrics } from './metrics.js'
 import { MAX_BATCH, openApiDocument } from './openapi.js'
-import { ScoringCore } from './scoring-core.js'
+import { ScoringCore, type ScoredTransaction } from './scoring-core.js'
 import { z } from 'zod'
 
 export interface ScoringServerOptions {
@@ -27,6 +27,15 @@ export interface ScoringServer {
 
 const BatchSchema = z.strictObject({ transactions: z.array(TransactionSchema).min(1).max(MAX_BATCH) })
 
+/** A decision as JSON, written directly: this runs once per scored transaction. */
+function decisionJson(d: ScoredTransaction): string {
+  return `{"transactionId":${JSON.stringify(d.transactionId)},"score":${d.score},"verdict":"${d.verdict}","reasons":${JSON.stringify(d.reasons)},"modelVersion":${JSON.stringify(d.modelVersion)}}`
+}
+
+function decisionsJson(decisions: readonly ScoredTransaction[]): string {
+  return `{"decisions":[${decisions.map(decisionJson).join(',')}]}`
+}
+
 /**
  * `fraudlab serve`: the scorer core behind HTTP (Fastify). It listens at once and loads the model
  * in the background, so /health says when it is ready. Every request is validated; a wrong one
@@ -40,10 +49,9 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
 
   // JSON only: any other body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) })
-    metrics.latency.observe({ route, method: request.method }, reply.elapsedTime / 1000)
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000)
+    done()
   })
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
@@ -65,8 +73,8 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
     }
     const transactions = batch ? (parsed.data as z.infer<typeof BatchSchema>).transactions : [parsed.data as z.infer<typeof TransactionSchema>]
     const decisions = await core.score(transactions)
-    for (const decision of decisions) metrics.transactions.inc({ verdict: decision.verdict })
-    return batch ? { decisions } : decisions[0]
+    for (const decision of decisions) metrics.countVerdict(decision.verdict)
+    return reply.type('application/json').send(batch ? decisionsJson(decisions) : decisionJson(decisions[0]))
   })
 
   app.get('/health', async (_request, reply) => {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Verdict } from '../schema/decision.js'
 import type { ScoringCore } from './scoring-core.js'
 
 /** The server's Prometheus metrics: requests, their latency, verdicts and the feature state's size. */
@@ -34,7 +35,25 @@ export function createMetrics(core: () => ScoringCore | undefined) {
       if (memory) this.set(memory.estimatedBytes)
     },
   })
-  return { registry, requests, latency, transactions }
+  // prom-client hashes a label object on every call; the handful of label sets a server sees are
+  // resolved once and kept.
+  const requestSeries = new Map<string, { count: ReturnType<typeof requests.labels>; latency: ReturnType<typeof latency.labels> }>()
+  const verdictSeries = new Map<Verdict, ReturnType<typeof transactions.labels>>()
+  return {
+    registry,
+    observeRequest(route: string, method: string, status: number, seconds: number): void {
+      const key = `${route} ${method} ${status}`
+      let series = requestSeries.get(key)
+      if (!series) requestSeries.set(key, (series = { count: requests.labels(route, method, String(status)), latency: latency.labels(route, method) }))
+      series.count.inc()
+      series.latency.observe(seconds)
+    },
+    countVerdict(verdict: Verdict): void {
+      let series = verdictSeries.get(verdict)
+      if (!series) verdictSeries.set(verdict, (series = transactions.labels(verdict)))
+      series.inc()
+    },
+  }
 }
 
 export type ServeMetrics = ReturnType<typeof createMetrics>
