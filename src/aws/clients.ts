@@ -18,11 +18,11 @@ export interface AwsClients {
  * HTTP/2 default for Kinesis fails against emulators, and keep-alive agents with enough sockets
  * matter more than anything else for throughput at thousands of records per second.
  */
-export function createAwsClients(endpoints: AwsEndpoints, options: { maxSockets?: number } = {}): AwsClients {
+export function createAwsClients(endpoints: AwsEndpoints, options: { maxSockets?: number; maxAttempts?: number } = {}): AwsClients {
   const httpAgent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 })
   const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 })
   const requestHandler = new NodeHttpHandler({ httpAgent, httpsAgent, connectionTimeout: 3_000, requestTimeout: 30_000 })
-  const common = { region: endpoints.region, credentials: endpoints.credentials, requestHandler, maxAttempts: 4 }
+  const common = { region: endpoints.region, credentials: endpoints.credentials, requestHandler, maxAttempts: options.maxAttempts ?? 4 }
   const kinesis = new KinesisClient({ ...common, endpoint: endpoints.kinesis })
   const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb })
   const sns = new SNSClient({ ...common, endpoint: endpoints.sns })

@@ -6,6 +6,7 @@ import { parseThreshold, THRESHOLDS_CROSSED_EXIT_CODE } from '../report/threshol
 import type { PipelineOptions } from '../run/pipeline-run.js'
 import { PauseGate } from '../load/pause-gate.js'
 import { nowMs } from '../util/clock.js'
+import { parseFaultPlan } from '../stack/fault-plan.js'
 import { FraudlabCommand } from './base-command.js'
 import { durationFlag, featuresLogFlag, modelFlag, shardsFlag, targetFlags } from './flags.js'
 
@@ -14,13 +15,23 @@ export const pipelineFlags = {
   'max-lateness': durationFlag({ name: 'max-lateness', description: 'Drop (and count) a transaction that cannot be sent this long after its time.', default: '1s', maxMs: 3_600_000 }),
   shards: shardsFlag,
   ...targetFlags,
-  'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long the scorer waits after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
+  'poll-interval': durationFlag({ name: 'poll-interval', description: 'Least time between two GetRecords calls on a shard (Kinesis allows 5 a second per shard: 200ms).', default: '200ms', maxMs: 60_000 }),
   'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often the scorer saves each shard's position.", default: '1s', maxMs: 3_600_000 }),
   'drain-timeout': durationFlag({ name: 'drain-timeout', description: 'How long to wait for the last decisions after the load ends.', default: '30s', maxMs: 3_600_000 }),
   threshold: Flags.string({
     description: 'Fail the command (exit 99, after writing the report) unless this holds: e2e.p99<250ms, recall>0.9, scenario:card-testing.recall>0.95, lost==0. Repeatable; adds to the scenario’s.',
     multiple: true,
     helpValue: '<metric op value>',
+  }),
+  inject: Flags.string({
+    description: 'Inject a fault, counted in the report: kinesis.throttle=0.05, kinesis.latency=50ms, dynamodb.throttle=0.02, sns.fail=0.01 (embedded stack), scorer.crash=every:30s (any target). Repeatable.',
+    multiple: true,
+    helpValue: '<name=value>',
+  }),
+  'kinesis-limits': Flags.boolean({
+    description: "Enforce Kinesis' per-shard limits in the embedded stack (1,000 records and 1 MiB a second written, 5 reads and 2 MiB a second read, per shard); --no-kinesis-limits lifts them.",
+    default: true,
+    allowNo: true,
   }),
   model: modelFlag,
   'features-log': featuresLogFlag,
@@ -37,7 +48,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'model' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'faults' | 'kinesisLimits' | 'model' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -63,6 +74,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
       } else hardStop.abort()
     }
     const thresholds = (flags.threshold ?? []).map((t) => parseThreshold(t, 'flag'))
+    const faults = { plan: parseFaultPlan(flags.inject ?? []), specs: flags.inject ?? [] }
     process.on('SIGINT', onSigint)
     const pause = new PauseGate(nowMs)
     // The view takes over the terminal (stdin in raw mode: Ctrl-C arrives as a key, handled like q).
@@ -84,6 +96,8 @@ export abstract class PipelineCommand extends FraudlabCommand {
         yes: flags.yes,
         stateDir: flags['state-dir'],
         reportsDir: flags['reports-dir'],
+        faults,
+        kinesisLimits: flags['kinesis-limits'],
         model: flags.model,
         featuresLogPath: flags['features-log'],
         thresholds,

@@ -20,7 +20,7 @@ export class DecisionCollector {
     private readonly kinesis: KinesisClient,
     private readonly stream: string,
     private readonly ledger: RunLedger,
-    private readonly pollIntervalMs = 50,
+    private readonly pollIntervalMs = 200,
   ) {}
 
   /** Positions an iterator at the tip of every shard; call before the load starts. */
@@ -48,7 +48,13 @@ export class DecisionCollector {
 
   private async poll(position: { shardId: string; iterator: string | undefined }, signal: AbortSignal): Promise<void> {
     let failures = 0
+    let lastCallAt = -Infinity
     while (position.iterator && !signal.aborted) {
+      // At most 5 GetRecords a second per shard, as Kinesis allows (see the scorer's shard loop).
+      const wait = lastCallAt + this.pollIntervalMs - nowMs()
+      if (wait > 0) await sleep(wait, signal)
+      if (signal.aborted) return
+      lastCallAt = nowMs()
       try {
         // Modest pages: a 10,000-record page is ~5 MB of JSON per shard, which a run would hold at once.
         const output = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: position.iterator, Limit: 2_000 }))
@@ -60,7 +66,6 @@ export class DecisionCollector {
           else this.invalidDecisions++
         }
         position.iterator = output.NextShardIterator
-        if (!output.Records?.length) await sleep(this.pollIntervalMs, signal)
       } catch (error) {
         if (signal.aborted) return
         if (!isRetryable(error) || ++failures > 20) throw error

@@ -17,14 +17,14 @@ export default class Scorer extends FraudlabCommand {
     'BlockList, publishes alerts and writes decisions. Use it to score traffic from your own producer, or to run the ' +
     'scorer in another terminal. The embedded target needs a stack started with `fraudlab stack up`.'
 
-  static override examples = ['<%= config.bin %> scorer', '<%= config.bin %> scorer --target localstack --poll-interval 200ms']
+  static override examples = ['<%= config.bin %> scorer', '<%= config.bin %> scorer --target localstack --poll-interval 1s']
 
   static override flags = {
     ...targetFlags,
     shards: shardsFlag,
     model: modelFlag,
     'features-log': featuresLogFlag,
-    'poll-interval': durationFlag({ name: 'poll-interval', description: 'How long to wait after an empty GetRecords.', default: '50ms', maxMs: 60_000 }),
+    'poll-interval': durationFlag({ name: 'poll-interval', description: 'Least time between two GetRecords calls on a shard (Kinesis allows 5 a second per shard: 200ms).', default: '200ms', maxMs: 60_000 }),
     'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often each shard's position is saved.", default: '1s', maxMs: 3_600_000 }),
     'stats-interval': durationFlag({ name: 'stats-interval', description: 'How often to print progress to stderr.', default: '5s', maxMs: 3_600_000 }),
     json: Flags.boolean({ description: 'On exit, print the final stats as JSON on stdout.', default: false }),

@@ -116,6 +116,23 @@ export const ThresholdResultSchema = z.strictObject({
   ok: z.boolean(),
 })
 
+const FaultCountsSchema = z.strictObject({
+  limitThrottled: Count.describe("Records and calls refused by the emulator's per-shard limits."),
+  injected: Count.describe('Records, calls or publishes refused or failed by an injected fault.'),
+  delayed: Count.describe('Responses delayed by an injected latency.'),
+})
+
+export const FaultsSchema = z
+  .strictObject({
+    kinesisLimits: z.boolean().describe("Whether the embedded Kinesis enforced AWS' per-shard limits."),
+    injected: z.array(z.string()).describe('The --inject faults, as given.'),
+    kinesis: FaultCountsSchema.nullable(),
+    dynamodb: FaultCountsSchema.nullable(),
+    sns: FaultCountsSchema.nullable(),
+    scorerCrashes: Count.describe('Scorer processes killed by --inject scorer.crash.'),
+  })
+  .describe('Limits and faults of the embedded stack, as its emulators counted them (null: not an embedded target).')
+
 export const RunSummarySchema = z.strictObject({
   schemaVersion: z.literal(SUMMARY_SCHEMA_VERSION),
   runId: z.string().min(1),
@@ -144,6 +161,7 @@ export const RunSummarySchema = z.strictObject({
   accuracyByArchetype: z.record(z.string(), ArchetypeAccuracySchema),
   attacks: AttacksSchema,
   thresholds: z.array(ThresholdResultSchema),
+  faults: FaultsSchema.optional(),
   files: z.record(z.string(), z.string()).describe('The files of this report, by kind.'),
   diagnostics: z.record(z.string(), z.unknown()).describe('Scorer and producer figures that explain the counts.'),
 })

@@ -22,6 +22,7 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     `Actions          blocked ${c.blocked}, BlockList items ${c.blockListItems ?? 'n/a'}, alerts received ${c.alertsReceived ?? 'n/a'}, reviewed ${c.reviewed}`,
     `Throughput       offered ${t.offeredTps}/s, achieved ${t.achievedTps}/s, decided ${t.decidedTps}/s; late ${c.late}, dropped ${c.dropped}`,
     `AWS errors       throttled ${c.throttled}, retried ${c.retried}, scorer restarts ${c.scorerRestarts}, invalid records ${c.invalidRecords}`,
+    ...(summary.faults ? [faultsLine(summary.faults)] : []),
     '',
     `Latency          ${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(10)).join('')}`,
     latencyRow('end to end', summary.latencyMs.endToEnd),
@@ -60,4 +61,12 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
 
 function formatActual(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(4)
+}
+
+/** What the embedded emulators refused (per-shard limits) and injected (--inject). */
+function faultsLine(f: NonNullable<RunSummary['faults']>): string {
+  const part = (name: string, counts: { limitThrottled: number; injected: number; delayed: number } | null) =>
+    counts ? `${name} ${[counts.limitThrottled && `${counts.limitThrottled} over shard limits`, counts.injected && `${counts.injected} injected`, counts.delayed && `${counts.delayed} delayed`].filter(Boolean).join(', ') || 'none'}` : undefined
+  const parts = [part('kinesis', f.kinesis), part('dynamodb', f.dynamodb), part('sns', f.sns), f.scorerCrashes ? `scorer crashes ${f.scorerCrashes}` : undefined].filter(Boolean)
+  return `Limits, faults   ${f.kinesisLimits ? 'Kinesis shard limits on' : 'Kinesis shard limits off'}${f.injected.length ? ` · --inject ${f.injected.join(' ')}` : ''} · ${parts.join('; ')}`
 }

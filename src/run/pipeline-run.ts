@@ -21,6 +21,9 @@ import type { ScorerStats } from '../scorer/scorer-service.js'
 import { provision } from '../stack/provision.js'
 import { resourceNames } from '../stack/resource-names.js'
 import { isOurEmulator } from '../stack/state-file.js'
+import { KINESIS_SHARD_LIMITS } from '../stack/front/shard-limiter.js'
+import { NO_FAULTS, type FaultPlan } from '../stack/fault-plan.js'
+import { applyEmulatorFaults, assertFaultsSupported, faultsSummary, readEmulatorFaultCounts } from './fault-injection.js'
 import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../stack/targets.js'
 import { nowMs, sleep } from '../util/clock.js'
 import { checkModel } from '../scorer/check-model.js'
@@ -73,6 +76,10 @@ export interface PipelineOptions extends TargetSelection {
   onStatus?: (status: LiveStatus) => void
   /** Pauses and resumes the load (the live view's `p`). */
   pause?: PauseGate
+  /** Faults to inject (`--inject`), and the specs as given, for the report. */
+  faults?: { plan: FaultPlan; specs: string[] }
+  /** The embedded Kinesis enforces AWS' per-shard limits unless this is false (`--no-kinesis-limits`). */
+  kinesisLimits?: boolean
   /** For tests and tools that need to reach into a live run. */
   hooks?: { onScorerStarted?(supervisor: ScorerSupervisor): void; onTargetReady?(target: ResolvedTarget): void }
 }
@@ -117,6 +124,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   let supervisor: ScorerSupervisor | undefined
   let producer: BatchingProducer<number> | undefined
   let watchdog: NodeJS.Timeout | undefined
+  let crashTimer: NodeJS.Timeout | undefined
   let progressTimer: NodeJS.Timeout | undefined
   let loadStartedAtMs = nowMs()
   let loadEndedAtMs = loadStartedAtMs
@@ -161,6 +169,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   })
 
   // Checked before the run starts: a wrong model or target is a user error, not a failed run with a report.
+  const faultPlan = options.faults?.plan ?? NO_FAULTS
+  const kinesisLimits = options.kinesisLimits ?? true
+  assertFaultsSupported(options.target, faultPlan)
   const { modelVersion } = await checkModel(options.model)
   const modelCard: ModelCard | null = options.model === 'rules' ? null : readModelCard(cardPathFor(options.model))
   target = await resolveTarget(
@@ -181,8 +192,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     clients = createAwsClients(target.endpoints)
     const resources = await provision(clients, { names, transactionShards: options.shards, decisionShards: options.shards })
     diagnostics.resources = { ...resources.names, transactionShards: resources.transactionShards, decisionShards: resources.decisionShards }
+    const capacity = target.endpoints.target !== 'embedded' || kinesisLimits ? shardCapacityWarning(options.offeredRatePerSec, resources.transactionShards) : undefined
+    if (capacity) {
+      log(capacity)
+      notes.push(capacity)
+    }
+    if (target.endpoints.target === 'embedded') await applyEmulatorFaults(target.endpoints, faultPlan, kinesisLimits, typeof options.config.seed === 'number' ? options.config.seed : 1)
 
-    collector = new DecisionCollector(clients.kinesis, names.decisionsStream, ledger)
+    collector = new DecisionCollector(clients.kinesis, names.decisionsStream, ledger, options.pollIntervalMs)
     await collector.prepare()
     collector.start()
     if (target.endpoints.target === 'embedded') {
@@ -206,6 +223,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     supervisor.onFatal(failRun)
     await supervisor.start()
     options.hooks?.onScorerStarted?.(supervisor)
+    const crashing = supervisor
+    if (faultPlan.scorerCrashEveryMs) crashTimer = setInterval(() => crashing.crash(), faultPlan.scorerCrashEveryMs)
 
     const theProducer = new BatchingProducer<number>(
       clients.kinesis,
@@ -256,6 +275,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     diagnostics.backpressureWaits = load.backpressureWaits
     if (source.error) failRun(source.error)
     phase = 'draining'
+    clearInterval(crashTimer)
     await untilAborted(theProducer.flush(), fatal.signal)
     loadEndedAtMs = nowMs()
     if (theProducer.fatalError) failRun(new Error(`the producer cannot write to ${names.transactionsStream}: ${theProducer.fatalError.message}`))
@@ -271,6 +291,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   } finally {
     clearInterval(progressTimer)
     clearInterval(watchdog)
+    clearInterval(crashTimer)
   }
 
   if (fatalError) status = 'failed'
@@ -286,6 +307,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     blockListItems = await countBlockListItems(clients.dynamodb, names.blockListTable, runId).catch(() => null)
   }
   const scorerStats = supervisor?.totals()
+  const faults =
+    target?.endpoints.target === 'embedded'
+      ? faultsSummary(options.faults?.specs ?? [], kinesisLimits, await readEmulatorFaultCounts(target.endpoints), supervisor?.injectedCrashes ?? 0)
+      : faultPlan.scorerCrashEveryMs
+        ? faultsSummary(options.faults?.specs ?? [], false, { kinesis: null, dynamodb: null, sns: null }, supervisor?.injectedCrashes ?? 0)
+        : undefined
   diagnostics.scorer = scorerStats
   diagnostics.producer = producer?.stats
   if (options.sourceDiagnostics) diagnostics.source = options.sourceDiagnostics()
@@ -330,12 +357,21 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     files: { ...REPORT_FILES },
     diagnostics,
   })
+  if (faults) summary.faults = faults
   summary.thresholds = evaluateThresholds(options.thresholds ?? [], summary)
   clearInterval(statusTimer)
   const reportDir = await writeRunReport(options.reportsDir, summary, ledgerHistograms(ledger))
   clients?.destroy()
   await target?.ownedStack?.stop()
   return { summary, reportDir }
+}
+
+/** Kinesis takes 1,000 records a second per shard: a warning when the offered rate needs more shards. */
+export function shardCapacityWarning(offeredRatePerSec: number, shards: number): string | undefined {
+  const capacity = shards * KINESIS_SHARD_LIMITS.writeRecordsPerSec
+  if (!(offeredRatePerSec > capacity * 0.8)) return undefined
+  const needed = Math.ceil(offeredRatePerSec / (KINESIS_SHARD_LIMITS.writeRecordsPerSec * 0.8))
+  return `${Math.round(offeredRatePerSec)} transactions/s ${offeredRatePerSec > capacity ? 'exceeds' : 'is close to'} what ${shards === 1 ? '1 shard takes' : `${shards} shards take`} (${capacity} records/s at 1,000 per shard): expect throttling and retries; --shards ${needed} leaves headroom.`
 }
 
 function watchStack(target: ResolvedTarget, failRun: (error: Error) => void): NodeJS.Timeout | undefined {

@@ -12,6 +12,11 @@ const CHILD_SCRIPT = fileURLToPath(new URL('../scorer/scorer-child.js', import.m
  */
 export class ScorerSupervisor {
   restarts = 0
+  /** Kills asked for by `--inject scorer.crash`; their restarts do not count against maxRestarts. */
+  injectedCrashes = 0
+  private crashPending = false
+  /** Between the child's ready message and its exit: only then can it be crashed on purpose. */
+  private running = false
   private child?: ChildProcess
   private stopping = false
   private readonly finishedStats: ScorerStats[] = []
@@ -49,17 +54,31 @@ export class ScorerSupervisor {
       child.once('exit', onEarlyExit)
       child.on('message', onMessage)
     })
+    this.running = true
     child.once('exit', (code, signal) => {
+      this.running = false
       if (this.currentStats) this.finishedStats.push(this.currentStats)
       this.currentStats = undefined
       if (this.stopping) return
-      if (this.restarts >= this.maxRestarts) {
+      const injected = this.crashPending
+      this.crashPending = false
+      if (!injected && this.restarts - this.injectedCrashes >= this.maxRestarts) {
         this.fatalListener?.(new Error(`the scorer died ${this.restarts + 1} times; last: ${this.lastError || signal || `exit ${code}`}`))
         return
       }
       this.restarts++
       setTimeout(() => void this.start().catch((error: Error) => this.fatalListener?.(error)), 200)
     })
+  }
+
+  /** Kills the running scorer without warning (SIGKILL), as a crash would; it is restarted from its checkpoints. */
+  crash(): boolean {
+    const child = this.child
+    if (this.stopping || this.crashPending || !this.running || !child) return false
+    this.crashPending = true
+    this.injectedCrashes++
+    child.kill('SIGKILL')
+    return true
   }
 
   /** Asks the scorer to finish its batch and checkpoint, then waits for it to exit. */

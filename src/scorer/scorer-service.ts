@@ -155,8 +155,15 @@ export class ScorerService {
     let iterator: string | undefined = await this.iteratorAfter(shardId, lastSequence)
     let lastCheckpointAt = nowMs()
     let failures = 0
+    let lastCallAt = -Infinity
     while (iterator && !signal.aborted) {
       let output: GetRecordsCommandOutput
+      // Kinesis serves 5 GetRecords calls a second per shard: calls are spaced by the poll interval
+      // (200 ms by default), whether or not the last one returned records.
+      const wait = lastCallAt + this.config.pollIntervalMs - nowMs()
+      if (wait > 0) await sleep(wait, signal)
+      if (signal.aborted) break
+      lastCallAt = nowMs()
       try {
         this.stats.getRecordsCalls++
         const calledAt = nowMs()
@@ -191,7 +198,6 @@ export class ScorerService {
         this.stats.phaseMs.checkpoint += lastCheckpointAt - startedAt
       }
       iterator = output.NextShardIterator
-      if (records.length === 0) await sleep(this.config.pollIntervalMs, signal)
     }
     if (lastSequence && lastSequence !== checkpointed) {
       await this.checkpoints.write(stream, shardId, lastSequence, this.config.scorerId)

@@ -2,6 +2,7 @@
 // Listening on port 0 lets the kernel pick a free port, so a port in use is never a problem.
 import { createRequire } from 'node:module'
 import type { Server } from 'node:http'
+import { AwsFront, type FrontFaults } from './front/aws-front.js'
 import { SnsEmulator } from './sns/sns-emulator.js'
 
 import { READY_MARKER } from './emulator-protocol.js'
@@ -20,8 +21,13 @@ async function main(kind: string | undefined): Promise<void> {
       server.listen(0, '127.0.0.1', () => resolve())
     })
     server.keepAliveTimeout = 65_000
-    port = (server.address() as { port: number }).port
-    close = () => new Promise((resolve) => server.close(() => resolve()))
+    // Clients reach the emulator through a front that adds AWS' limits and injected faults.
+    const front = new AwsFront(kind, (server.address() as { port: number }).port, frontFaultsFromEnv(kind))
+    port = await front.listen(0)
+    close = async () => {
+      await front.close()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
   } else if (kind === 'sns') {
     const sns = new SnsEmulator()
     port = await sns.listen(0)
@@ -36,6 +42,11 @@ async function main(kind: string | undefined): Promise<void> {
   process.on('SIGINT', stop)
   // Started with an IPC channel by a run that owns it: die with the parent, never linger.
   if (process.send) process.on('disconnect', stop)
+}
+
+/** The front's starting faults: FRAUDLAB_KINESIS_LIMITS=off turns Kinesis' per-shard limits off. */
+function frontFaultsFromEnv(kind: 'kinesis' | 'dynamodb'): FrontFaults {
+  return { limits: kind === 'kinesis' && process.env.FRAUDLAB_KINESIS_LIMITS !== 'off', throttle: 0, latencyMs: 0, seed: 1 }
 }
 
 void main(process.argv[2])

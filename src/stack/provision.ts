@@ -1,6 +1,6 @@
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
-import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns'
+import { CreateTableCommand, DescribeTableCommand, TagResourceCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { AddTagsToStreamCommand, CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
+import { CreateTopicCommand, ListTopicsCommand, TagResourceCommand as TagTopicCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { errorName } from '../aws/backoff.js'
 import { sleep } from '../util/clock.js'
 import type { ResourceNames } from './resource-names.js'
@@ -9,6 +9,21 @@ export interface ProvisionRequest {
   names: ResourceNames
   transactionShards: number
   decisionShards: number
+}
+
+/**
+ * Tags on everything fraudlab creates (and only on that: a resource that existed before keeps its
+ * tags), so that `stack down --target aws` deletes what fraudlab made and nothing else. Kinesis tag
+ * keys may not hold ':', hence the dash.
+ */
+export const MANAGED_TAG = 'fraudlab-managed'
+export const PREFIX_TAG = 'fraudlab-prefix'
+
+export function managedTags(names: ResourceNames): Array<{ Key: string; Value: string }> {
+  return [
+    { Key: MANAGED_TAG, Value: 'true' },
+    { Key: PREFIX_TAG, Value: names.prefix },
+  ]
 }
 
 export interface ProvisionedResources {
@@ -33,26 +48,55 @@ export async function provision(
   const created: string[] = []
   const { names } = request
   const [transactionShards, decisionShards] = await Promise.all([
-    ensureStream(clients.kinesis, names.transactionsStream, request.transactionShards, created, deadline),
-    ensureStream(clients.kinesis, names.decisionsStream, request.decisionShards, created, deadline),
-    ensureTable(clients.dynamodb, names.blockListTable, [['account', 'HASH'], ['transactionId', 'RANGE']], created, deadline),
-    ensureTable(clients.dynamodb, names.checkpointsTable, [['leaseKey', 'HASH']], created, deadline),
+    ensureStream(clients.kinesis, names.transactionsStream, request.transactionShards, names, created, deadline),
+    ensureStream(clients.kinesis, names.decisionsStream, request.decisionShards, names, created, deadline),
+    ensureTable(clients.dynamodb, names.blockListTable, TABLE_KEYS.blockList, names, created, deadline),
+    ensureTable(clients.dynamodb, names.checkpointsTable, TABLE_KEYS.checkpoints, names, created, deadline),
   ])
+  const existed = await topicExists(clients.sns, names.alertsTopic)
   const topic = await clients.sns.send(new CreateTopicCommand({ Name: names.alertsTopic }))
   if (!topic.TopicArn) throw new Error(`CreateTopic ${names.alertsTopic} returned no TopicArn`)
+  if (!existed) {
+    await clients.sns.send(new TagTopicCommand({ ResourceArn: topic.TopicArn, Tags: managedTags(names) }))
+    created.push(`topic ${names.alertsTopic}`)
+  }
   return { names, alertsTopicArn: topic.TopicArn, transactionShards, decisionShards, created }
 }
 
-async function ensureStream(kinesis: KinesisClient, name: string, shards: number, created: string[], deadline: number): Promise<number> {
+/** The tables' key schemas (the LocalStack ready hook creates the same). */
+export const TABLE_KEYS: Record<'blockList' | 'checkpoints', Array<[string, 'HASH' | 'RANGE']>> = {
+  blockList: [
+    ['account', 'HASH'],
+    ['transactionId', 'RANGE'],
+  ],
+  checkpoints: [['leaseKey', 'HASH']],
+}
+
+async function topicExists(sns: SNSClient, name: string): Promise<boolean> {
+  let NextToken: string | undefined
+  do {
+    const page = await sns.send(new ListTopicsCommand({ NextToken }))
+    if (page.Topics?.some((t) => t.TopicArn?.endsWith(`:${name}`))) return true
+    NextToken = page.NextToken
+  } while (NextToken)
+  return false
+}
+
+async function ensureStream(kinesis: KinesisClient, name: string, shards: number, names: ResourceNames, created: string[], deadline: number): Promise<number> {
+  let createdNow = false
   try {
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }))
     created.push(`stream ${name} (${shards} shards)`)
+    createdNow = true
   } catch (error) {
     if (errorName(error) !== 'ResourceInUseException') throw error
   }
   for (;;) {
     const { StreamDescriptionSummary: summary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))
-    if (summary?.StreamStatus === 'ACTIVE') return summary.OpenShardCount ?? shards
+    if (summary?.StreamStatus === 'ACTIVE') {
+      if (createdNow) await kinesis.send(new AddTagsToStreamCommand({ StreamName: name, Tags: Object.fromEntries(managedTags(names).map((t) => [t.Key, t.Value])) }))
+      return summary.OpenShardCount ?? shards
+    }
     if (Date.now() > deadline) throw new Error(`stream ${name} is still ${summary?.StreamStatus}; gave up waiting for ACTIVE`)
     await sleep(100)
   }
@@ -62,9 +106,11 @@ async function ensureTable(
   dynamodb: DynamoDBClient,
   name: string,
   keys: Array<[string, 'HASH' | 'RANGE']>,
+  names: ResourceNames,
   created: string[],
   deadline: number,
 ): Promise<number> {
+  let createdNow = false
   try {
     await dynamodb.send(
       new CreateTableCommand({
@@ -75,12 +121,16 @@ async function ensureTable(
       }),
     )
     created.push(`table ${name}`)
+    createdNow = true
   } catch (error) {
     if (errorName(error) !== 'ResourceInUseException') throw error
   }
   for (;;) {
     const { Table: table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }))
-    if (table?.TableStatus === 'ACTIVE') return 0
+    if (table?.TableStatus === 'ACTIVE') {
+      if (createdNow && table.TableArn) await dynamodb.send(new TagResourceCommand({ ResourceArn: table.TableArn, Tags: managedTags(names) }))
+      return 0
+    }
     if (Date.now() > deadline) throw new Error(`table ${name} is still ${table?.TableStatus}; gave up waiting for ACTIVE`)
     await sleep(100)
   }

@@ -1,5 +1,6 @@
 /** The names of everything a run needs on a target; a prefix keeps several setups apart. */
 export interface ResourceNames {
+  prefix: string
   transactionsStream: string
   decisionsStream: string
   blockListTable: string
@@ -11,6 +12,7 @@ export const DEFAULT_PREFIX = 'fraudlab-'
 
 export function resourceNames(prefix = DEFAULT_PREFIX): ResourceNames {
   return {
+    prefix,
     transactionsStream: `${prefix}transactions`,
     decisionsStream: `${prefix}decisions`,
     blockListTable: `${prefix}blocklist`,

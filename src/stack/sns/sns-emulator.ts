@@ -13,11 +13,14 @@ import {
   type MessageAttribute,
   type QueryParams,
 } from './query-protocol.js'
+import { Random } from '../../scenario/random.js'
+import { CONTROL_PATH, type FrontCounts } from '../fault-plan.js'
 
 interface Topic {
   arn: string
   name: string
   attributes: Map<string, string>
+  tags: Map<string, string>
 }
 
 interface Subscription {
@@ -69,6 +72,10 @@ export class SnsEmulator {
   private baseUrl = ''
   private readonly deliveries = new Set<Promise<void>>()
   readonly stats: SnsEmulatorStats = { published: 0, delivered: 0, deliveryFailures: 0 }
+  /** Injected faults (`--inject sns.fail=P`): each Publish, or PublishBatch entry, fails with this probability. */
+  private failProbability = 0
+  private random = new Random(1)
+  private injectedFailures = 0
 
   constructor(options: SnsEmulatorOptions = {}) {
     this.region = options.region ?? 'us-east-1'
@@ -98,6 +105,7 @@ export class SnsEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', this.baseUrl)
+      if (url.pathname === CONTROL_PATH) return await this.control(req, res)
       const body = req.method === 'POST' ? await readBody(req, MAX_MESSAGE_BYTES * MAX_BATCH_ENTRIES + 65_536) : ''
       const params = req.method === 'GET' ? new Map(url.searchParams) : parseQuery(body)
       const action = params.get('Action')
@@ -132,6 +140,11 @@ export class SnsEmulator {
         return this.publish(params)
       case 'PublishBatch':
         return this.publishBatch(params)
+      case 'TagResource':
+        this.tagTopic(this.topic(params, 'ResourceArn'), params)
+        return ''
+      case 'ListTagsForResource':
+        return `<Tags>${[...this.topic(params, 'ResourceArn').tags].map(([key, value]) => `<member><Key>${escapeXml(key)}</Key><Value>${escapeXml(value)}</Value></member>`).join('')}</Tags>`
       default:
         throw new SnsApiError('InvalidAction', `The action ${action} is not valid for this endpoint.`)
     }
@@ -144,16 +157,24 @@ export class SnsEmulator {
     }
     const arn = `arn:aws:sns:${this.region}:${this.accountId}:${name}`
     if (!this.topics.has(arn)) {
-      this.topics.set(arn, { arn, name, attributes: readEntryMap(params, 'Attributes') })
+      this.topics.set(arn, { arn, name, attributes: readEntryMap(params, 'Attributes'), tags: new Map() })
     }
+    this.tagTopic(this.topics.get(arn)!, params)
     return `<TopicArn>${escapeXml(arn)}</TopicArn>`
   }
 
-  private topic(params: QueryParams): Topic {
-    const arn = required(params, 'TopicArn')
+  private topic(params: QueryParams, field = 'TopicArn'): Topic {
+    const arn = required(params, field)
     const topic = this.topics.get(arn)
-    if (!topic) throw new SnsApiError('NotFound', 'Topic does not exist', 404)
+    if (!topic) throw new SnsApiError(field === 'TopicArn' ? 'NotFound' : 'ResourceNotFound', field === 'TopicArn' ? 'Topic does not exist' : 'Resource does not exist', 404)
     return topic
+  }
+
+  private tagTopic(topic: Topic, params: QueryParams): void {
+    for (const tag of readMemberList(params, 'Tags')) {
+      const key = tag.get('Key')
+      if (key) topic.tags.set(key, tag.get('Value') ?? '')
+    }
   }
 
   private getTopicAttributes(params: QueryParams): string {
@@ -244,7 +265,26 @@ export class SnsEmulator {
     return `<Subscriptions>${members.join('')}</Subscriptions>`
   }
 
+  /** `GET/PUT /__fraudlab/faults`: the injected failure rate and how many failures were injected. */
+  private async control(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'PUT') {
+      const next = JSON.parse((await readBody(req, 4_096)) || '{}') as { fail?: number; seed?: number }
+      this.failProbability = Math.min(1, Math.max(0, Number(next.fail ?? 0)))
+      this.random = new Random(next.seed ?? 1)
+      this.injectedFailures = 0
+    }
+    const counts: FrontCounts = { limitThrottled: 0, injected: this.injectedFailures, delayed: 0 }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ service: 'sns', faults: { fail: this.failProbability }, counts }))
+  }
+
+  private injectFailure(): void {
+    if (this.failProbability <= 0 || this.random.next() >= this.failProbability) return
+    this.injectedFailures++
+    throw new SnsApiError('InternalError', 'Injected failure (fraudlab --inject sns.fail).', 500)
+  }
+
   private publish(params: QueryParams): string {
+    this.injectFailure()
     const topic = this.topic(params)
     const notification = this.notification(topic, params)
     this.fanOut(notification)
@@ -265,6 +305,7 @@ export class SnsEmulator {
     for (const entry of entries) {
       const id = entry.get('Id') ?? ''
       try {
+        this.injectFailure()
         const notification = this.notification(topic, entry)
         this.fanOut(notification)
         successful.push(`<member><Id>${escapeXml(id)}</Id><MessageId>${notification.messageId}</MessageId></member>`)

@@ -1,0 +1,65 @@
+import type { AwsEndpoints } from '../aws/endpoints.js'
+import { UserError } from '../errors/user-error.js'
+import type { RunSummary } from '../report/summary-schema.js'
+import { CONTROL_PATH, type FaultPlan, type FrontCounts } from '../stack/fault-plan.js'
+
+type EmulatorFaultService = 'kinesis' | 'dynamodb' | 'sns'
+
+/** Emulator faults need the embedded stack; the scorer crash works on every target. */
+export function assertFaultsSupported(target: AwsEndpoints['target'] | string, plan: FaultPlan): void {
+  const emulatorFaults = [plan.kinesisThrottle && 'kinesis.throttle', plan.kinesisLatencyMs && 'kinesis.latency', plan.dynamodbThrottle && 'dynamodb.throttle', plan.snsFail && 'sns.fail'].filter(Boolean)
+  if (target !== 'embedded' && emulatorFaults.length) {
+    throw new UserError(`--inject ${emulatorFaults.join(', ')} needs the embedded stack; this run's target is ${target}.`, {
+      hint: 'Drop --target (embedded is the default), or keep only scorer.crash, which works on every target.',
+    })
+  }
+}
+
+/**
+ * Sets the embedded stack's limits and faults for this run (each emulator answers on its control
+ * path), resetting their counts. Every run sets them, so a stack started earlier by `stack up`
+ * carries no faults over from a previous run.
+ */
+export async function applyEmulatorFaults(endpoints: AwsEndpoints, plan: FaultPlan, kinesisLimits: boolean, seed: number): Promise<void> {
+  const settings: Record<EmulatorFaultService, Record<string, unknown>> = {
+    kinesis: { limits: kinesisLimits, throttle: plan.kinesisThrottle, latencyMs: plan.kinesisLatencyMs, seed },
+    dynamodb: { limits: false, throttle: plan.dynamodbThrottle, latencyMs: 0, seed: seed + 1 },
+    sns: { fail: plan.snsFail, seed: seed + 2 },
+  }
+  await Promise.all(
+    (Object.keys(settings) as EmulatorFaultService[]).map(async (service) => {
+      const response = await control(endpoints, service, { method: 'PUT', body: JSON.stringify(settings[service]) })
+      if (!response?.ok) {
+        throw new UserError(`The embedded ${service} emulator at ${endpoints[service]} does not take limits and faults (it answered ${response ? response.status : 'nothing'}).`, {
+          hint: 'It was started by an older fraudlab: run `fraudlab stack down`, then `fraudlab stack up` (or let the run start its own stack).',
+        })
+      }
+    }),
+  )
+}
+
+/** What each emulator injected and refused during the run. */
+export async function readEmulatorFaultCounts(endpoints: AwsEndpoints): Promise<Record<EmulatorFaultService, FrontCounts | null>> {
+  const read = async (service: EmulatorFaultService) => {
+    const response = await control(endpoints, service, { method: 'GET' })
+    if (!response?.ok) return null
+    const { counts } = (await response.json()) as { counts: FrontCounts }
+    return { limitThrottled: counts.limitThrottled, injected: counts.injected, delayed: counts.delayed }
+  }
+  const [kinesis, dynamodb, sns] = await Promise.all([read('kinesis'), read('dynamodb'), read('sns')])
+  return { kinesis, dynamodb, sns }
+}
+
+export function faultsSummary(specs: readonly string[], kinesisLimits: boolean, counts: Record<EmulatorFaultService, FrontCounts | null>, scorerCrashes: number): NonNullable<RunSummary['faults']> {
+  return { kinesisLimits, injected: [...specs], ...counts, scorerCrashes }
+}
+
+async function control(endpoints: AwsEndpoints, service: EmulatorFaultService, init: { method: string; body?: string }): Promise<Response | undefined> {
+  const base = endpoints[service]
+  if (!base) return undefined
+  try {
+    return await fetch(new URL(CONTROL_PATH, base), { ...init, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5_000) })
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,271 @@
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { Random } from '../../scenario/random.js'
+import { CONTROL_PATH, type FrontCounts } from '../fault-plan.js'
+import { ShardLimiter } from './shard-limiter.js'
+import { hashKeyOf, shardFor, type ShardRange } from './shard-map.js'
+
+/** The faults a front applies; set at start and through its control endpoint. */
+export interface FrontFaults {
+  /** Kinesis: per-shard write and read limits (on by default). */
+  limits: boolean
+  /** Probability of an injected throttle (Kinesis: per record put and per GetRecords call; DynamoDB: per data call). */
+  throttle: number
+  /** Added to every response, in milliseconds. */
+  latencyMs: number
+  seed: number
+}
+
+const DYNAMODB_DATA_CALLS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'GetItem', 'BatchWriteItem', 'BatchGetItem', 'Query', 'Scan', 'TransactWriteItems', 'TransactGetItems'])
+const PTEE = 'ProvisionedThroughputExceededException'
+const ACCOUNT = '000000000000'
+/** Shard iterators remembered (iterator → shard) at most; a reader holds one per shard. */
+const MAX_ITERATORS = 10_000
+
+interface PutRecordsEntry {
+  Data: string
+  PartitionKey: string
+  ExplicitHashKey?: string
+}
+type PutRecordsResult = { SequenceNumber: string; ShardId: string } | { ErrorCode: string; ErrorMessage: string }
+
+/**
+ * An HTTP front for an emulator that makes it behave like the AWS service under pressure: Kinesis'
+ * per-shard limits (refused records come back inside PutRecords' answer with
+ * ProvisionedThroughputExceededException, as AWS returns them; refused reads are a 400), plus
+ * injected throttling and latency. Everything else is passed through untouched, so clients talk
+ * to the emulator's own protocol implementation. `GET/PUT /__fraudlab/faults` reads the counts
+ * and changes the faults (a run sets its `--inject` faults there).
+ */
+export class AwsFront {
+  readonly counts: FrontCounts = { limitThrottled: 0, injected: 0, delayed: 0 }
+  private faults: FrontFaults
+  private random: Random
+  private limiter = new ShardLimiter()
+  private readonly server: Server
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 })
+  private readonly shardRanges = new Map<string, Promise<ShardRange[]>>()
+  private readonly iteratorShards = new Map<string, string>()
+
+  constructor(
+    private readonly service: 'kinesis' | 'dynamodb',
+    private readonly backendPort: number,
+    faults: FrontFaults,
+  ) {
+    this.faults = faults
+    this.random = new Random(faults.seed)
+    this.server = createServer((request, response) => void this.handle(request, response).catch((error: Error) => this.fail(response, error)))
+    this.server.keepAliveTimeout = 65_000
+  }
+
+  async listen(port = 0): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, '127.0.0.1', () => resolve())
+    })
+    return (this.server.address() as { port: number }).port
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request)
+    if (request.url === CONTROL_PATH) return this.control(request, body, response)
+    const target = String(request.headers['x-amz-target'] ?? '')
+    const action = target.slice(target.indexOf('.') + 1)
+    const json = String(request.headers['content-type'] ?? '').includes('json')
+    if (this.service === 'dynamodb') {
+      if (DYNAMODB_DATA_CALLS.has(action) && this.injectThrottle()) {
+        return this.send(response, 400, { __type: `com.amazonaws.dynamodb.v20120810#${PTEE}`, message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.' })
+      }
+      return this.passThrough(request, body, response)
+    }
+    if (json && action === 'PutRecords') return this.putRecords(request, body, response)
+    if (json && action === 'PutRecord') return this.putRecord(request, body, response)
+    if (json && action === 'GetShardIterator') return this.getShardIterator(request, body, response)
+    if (json && action === 'GetRecords') return this.getRecords(request, body, response)
+    return this.passThrough(request, body, response)
+  }
+
+  private async putRecords(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
+    const input = JSON.parse(body.toString('utf8')) as { Records?: PutRecordsEntry[]; StreamName?: string; StreamARN?: string }
+    const stream = streamNameOf(input)
+    if (!Array.isArray(input.Records) || !stream) return this.passThrough(request, body, response)
+    const ranges = await this.rangesOf(request, stream)
+    const results: Array<PutRecordsResult | undefined> = new Array(input.Records.length)
+    const admitted: PutRecordsEntry[] = []
+    const admittedAt: number[] = []
+    input.Records.forEach((record, i) => {
+      const refusal = this.refuseWrite(stream, ranges, record)
+      if (refusal) results[i] = { ErrorCode: PTEE, ErrorMessage: refusal }
+      else {
+        admitted.push(record)
+        admittedAt.push(i)
+      }
+    })
+    if (admitted.length === input.Records.length) return this.passThrough(request, body, response)
+    let failed = input.Records.length - admitted.length
+    let extra: Record<string, unknown> = {}
+    if (admitted.length > 0) {
+      const backend = await this.forward(request, Buffer.from(JSON.stringify({ ...input, Records: admitted })))
+      if (backend.status !== 200) return this.reply(response, backend)
+      const output = JSON.parse(backend.body.toString('utf8')) as { Records: PutRecordsResult[]; FailedRecordCount: number }
+      output.Records.forEach((result, j) => (results[admittedAt[j]] = result))
+      failed += output.FailedRecordCount
+      const { Records: _records, FailedRecordCount: _failed, ...rest } = output
+      extra = rest
+    }
+    return this.send(response, 200, { FailedRecordCount: failed, Records: results, ...extra })
+  }
+
+  private async putRecord(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
+    const input = JSON.parse(body.toString('utf8')) as PutRecordsEntry & { StreamName?: string; StreamARN?: string }
+    const stream = streamNameOf(input)
+    if (!stream || typeof input.PartitionKey !== 'string') return this.passThrough(request, body, response)
+    const refusal = this.refuseWrite(stream, await this.rangesOf(request, stream), input)
+    if (refusal) return this.send(response, 400, { __type: PTEE, message: refusal })
+    return this.passThrough(request, body, response)
+  }
+
+  private async getShardIterator(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
+    const input = JSON.parse(body.toString('utf8')) as { StreamName?: string; StreamARN?: string; ShardId?: string }
+    const backend = await this.forward(request, body)
+    const stream = streamNameOf(input)
+    if (backend.status === 200 && stream && input.ShardId) {
+      const { ShardIterator } = JSON.parse(backend.body.toString('utf8')) as { ShardIterator?: string }
+      if (ShardIterator) this.rememberIterator(ShardIterator, `${stream}/${input.ShardId}`)
+    }
+    return this.reply(response, backend)
+  }
+
+  private async getRecords(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
+    const { ShardIterator: iterator } = JSON.parse(body.toString('utf8')) as { ShardIterator?: string }
+    const shard = iterator ? this.iteratorShards.get(iterator) : undefined
+    if (this.injectThrottle()) return this.send(response, 400, { __type: PTEE, message: `Rate exceeded for ${shard ?? 'the shard'} (injected).` })
+    if (shard && this.faults.limits && !this.limiter.admitRead(shard)) {
+      this.counts.limitThrottled++
+      return this.send(response, 400, { __type: PTEE, message: `Rate exceeded for shard ${shard.slice(shard.indexOf('/') + 1)} in stream ${shard.slice(0, shard.indexOf('/'))} under account ${ACCOUNT}.` })
+    }
+    const backend = await this.forward(request, body)
+    if (backend.status === 200 && shard) {
+      this.limiter.chargeRead(shard, backend.body.length)
+      const { NextShardIterator } = JSON.parse(backend.body.toString('utf8')) as { NextShardIterator?: string }
+      this.iteratorShards.delete(iterator!)
+      if (NextShardIterator) this.rememberIterator(NextShardIterator, shard)
+    }
+    return this.reply(response, backend)
+  }
+
+  /** Why a record is refused (the message AWS gives), or undefined when it is admitted. */
+  private refuseWrite(stream: string, ranges: ShardRange[], record: PutRecordsEntry): string | undefined {
+    const shardId = shardFor(ranges, hashKeyOf(String(record.PartitionKey), record.ExplicitHashKey))
+    if (this.injectThrottle()) return `Rate exceeded for shard ${shardId ?? 'unknown'} in stream ${stream} under account ${ACCOUNT} (injected).`
+    if (!this.faults.limits || !shardId) return undefined
+    const bytes = base64Length(String(record.Data ?? '')) + Buffer.byteLength(String(record.PartitionKey))
+    if (this.limiter.admitWrite(`${stream}/${shardId}`, bytes)) return undefined
+    this.counts.limitThrottled++
+    return `Rate exceeded for shard ${shardId} in stream ${stream} under account ${ACCOUNT}.`
+  }
+
+  private injectThrottle(): boolean {
+    if (this.faults.throttle <= 0 || this.random.next() >= this.faults.throttle) return false
+    this.counts.injected++
+    return true
+  }
+
+  private rememberIterator(iterator: string, shard: string): void {
+    if (this.iteratorShards.size >= MAX_ITERATORS) this.iteratorShards.delete(this.iteratorShards.keys().next().value!)
+    this.iteratorShards.set(iterator, shard)
+  }
+
+  /** The stream's open shards and their hash key ranges, asked of the emulator once per stream. */
+  private rangesOf(request: IncomingMessage, stream: string): Promise<ShardRange[]> {
+    let ranges = this.shardRanges.get(stream)
+    if (!ranges) {
+      ranges = this.listShards(request, stream)
+      this.shardRanges.set(stream, ranges)
+      ranges.catch(() => this.shardRanges.delete(stream))
+    }
+    return ranges
+  }
+
+  private async listShards(request: IncomingMessage, stream: string): Promise<ShardRange[]> {
+    const headers = { ...request.headers, 'x-amz-target': 'Kinesis_20131202.ListShards' }
+    const backend = await this.forward({ method: 'POST', url: '/', headers }, Buffer.from(JSON.stringify({ StreamName: stream })))
+    if (backend.status !== 200) return []
+    const { Shards } = JSON.parse(backend.body.toString('utf8')) as { Shards: Array<{ ShardId: string; HashKeyRange: { StartingHashKey: string; EndingHashKey: string }; SequenceNumberRange: { EndingSequenceNumber?: string } }> }
+    return Shards.filter((s) => !s.SequenceNumberRange.EndingSequenceNumber).map((s) => ({ shardId: s.ShardId, startingHashKey: BigInt(s.HashKeyRange.StartingHashKey), endingHashKey: BigInt(s.HashKeyRange.EndingHashKey) }))
+  }
+
+  private control(request: IncomingMessage, body: Buffer, response: ServerResponse): void {
+    if (request.method === 'PUT') {
+      const next = JSON.parse(body.toString('utf8') || '{}') as Partial<FrontFaults>
+      this.faults = { ...this.faults, ...next }
+      this.random = new Random(this.faults.seed)
+      this.limiter = new ShardLimiter()
+      Object.assign(this.counts, { limitThrottled: 0, injected: 0, delayed: 0 })
+    }
+    this.send(response, 200, { service: this.service, faults: this.faults, counts: this.counts }, false)
+  }
+
+  private passThrough(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
+    return this.forward(request, body).then((backend) => this.reply(response, backend))
+  }
+
+  private forward(request: Pick<IncomingMessage, 'method' | 'url' | 'headers'>, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(
+        { host: '127.0.0.1', port: this.backendPort, method: request.method, path: request.url, headers: { ...request.headers, 'content-length': String(body.length) }, agent: this.agent },
+        (incoming) => void readBody(incoming).then((data) => resolve({ status: incoming.statusCode ?? 500, headers: incoming.headers, body: data }), reject),
+      )
+      outgoing.once('error', reject)
+      outgoing.end(body)
+    })
+  }
+
+  private reply(response: ServerResponse, backend: { status: number; headers: IncomingMessage['headers']; body: Buffer }): Promise<void> {
+    const { connection: _c, 'keep-alive': _k, 'transfer-encoding': _t, ...headers } = backend.headers
+    return this.delayed(() => response.writeHead(backend.status, { ...headers, 'content-length': String(backend.body.length) }).end(backend.body))
+  }
+
+  private send(response: ServerResponse, status: number, payload: unknown, delay = true): Promise<void> {
+    const body = Buffer.from(JSON.stringify(payload))
+    const write = () => void response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': String(body.length), 'x-amzn-requestid': 'fraudlab-front' }).end(body)
+    if (!delay) return Promise.resolve(write())
+    return this.delayed(write)
+  }
+
+  private delayed(write: () => void): Promise<void> {
+    if (this.faults.latencyMs <= 0) return Promise.resolve(write())
+    this.counts.delayed++
+    return new Promise((resolve) => setTimeout(() => resolve(write()), this.faults.latencyMs))
+  }
+
+  private fail(response: ServerResponse, error: Error): void {
+    if (response.headersSent) return void response.destroy(error)
+    const status = error instanceof SyntaxError ? 400 : 500
+    void this.send(response, status, { __type: status === 400 ? 'SerializationException' : 'InternalFailure', message: error.message }, false)
+  }
+}
+
+function streamNameOf(input: { StreamName?: string; StreamARN?: string }): string | undefined {
+  if (typeof input.StreamName === 'string') return input.StreamName
+  if (typeof input.StreamARN === 'string') return input.StreamARN.slice(input.StreamARN.lastIndexOf('/') + 1)
+  return undefined
+}
+
+function base64Length(data: string): number {
+  const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0
+  return Math.floor((data.length * 3) / 4) - padding
+}
+
+function readBody(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+    stream.once('error', reject)
+  })
+}
