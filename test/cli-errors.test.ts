@@ -51,19 +51,6 @@ describe('bad input on the command line', () => {
     assert.match(result.stderr, /--tps and --time-scale both set the arrival rate/)
   })
 
-  it('--target aws without --yes prints the plan with costs, creates nothing and writes no report', async () => {
-    const reports = tempDir('reports')
-    const result = await runCli(['simulate', '--target', 'aws', '--region', 'eu-west-1', '--shards', '3', '--reports-dir', reports], {
-      env: { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'not-a-real-secret' },
-    })
-    assert.equal(result.code, 1)
-    assert.match(result.stderr, /fraudlab-transactions: 3 provisioned shards/)
-    assert.match(result.stderr, /\$0\.090\/hour/)
-    assert.match(result.stderr, /Nothing was created on AWS.*--yes/)
-    assert.doesNotMatch(result.stderr + result.stdout, /not-a-real-secret/)
-    assert.deepEqual(readdirSync(reports), [])
-  })
-
   it('--target localstack with nothing listening says so and how to fix it', async () => {
     const result = await runCli(['simulate', '--target', 'localstack', '--endpoint', 'http://127.0.0.1:9'])
     assert.equal(result.code, 2)

@@ -4,7 +4,7 @@ import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListSh
 import { createAwsClients, type AwsClients } from '../src/aws/clients.js'
 import { errorName } from '../src/aws/backoff.js'
 import type { RunSummary } from '../src/report/summary-schema.js'
-import { shardCapacityWarning } from '../src/run/pipeline-run.js'
+import { shardCapacityWarning } from '../src/stack/shard-capacity.js'
 import { startEmbeddedStack, type EmbeddedStack } from '../src/stack/embedded-stack.js'
 import { CONTROL_PATH, NO_FAULTS, parseFaultPlan } from '../src/stack/fault-plan.js'
 import { KINESIS_SHARD_LIMITS, ShardLimiter } from '../src/stack/front/shard-limiter.js'

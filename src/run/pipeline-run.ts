@@ -21,7 +21,7 @@ import type { ScorerStats } from '../scorer/scorer-service.js'
 import { provision } from '../stack/provision.js'
 import { resourceNames } from '../stack/resource-names.js'
 import { isOurEmulator } from '../stack/state-file.js'
-import { KINESIS_SHARD_LIMITS } from '../stack/front/shard-limiter.js'
+import { shardCapacityWarning } from '../stack/shard-capacity.js'
 import { NO_FAULTS, type FaultPlan } from '../stack/fault-plan.js'
 import { applyEmulatorFaults, assertFaultsSupported, faultsSummary, readEmulatorFaultCounts } from './fault-injection.js'
 import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../stack/targets.js'
@@ -175,7 +175,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const { modelVersion } = await checkModel(options.model)
   const modelCard: ModelCard | null = options.model === 'rules' ? null : readModelCard(cardPathFor(options.model))
   target = await resolveTarget(
-    { target: options.target, endpoint: options.endpoint, region: options.region, stateDir: options.stateDir, yes: options.yes, names, transactionShards: options.shards, decisionShards: options.shards },
+    { target: options.target, endpoint: options.endpoint, region: options.region, stateDir: options.stateDir, yes: options.yes, names, transactionShards: options.shards, decisionShards: options.shards, offeredTps: options.offeredRatePerSec },
     log,
   )
   // Created once the run can start (the model and target are good), so a refused run leaves no folder.
@@ -364,14 +364,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   clients?.destroy()
   await target?.ownedStack?.stop()
   return { summary, reportDir }
-}
-
-/** Kinesis takes 1,000 records a second per shard: a warning when the offered rate needs more shards. */
-export function shardCapacityWarning(offeredRatePerSec: number, shards: number): string | undefined {
-  const capacity = shards * KINESIS_SHARD_LIMITS.writeRecordsPerSec
-  if (!(offeredRatePerSec > capacity * 0.8)) return undefined
-  const needed = Math.ceil(offeredRatePerSec / (KINESIS_SHARD_LIMITS.writeRecordsPerSec * 0.8))
-  return `${Math.round(offeredRatePerSec)} transactions/s ${offeredRatePerSec > capacity ? 'exceeds' : 'is close to'} what ${shards === 1 ? '1 shard takes' : `${shards} shards take`} (${capacity} records/s at 1,000 per shard): expect throttling and retries; --shards ${needed} leaves headroom.`
 }
 
 function watchStack(target: ResolvedTarget, failRun: (error: Error) => void): NodeJS.Timeout | undefined {

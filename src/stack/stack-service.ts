@@ -6,7 +6,9 @@ import { createAwsClients } from '../aws/clients.js'
 import type { AwsEndpoints, TargetName } from '../aws/endpoints.js'
 import { UserError } from '../errors/user-error.js'
 import { EMBEDDED_REGION, embeddedEndpoints, startEmbeddedStack, stopRecordedServices } from './embedded-stack.js'
-import { provision, type ProvisionedResources } from './provision.js'
+import { checkCredentials } from './aws-preflight.js'
+import { deleteManaged, planTeardown, type FoundResource, type TeardownPlan } from './aws-teardown.js'
+import { MANAGED_TAG, PREFIX_TAG, provision, type ProvisionedResources } from './provision.js'
 import { resourceNames } from './resource-names.js'
 import { isOurEmulator, readStackState, removeStackState, writeStackState, type ServiceRecord } from './state-file.js'
 import { resolveTarget, type TargetSelection } from './targets.js'
@@ -115,8 +117,8 @@ async function describeResources(endpoints: AwsEndpoints, resources: Provisioned
 /** Stops the processes `stack up` recorded, and nothing else. */
 export async function stackDown(request: Pick<StackRequest, 'target' | 'stateDir'>): Promise<{ stopped: ServiceRecord[]; stateFile: string }> {
   if (request.target !== 'embedded') {
-    throw new UserError(`stack down manages the embedded stack only; resources on ${request.target} are left as they are.`, {
-      hint: 'Delete them with your usual tools (names start with the --prefix, fraudlab- by default).',
+    throw new UserError(`stack down --target ${request.target} is not supported: fraudlab leaves a LocalStack it did not start as it is.`, {
+      hint: 'Stop LocalStack the way you started it (for example `docker compose -f localstack/docker-compose.yml down`).',
     })
   }
   const state = await readStackState(request.stateDir)
@@ -125,4 +127,45 @@ export async function stackDown(request: Pick<StackRequest, 'target' | 'stateDir
   const stopped = await stopRecordedServices(state.services)
   await removeStackState(request.stateDir)
   return { stopped, stateFile }
+}
+
+export interface AwsStackDownResult {
+  region: string
+  account: string
+  plan: TeardownPlan
+  deleted: FoundResource[]
+}
+
+/**
+ * `stack down --target aws`: finds what fraudlab created under the prefix (by its tags, never by
+ * name alone), shows it, and deletes it only once confirmed (`--yes`, or a yes at the prompt).
+ */
+export async function awsStackDown(
+  request: { prefix: string; region?: string; yes: boolean },
+  log: (line: string) => void,
+  confirm: (question: string) => Promise<boolean>,
+): Promise<AwsStackDownResult> {
+  const region = request.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
+  if (!region) throw new UserError('No AWS region is set.', { hint: 'Pass --region or set AWS_REGION.' })
+  const identity = await checkCredentials(region)
+  const clients = createAwsClients({ target: 'aws', region })
+  try {
+    const plan = await planTeardown(clients, request.prefix)
+    log(`AWS account ${identity.account} in ${region}, prefix ${request.prefix}:`)
+    for (const r of plan.managed) log(`  delete ${r.kind} ${r.name}`)
+    for (const r of plan.leftAlone) log(`  keep   ${r.kind} ${r.name} (not tagged ${MANAGED_TAG}=true, ${PREFIX_TAG}=${request.prefix}: fraudlab did not create it)`)
+    if (plan.managed.length === 0) {
+      log('  nothing fraudlab created is left')
+      return { region, account: identity.account, plan, deleted: [] }
+    }
+    const question = `Delete these ${plan.managed.length} resources?`
+    if (!request.yes && !(await confirm(question))) {
+      throw new UserError('Nothing was deleted on AWS.', { hint: 'Review the list above, then run the same command with --yes (or answer y).', exitCode: 1 })
+    }
+    const deleted = await deleteManaged(clients, plan)
+    for (const r of deleted) log(`  deleted ${r.kind} ${r.name}`)
+    return { region, account: identity.account, plan, deleted }
+  } finally {
+    clients.destroy()
+  }
 }

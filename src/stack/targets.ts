@@ -1,5 +1,7 @@
 import { UserError } from '../errors/user-error.js'
+import { createAwsClients } from '../aws/clients.js'
 import { EMULATOR_CREDENTIALS, type AwsEndpoints, type TargetName } from '../aws/endpoints.js'
+import { awsPreflight, checkCredentials } from './aws-preflight.js'
 import { embeddedEndpoints, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.js'
 import type { ResourceNames } from './resource-names.js'
 import { isOurEmulator, readStackState, type ServiceRecord } from './state-file.js'
@@ -20,6 +22,8 @@ export interface TargetRequest extends Omit<TargetSelection, 'prefix'> {
   names: ResourceNames
   transactionShards: number
   decisionShards: number
+  /** The run's offered rate, for the AWS plan's shard-capacity warning. */
+  offeredTps?: number
 }
 
 export interface ResolvedTarget {
@@ -63,35 +67,24 @@ export async function resolveTarget(request: TargetRequest, log: (line: string) 
     case 'aws': {
       const region = request.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
       if (!region) throw new UserError('No AWS region is set.', { hint: 'Pass --region or set AWS_REGION.' })
-      const plan = awsPlan(request, region)
-      for (const line of plan) log(line)
+      const endpoints: AwsEndpoints = { target: 'aws', region }
+      // Read-only until --yes: who the credentials are, which resources exist, what would be created.
+      const identity = await checkCredentials(region)
+      const clients = createAwsClients(endpoints)
+      try {
+        for (const line of await awsPreflight(clients, { ...request, region }, identity)) log(line)
+      } finally {
+        clients.destroy()
+      }
       if (!request.yes) {
         throw new UserError('Nothing was created on AWS: this target creates billable resources only with --yes.', {
           hint: 'Review the plan above, then run the same command with --yes.',
           exitCode: 1,
         })
       }
-      return { endpoints: { target: 'aws', region }, description: `AWS ${region}` }
+      return { endpoints, description: `AWS ${region} (account ${identity.account})` }
     }
   }
-}
-
-/** What a run creates on AWS if missing, with its cost drivers (us-east-1 list prices). */
-export function awsPlan(request: Pick<TargetRequest, 'names' | 'transactionShards' | 'decisionShards'>, region: string): string[] {
-  const shards = request.transactionShards + request.decisionShards
-  return [
-    `Plan for AWS (${region}); existing resources with these names are reused:`,
-    `  Kinesis stream ${request.names.transactionsStream}: ${request.transactionShards} provisioned shards`,
-    `  Kinesis stream ${request.names.decisionsStream}: ${request.decisionShards} provisioned shards`,
-    `  DynamoDB table ${request.names.blockListTable} (on-demand)`,
-    `  DynamoDB table ${request.names.checkpointsTable} (on-demand)`,
-    `  SNS topic ${request.names.alertsTopic}`,
-    'Cost drivers (us-east-1 list prices; check your region):',
-    `  ${shards} shard-hours per hour at $0.015 = $${(shards * 0.015).toFixed(3)}/hour while the streams exist, plus $0.014 per million PUT payload units`,
-    '  DynamoDB on-demand: per request ($0.625 per million writes); no hourly charge',
-    '  SNS: $0.50 per million publishes; no hourly charge',
-    'fraudlab does not delete AWS resources yet: delete these with your usual tools when you are done.',
-  ]
 }
 
 async function assertReachable(endpoint: string): Promise<void> {

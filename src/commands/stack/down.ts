@@ -1,23 +1,46 @@
 import { Flags } from '@oclif/core'
+import { createInterface } from 'node:readline/promises'
 import type { TargetName } from '../../aws/endpoints.js'
 import { FraudlabCommand } from '../../cli/base-command.js'
 import { targetFlags } from '../../cli/flags.js'
-import { stackDown } from '../../stack/stack-service.js'
+import { awsStackDown, stackDown } from '../../stack/stack-service.js'
 
 export default class StackDown extends FraudlabCommand {
-  static override summary = 'Stop the processes `stack up` started, and nothing else.'
-  static override examples = ['<%= config.bin %> stack down']
+  static override summary = 'Stop the processes `stack up` started; on AWS, delete what fraudlab created (by tag), once confirmed.'
+  static override description =
+    'Embedded: stops the recorded emulator processes and nothing else. AWS: lists the streams, tables and topics named with --prefix, ' +
+    'deletes only those tagged fraudlab-managed=true and fraudlab-prefix=PREFIX (what fraudlab created), and keeps the rest; it asks first, or takes --yes.'
+  static override examples = ['<%= config.bin %> stack down', '<%= config.bin %> stack down --target aws --region eu-west-1 --prefix team-a-', '<%= config.bin %> stack down --target aws --region eu-west-1 --yes']
   static override flags = {
     target: targetFlags.target,
+    region: targetFlags.region,
+    prefix: targetFlags.prefix,
+    yes: Flags.boolean({ description: 'With --target aws: delete without asking.', default: false }),
     'state-dir': targetFlags['state-dir'],
     json: Flags.boolean({ description: 'Print the result as JSON on stdout.', default: false }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(StackDown)
+    if (flags.target === 'aws') {
+      const result = await awsStackDown({ prefix: flags.prefix, region: flags.region, yes: flags.yes }, (line) => this.progress(line), (question) => this.confirm(question))
+      if (flags.json) this.printJson(result)
+      return
+    }
     const result = await stackDown({ target: flags.target as TargetName, stateDir: flags['state-dir'] })
     if (flags.json) return this.printJson(result)
     if (result.stopped.length === 0) this.log(`Nothing to stop: no running embedded stack is recorded in ${result.stateFile}.`)
     for (const service of result.stopped) this.log(`Stopped ${service.implementation} (pid ${service.pid}).`)
+  }
+
+  /** Asks on the terminal; without one (CI, a pipe) the answer is no. */
+  private async confirm(question: string): Promise<boolean> {
+    if (!process.stdin.isTTY || !process.stderr.isTTY) return false
+    const prompt = createInterface({ input: process.stdin, output: process.stderr })
+    try {
+      return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim())
+    } finally {
+      prompt.close()
+    }
   }
 }

@@ -1,0 +1,80 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis'
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
+import type { AwsClients } from '../aws/clients.js'
+import { errorName } from '../aws/backoff.js'
+import { UserError } from '../errors/user-error.js'
+import { shardCapacityWarning } from './shard-capacity.js'
+import { MANAGED_TAG, PREFIX_TAG } from './provision.js'
+import type { ResourceNames } from './resource-names.js'
+
+export interface AwsPreflightRequest {
+  names: ResourceNames
+  transactionShards: number
+  decisionShards: number
+  region: string
+  /** The run's offered rate, when there is one: a warning if the shards cannot take it. */
+  offeredTps?: number
+}
+
+/** Who the credentials belong to: GetCallerIdentity needs no permission and changes nothing. */
+export async function checkCredentials(region: string): Promise<{ account: string; arn: string }> {
+  const sts = new STSClient({ region, maxAttempts: 2 })
+  try {
+    const identity = await sts.send(new GetCallerIdentityCommand({}))
+    return { account: identity.Account ?? '?', arn: identity.Arn ?? '?' }
+  } catch (error) {
+    const name = errorName(error)
+    const hint =
+      name === 'CredentialsProviderError'
+        ? 'Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`.'
+        : name === 'ExpiredToken' || name === 'ExpiredTokenException'
+          ? 'Your session expired: sign in again (`aws sso login`, or refresh your profile).'
+          : 'Check the credentials and the region; fraudlab uses the standard AWS credential chain.'
+    throw new UserError(`The AWS credentials cannot be used in ${region}: ${(error as Error).message.split('\n')[0]} (${name}).`, { hint })
+  } finally {
+    sts.destroy()
+  }
+}
+
+/**
+ * What a run or `stack up` would do on AWS, for the user to read before anything is created:
+ * which resources exist already (read-only Describe calls) and which would be created, tagged
+ * for `stack down`, and what they cost while they exist.
+ */
+export async function awsPreflight(clients: AwsClients, request: AwsPreflightRequest, identity: { account: string; arn: string }): Promise<string[]> {
+  const { names } = request
+  const exists = async (describe: () => Promise<unknown>) =>
+    describe().then(
+      () => true,
+      (error: unknown) => {
+        if (errorName(error) === 'ResourceNotFoundException') return false
+        throw error
+      },
+    )
+  const [transactions, decisions, blockList, checkpoints] = await Promise.all([
+    exists(() => clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: names.transactionsStream }))),
+    exists(() => clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: names.decisionsStream }))),
+    exists(() => clients.dynamodb.send(new DescribeTableCommand({ TableName: names.blockListTable }))),
+    exists(() => clients.dynamodb.send(new DescribeTableCommand({ TableName: names.checkpointsTable }))),
+  ])
+  const state = (found: boolean) => (found ? 'exists, reused as it is' : 'to create')
+  const shards = request.transactionShards + request.decisionShards
+  const lines = [
+    `Plan for AWS account ${identity.account} in ${request.region} (as ${identity.arn}):`,
+    `  Kinesis stream ${names.transactionsStream}: ${request.transactionShards} provisioned shards (${state(transactions)})`,
+    `  Kinesis stream ${names.decisionsStream}: ${request.decisionShards} provisioned shards (${state(decisions)})`,
+    `  DynamoDB table ${names.blockListTable}, on-demand (${state(blockList)})`,
+    `  DynamoDB table ${names.checkpointsTable}, on-demand (${state(checkpoints)})`,
+    `  SNS topic ${names.alertsTopic} (created if missing)`,
+    '  Subscriptions: none (fraudlab does not observe alerts on AWS; subscribe your own endpoint to the topic)',
+    `  What fraudlab creates is tagged ${MANAGED_TAG}=true and ${PREFIX_TAG}=${names.prefix}; \`fraudlab stack down --target aws --prefix ${names.prefix}\` deletes exactly that.`,
+    'Cost drivers (us-east-1 list prices; check your region):',
+    `  Kinesis: ${shards} shard-hours per hour at $0.015 = $${(shards * 0.015).toFixed(3)}/hour while the streams exist, plus $0.014 per million PUT payload units`,
+    '  DynamoDB on-demand: $0.625 per million writes, $0.125 per million reads; no hourly charge',
+    '  SNS: $0.50 per million publishes; no hourly charge',
+  ]
+  const capacity = request.offeredTps === undefined ? undefined : shardCapacityWarning(request.offeredTps, request.transactionShards)
+  if (capacity) lines.push(`Warning: ${capacity}`)
+  return lines
+}

@@ -1,0 +1,95 @@
+import { DeleteTableCommand, DescribeTableCommand, ListTablesCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb'
+import { DeleteStreamCommand, ListStreamsCommand, ListTagsForStreamCommand } from '@aws-sdk/client-kinesis'
+import { DeleteTopicCommand, ListTagsForResourceCommand, ListTopicsCommand } from '@aws-sdk/client-sns'
+import type { AwsClients } from '../aws/clients.js'
+import { MANAGED_TAG, PREFIX_TAG } from './provision.js'
+
+export interface FoundResource {
+  kind: 'stream' | 'table' | 'topic'
+  name: string
+  /** The table's or topic's ARN (streams are deleted by name). */
+  arn?: string
+}
+
+export interface TeardownPlan {
+  /** Tagged fraudlab-managed=true and fraudlab-prefix=PREFIX: fraudlab created them, they go. */
+  managed: FoundResource[]
+  /** Named with the prefix but not tagged as fraudlab's: left alone. */
+  leftAlone: FoundResource[]
+}
+
+type Tag = { Key?: string; Value?: string }
+
+/** Whether fraudlab created a resource for this prefix, from its tags alone (the name is not enough). */
+export function isManagedBy(tags: readonly Tag[], prefix: string): boolean {
+  const value = (key: string) => tags.find((t) => t.Key === key)?.Value
+  return value(MANAGED_TAG) === 'true' && value(PREFIX_TAG) === prefix
+}
+
+/** Lists the streams, tables and topics whose names start with the prefix, and sorts them by their tags. Read-only. */
+export async function planTeardown(clients: AwsClients, prefix: string): Promise<TeardownPlan> {
+  const plan: TeardownPlan = { managed: [], leftAlone: [] }
+  const sort = (resource: FoundResource, tags: readonly Tag[]) => (isManagedBy(tags, prefix) ? plan.managed : plan.leftAlone).push(resource)
+
+  for (const name of await listStreams(clients, prefix)) {
+    const { Tags } = await clients.kinesis.send(new ListTagsForStreamCommand({ StreamName: name }))
+    sort({ kind: 'stream', name }, Tags ?? [])
+  }
+  for (const name of await listTables(clients, prefix)) {
+    const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }))
+    const { Tags } = await clients.dynamodb.send(new ListTagsOfResourceCommand({ ResourceArn: Table!.TableArn }))
+    sort({ kind: 'table', name, arn: Table!.TableArn }, Tags ?? [])
+  }
+  for (const arn of await listTopics(clients, prefix)) {
+    const { Tags } = await clients.sns.send(new ListTagsForResourceCommand({ ResourceArn: arn }))
+    sort({ kind: 'topic', name: arn.slice(arn.lastIndexOf(':') + 1), arn }, Tags ?? [])
+  }
+  return plan
+}
+
+/** Deletes the managed resources of a plan (and nothing else); a topic's subscriptions go with it. */
+export async function deleteManaged(clients: AwsClients, plan: TeardownPlan): Promise<FoundResource[]> {
+  const deleted: FoundResource[] = []
+  for (const resource of plan.managed) {
+    if (resource.kind === 'stream') await clients.kinesis.send(new DeleteStreamCommand({ StreamName: resource.name, EnforceConsumerDeletion: true }))
+    else if (resource.kind === 'table') await clients.dynamodb.send(new DeleteTableCommand({ TableName: resource.name }))
+    else await clients.sns.send(new DeleteTopicCommand({ TopicArn: resource.arn }))
+    deleted.push(resource)
+  }
+  return deleted
+}
+
+async function listStreams(clients: AwsClients, prefix: string): Promise<string[]> {
+  const names: string[] = []
+  let ExclusiveStartStreamName: string | undefined
+  for (;;) {
+    const page = await clients.kinesis.send(new ListStreamsCommand({ ExclusiveStartStreamName }))
+    const batch = page.StreamNames ?? []
+    names.push(...batch)
+    if (!page.HasMoreStreams || batch.length === 0) break
+    ExclusiveStartStreamName = batch[batch.length - 1]
+  }
+  return names.filter((name) => name.startsWith(prefix))
+}
+
+async function listTables(clients: AwsClients, prefix: string): Promise<string[]> {
+  const names: string[] = []
+  let ExclusiveStartTableName: string | undefined
+  do {
+    const page = await clients.dynamodb.send(new ListTablesCommand({ ExclusiveStartTableName }))
+    names.push(...(page.TableNames ?? []))
+    ExclusiveStartTableName = page.LastEvaluatedTableName
+  } while (ExclusiveStartTableName)
+  return names.filter((name) => name.startsWith(prefix))
+}
+
+async function listTopics(clients: AwsClients, prefix: string): Promise<string[]> {
+  const arns: string[] = []
+  let NextToken: string | undefined
+  do {
+    const page = await clients.sns.send(new ListTopicsCommand({ NextToken }))
+    arns.push(...(page.Topics ?? []).map((t) => t.TopicArn ?? ''))
+    NextToken = page.NextToken
+  } while (NextToken)
+  return arns.filter((arn) => arn.slice(arn.lastIndexOf(':') + 1).startsWith(prefix))
+}

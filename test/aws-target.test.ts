@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict'
+import { readdirSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { after, before, describe, it } from 'node:test'
+import { CreateStreamCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis'
+import {
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  GetTopicAttributesCommand,
+  ListTagsForResourceCommand,
+  ListTopicsCommand,
+  PublishBatchCommand,
+  PublishCommand,
+  SNSClient,
+  TagResourceCommand,
+} from '@aws-sdk/client-sns'
+import { createAwsClients } from '../src/aws/clients.js'
+import { errorName } from '../src/aws/backoff.js'
+import { EMULATOR_CREDENTIALS } from '../src/aws/endpoints.js'
+import type { RunSummary } from '../src/report/summary-schema.js'
+import { isManagedBy } from '../src/stack/aws-teardown.js'
+import { SnsEmulator } from '../src/stack/sns/sns-emulator.js'
+import { awsEnvFor, motoCommand, startMoto, type MotoServer } from './moto.js'
+import { runCli, tempDir } from './helpers.js'
+
+/** A stand-in for AWS that answers the preflight's read-only calls and records every call made. */
+async function recordingAws(options: { credentialsValid: boolean }): Promise<{ url: string; calls: string[]; server: Server }> {
+  const calls: string[] = []
+  const server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk: Buffer) => (body += chunk))
+    request.on('end', () => {
+      const target = String(request.headers['x-amz-target'] ?? '')
+      const action = target ? target.slice(target.indexOf('.') + 1) : (new URLSearchParams(body).get('Action') ?? 'unknown')
+      calls.push(action)
+      if (action === 'GetCallerIdentity') {
+        if (!options.credentialsValid) {
+          response.writeHead(403, { 'content-type': 'text/xml' }).end('<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>1</RequestId></ErrorResponse>')
+          return
+        }
+        response
+          .writeHead(200, { 'content-type': 'text/xml' })
+          .end('<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::210987654321:user/ci</Arn><UserId>AIDA</UserId><Account>210987654321</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>')
+        return
+      }
+      if (action === 'DescribeStreamSummary' || action === 'DescribeTable') {
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'not found' }))
+        return
+      }
+      response.writeHead(500).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, calls, server }
+}
+
+describe('--target aws: preflight before anything is created', () => {
+  it('without --yes: credentials and region checked, a plan with existing/new resources, costs and a shard warning; only read calls reach AWS; no report', async () => {
+    const aws = await recordingAws({ credentialsValid: true })
+    try {
+      const reports = tempDir('aws-plan')
+      const result = await runCli(['simulate', '--target', 'aws', '--region', 'eu-west-1', '--shards', '3', '--tps', '5000', '--duration', '5s', '--reports-dir', reports], {
+        env: { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'not-a-real-secret' },
+      })
+      assert.equal(result.code, 1)
+      assert.match(result.stderr, /Plan for AWS account 210987654321 in eu-west-1 \(as arn:aws:iam::210987654321:user\/ci\)/)
+      assert.match(result.stderr, /fraudlab-transactions: 3 provisioned shards \(to create\)/)
+      assert.match(result.stderr, /DynamoDB table fraudlab-blocklist, on-demand \(to create\)/)
+      assert.match(result.stderr, /Subscriptions: none/)
+      assert.match(result.stderr, /tagged fraudlab-managed=true and fraudlab-prefix=fraudlab-/)
+      assert.match(result.stderr, /\$0\.090\/hour/)
+      assert.match(result.stderr, /Warning: 5000 transactions\/s exceeds what 3 shards take .* --shards 7/)
+      assert.match(result.stderr, /Nothing was created on AWS.*--yes/)
+      assert.doesNotMatch(result.stderr + result.stdout, /not-a-real-secret/)
+      assert.deepEqual(readdirSync(reports), [])
+      assert.deepEqual([...aws.calls].sort(), ['DescribeStreamSummary', 'DescribeStreamSummary', 'DescribeTable', 'DescribeTable', 'GetCallerIdentity'])
+    } finally {
+      aws.server.close()
+    }
+  })
+
+  it('refused credentials: one clear line naming the region and the error, exit 2, nothing else called', async () => {
+    const aws = await recordingAws({ credentialsValid: false })
+    try {
+      const result = await runCli(['stack', 'up', '--target', 'aws', '--region', 'eu-west-1'], { env: { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'wrong-secret' } })
+      assert.equal(result.code, 2)
+      assert.match(result.stderr, /The AWS credentials cannot be used in eu-west-1: .*\(InvalidClientTokenId\)/)
+      assert.match(result.stderr, /Hint: /)
+      assert.doesNotMatch(result.stderr, /wrong-secret|\n\s+at /)
+      assert.deepEqual(aws.calls, ['GetCallerIdentity'])
+    } finally {
+      aws.server.close()
+    }
+  })
+
+  it('no region: says how to set one', async () => {
+    const result = await runCli(['stack', 'down', '--target', 'aws'], { env: { AWS_REGION: '', AWS_DEFAULT_REGION: '' } })
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /No AWS region is set\.\nHint: Pass --region or set AWS_REGION\./)
+  })
+})
+
+describe('tag-scoped deletion', () => {
+  it('only a resource tagged fraudlab-managed=true with this very prefix is fraudlab’s', () => {
+    const tags = (managed: string, prefix: string) => [
+      { Key: 'fraudlab-managed', Value: managed },
+      { Key: 'fraudlab-prefix', Value: prefix },
+    ]
+    assert.equal(isManagedBy(tags('true', 'team-'), 'team-'), true)
+    assert.equal(isManagedBy(tags('true', 'team-b-'), 'team-'), false, 'a longer prefix is another setup')
+    assert.equal(isManagedBy(tags('false', 'team-'), 'team-'), false)
+    assert.equal(isManagedBy([{ Key: 'fraudlab-managed', Value: 'true' }], 'team-'), false)
+    assert.equal(isManagedBy([], 'team-'), false)
+  })
+})
+
+const moto = motoCommand()
+const skipMoto = 'missing' in moto ? moto.missing : false
+
+describe('against moto, an AWS emulator fraudlab did not write', { skip: skipMoto }, () => {
+  let server: MotoServer
+  before(async () => {
+    server = await startMoto((moto as { command: string[] }).command)
+  })
+  after(async () => server?.stop())
+
+  it('stack down --target aws deletes what fraudlab created under the prefix, after confirmation, and keeps the rest', async () => {
+    const env = awsEnvFor(server)
+    for (const prefix of ['mine-', 'mine-b-']) {
+      const up = await runCli(['stack', 'up', '--target', 'aws', '--prefix', prefix, '--shards', '1', '--yes'], { env })
+      assert.equal(up.code, 0, up.stderr)
+    }
+    // Same prefix, not created by fraudlab: must survive.
+    const clients = createAwsClients({ target: 'localstack', region: 'us-east-1', kinesis: server.url, dynamodb: server.url, sns: server.url, credentials: EMULATOR_CREDENTIALS })
+    try {
+      await clients.kinesis.send(new CreateStreamCommand({ StreamName: 'mine-hand-made', ShardCount: 1 }))
+      const streams = async () => ((await clients.kinesis.send(new ListStreamsCommand({}))).StreamNames ?? []).sort()
+      const before = await streams()
+
+      const refused = await runCli(['stack', 'down', '--target', 'aws', '--prefix', 'mine-'], { env })
+      assert.equal(refused.code, 1, 'no terminal to ask on and no --yes: nothing deleted')
+      assert.match(refused.stderr, /delete stream mine-transactions/)
+      assert.match(refused.stderr, /keep {3}stream mine-hand-made \(not tagged/)
+      assert.match(refused.stderr, /keep {3}stream mine-b-transactions/)
+      assert.match(refused.stderr, /Nothing was deleted on AWS/)
+      assert.deepEqual(await streams(), before)
+
+      const down = await runCli(['stack', 'down', '--target', 'aws', '--prefix', 'mine-', '--yes', '--json'], { env })
+      assert.equal(down.code, 0, down.stderr)
+      const result = JSON.parse(down.stdout) as { deleted: Array<{ kind: string; name: string }> }
+      assert.deepEqual(result.deleted.map((r) => `${r.kind} ${r.name}`).sort(), ['stream mine-decisions', 'stream mine-transactions', 'table mine-blocklist', 'table mine-checkpoints', 'topic mine-alerts'])
+      assert.deepEqual(await streams(), ['mine-b-decisions', 'mine-b-transactions', 'mine-hand-made'])
+      const topics = ((await clients.sns.send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn!.split(':').pop())
+      assert.deepEqual(topics, ['mine-b-alerts'])
+    } finally {
+      clients.destroy()
+    }
+  })
+
+  it('the whole pipeline runs against it through the LocalStack code path: every transaction decided, BlockList written, nothing lost', async () => {
+    const reports = tempDir('moto-run')
+    const run = await runCli(['simulate', '--target', 'localstack', '--endpoint', server.url, '--prefix', 'conformance-', '--scenario', 'mixed', '--tps', '200', '--duration', '5s', '--seed', '8', '--reports-dir', reports, '--json'], {
+      timeoutMs: 180_000,
+    })
+    assert.equal(run.code, 0, run.stderr)
+    const summary = JSON.parse(run.stdout) as RunSummary
+    assert.equal(summary.status, 'completed')
+    assert.equal(summary.counts.lost, 0)
+    assert.equal(summary.counts.sent, 1_000)
+    assert.equal(summary.counts.decided, 1_000)
+    assert.ok(summary.counts.blocked > 0)
+    assert.equal(summary.counts.blockListItems, summary.counts.blocked, 'each block is one BlockList item in moto’s DynamoDB')
+    assert.ok((summary.accuracy.recall ?? 0) > 0)
+  })
+
+  it('fraudlab’s SNS endpoint answers the SDK’s calls as moto does', async () => {
+    const sns = new SnsEmulator()
+    const port = await sns.listen(0)
+    try {
+      const ours = await snsTranscript(`http://127.0.0.1:${port}`)
+      const theirs = await snsTranscript(server.url)
+      assert.deepEqual(ours, theirs)
+    } finally {
+      await sns.close()
+    }
+  })
+})
+
+/** The same SNS calls against an endpoint, reduced to what must not differ between implementations. */
+async function snsTranscript(endpoint: string): Promise<Record<string, unknown>> {
+  const client = new SNSClient({ endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 })
+  const failure = (promise: Promise<unknown>) => promise.then(() => 'ok', (error: unknown) => errorName(error))
+  try {
+    const { TopicArn: arn } = await client.send(new CreateTopicCommand({ Name: 'sns-conformance' }))
+    const again = await client.send(new CreateTopicCommand({ Name: 'sns-conformance' }))
+    const attributes = (await client.send(new GetTopicAttributesCommand({ TopicArn: arn }))).Attributes ?? {}
+    await client.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'fraudlab-managed', Value: 'true' }] }))
+    const tags = (await client.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags
+    const published = await client.send(new PublishCommand({ TopicArn: arn, Message: '{"blocked":"tx-1"}', Subject: 'fraud' }))
+    const batch = await client.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: [{ Id: 'a', Message: 'one' }, { Id: 'b', Message: 'two' }] }))
+    const transcript = {
+      arn: /^arn:aws:sns:us-east-1:\d{12}:sns-conformance$/.test(arn ?? ''),
+      idempotent: again.TopicArn === arn,
+      attributes: { topicArn: attributes.TopicArn === arn, owner: /^\d{12}$/.test(attributes.Owner ?? ''), confirmed: attributes.SubscriptionsConfirmed },
+      tags,
+      publishedId: typeof published.MessageId === 'string' && published.MessageId.length > 0,
+      batch: { successful: (batch.Successful ?? []).map((s) => s.Id).sort(), failed: batch.Failed ?? [] },
+      duplicateIds: await failure(client.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: [{ Id: 'a', Message: '1' }, { Id: 'a', Message: '2' }] }))),
+      tooMany: await failure(client.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: Array.from({ length: 11 }, (_, i) => ({ Id: `m${i}`, Message: 'x' })) }))),
+      missingTopic: await failure(client.send(new PublishCommand({ TopicArn: arn!.replace('sns-conformance', 'no-such-topic'), Message: 'x' }))),
+      badName: await failure(client.send(new CreateTopicCommand({ Name: 'not a valid name!' }))),
+    }
+    await client.send(new DeleteTopicCommand({ TopicArn: arn }))
+    const remaining = ((await client.send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn)
+    return { ...transcript, deleted: !remaining.includes(arn) }
+  } finally {
+    client.destroy()
+  }
+}
