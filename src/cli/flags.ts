@@ -51,7 +51,7 @@ export const targetFlags = {
     options: [...TARGETS],
     default: 'embedded',
   }),
-  endpoint: Flags.string({ description: 'LocalStack endpoint (default: AWS_ENDPOINT_URL, else http://localhost:4566).', helpValue: '<url>' }),
+  endpoint: Flags.string({ description: 'LocalStack endpoint (default: AWS_ENDPOINT_URL, else the LocalStack `stack up` started, else http://localhost:4566).', helpValue: '<url>' }),
   region: Flags.string({ description: 'AWS region (default: AWS_REGION; us-east-1 for emulators).', helpValue: '<region>' }),
   prefix: Flags.custom<string>({
     description: 'Prefix of every stream, table and topic name.',

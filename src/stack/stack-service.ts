@@ -11,7 +11,8 @@ import { deleteManaged, planTeardown, type FoundResource, type TeardownPlan } fr
 import { MANAGED_TAG, PREFIX_TAG, provision, type ProvisionedResources } from './provision.js'
 import { resourceNames } from './resource-names.js'
 import { isOurEmulator, readStackState, removeStackState, writeStackState, type ServiceRecord } from './state-file.js'
-import { resolveTarget, type TargetSelection } from './targets.js'
+import { dockerUnavailableReason, noDockerError, startLocalStackContainer, stopLocalStackContainer, type LocalStackRecord } from './localstack-container.js'
+import { isReachable, localStackEndpoint, resolveTarget, type TargetSelection } from './targets.js'
 
 export interface StackRequest extends TargetSelection {
   shards: number
@@ -27,6 +28,7 @@ export interface StackUpResult {
 /** Starts (embedded) or reaches (LocalStack, AWS) a target and provisions every resource, idempotently. */
 export async function stackUp(request: StackRequest, log: (line: string) => void): Promise<StackUpResult> {
   const names = resourceNames(request.prefix)
+  if (request.target === 'localstack') request = { ...request, endpoint: await reachOrStartLocalStack(request, log) }
   if (request.target !== 'embedded') {
     const target = await resolveTarget({ ...request, names, transactionShards: request.shards, decisionShards: request.shards }, log)
     const clients = createAwsClients(target.endpoints)
@@ -54,6 +56,22 @@ export async function stackUp(request: StackRequest, log: (line: string) => void
   } finally {
     clients.destroy()
   }
+}
+
+/**
+ * The LocalStack to provision: the one at the given or recorded endpoint when it answers; else,
+ * when no endpoint was given, one started through testcontainers if a Docker engine is reachable.
+ */
+async function reachOrStartLocalStack(request: StackRequest, log: (line: string) => void): Promise<string> {
+  const endpoint = await localStackEndpoint(request)
+  if (await isReachable(endpoint)) return endpoint
+  // An address the user chose is not replaced by a container: resolveTarget says nothing answers there.
+  if (request.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined)) return endpoint
+  const reason = await dockerUnavailableReason()
+  if (reason) throw noDockerError(endpoint, reason)
+  const record = await startLocalStackContainer(request.stateDir, log)
+  log(`LocalStack ${record.containerId.slice(0, 12)} is up at ${record.endpoint}; \`fraudlab stack down --target localstack\` stops it.`)
+  return record.endpoint
 }
 
 export interface ServiceStatus extends ServiceRecord {
@@ -116,17 +134,22 @@ async function describeResources(endpoints: AwsEndpoints, resources: Provisioned
 
 /** Stops the processes `stack up` recorded, and nothing else. */
 export async function stackDown(request: Pick<StackRequest, 'target' | 'stateDir'>): Promise<{ stopped: ServiceRecord[]; stateFile: string }> {
-  if (request.target !== 'embedded') {
-    throw new UserError(`stack down --target ${request.target} is not supported: fraudlab leaves a LocalStack it did not start as it is.`, {
-      hint: 'Stop LocalStack the way you started it (for example `docker compose -f localstack/docker-compose.yml down`).',
-    })
-  }
+  if (request.target !== 'embedded') throw new Error(`stackDown is for the embedded stack, not ${request.target}`)
   const state = await readStackState(request.stateDir)
   const stateFile = join(request.stateDir, 'stack.json')
   if (!state) return { stopped: [], stateFile }
   const stopped = await stopRecordedServices(state.services)
   await removeStackState(request.stateDir)
   return { stopped, stateFile }
+}
+
+/** `stack down --target localstack`: stops the LocalStack container `stack up` started, and only that. */
+export async function localStackDown(stateDir: string): Promise<LocalStackRecord> {
+  const stopped = await stopLocalStackContainer(stateDir)
+  if (stopped) return stopped
+  throw new UserError(`fraudlab started no LocalStack (none is recorded in ${stateDir}), and leaves one it did not start as it is.`, {
+    hint: 'Stop LocalStack the way you started it (for example `docker compose -f localstack/docker-compose.yml down`).',
+  })
 }
 
 export interface AwsStackDownResult {

@@ -2,6 +2,7 @@ import { UserError } from '../errors/user-error.js'
 import { createAwsClients } from '../aws/clients.js'
 import { EMULATOR_CREDENTIALS, type AwsEndpoints, type TargetName } from '../aws/endpoints.js'
 import { awsPreflight, checkCredentials } from './aws-preflight.js'
+import { readLocalStackRecord } from './localstack-container.js'
 import { embeddedEndpoints, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.js'
 import type { ResourceNames } from './resource-names.js'
 import { isOurEmulator, readStackState, type ServiceRecord } from './state-file.js'
@@ -56,7 +57,7 @@ export async function resolveTarget(request: TargetRequest, log: (line: string) 
       return { endpoints: stack.endpoints(), ownedStack: stack, description: 'embedded stack started for this run' }
     }
     case 'localstack': {
-      const endpoint = request.endpoint ?? process.env.AWS_ENDPOINT_URL ?? DEFAULT_LOCALSTACK_ENDPOINT
+      const endpoint = await localStackEndpoint(request)
       await assertReachable(endpoint)
       const region = request.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
       return {
@@ -84,6 +85,20 @@ export async function resolveTarget(request: TargetRequest, log: (line: string) 
       }
       return { endpoints, description: `AWS ${region} (account ${identity.account})` }
     }
+  }
+}
+
+/** --endpoint, else AWS_ENDPOINT_URL, else a LocalStack `stack up` started, else localhost:4566. */
+export async function localStackEndpoint(request: Pick<TargetRequest, 'endpoint' | 'stateDir'>): Promise<string> {
+  return request.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined) ?? (await readLocalStackRecord(request.stateDir))?.endpoint ?? DEFAULT_LOCALSTACK_ENDPOINT
+}
+
+export async function isReachable(endpoint: string): Promise<boolean> {
+  try {
+    await fetch(new URL('/_localstack/health', endpoint), { signal: AbortSignal.timeout(3_000) })
+    return true
+  } catch {
+    return false
   }
 }
 

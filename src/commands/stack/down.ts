@@ -3,10 +3,10 @@ import { createInterface } from 'node:readline/promises'
 import type { TargetName } from '../../aws/endpoints.js'
 import { FraudlabCommand } from '../../cli/base-command.js'
 import { targetFlags } from '../../cli/flags.js'
-import { awsStackDown, stackDown } from '../../stack/stack-service.js'
+import { awsStackDown, localStackDown, stackDown } from '../../stack/stack-service.js'
 
 export default class StackDown extends FraudlabCommand {
-  static override summary = 'Stop the processes `stack up` started; on AWS, delete what fraudlab created (by tag), once confirmed.'
+  static override summary = 'Stop what `stack up` started (emulators, or a LocalStack container); on AWS, delete what fraudlab created (by tag), once confirmed.'
   static override description =
     'Embedded: stops the recorded emulator processes and nothing else. AWS: lists the streams, tables and topics named with --prefix, ' +
     'deletes only those tagged fraudlab-managed=true and fraudlab-prefix=PREFIX (what fraudlab created), and keeps the rest; it asks first, or takes --yes.'
@@ -26,6 +26,11 @@ export default class StackDown extends FraudlabCommand {
       const result = await awsStackDown({ prefix: flags.prefix, region: flags.region, yes: flags.yes }, (line) => this.progress(line), (question) => this.confirm(question))
       if (flags.json) this.printJson(result)
       return
+    }
+    if (flags.target === 'localstack') {
+      const stopped = await localStackDown(flags['state-dir'])
+      if (flags.json) return this.printJson(stopped)
+      return this.log(`Stopped the LocalStack container ${stopped.containerId.slice(0, 12)} (${stopped.endpoint}).`)
     }
     const result = await stackDown({ target: flags.target as TargetName, stateDir: flags['state-dir'] })
     if (flags.json) return this.printJson(result)

@@ -9,9 +9,11 @@ export default class StackUp extends FraudlabCommand {
   static override description =
     'Embedded: starts kinesalite, dynalite and the fraudlab SNS endpoint as background processes on free loopback ports, ' +
     'records them in the state file, and provisions the transactions and decisions streams, the BlockList and checkpoints ' +
-    'tables and the alerts topic. Safe to run again: what exists is kept.'
+    'tables and the alerts topic. Safe to run again: what exists is kept. LocalStack: provisions the one at --endpoint, AWS_ENDPOINT_URL or ' +
+    'localhost:4566; when none answers and no endpoint was given, starts one with testcontainers if a Docker engine is reachable. ' +
+    'AWS: prints the plan and costs, and creates only with --yes.'
 
-  static override examples = ['<%= config.bin %> stack up', '<%= config.bin %> stack up --shards 4 --json', '<%= config.bin %> stack up --target aws --region eu-west-1 --yes']
+  static override examples = ['<%= config.bin %> stack up', '<%= config.bin %> stack up --shards 4 --json', '<%= config.bin %> stack up --target localstack', '<%= config.bin %> stack up --target aws --region eu-west-1 --yes']
 
   static override flags = {
     shards: shardsFlag,
