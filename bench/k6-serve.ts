@@ -11,7 +11,7 @@ import type { RunSummary } from '../src/report/summary-schema.js'
 import { runCli, tempDir } from '../test/helpers.js'
 
 const seconds = Number(process.argv[2] ?? 15)
-const settings = (process.argv[3] ?? '2000:1,3000:1,4000:1,5000:1,20000:10,50000:100').split(',').map((pair) => pair.split(':').map(Number) as [number, number])
+const settings = (process.argv[3] ?? '2000:1,3000:1,4000:1,5000:1,20000:10,30000:100').split(',').map((pair) => pair.split(':').map(Number) as [number, number])
 
 const allow = JSON.stringify({ transactionId: 'x', score: 0, verdict: 'allow', reasons: [], modelVersion: 'none' })
 const doNothing = createServer((request, response) => {
@@ -24,7 +24,7 @@ const doNothingUrl = `http://127.0.0.1:${(doNothing.address() as AddressInfo).po
 async function measure(tps: number, batch: number, targetUrl?: string): Promise<string> {
   const reports = tempDir('bench-serve')
   const target = targetUrl ? ['--target-url', targetUrl] : []
-  const run = await runCli(['k6', 'run', '--scenario', 'mixed', '--tps', String(tps), '--duration', `${seconds}s`, '--batch', String(batch), '--reports-dir', reports, '--json', ...target], { timeoutMs: (seconds + 120) * 1000 })
+  const run = await runCli(['k6', 'run', '--scenario', 'mixed', '--tps', String(tps), '--duration', `${seconds}s`, '--batch', String(batch), '--reports-dir', reports, '--json', ...target], { timeoutMs: (seconds + 300) * 1000 })
   if (!run.stdout.trim()) return `k6 run failed (exit ${run.code}): ${run.stderr.split('\n').slice(-3).join(' ')}`
   const summary = JSON.parse(run.stdout) as RunSummary
   const k6 = JSON.parse(readFileSync(join(reports, summary.runId, 'k6-summary.json'), 'utf8')) as { metrics: Record<string, { rate?: number; count?: number }> }
