@@ -22,7 +22,7 @@ async function main(kind: string | undefined): Promise<void> {
     })
     server.keepAliveTimeout = 65_000
     // Clients reach the emulator through a front that adds AWS' limits and injected faults.
-    const front = new AwsFront(kind, (server.address() as { port: number }).port, frontFaultsFromEnv(kind))
+    const front = new AwsFront(kind, (server.address() as { port: number }).port, initialFaults(kind))
     port = await front.listen(0)
     close = async () => {
       await front.close()
@@ -44,9 +44,9 @@ async function main(kind: string | undefined): Promise<void> {
   if (process.send) process.on('disconnect', stop)
 }
 
-/** The front's starting faults: FRAUDLAB_KINESIS_LIMITS=off turns Kinesis' per-shard limits off. */
-function frontFaultsFromEnv(kind: 'kinesis' | 'dynamodb'): FrontFaults {
-  return { limits: kind === 'kinesis' && process.env.FRAUDLAB_KINESIS_LIMITS !== 'off', throttle: 0, latencyMs: 0, seed: 1 }
+/** The front's starting faults: Kinesis' limits on, nothing injected; each run sets its own through the control path. */
+function initialFaults(kind: 'kinesis' | 'dynamodb'): FrontFaults {
+  return { limits: kind === 'kinesis', throttle: 0, latencyMs: 0, seed: 1 }
 }
 
 void main(process.argv[2])
