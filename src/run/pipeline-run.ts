@@ -307,12 +307,17 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     blockListItems = await countBlockListItems(clients.dynamodb, names.blockListTable, runId).catch(() => null)
   }
   const scorerStats = supervisor?.totals()
+  // Emulator counts exist on the embedded stack only; elsewhere the section appears for a scorer crash alone.
+  const embedded = target?.endpoints.target === 'embedded'
   const faults =
-    target?.endpoints.target === 'embedded'
-      ? faultsSummary(options.faults?.specs ?? [], kinesisLimits, await readEmulatorFaultCounts(target.endpoints), supervisor?.injectedCrashes ?? 0)
-      : faultPlan.scorerCrashEveryMs
-        ? faultsSummary(options.faults?.specs ?? [], false, { kinesis: null, dynamodb: null, sns: null }, supervisor?.injectedCrashes ?? 0)
-        : undefined
+    embedded || faultPlan.scorerCrashEveryMs
+      ? faultsSummary(
+          options.faults?.specs ?? [],
+          embedded && kinesisLimits,
+          embedded ? await readEmulatorFaultCounts(target!.endpoints) : { kinesis: null, dynamodb: null, sns: null },
+          supervisor?.injectedCrashes ?? 0,
+        )
+      : undefined
   diagnostics.scorer = scorerStats
   diagnostics.producer = producer?.stats
   if (options.sourceDiagnostics) diagnostics.source = options.sourceDiagnostics()

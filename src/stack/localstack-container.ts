@@ -60,7 +60,7 @@ export async function startLocalStackContainer(stateDir: string, log: (line: str
   return record
 }
 
-/** Stops and removes the recorded container; true if there was one. */
+/** Stops and removes the recorded container; returns its record, or undefined when none was recorded. */
 export async function stopLocalStackContainer(stateDir: string): Promise<LocalStackRecord | undefined> {
   const record = await readLocalStackRecord(stateDir)
   if (!record) return undefined

@@ -12,7 +12,7 @@ import { MANAGED_TAG, PREFIX_TAG, provision, type ProvisionedResources } from '.
 import { resourceNames } from './resource-names.js'
 import { isOurEmulator, readStackState, removeStackState, writeStackState, type ServiceRecord } from './state-file.js'
 import { dockerUnavailableReason, noDockerError, startLocalStackContainer, stopLocalStackContainer, type LocalStackRecord } from './localstack-container.js'
-import { isReachable, localStackEndpoint, resolveTarget, type TargetSelection } from './targets.js'
+import { chosenEndpoint, isReachable, localStackEndpoint, resolveTarget, type TargetSelection } from './targets.js'
 
 export interface StackRequest extends TargetSelection {
   shards: number
@@ -66,7 +66,7 @@ async function reachOrStartLocalStack(request: StackRequest, log: (line: string)
   const endpoint = await localStackEndpoint(request)
   if (await isReachable(endpoint)) return endpoint
   // An address the user chose is not replaced by a container: resolveTarget says nothing answers there.
-  if (request.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined)) return endpoint
+  if (chosenEndpoint(request)) return endpoint
   const reason = await dockerUnavailableReason()
   if (reason) throw noDockerError(endpoint, reason)
   const record = await startLocalStackContainer(request.stateDir, log)

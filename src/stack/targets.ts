@@ -88,9 +88,14 @@ export async function resolveTarget(request: TargetRequest, log: (line: string) 
   }
 }
 
-/** --endpoint, else AWS_ENDPOINT_URL, else a LocalStack `stack up` started, else localhost:4566. */
+/** The endpoint the user chose: --endpoint, else AWS_ENDPOINT_URL (an empty one counts as unset). */
+export function chosenEndpoint(request: Pick<TargetRequest, 'endpoint'>): string | undefined {
+  return request.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined)
+}
+
+/** The chosen endpoint, else a LocalStack `stack up` started, else localhost:4566. */
 export async function localStackEndpoint(request: Pick<TargetRequest, 'endpoint' | 'stateDir'>): Promise<string> {
-  return request.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined) ?? (await readLocalStackRecord(request.stateDir))?.endpoint ?? DEFAULT_LOCALSTACK_ENDPOINT
+  return chosenEndpoint(request) ?? (await readLocalStackRecord(request.stateDir))?.endpoint ?? DEFAULT_LOCALSTACK_ENDPOINT
 }
 
 export async function isReachable(endpoint: string): Promise<boolean> {
@@ -103,15 +108,8 @@ export async function isReachable(endpoint: string): Promise<boolean> {
 }
 
 async function assertReachable(endpoint: string): Promise<void> {
-  let url: URL
-  try {
-    url = new URL(endpoint)
-  } catch {
-    throw new UserError(`--endpoint ${endpoint} is not a URL.`, { hint: 'Use a form like http://localhost:4566.' })
-  }
-  try {
-    await fetch(new URL('/_localstack/health', url), { signal: AbortSignal.timeout(3_000) })
-  } catch {
+  if (!URL.canParse(endpoint)) throw new UserError(`--endpoint ${endpoint} is not a URL.`, { hint: 'Use a form like http://localhost:4566.' })
+  if (!(await isReachable(endpoint))) {
     throw new UserError(`Nothing answers at ${endpoint} (target localstack).`, {
       hint: 'Start LocalStack first (see localstack/README.md), or pass --endpoint / set AWS_ENDPOINT_URL to where it listens.',
     })
