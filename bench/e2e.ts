@@ -3,7 +3,7 @@
 // with enough shards for Kinesis' 1,000 records/s per shard (at most 80% used, at least 4).
 // Kinesis' per-shard limits are on, as in a run; KINESIS_LIMITS=off lifts them (and polls every 50 ms).
 //   npm run bench:e2e -- [durationSeconds] [rate,rate,...] [scenario]
-import { DEFAULT_MODEL_PATH } from '../src/scorer/load-scorer.js'
+import { DEFAULT_MODEL_PATH } from '../src/decision/load-score-model.js'
 import { planRun } from '../src/run/run-plan.js'
 import { simulate } from '../src/run/simulate-run.js'
 import { tempDir } from '../test/helpers.js'

@@ -9,8 +9,8 @@ import { FEATURE_COUNT } from '../src/features/feature-names.js'
 import { loadScenario } from '../src/scenario/scenario-loader.js'
 import { ScenarioSimulator } from '../src/scenario/simulator.js'
 import type { Transaction } from '../src/schema/transaction.js'
-import { DEFAULT_MODEL_PATH } from '../src/scorer/load-scorer.js'
-import { OnnxModelScorer } from '../src/scorer/onnx-model-scorer.js'
+import { DEFAULT_MODEL_PATH } from '../src/decision/load-score-model.js'
+import { OnnxScoreModel } from '../src/decision/onnx-score-model.js'
 
 const modelPath = process.argv[2] ? resolve(process.argv[2]) : DEFAULT_MODEL_PATH
 const rows = Number(process.argv[3] ?? 200_000)
@@ -30,7 +30,7 @@ for (let r = 0; r < repetitions; r++) {
   engineRates.push(rows / ((performance.now() - started) / 1000))
 }
 
-const scorer = await OnnxModelScorer.load(modelPath)
+const scorer = await OnnxScoreModel.load(modelPath)
 console.log(`fraudlab model step: ${scorer.modelVersion}, ${rows.toLocaleString('en-US')} rows of mixed, ${repetitions} repetitions, node ${process.versions.node}`)
 console.log(`feature engine            ${k(median(engineRates)).padStart(7)} rows/s (median; ${k(Math.min(...engineRates))}–${k(Math.max(...engineRates))})`)
 for (const batch of [100, 1_000, 10_000]) {

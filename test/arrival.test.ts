@@ -10,7 +10,7 @@ import {
   type ArrivalSchedule,
 } from '../src/load/arrival-schedule.js'
 import { runOpenModel } from '../src/load/open-model-runner.js'
-import { Random } from '../src/scenario/random.js'
+import { Random } from '../src/util/random.js'
 
 function drain(schedule: ArrivalSchedule): number[] {
   const offsets: number[] = []

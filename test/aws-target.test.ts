@@ -14,7 +14,7 @@ import {
   SNSClient,
   TagResourceCommand,
 } from '@aws-sdk/client-sns'
-import { createAwsClients } from '../src/aws/clients.js'
+import { createAwsClients } from '../src/stack/aws-clients.js'
 import { errorName } from '../src/aws/backoff.js'
 import { EMULATOR_CREDENTIALS } from '../src/aws/endpoints.js'
 import type { RunSummary } from '../src/report/summary-schema.js'

@@ -6,7 +6,7 @@ import { F, FEATURE_COUNT } from '../src/features/feature-names.js'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import { loadScenario } from '../src/scenario/scenario-loader.js'
 import { ScenarioSimulator } from '../src/scenario/simulator.js'
-import { RulesScorer } from '../src/scorer/rules-scorer.js'
+import { RulesScoreModel } from '../src/decision/rules-score-model.js'
 import { parseTransaction } from '../src/scorer/scorer-service.js'
 import { parseDurationMs } from '../src/util/duration.js'
 
@@ -26,7 +26,7 @@ describe('features and rules', () => {
 
   it('the rules baseline catches most PaySim mule chains while blocking few genuine transactions', async () => {
     const engine = new FeatureEngine()
-    const scorer = new RulesScorer()
+    const scorer = new RulesScoreModel()
     const items = generate(11, 50_000)
     const rows = new Float64Array(items.length * FEATURE_COUNT)
     items.forEach(({ transaction }, i) => engine.observe(transaction, rows, i * FEATURE_COUNT))
@@ -149,7 +149,7 @@ describe('durations', () => {
 
 describe('bounded feature state', () => {
   it('keeps recently used keys and never holds more than its capacity', async () => {
-    const { BoundedMap } = await import('../src/features/bounded-map.js')
+    const { BoundedMap } = await import('../src/util/bounded-map.js')
     const map = new BoundedMap<number, number>(1_000)
     for (let i = 0; i < 1_000; i++) map.set(i, i)
     map.get(0) // touched: survives the next eviction

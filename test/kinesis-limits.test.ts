@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis'
-import { createAwsClients, type AwsClients } from '../src/aws/clients.js'
+import { createAwsClients, type AwsClients } from '../src/stack/aws-clients.js'
 import { errorName } from '../src/aws/backoff.js'
 import type { RunSummary } from '../src/report/summary-schema.js'
 import { shardCapacityWarning } from '../src/stack/shard-capacity.js'

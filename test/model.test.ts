@@ -15,7 +15,7 @@ import { LookaheadSource } from '../src/scenario/lookahead-source.js'
 import { loadScenario } from '../src/scenario/scenario-loader.js'
 import { ScenarioSimulator } from '../src/scenario/simulator.js'
 import type { Transaction } from '../src/schema/transaction.js'
-import { OnnxModelScorer } from '../src/scorer/onnx-model-scorer.js'
+import { OnnxScoreModel } from '../src/decision/onnx-score-model.js'
 import { runCli, tempDir } from './helpers.js'
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -113,7 +113,7 @@ describe('trainer and ONNX export', () => {
     const { card, result, matrix } = await trainModel({ data: [data], out, validationShare: 0.25, reviewPrecision: 0.8, params: { rounds: 40, earlyStoppingRounds: 0 } })
     assert.equal(card.features.length, FEATURE_COUNT)
     assert.ok(result.model.trees.length === 40)
-    const scorer = await OnnxModelScorer.load(out, [])
+    const scorer = await OnnxScoreModel.load(out, [])
     const n = 10_000
     const first = matrix.rows - n
     const rows = new Float64Array(n * FEATURE_COUNT)
@@ -201,7 +201,7 @@ describe('serving an external model', () => {
 
   it('serves any ONNX binary classifier whose card names engine features, in the card’s order', async () => {
     const path = logisticModel(tempDir('external'), ['empties_account', 'type_transfer'], [2, 2])
-    const scorer = await OnnxModelScorer.load(path)
+    const scorer = await OnnxScoreModel.load(path)
     const rows = new Float64Array(2 * FEATURE_COUNT)
     rows[F.empties_account] = 1
     rows[F.type_transfer] = 1
@@ -216,14 +216,14 @@ describe('serving an external model', () => {
   it('refuses a card that does not match its model, saying what differs', async () => {
     const dir = tempDir('mismatch')
     const wrongCount = logisticModel(dir, ['empties_account', 'type_transfer'], [1, 1, 1], 3)
-    await assert.rejects(OnnxModelScorer.load(wrongCount), /reads 3 features per row, the card lists 2/)
+    await assert.rejects(OnnxScoreModel.load(wrongCount), /reads 3 features per row, the card lists 2/)
     const unknown = logisticModel(tempDir('mismatch'), ['empties_account', 'favourite_colour'], [1, 1])
-    await assert.rejects(OnnxModelScorer.load(unknown), /does not compute: favourite_colour/)
+    await assert.rejects(OnnxScoreModel.load(unknown), /does not compute: favourite_colour/)
     const card = JSON.parse(readFileSync(cardPathFor(unknown), 'utf8')) as ModelCard
     writeFileSync(cardPathFor(unknown), JSON.stringify({ ...card, features: ['empties_account', 'type_transfer'], model: { ...card.model, input: 'features' } }))
-    await assert.rejects(OnnxModelScorer.load(unknown), /input "features" is not among the model's inputs \(x\)/)
+    await assert.rejects(OnnxScoreModel.load(unknown), /input "features" is not among the model's inputs \(x\)/)
     writeFileSync(cardPathFor(unknown), JSON.stringify({ ...card, features: ['empties_account', 'type_transfer'], model: { ...card.model, sha256: '0'.repeat(64) } }))
-    await assert.rejects(OnnxModelScorer.load(unknown), /describes another model/)
+    await assert.rejects(OnnxScoreModel.load(unknown), /describes another model/)
   })
 })
 

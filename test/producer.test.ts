@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { PutRecordsCommand, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis'
-import { BatchingProducer, type PutRecordsSender } from '../src/producer/batching-producer.js'
+import { BatchingProducer, type PutRecordsSender } from '../src/stream/batching-producer.js'
 
 /** Stands in for Kinesis: refuses the records `refuse` picks, the way PutRecords reports partial failures. */
 class PartialFailureSender implements PutRecordsSender {

@@ -5,7 +5,7 @@ import { instantiatePlan, planRun } from '../src/run/run-plan.js'
 import type { Transaction } from '../src/schema/transaction.js'
 import { startScoringServer, type ScoringServer } from '../src/serve/http-server.js'
 import { ScoringCore } from '../src/serve/scoring-core.js'
-import { DEFAULT_MODEL_PATH } from '../src/scorer/load-scorer.js'
+import { DEFAULT_MODEL_PATH } from '../src/decision/load-score-model.js'
 import { runCli } from './helpers.js'
 
 function transactions(count: number, seed = 3): Transaction[] {

@@ -3,7 +3,7 @@ import { TARGETS } from '../aws/endpoints.js'
 import { DEFAULT_PREFIX, isValidPrefix } from '../stack/resource-names.js'
 import { defaultStateDir } from '../stack/state-file.js'
 import { parseDurationMs } from '../util/duration.js'
-import { DEFAULT_MODEL_PATH } from '../scorer/load-scorer.js'
+import { DEFAULT_MODEL_PATH } from '../decision/load-score-model.js'
 import { resolve } from 'node:path'
 
 /** A flag value out of range or malformed; the CLI prints it as one line and exits 2. */

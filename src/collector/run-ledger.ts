@@ -1,13 +1,12 @@
 import type { Histogram } from 'hdr-histogram-js'
 import { newLatencyHistogram, recordMs } from '../metrics/latency.js'
 import { Timeline } from '../metrics/timeline.js'
-import type { Decision, Verdict } from '../schema/decision.js'
+import { VERDICT_CODES, type Decision, type Verdict } from '../schema/decision.js'
+import { STAGES, type Stage } from '../schema/stages.js'
 import type { Label } from '../schema/labels.js'
 import { AttackTracker } from './attack-tracker.js'
 import type { DecisionLog } from './decision-log.js'
 import type { LiveWindow } from './live-window.js'
-
-export const VERDICT_CODES: Record<Verdict, number> = { allow: 1, review: 2, block: 3, reject: 4 }
 
 const ACKED = 1
 const DECIDED = 2
@@ -16,9 +15,6 @@ const BLOCKED = 8
 const DROPPED = 16
 const FAILED = 32
 const ALERTED = 64
-
-export const STAGES = ['generatorLag', 'put', 'propagation', 'scoring', 'actions', 'collection'] as const
-export type Stage = (typeof STAGES)[number]
 
 export interface ConfusionCounts {
   truePositives: number

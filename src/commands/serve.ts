@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { FraudlabCommand } from '../cli/base-command.js'
 import { integerFlag, modelFlag } from '../cli/flags.js'
 import { UserError } from '../errors/user-error.js'
-import { checkModel } from '../scorer/check-model.js'
+import { checkModel } from '../decision/check-model.js'
 import { startScoringServer } from '../serve/http-server.js'
 
 export default class Serve extends FraudlabCommand {

@@ -9,7 +9,7 @@ export const PAYSIM_TYPES = ['CASH_OUT', 'PAYMENT', 'CASH_IN', 'TRANSFER', 'DEBI
 export type PaysimType = (typeof PAYSIM_TYPES)[number]
 const TYPE_SET = new Set<string>(PAYSIM_TYPES)
 
-export const HOUR_MS = 3_600_000
+import { HOUR_MS } from '../util/time.js'
 
 /** One validated PaySim row. */
 export interface PaysimRow {

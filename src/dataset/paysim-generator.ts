@@ -3,8 +3,8 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createGzip } from 'node:zlib'
-import { permute32 } from '../scenario/ids.js'
-import { Random } from '../scenario/random.js'
+import { permute32 } from '../util/ids.js'
+import { Random } from '../util/random.js'
 import { PAYSIM_COLUMNS, type PaysimType } from './paysim-format.js'
 
 /** Row counts per type in the real file (6,362,620 rows), which the generator's mix follows. */

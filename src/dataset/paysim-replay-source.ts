@@ -1,3 +1,4 @@
+import { HOUR_MS } from '../util/time.js'
 import { UserError } from '../errors/user-error.js'
 import type { RunSource } from '../load/run-source.js'
 import type { LabelledTransaction } from '../schema/labels.js'
@@ -96,7 +97,7 @@ export class PaysimReplaySource implements RunSource {
   /** Event time at which replay starts: the beginning of the first replayed step. */
   firstEventTimeMs(): number | undefined {
     const first = this.ready[this.head]
-    return first ? first.transaction.eventTime - (first.transaction.eventTime - this.options.startDateMs) % 3_600_000 : undefined
+    return first ? first.transaction.eventTime - (first.transaction.eventTime - this.options.startDateMs) % HOUR_MS : undefined
   }
 
   private async pump(signal?: AbortSignal): Promise<void> {

@@ -1,12 +1,10 @@
 import type { Transaction } from '../schema/transaction.js'
 import { haversineKmOf } from '../util/haversine.js'
-import { BoundedMap } from './bounded-map.js'
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../util/time.js'
+import { BoundedMap } from '../util/bounded-map.js'
 import { F, FEATURE_COUNT } from './feature-names.js'
 import { RecentEvents } from './recent-events.js'
 
-const MINUTE_MS = 60_000
-const HOUR_MS = 60 * MINUTE_MS
-const DAY_MS = 24 * HOUR_MS
 const WINDOW_MS = DAY_MS
 /** The shortest gap used for a speed, so two transactions a second apart do not read as light speed. */
 const MIN_SPEED_GAP_MS = MINUTE_MS

@@ -1,4 +1,4 @@
-import type { Random } from '../scenario/random.js'
+import type { Random } from '../util/random.js'
 
 /** When each transaction of a run is due, as offsets from the run's start (open model). */
 export interface ArrivalSchedule {

@@ -1,4 +1,4 @@
-import { Random } from '../scenario/random.js'
+import { Random } from '../util/random.js'
 import { binMatrix, computeCuts, MAX_BINS, type BinCuts } from './binning.js'
 import { rowsWhere, type FeatureMatrix } from './feature-matrix.js'
 import { logLoss, prAuc } from '../metrics/score-ranking.js'

@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js'
 import { z } from 'zod'
-import { STAGES, type Stage } from '../collector/run-ledger.js'
+import { STAGES, type Stage } from '../schema/stages.js'
 import { newLatencyHistogram } from '../metrics/latency.js'
 import { SUMMARY_SCHEMA_VERSION } from './summary-schema.js'
 

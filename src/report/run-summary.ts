@@ -1,6 +1,7 @@
 import type { Histogram } from 'hdr-histogram-js'
 import type { AttackRecord } from '../collector/attack-tracker.js'
-import { STAGES, type RunLedger, type Stage } from '../collector/run-ledger.js'
+import type { RunLedger } from '../collector/run-ledger.js'
+import { STAGES, type Stage } from '../schema/stages.js'
 import { accuracyFrom, type ConfusionMatrix } from '../metrics/accuracy.js'
 import { summarize } from '../metrics/latency.js'
 import { prAuc, prCurve } from '../metrics/score-ranking.js'

@@ -1,7 +1,7 @@
 import { LIVE_SERIES, percentiles, type LiveSeries, type RecentBlock, type WindowPercentiles } from '../collector/live-window.js'
 import type { RunLedger } from '../collector/run-ledger.js'
 import { accuracyFrom } from '../metrics/accuracy.js'
-import type { ProducerStats } from '../producer/batching-producer.js'
+import type { ProducerStats } from '../stream/batching-producer.js'
 import type { ScorerStats } from '../scorer/scorer-service.js'
 
 export type RunPhase = 'starting' | 'load' | 'draining' | 'finishing'

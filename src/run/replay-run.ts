@@ -1,10 +1,10 @@
 import { basename } from 'node:path'
 import { PaysimReplaySource, type ReplayFilters } from '../dataset/paysim-replay-source.js'
-import { HOUR_MS } from '../dataset/paysim-format.js'
+import { HOUR_MS } from '../util/time.js'
 import { constantStretches, EventTimeSchedule, RateProfileSchedule } from '../load/arrival-schedule.js'
 import { sleep } from '../util/clock.js'
 import { runPipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.js'
-import { newRunId } from './run-id.js'
+import { newRunId } from '../util/run-id.js'
 
 export type ReplayOptions = Omit<PipelineOptions, 'command' | 'runId' | 'source' | 'schedule' | 'expectedTransactions' | 'offeredRatePerSec' | 'offeredWindowMs' | 'config'> & {
   file: string

@@ -11,7 +11,7 @@ import {
   type RateStretch,
 } from '../load/arrival-schedule.js'
 import { LookaheadSource } from '../scenario/lookahead-source.js'
-import { Random } from '../scenario/random.js'
+import { Random } from '../util/random.js'
 import { loadScenario } from '../scenario/scenario-loader.js'
 import type { ScenarioFile } from '../scenario/scenario-schema.js'
 import { ScenarioSimulator } from '../scenario/simulator.js'

@@ -1,6 +1,6 @@
 import { parseThreshold } from '../report/thresholds.js'
 import { runPipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.js'
-import { newRunId } from './run-id.js'
+import { newRunId } from '../util/run-id.js'
 import { instantiatePlan, type RunPlan } from './run-plan.js'
 
 export type SimulateOptions = Omit<PipelineOptions, 'command' | 'runId' | 'source' | 'schedule' | 'expectedTransactions' | 'offeredRatePerSec' | 'offeredWindowMs' | 'config'> & {

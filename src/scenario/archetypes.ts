@@ -1,14 +1,12 @@
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../util/time.js'
 import type { Label } from '../schema/labels.js'
 import type { Transaction } from '../schema/transaction.js'
 import { haversineKm, type City, type LatLon } from './geo.js'
-import type { Random } from './random.js'
+import type { Random } from '../util/random.js'
 import type { FraudSpec } from './scenario-schema.js'
 import { jitter, round2, type Customer, type Merchant, type ScenarioSimulator } from './simulator.js'
 import { buildTransaction, outgoing } from './transaction-builder.js'
 
-const MINUTE_MS = 60_000
-const HOUR_MS = 3_600_000
-const DAY_MS = 24 * HOUR_MS
 
 export interface AttackContext {
   simulator: ScenarioSimulator

@@ -1,16 +1,15 @@
+import { DAY_MS, HOUR_MS } from '../util/time.js'
 import type { Label, LabelledTransaction } from '../schema/labels.js'
 import type { Channel, Transaction, TransactionType } from '../schema/transaction.js'
 import { startAttack, type AttackContext } from './archetypes.js'
 import { EventQueue } from './event-queue.js'
 import { haversineKm, PLANE_SPEED_KMH, type City, type LatLon } from './geo.js'
-import { accountId, cardId, deviceId, ipAddress, merchantCategory, merchantId } from './ids.js'
-import { Random } from './random.js'
+import { accountId, cardId, deviceId, ipAddress, merchantCategory, merchantId } from '../util/ids.js'
+import { Random } from '../util/random.js'
 import { buildTransaction, outgoing } from './transaction-builder.js'
 import type { FraudSpec, ScenarioFile, SegmentSpec } from './scenario-schema.js'
 import type { TransactionSource } from './transaction-source.js'
 
-const HOUR_MS = 3_600_000
-const DAY_MS = 24 * HOUR_MS
 const YEAR_MS = 365 * DAY_MS
 
 export const NORMAL_LABEL: Label = Object.freeze({ isFraud: false, archetype: 'normal', attackId: '' })

@@ -28,3 +28,6 @@ export const DecisionSchema = z.strictObject({
 export type Decision = z.infer<typeof DecisionSchema>
 export type Verdict = (typeof VERDICTS)[number]
 export type ScorerTimestamps = z.infer<typeof ScorerTimestampsSchema>
+
+/** A verdict as one byte, for the ledger's typed columns and the decision log. */
+export const VERDICT_CODES: Record<Verdict, number> = { allow: 1, review: 2, block: 3, reject: 4 }

@@ -6,21 +6,21 @@ import {
   type _Record,
 } from '@aws-sdk/client-kinesis'
 import { errorName, isRetryable, isThrottling, backoffDelayMs } from '../aws/backoff.js'
-import { createAwsClients, type AwsClients } from '../aws/clients.js'
+import { createAwsClients, type AwsClients } from '../stack/aws-clients.js'
 import type { AwsEndpoints } from '../aws/endpoints.js'
 import { FeatureEngine, type FeatureMemory } from '../features/feature-engine.js'
 import { FEATURE_COUNT } from '../features/feature-names.js'
-import { FeaturesLog } from './features-log.js'
-import { BatchingProducer } from '../producer/batching-producer.js'
+import { FeaturesLog } from '../decision/features-log.js'
+import { BatchingProducer } from '../stream/batching-producer.js'
 import type { Decision } from '../schema/decision.js'
 import { TransactionSchema, type Transaction } from '../schema/transaction.js'
 import type { ResourceNames } from '../stack/resource-names.js'
 import { nowMs, sleep } from '../util/clock.js'
-import { BlockActions, type ActionStats, type BlockAction } from './actions.js'
-import { CheckpointStore } from './checkpoints.js'
-import { BoundedMap } from '../features/bounded-map.js'
-import { loadScorer } from './load-scorer.js'
-import type { Scorer } from './scorer.js'
+import { BlockActions, type ActionStats, type BlockAction } from './block-actions.js'
+import { CheckpointStore } from '../stream/checkpoint-store.js'
+import { BoundedMap } from '../util/bounded-map.js'
+import { loadScoreModel } from '../decision/load-score-model.js'
+import type { ScoreModel } from '../decision/score-model.js'
 
 export interface ScorerConfig {
   endpoints: AwsEndpoints
@@ -74,13 +74,13 @@ export class ScorerService {
   private readonly actions: BlockActions
   private readonly checkpoints: CheckpointStore
   private readonly decisionsProducer: BatchingProducer<undefined>
-  private scorer?: Scorer
+  private scorer?: ScoreModel
   /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
   private readonly startedAtMs = Date.now()
 
   constructor(
     private readonly config: ScorerConfig,
-    options: { scorer?: Scorer; clients?: AwsClients } = {},
+    options: { scorer?: ScoreModel; clients?: AwsClients } = {},
   ) {
     this.clients = options.clients ?? createAwsClients(config.endpoints)
     this.scorer = options.scorer
@@ -108,7 +108,7 @@ export class ScorerService {
 
   /** Runs until `signal` aborts, then finishes the batch in hand and checkpoints it. */
   async run(signal: AbortSignal): Promise<void> {
-    this.scorer ??= await loadScorer(this.config.model)
+    this.scorer ??= await loadScoreModel(this.config.model)
     this.stats.modelVersion = this.scorer.modelVersion
     if (this.config.featuresLogPath) this.featuresLog = new FeaturesLog(this.config.featuresLogPath)
     const shardIds = await this.listShards()

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { TransactionSchema } from '../schema/transaction.js'
-import { fraudlabVersion } from '../run/versions.js'
+import { fraudlabVersion } from '../util/versions.js'
 import { createMetrics } from './metrics.js'
 import { MAX_BATCH, openApiDocument } from './openapi.js'
 import { ScoringCore, type ScoredTransaction } from './scoring-core.js'

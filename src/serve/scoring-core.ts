@@ -2,8 +2,8 @@ import { FeatureEngine } from '../features/feature-engine.js'
 import { FEATURE_COUNT } from '../features/feature-names.js'
 import type { Verdict } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
-import { loadScorer } from '../scorer/load-scorer.js'
-import type { Scorer } from '../scorer/scorer.js'
+import { loadScoreModel } from '../decision/load-score-model.js'
+import type { ScoreModel } from '../decision/score-model.js'
 
 /** At most one model call per this many milliseconds while requests keep coming. */
 const FLUSH_INTERVAL_MS = 1
@@ -27,10 +27,10 @@ export class ScoringCore {
   readonly features = new FeatureEngine()
   readonly verdicts: Record<Verdict, number> = { allow: 0, review: 0, block: 0, reject: 0 }
 
-  private constructor(private readonly scorer: Scorer) {}
+  private constructor(private readonly scorer: ScoreModel) {}
 
   static async load(model: string): Promise<ScoringCore> {
-    return new ScoringCore(await loadScorer(model))
+    return new ScoringCore(await loadScoreModel(model))
   }
 
   get modelVersion(): string {

@@ -1,7 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
-import type { AwsClients } from '../aws/clients.js'
+import type { AwsClients } from './aws-clients.js'
 import { errorName } from '../aws/backoff.js'
 import { UserError } from '../errors/user-error.js'
 import { shardCapacityWarning } from './shard-capacity.js'

@@ -1,7 +1,7 @@
 import { DeleteTableCommand, DescribeTableCommand, ListTablesCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb'
 import { DeleteStreamCommand, ListStreamsCommand, ListTagsForStreamCommand } from '@aws-sdk/client-kinesis'
 import { DeleteTopicCommand, ListTagsForResourceCommand, ListTopicsCommand } from '@aws-sdk/client-sns'
-import type { AwsClients } from '../aws/clients.js'
+import type { AwsClients } from './aws-clients.js'
 import { MANAGED_TAG, PREFIX_TAG } from './provision.js'
 
 export interface FoundResource {

@@ -1,5 +1,5 @@
 import { UserError } from '../errors/user-error.js'
-import { createAwsClients } from '../aws/clients.js'
+import { createAwsClients } from './aws-clients.js'
 import { EMULATOR_CREDENTIALS, type AwsEndpoints, type TargetName } from '../aws/endpoints.js'
 import { awsPreflight, checkCredentials } from './aws-preflight.js'
 import { readLocalStackRecord } from './localstack-container.js'

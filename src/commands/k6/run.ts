@@ -6,7 +6,7 @@ import { k6RunThresholds, runK6 } from '../../k6/k6-run.js'
 import { renderTerminalSummary } from '../../report/terminal-summary.js'
 import { THRESHOLDS_CROSSED_EXIT_CODE } from '../../report/thresholds.js'
 import { planRun } from '../../run/run-plan.js'
-import { checkModel } from '../../scorer/check-model.js'
+import { checkModel } from '../../decision/check-model.js'
 
 export default class K6Run extends FraudlabCommand {
   static override summary = 'Load-test `fraudlab serve` with k6 from a scenario, and report latency and precision/recall.'

@@ -4,7 +4,7 @@ import { mergeReports } from '../../report/merge.js'
 import { resolveReportFolder } from '../../report/read-report.js'
 import { renderTerminalSummary } from '../../report/terminal-summary.js'
 import { THRESHOLDS_CROSSED_EXIT_CODE } from '../../report/thresholds.js'
-import { newRunId } from '../../run/run-id.js'
+import { newRunId } from '../../util/run-id.js'
 
 export default class ReportMerge extends FraudlabCommand {
   static override summary = 'Merge reports of runs made at the same time on several hosts or processes into one.'

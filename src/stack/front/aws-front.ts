@@ -1,5 +1,5 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { Random } from '../../scenario/random.js'
+import { Random } from '../../util/random.js'
 import { CONTROL_PATH, type FrontCounts } from '../fault-plan.js'
 import { ShardLimiter } from './shard-limiter.js'
 import { hashKeyOf, shardFor, type ShardRange } from './shard-map.js'

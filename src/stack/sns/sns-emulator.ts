@@ -13,7 +13,7 @@ import {
   type MessageAttribute,
   type QueryParams,
 } from './query-protocol.js'
-import { Random } from '../../scenario/random.js'
+import { Random } from '../../util/random.js'
 import { CONTROL_PATH, type FrontCounts } from '../fault-plan.js'
 
 interface Topic {

@@ -1,6 +1,6 @@
 import { F, FEATURE_COUNT } from '../features/feature-names.js'
 import type { Transaction } from '../schema/transaction.js'
-import type { Score, Scorer } from './scorer.js'
+import type { Score, ScoreModel } from './score-model.js'
 
 export const BLOCK_AT = 0.7
 export const REVIEW_AT = 0.4
@@ -10,7 +10,7 @@ export const REVIEW_AT = 0.4
  * cash it out at once), kept as a baseline to compare models against (`--model rules`). Each rule
  * adds weight and names itself as a reason.
  */
-export class RulesScorer implements Scorer {
+export class RulesScoreModel implements ScoreModel {
   readonly modelVersion = 'rules-v1'
 
   async scoreBatch(transactions: readonly Transaction[], features: Float64Array): Promise<Score[]> {

@@ -12,7 +12,7 @@ export interface Score {
  * FEATURE_COUNT doubles per transaction, in FEATURE_NAMES order, as the feature engine wrote them.
  * Shard loops call it concurrently: an implementation must not share buffers between calls.
  */
-export interface Scorer {
+export interface ScoreModel {
   readonly modelVersion: string
   scoreBatch(transactions: readonly Transaction[], features: Float64Array): Promise<Score[]>
   close?(): Promise<void>

@@ -9,7 +9,7 @@ import { expectedValues } from '../model/tree-ensemble.js'
 import type { Verdict } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { atLeast, DEFAULT_RULES, type DecisionRule } from './decision-rules.js'
-import type { Score, Scorer } from './scorer.js'
+import type { Score, ScoreModel } from './score-model.js'
 
 const REASONS_PER_DECISION = 3
 
@@ -24,7 +24,7 @@ interface Explainer {
  * batch in one call, and combines the probability with explicit rules. For tree ensembles, the
  * features that pushed a flagged transaction's score up most are its reasons.
  */
-export class OnnxModelScorer implements Scorer {
+export class OnnxScoreModel implements ScoreModel {
   readonly modelVersion: string
 
   private constructor(
@@ -39,7 +39,7 @@ export class OnnxModelScorer implements Scorer {
   }
 
   /** Loads and checks a model and its card; every mismatch is refused here, with what to fix. */
-  static async load(modelPath: string, rules: readonly DecisionRule[] = DEFAULT_RULES): Promise<OnnxModelScorer> {
+  static async load(modelPath: string, rules: readonly DecisionRule[] = DEFAULT_RULES): Promise<OnnxScoreModel> {
     const cardPath = cardPathFor(modelPath)
     const card = readModelCard(cardPath)
     const known = new Map<string, number>(FEATURE_NAMES.map((name, i) => [name, i]))
@@ -70,7 +70,7 @@ export class OnnxModelScorer implements Scorer {
     const outputStride = checkSignature(session, card, modelPath)
     const trees = readOnnxTrees(bytes)
     const explainer = trees && treesReadColumns(trees, card.features.length) ? { trees, expected: trees.map((tree) => expectedValues(tree)) } : undefined
-    return new OnnxModelScorer(card, session, Int32Array.from(card.features, (name) => known.get(name)!), outputStride, explainer, rules)
+    return new OnnxScoreModel(card, session, Int32Array.from(card.features, (name) => known.get(name)!), outputStride, explainer, rules)
   }
 
   async scoreBatch(transactions: readonly Transaction[], features: Float64Array): Promise<Score[]> {

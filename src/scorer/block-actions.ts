@@ -1,7 +1,7 @@
 import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { PublishBatchCommand } from '@aws-sdk/client-sns'
 import { isThrottling, withRetries } from '../aws/backoff.js'
-import type { AwsClients } from '../aws/clients.js'
+import type { AwsClients } from '../stack/aws-clients.js'
 import type { Decision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 

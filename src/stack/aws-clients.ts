@@ -4,7 +4,7 @@ import { SNSClient } from '@aws-sdk/client-sns'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { Agent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
-import type { AwsEndpoints } from './endpoints.js'
+import type { AwsEndpoints } from '../aws/endpoints.js'
 
 export interface AwsClients {
   kinesis: KinesisClient

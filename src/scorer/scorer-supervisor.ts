@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { ScorerChildMessage } from '../scorer/scorer-child.js'
-import type { ScorerConfig, ScorerStats } from '../scorer/scorer-service.js'
+import type { ScorerChildMessage } from './scorer-child.js'
+import type { ScorerConfig, ScorerStats } from './scorer-service.js'
 
-const CHILD_SCRIPT = fileURLToPath(new URL('../scorer/scorer-child.js', import.meta.url))
+const CHILD_SCRIPT = fileURLToPath(new URL('./scorer-child.js', import.meta.url))
 
 /**
  * Runs the scorer in its own process and restarts it when it dies, as a real deployment would.
