@@ -7,7 +7,7 @@ import { accuracyFrom } from '../src/metrics/accuracy.js'
 import { loadScenario } from '../src/scenario/scenario-loader.js'
 import { ScenarioSimulator } from '../src/scenario/simulator.js'
 import { RulesScoreModel } from '../src/decision/rules-score-model.js'
-import { parseTransaction } from '../src/scorer/scorer-service.js'
+import { parseTransaction } from '../src/decision/decision-step.js'
 import { parseDurationMs } from '../src/util/duration.js'
 
 function generate(seed: number, count: number, scenario = 'paysim-mule') {

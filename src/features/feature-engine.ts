@@ -36,6 +36,13 @@ export interface FeatureMemory {
   estimatedBytes: number
 }
 
+/** The state's size before the first transaction. */
+export const EMPTY_FEATURE_MEMORY: FeatureMemory = Object.freeze({
+  trackedKeys: Object.freeze({ accounts: 0, counterparties: 0, cards: 0, devices: 0, merchants: 0 }),
+  evictedKeys: 0,
+  estimatedBytes: 0,
+})
+
 class AccountState {
   readonly events = new RecentEvents()
   devices?: RecentEvents

@@ -1,30 +1,32 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  type GetRecordsCommandOutput,
-  type _Record,
-} from '@aws-sdk/client-kinesis'
-import { errorName, isRetryable, isThrottling, backoffDelayMs } from '../aws/backoff.js'
-import { createAwsClients, type AwsClients } from '../stack/aws-clients.js'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { SNSClient } from '@aws-sdk/client-sns'
+import { openAwsConnection } from '../aws/connection.js'
 import type { AwsEndpoints } from '../aws/endpoints.js'
-import { FeatureEngine, type FeatureMemory } from '../features/feature-engine.js'
-import { FEATURE_COUNT } from '../features/feature-names.js'
+import { DecisionStep, parseTransaction } from '../decision/decision-step.js'
 import { FeaturesLog } from '../decision/features-log.js'
-import { BatchingProducer } from '../stream/batching-producer.js'
-import type { Decision } from '../schema/decision.js'
-import { TransactionSchema, type Transaction } from '../schema/transaction.js'
-import type { ResourceNames } from '../stack/resource-names.js'
-import { nowMs, sleep } from '../util/clock.js'
-import { BlockActions, type ActionStats, type BlockAction } from './block-actions.js'
-import { CheckpointStore } from '../stream/checkpoint-store.js'
-import { BoundedMap } from '../util/bounded-map.js'
-import { loadScoreModel } from '../decision/load-score-model.js'
 import type { ScoreModel } from '../decision/score-model.js'
+import { EMPTY_FEATURE_MEMORY, type FeatureMemory } from '../features/feature-engine.js'
+import type { Decision } from '../schema/decision.js'
+import type { Transaction } from '../schema/transaction.js'
+import { BatchingProducer } from '../stream/batching-producer.js'
+import { DynamoDbCheckpointStore } from '../stream/checkpoint-store.js'
+import { createKinesisClient, type KinesisDataClient } from '../stream/kinesis-client.js'
+import { newShardReaderStats, ShardReader, type ShardBatch, type ShardReaderStats, type StreamRecord } from '../stream/shard-reader.js'
+import { BoundedMap } from '../util/bounded-map.js'
+import { nowMs } from '../util/clock.js'
+import { BlockActions, type ActionStats, type BlockAction } from './block-actions.js'
+
+/** The streams and tables a scorer reads and writes (a run's resource names have these and more). */
+export interface ScorerResources {
+  transactionsStream: string
+  decisionsStream: string
+  blockListTable: string
+  checkpointsTable: string
+}
 
 export interface ScorerConfig {
   endpoints: AwsEndpoints
-  names: ResourceNames
+  names: ScorerResources
   alertsTopicArn: string
   pollIntervalMs: number
   /** How often each shard's position is saved; a restart replays at most this much. */
@@ -37,21 +39,24 @@ export interface ScorerConfig {
   featuresLogPath?: string
 }
 
-export interface ScorerStats {
+/** The clients a scorer needs; by default it opens its own. */
+export interface ScorerClients {
+  kinesis: KinesisDataClient
+  dynamodb: DynamoDBClient
+  sns: SNSClient
+  destroy(): void
+}
+
+export interface ScorerStats extends ShardReaderStats {
   recordsRead: number
   decisionsEmitted: number
   blocks: number
   invalidRecords: number
   /** Records whose transaction id this process had already decided (redelivery). */
   duplicatesSkipped: number
-  getRecordsCalls: number
-  throttled: number
-  retried: number
-  checkpointsWritten: number
   decisionsFailed: number
-  millisBehindLatest: Record<string, number>
-  /** Cumulative wall time per phase of the shard loops (they overlap across shards). */
-  phaseMs: { getRecords: number; score: number; actions: number; emitDecisions: number; checkpoint: number }
+  /** Cumulative wall time per step of handling a page (shard loops overlap). */
+  phaseMs: { score: number; actions: number; emitDecisions: number }
   actions: ActionStats
   modelVersion: string
   features: FeatureMemory
@@ -60,160 +65,85 @@ export interface ScorerStats {
 const GET_RECORDS_LIMIT = 10_000
 
 /**
- * Reads every shard of the transactions stream from its checkpoint, scores each transaction, acts
- * on blocks, writes one decision per transaction to the decisions stream, and checkpoints. Effects
- * happen before the checkpoint that covers them, so a crash means replay, never loss.
+ * The scorer: a Kinesis consumer around the decision step. The shard reader hands it each page of
+ * transactions; it decides, acts on blocks, writes one decision per transaction to the decisions
+ * stream, and returns, after which the reader checkpoints. Effects happen before the checkpoint
+ * that covers them, so a crash means replay, never loss.
  */
 export class ScorerService {
   readonly stats: ScorerStats
-  private readonly clients: AwsClients
-  private readonly features = new FeatureEngine()
-  private featuresLog?: FeaturesLog
+  private readonly clients: ScorerClients
+  private step?: DecisionStep
   private featureMemoryAt = 0
   private readonly decided = new BoundedMap<string, true>(1_000_000)
   private readonly actions: BlockActions
-  private readonly checkpoints: CheckpointStore
+  private readonly reader: ShardReader
   private readonly decisionsProducer: BatchingProducer<undefined>
-  private scorer?: ScoreModel
   /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
   private readonly startedAtMs = Date.now()
 
   constructor(
     private readonly config: ScorerConfig,
-    options: { scorer?: ScoreModel; clients?: AwsClients } = {},
+    options: { model?: ScoreModel; clients?: ScorerClients } = {},
   ) {
-    this.clients = options.clients ?? createAwsClients(config.endpoints)
-    this.scorer = options.scorer
+    this.clients = options.clients ?? openScorerClients(config.endpoints)
+    if (options.model) this.step = new DecisionStep(options.model)
     this.actions = new BlockActions(this.clients, config.names.blockListTable, config.alertsTopicArn)
-    this.checkpoints = new CheckpointStore(this.clients.dynamodb, config.names.checkpointsTable, config.consumerName)
     this.decisionsProducer = new BatchingProducer(this.clients.kinesis, config.names.decisionsStream, {}, { lingerMs: 2, maxInFlightRequests: 4 })
     this.stats = {
+      ...newShardReaderStats(),
       recordsRead: 0,
       decisionsEmitted: 0,
       blocks: 0,
       invalidRecords: 0,
       duplicatesSkipped: 0,
-      getRecordsCalls: 0,
-      throttled: 0,
-      retried: 0,
-      checkpointsWritten: 0,
       decisionsFailed: 0,
-      millisBehindLatest: {},
-      phaseMs: { getRecords: 0, score: 0, actions: 0, emitDecisions: 0, checkpoint: 0 },
+      phaseMs: { score: 0, actions: 0, emitDecisions: 0 },
       actions: this.actions.stats,
-      modelVersion: options.scorer?.modelVersion ?? '',
-      features: this.features.memory(),
+      modelVersion: options.model?.modelVersion ?? '',
+      features: EMPTY_FEATURE_MEMORY,
     }
+    this.reader = new ShardReader({
+      kinesis: this.clients.kinesis,
+      stream: config.names.transactionsStream,
+      handler: (batch) => this.handle(batch),
+      startAt: 'TRIM_HORIZON',
+      checkpoints: new DynamoDbCheckpointStore(this.clients.dynamodb, config.names.checkpointsTable, {
+        consumerName: config.consumerName,
+        stream: config.names.transactionsStream,
+        owner: config.scorerId,
+      }),
+      checkpointIntervalMs: config.checkpointIntervalMs,
+      pollIntervalMs: config.pollIntervalMs,
+      recordsPerCall: GET_RECORDS_LIMIT,
+      stats: this.stats,
+    })
   }
 
   /** Runs until `signal` aborts, then finishes the batch in hand and checkpoints it. */
   async run(signal: AbortSignal): Promise<void> {
-    this.scorer ??= await loadScoreModel(this.config.model)
-    this.stats.modelVersion = this.scorer.modelVersion
-    if (this.config.featuresLogPath) this.featuresLog = new FeaturesLog(this.config.featuresLogPath)
-    const shardIds = await this.listShards()
-    await Promise.all(shardIds.map((shardId) => this.consumeShard(shardId, signal)))
+    this.step ??= await DecisionStep.load(this.config.model, this.config.featuresLogPath ? new FeaturesLog(this.config.featuresLogPath) : undefined)
+    this.stats.modelVersion = this.step.modelVersion
+    this.stats.features = this.step.features.memory()
+    await this.reader.open()
+    await this.reader.run(signal)
   }
 
   async close(): Promise<void> {
-    this.featuresLog?.close()
-    await this.scorer?.close?.()
+    await this.step?.close()
     this.clients.destroy()
   }
 
-  private async listShards(): Promise<string[]> {
-    const ids: string[] = []
-    let nextToken: string | undefined
-    do {
-      const output = await this.clients.kinesis.send(
-        new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: this.config.names.transactionsStream }),
-      )
-      for (const shard of output.Shards ?? []) if (shard.ShardId) ids.push(shard.ShardId)
-      nextToken = output.NextToken
-    } while (nextToken)
-    return ids
+  private async handle({ records, fetchedAtMs }: ShardBatch): Promise<void> {
+    await this.process(records, fetchedAtMs)
   }
 
-  private async iteratorAfter(shardId: string, sequenceNumber: string | undefined): Promise<string> {
-    const output = await this.clients.kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: this.config.names.transactionsStream,
-        ShardId: shardId,
-        ...(sequenceNumber
-          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber }
-          : { ShardIteratorType: 'TRIM_HORIZON' }),
-      }),
-    )
-    if (!output.ShardIterator) throw new Error(`no shard iterator for ${shardId}`)
-    return output.ShardIterator
-  }
-
-  private async consumeShard(shardId: string, signal: AbortSignal): Promise<void> {
-    const stream = this.config.names.transactionsStream
-    let lastSequence = await this.checkpoints.read(stream, shardId)
-    let checkpointed = lastSequence
-    let iterator: string | undefined = await this.iteratorAfter(shardId, lastSequence)
-    let lastCheckpointAt = nowMs()
-    let failures = 0
-    let lastCallAt = -Infinity
-    while (iterator && !signal.aborted) {
-      let output: GetRecordsCommandOutput
-      // Kinesis serves 5 GetRecords calls a second per shard: calls are spaced by the poll interval
-      // (200 ms by default), whether or not the last one returned records.
-      const wait = lastCallAt + this.config.pollIntervalMs - nowMs()
-      if (wait > 0) await sleep(wait, signal)
-      if (signal.aborted) break
-      lastCallAt = nowMs()
-      try {
-        this.stats.getRecordsCalls++
-        const calledAt = nowMs()
-        output = await this.clients.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }))
-        this.stats.phaseMs.getRecords += nowMs() - calledAt
-        this.stats.retried += Math.max(0, (output.$metadata.attempts ?? 1) - 1)
-        failures = 0
-      } catch (error) {
-        if (signal.aborted) break
-        if (errorName(error) === 'ExpiredIteratorException') {
-          iterator = await this.iteratorAfter(shardId, lastSequence)
-          continue
-        }
-        if (!isRetryable(error) || ++failures > 20) throw error
-        if (isThrottling(error)) this.stats.throttled++
-        this.stats.retried++
-        await sleep(backoffDelayMs(failures, Math.random, 100, 5_000), signal)
-        continue
-      }
-      this.stats.millisBehindLatest[shardId] = output.MillisBehindLatest ?? 0
-      const records = output.Records ?? []
-      if (records.length) {
-        await this.process(records)
-        lastSequence = records[records.length - 1].SequenceNumber
-      }
-      if (lastSequence && lastSequence !== checkpointed && nowMs() - lastCheckpointAt >= this.config.checkpointIntervalMs) {
-        const startedAt = nowMs()
-        await this.checkpoints.write(stream, shardId, lastSequence, this.config.scorerId)
-        this.stats.checkpointsWritten++
-        checkpointed = lastSequence
-        lastCheckpointAt = nowMs()
-        this.stats.phaseMs.checkpoint += lastCheckpointAt - startedAt
-      }
-      iterator = output.NextShardIterator
-    }
-    if (lastSequence && lastSequence !== checkpointed) {
-      await this.checkpoints.write(stream, shardId, lastSequence, this.config.scorerId)
-      this.stats.checkpointsWritten++
-    }
-  }
-
-  private async process(records: _Record[]): Promise<void> {
-    const fetchedAt = nowMs()
+  private async process(records: StreamRecord[], fetchedAt: number): Promise<void> {
     const decisions: Decision[] = []
     const blocks: BlockAction[] = []
     const replayed: Array<{ transaction: Transaction; decision: Decision }> = []
     const transactions: Transaction[] = []
     const arrivals: number[] = []
-    // Per call: shard loops run this concurrently, and scoring awaits.
-    const featureRows = new Float64Array(records.length * FEATURE_COUNT)
     for (const record of records) {
       this.stats.recordsRead++
       const arrivedAt = record.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt
@@ -232,16 +162,14 @@ export class ScorerService {
         continue
       }
       this.decided.set(tx.id, true)
-      this.features.observe(tx, featureRows, transactions.length * FEATURE_COUNT)
       transactions.push(tx)
       arrivals.push(arrivedAt)
     }
-    this.featuresLog?.write(transactions, featureRows)
-    const scorer = this.scorer!
-    const results = await scorer.scoreBatch(transactions, featureRows)
+    const step = this.step!
+    const results = await step.decide(transactions)
     for (let i = 0; i < transactions.length; i++) {
       const tx = transactions[i]
-      const decision = this.decision(tx.id, results[i], arrivals[i], fetchedAt, scorer.modelVersion)
+      const decision = this.decision(tx.id, results[i], arrivals[i], fetchedAt, step.modelVersion)
       decisions.push(decision)
       if (decision.verdict === 'block') blocks.push({ transaction: tx, decision })
       else if (arrivals[i] < this.startedAtMs) replayed.push({ transaction: tx, decision })
@@ -252,7 +180,7 @@ export class ScorerService {
     this.stats.blocks += blocks.length
     if (nowMs() - this.featureMemoryAt > 5_000) {
       // Sampling the state's memory walks a few hundred entries: worth it every few seconds, not every batch.
-      this.stats.features = this.features.memory()
+      this.stats.features = step.features.memory()
       this.featureMemoryAt = nowMs()
     }
     await this.actions.apply(blocks)
@@ -304,19 +232,20 @@ export class ScorerService {
   }
 }
 
-type ParseResult = { ok: true; transaction: Transaction } | { ok: false; id?: string; reason: string }
-
-/** Validates a record where it enters the scorer; a record with labels or junk is refused here. */
-export function parseTransaction(data: Uint8Array | undefined): ParseResult {
-  let json: unknown
-  try {
-    json = JSON.parse(Buffer.from(data ?? new Uint8Array()).toString('utf8'))
-  } catch {
-    return { ok: false, reason: 'invalid: not JSON' }
+function openScorerClients(endpoints: AwsEndpoints): ScorerClients {
+  const connection = openAwsConnection(endpoints)
+  const kinesis = createKinesisClient(connection)
+  const dynamodb = new DynamoDBClient(connection.clientConfig('dynamodb'))
+  const sns = new SNSClient(connection.clientConfig('sns'))
+  return {
+    kinesis,
+    dynamodb,
+    sns,
+    destroy() {
+      kinesis.destroy()
+      dynamodb.destroy()
+      sns.destroy()
+      connection.destroy()
+    },
   }
-  const result = TransactionSchema.safeParse(json)
-  if (result.success) return { ok: true, transaction: result.data }
-  const id = typeof (json as { id?: unknown })?.id === 'string' ? (json as { id: string }).id : undefined
-  const issue = result.error.issues[0]
-  return { ok: false, id, reason: `invalid: ${issue.path.join('.') || 'record'}: ${issue.message}`.slice(0, 200) }
 }

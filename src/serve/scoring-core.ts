@@ -1,9 +1,7 @@
-import { FeatureEngine } from '../features/feature-engine.js'
-import { FEATURE_COUNT } from '../features/feature-names.js'
+import { DecisionStep } from '../decision/decision-step.js'
+import type { FeatureEngine } from '../features/feature-engine.js'
 import type { Verdict } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
-import { loadScoreModel } from '../decision/load-score-model.js'
-import type { ScoreModel } from '../decision/score-model.js'
 
 /** At most one model call per this many milliseconds while requests keep coming. */
 const FLUSH_INTERVAL_MS = 1
@@ -19,22 +17,25 @@ export interface ScoredTransaction {
 }
 
 /**
- * The scorer's core without a stream around it: the same feature engine (state carried from
- * request to request, as the stream scorer carries it from record to record) and the same model
- * and decision rules.
+ * The decision step behind HTTP requests: the same step the stream scorer calls (feature state
+ * carried from request to request, as the scorer carries it from record to record), with
+ * requests gathered into shared model calls.
  */
 export class ScoringCore {
-  readonly features = new FeatureEngine()
   readonly verdicts: Record<Verdict, number> = { allow: 0, review: 0, block: 0, reject: 0 }
 
-  private constructor(private readonly scorer: ScoreModel) {}
+  private constructor(private readonly step: DecisionStep) {}
 
   static async load(model: string): Promise<ScoringCore> {
-    return new ScoringCore(await loadScoreModel(model))
+    return new ScoringCore(await DecisionStep.load(model))
   }
 
   get modelVersion(): string {
-    return this.scorer.modelVersion
+    return this.step.modelVersion
+  }
+
+  get features(): FeatureEngine {
+    return this.step.features
   }
 
   /**
@@ -77,24 +78,18 @@ export class ScoringCore {
     const count = this.pendingCount
     this.pending = []
     this.pendingCount = 0
-    // Each call its own buffer: onnxruntime reads it after this function has yielded.
-    const rows = new Float64Array(count * FEATURE_COUNT)
-    const all: Transaction[] = []
-    for (const request of requests) {
-      for (const tx of request.transactions) {
-        this.features.observe(tx, rows, all.length * FEATURE_COUNT)
-        all.push(tx)
-      }
-    }
+    const all: Transaction[] = new Array(count)
+    let filled = 0
+    for (const request of requests) for (const tx of request.transactions) all[filled++] = tx
     try {
-      const scores = await this.scorer.scoreBatch(all, rows)
+      const scores = await this.step.decide(all)
       let offset = 0
       for (const request of requests) {
         request.resolve(
           request.transactions.map((tx, i) => {
             const s = scores[offset + i]
             this.verdicts[s.verdict]++
-            return { transactionId: tx.id, score: s.score, verdict: s.verdict, reasons: s.reasons, modelVersion: this.scorer.modelVersion }
+            return { transactionId: tx.id, score: s.score, verdict: s.verdict, reasons: s.reasons, modelVersion: this.step.modelVersion }
           }),
         )
         offset += request.transactions.length
@@ -105,6 +100,6 @@ export class ScoringCore {
   }
 
   async close(): Promise<void> {
-    await this.scorer.close?.()
+    await this.step.close()
   }
 }

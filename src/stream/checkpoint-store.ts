@@ -1,39 +1,48 @@
 import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { withRetries } from '../aws/backoff.js'
 
-/** The last sequence number processed per shard, in the checkpoints table. */
-export class CheckpointStore {
+/**
+ * Where a shard reader keeps the last sequence number it finished, per shard. The reader is its
+ * only user, so that a lease table can later replace this one implementation in one place.
+ */
+export interface CheckpointStore {
+  read(shardId: string): Promise<string | undefined>
+  write(shardId: string, sequenceNumber: string): Promise<void>
+}
+
+/** Checkpoints in a DynamoDB table, one item per consumer, stream and shard. */
+export class DynamoDbCheckpointStore implements CheckpointStore {
   writes = 0
   retries = 0
 
   constructor(
     private readonly dynamodb: DynamoDBClient,
     private readonly table: string,
-    private readonly consumerName: string,
+    private readonly key: { consumerName: string; stream: string; owner: string },
   ) {}
 
-  leaseKey(stream: string, shardId: string): string {
-    return `${this.consumerName}|${stream}|${shardId}`
+  leaseKey(shardId: string): string {
+    return `${this.key.consumerName}|${this.key.stream}|${shardId}`
   }
 
-  async read(stream: string, shardId: string): Promise<string | undefined> {
+  async read(shardId: string): Promise<string | undefined> {
     const output = await withRetries(
-      () => this.dynamodb.send(new GetItemCommand({ TableName: this.table, Key: { leaseKey: { S: this.leaseKey(stream, shardId) } }, ConsistentRead: true })),
+      () => this.dynamodb.send(new GetItemCommand({ TableName: this.table, Key: { leaseKey: { S: this.leaseKey(shardId) } }, ConsistentRead: true })),
       { onRetry: () => this.retries++ },
     )
     return output.Item?.sequenceNumber?.S
   }
 
-  async write(stream: string, shardId: string, sequenceNumber: string, owner: string): Promise<void> {
+  async write(shardId: string, sequenceNumber: string): Promise<void> {
     await withRetries(
       () =>
         this.dynamodb.send(
           new PutItemCommand({
             TableName: this.table,
             Item: {
-              leaseKey: { S: this.leaseKey(stream, shardId) },
+              leaseKey: { S: this.leaseKey(shardId) },
               sequenceNumber: { S: sequenceNumber },
-              owner: { S: owner },
+              owner: { S: this.key.owner },
               updatedAt: { S: new Date().toISOString() },
             },
           }),

@@ -1,0 +1,44 @@
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { Agent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import type { AwsEndpoints } from './endpoints.js'
+
+export type AwsService = 'kinesis' | 'dynamodb' | 'sns'
+
+/** What every SDK v3 client of one target shares: region, credentials and one HTTP/1.1 handler. */
+export interface AwsConnection {
+  readonly endpoints: AwsEndpoints
+  clientConfig(service: AwsService): {
+    region: string
+    endpoint?: string
+    credentials?: AwsEndpoints['credentials']
+    requestHandler: NodeHttpHandler
+    maxAttempts: number
+  }
+  destroy(): void
+}
+
+/**
+ * Unmodified SDK v3 clients for any target all use the HTTP/1.1 NodeHttpHandler: the SDK's HTTP/2
+ * default for Kinesis fails against emulators, and keep-alive agents with enough sockets matter
+ * more than anything else for throughput at thousands of records per second.
+ */
+export function openAwsConnection(endpoints: AwsEndpoints, options: { maxSockets?: number; maxAttempts?: number } = {}): AwsConnection {
+  const httpAgent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 })
+  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 })
+  const requestHandler = new NodeHttpHandler({ httpAgent, httpsAgent, connectionTimeout: 3_000, requestTimeout: 30_000 })
+  const maxAttempts = options.maxAttempts ?? 4
+  return {
+    endpoints,
+    clientConfig: (service) => ({ region: endpoints.region, endpoint: endpoints[service], credentials: endpoints.credentials, requestHandler, maxAttempts }),
+    destroy() {
+      httpAgent.destroy()
+      httpsAgent.destroy()
+    },
+  }
+}
+
+/** Retries the SDK made inside one call (its own backoff on throttling and transient errors). */
+export function sdkRetries(output: { $metadata?: { attempts?: number } }): number {
+  return Math.max(0, (output.$metadata?.attempts ?? 1) - 1)
+}

@@ -1,0 +1,61 @@
+import { FeatureEngine } from '../features/feature-engine.js'
+import { FEATURE_COUNT } from '../features/feature-names.js'
+import { TransactionSchema, type Transaction } from '../schema/transaction.js'
+import type { FeaturesLog } from './features-log.js'
+import { loadScoreModel } from './load-score-model.js'
+import type { Score, ScoreModel } from './score-model.js'
+
+/**
+ * Deciding about transactions, with no stream or HTTP around it: features (state carried from one
+ * call to the next, in arrival order) → model → decision rules → score, verdict and reasons. The
+ * stream scorer and `fraudlab serve` both decide through this one step.
+ */
+export class DecisionStep {
+  readonly features = new FeatureEngine()
+
+  constructor(
+    private readonly model: ScoreModel,
+    /** Writes each transaction's features as computed here (train/serve parity checks). */
+    private readonly featuresLog?: FeaturesLog,
+  ) {}
+
+  /** `rules`, or the path of an ONNX model with its card beside it. */
+  static async load(model: string, featuresLog?: FeaturesLog): Promise<DecisionStep> {
+    return new DecisionStep(await loadScoreModel(model), featuresLog)
+  }
+
+  get modelVersion(): string {
+    return this.model.modelVersion
+  }
+
+  /** Scores in the order given; the feature state moves on by these transactions. */
+  async decide(transactions: readonly Transaction[]): Promise<Score[]> {
+    // Each call its own buffer: callers decide concurrently and onnxruntime reads it after we yield.
+    const rows = new Float64Array(transactions.length * FEATURE_COUNT)
+    for (let i = 0; i < transactions.length; i++) this.features.observe(transactions[i], rows, i * FEATURE_COUNT)
+    this.featuresLog?.write(transactions, rows)
+    return this.model.scoreBatch(transactions, rows)
+  }
+
+  async close(): Promise<void> {
+    this.featuresLog?.close()
+    await this.model.close?.()
+  }
+}
+
+export type ParsedTransaction = { ok: true; transaction: Transaction } | { ok: false; id?: string; reason: string }
+
+/** Validates a record where it enters the scorer; a record with labels or junk is refused here. */
+export function parseTransaction(data: Uint8Array | undefined): ParsedTransaction {
+  let json: unknown
+  try {
+    json = JSON.parse(Buffer.from(data ?? new Uint8Array()).toString('utf8'))
+  } catch {
+    return { ok: false, reason: 'invalid: not JSON' }
+  }
+  const result = TransactionSchema.safeParse(json)
+  if (result.success) return { ok: true, transaction: result.data }
+  const id = typeof (json as { id?: unknown })?.id === 'string' ? (json as { id: string }).id : undefined
+  const issue = result.error.issues[0]
+  return { ok: false, id, reason: `invalid: ${issue.path.join('.') || 'record'}: ${issue.message}`.slice(0, 200) }
+}

@@ -1,0 +1,177 @@
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type GetRecordsCommandOutput,
+  type GetShardIteratorCommandInput,
+  type KinesisClient,
+  type _Record,
+} from '@aws-sdk/client-kinesis'
+import { backoffDelayMs, errorName, isRetryable, isThrottling } from '../aws/backoff.js'
+import { sdkRetries } from '../aws/connection.js'
+import { nowMs, sleep } from '../util/clock.js'
+import type { CheckpointStore } from './checkpoint-store.js'
+
+export type StreamRecord = _Record
+
+/** One GetRecords page of one shard, as the handler receives it. */
+export interface ShardBatch {
+  shardId: string
+  records: StreamRecord[]
+  /** When the page came back from Kinesis. */
+  fetchedAtMs: number
+}
+
+export interface ShardReaderStats {
+  getRecordsCalls: number
+  /** GetRecords calls refused for throughput (each try counts). */
+  throttled: number
+  /** GetRecords retries: ours after a failed call, plus the SDK's own. */
+  retried: number
+  checkpointsWritten: number
+  millisBehindLatest: Record<string, number>
+  /** Cumulative wall time in GetRecords calls and checkpoint writes (shard loops overlap). */
+  getRecordsMs: number
+  checkpointMs: number
+}
+
+export interface ShardReaderOptions {
+  kinesis: Pick<KinesisClient, 'send'>
+  stream: string
+  /** Handles one page; the reader checkpoints past it only once the returned promise resolves. */
+  handler: (batch: ShardBatch) => Promise<void> | void
+  /** Where a shard without a checkpoint starts: its oldest record, or the tip (what arrives from now on). */
+  startAt: 'TRIM_HORIZON' | 'LATEST'
+  /** Without a store the reader keeps no position across processes (a collector reading from LATEST). */
+  checkpoints?: CheckpointStore
+  /** How often each shard's position is saved; a restart replays at most this much. */
+  checkpointIntervalMs?: number
+  /** Least time between two GetRecords calls on a shard: Kinesis serves 5 a second per shard. */
+  pollIntervalMs: number
+  /** Records per GetRecords page (Kinesis allows up to 10,000). */
+  recordsPerCall: number
+  /** A shared object to count into (a scorer's stats travel to its supervisor as they are). */
+  stats?: ShardReaderStats
+}
+
+const MAX_CONSECUTIVE_FAILURES = 20
+
+export function newShardReaderStats(): ShardReaderStats {
+  return { getRecordsCalls: 0, throttled: 0, retried: 0, checkpointsWritten: 0, millisBehindLatest: {}, getRecordsMs: 0, checkpointMs: 0 }
+}
+
+interface ShardPosition {
+  shardId: string
+  iterator: string | undefined
+  /** The last sequence number handed to the handler (and so, once it resolved, done). */
+  lastSequence: string | undefined
+  checkpointed: string | undefined
+}
+
+/**
+ * The one loop that reads Kinesis shards: it owns a set of shards, positions each at its
+ * checkpoint (or at `startAt`), spaces GetRecords by the poll interval, retries what a retry can
+ * cure with backoff, hands each page to the handler, and checkpoints only after the handler's
+ * effects are done, so a crash means replay, never loss. The scorer and the collector both use it.
+ */
+export class ShardReader {
+  readonly stats: ShardReaderStats
+  private positions: ShardPosition[] = []
+
+  constructor(private readonly options: ShardReaderOptions) {
+    this.stats = options.stats ?? newShardReaderStats()
+  }
+
+  /**
+   * Lists the stream's shards and positions an iterator on each. A collector calls it before the
+   * load starts, so that LATEST is taken before the first record is written.
+   */
+  async open(): Promise<void> {
+    const shardIds = await this.listShards()
+    this.positions = await Promise.all(
+      shardIds.map(async (shardId) => {
+        const checkpoint = await this.options.checkpoints?.read(shardId)
+        return { shardId, iterator: await this.iteratorAfter(shardId, checkpoint), lastSequence: checkpoint, checkpointed: checkpoint }
+      }),
+    )
+  }
+
+  /** Reads every shard until `signal` aborts; the page in hand is finished and checkpointed first. */
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all(this.positions.map((position) => this.readShard(position, signal)))
+  }
+
+  private async listShards(): Promise<string[]> {
+    const ids: string[] = []
+    let nextToken: string | undefined
+    do {
+      const output = await this.options.kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: this.options.stream }))
+      for (const shard of output.Shards ?? []) if (shard.ShardId) ids.push(shard.ShardId)
+      nextToken = output.NextToken
+    } while (nextToken)
+    return ids
+  }
+
+  private async iteratorAfter(shardId: string, sequenceNumber: string | undefined): Promise<string> {
+    const input: GetShardIteratorCommandInput = sequenceNumber
+      ? { StreamName: this.options.stream, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber }
+      : { StreamName: this.options.stream, ShardId: shardId, ShardIteratorType: this.options.startAt }
+    const output = await this.options.kinesis.send(new GetShardIteratorCommand(input))
+    if (!output.ShardIterator) throw new Error(`no shard iterator for ${shardId}`)
+    return output.ShardIterator
+  }
+
+  private async readShard(position: ShardPosition, signal: AbortSignal): Promise<void> {
+    const { stats } = this
+    let failures = 0
+    let lastCallAt = -Infinity
+    let lastCheckpointAt = nowMs()
+    while (position.iterator && !signal.aborted) {
+      // Calls are spaced by the poll interval whether or not the last one returned records (as KCL does).
+      const wait = lastCallAt + this.options.pollIntervalMs - nowMs()
+      if (wait > 0) await sleep(wait, signal)
+      if (signal.aborted) break
+      lastCallAt = nowMs()
+      let output: GetRecordsCommandOutput
+      try {
+        stats.getRecordsCalls++
+        output = await this.options.kinesis.send(new GetRecordsCommand({ ShardIterator: position.iterator, Limit: this.options.recordsPerCall }))
+        stats.getRecordsMs += nowMs() - lastCallAt
+        stats.retried += sdkRetries(output)
+        failures = 0
+      } catch (error) {
+        if (signal.aborted) break
+        if (errorName(error) === 'ExpiredIteratorException') {
+          position.iterator = await this.iteratorAfter(position.shardId, position.lastSequence)
+          continue
+        }
+        if (!isRetryable(error) || ++failures > MAX_CONSECUTIVE_FAILURES) throw error
+        if (isThrottling(error)) stats.throttled++
+        stats.retried++
+        await sleep(backoffDelayMs(failures, Math.random, 100, 5_000), signal)
+        continue
+      }
+      stats.millisBehindLatest[position.shardId] = output.MillisBehindLatest ?? 0
+      const records = output.Records ?? []
+      if (records.length) {
+        await this.options.handler({ shardId: position.shardId, records, fetchedAtMs: nowMs() })
+        position.lastSequence = records[records.length - 1].SequenceNumber
+      }
+      if (nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(position))) lastCheckpointAt = nowMs()
+      position.iterator = output.NextShardIterator
+    }
+    await this.checkpoint(position)
+  }
+
+  /** Saves the shard's position if it moved; true when it wrote. */
+  private async checkpoint(position: ShardPosition): Promise<boolean> {
+    const store = this.options.checkpoints
+    if (!store || !position.lastSequence || position.lastSequence === position.checkpointed) return false
+    const startedAt = nowMs()
+    await store.write(position.shardId, position.lastSequence)
+    position.checkpointed = position.lastSequence
+    this.stats.checkpointsWritten++
+    this.stats.checkpointMs += nowMs() - startedAt
+    return true
+  }
+}
