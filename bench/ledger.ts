@@ -16,9 +16,8 @@ const origin = Date.now()
 const normal = { isFraud: false, archetype: 'normal', attackId: '' }
 
 async function play(withLog: boolean): Promise<{ ms: number; ledger: RunLedger }> {
-  const ledger = new RunLedger('bench', count, 1 << 16, origin)
   const path = join(tempDir('bench-ledger'), 'decisions.ndjson.gz')
-  if (withLog) ledger.decisionLog = new DecisionLog(path)
+  const ledger = new RunLedger('bench', count, 1 << 16, origin, withLog ? { decisionLog: new DecisionLog(path) } : {})
   const decision: Decision = { transactionId: '', score: 0, verdict: 'allow', reasons: [], modelVersion: 'bench', scorerId: 's', timestamps: { arrivedAt: 0, fetchedAt: 0, scoredAt: 0, actedAt: 0 } }
   const started = performance.now()
   for (let i = 0; i < count; i++) {

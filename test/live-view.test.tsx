@@ -16,8 +16,7 @@ import { sparkline } from '../src/tui/format.js'
 /** A status as a real ledger produces it: 2,000 transactions, some fraud, some blocked, with reasons. */
 function statusFixture(overrides: Partial<LiveStatus> = {}): LiveStatus {
   const origin = 1_700_000_000_000
-  const ledger = new RunLedger('20261122-101010-abcd', 2_000, 1 << 12, origin)
-  ledger.live = new LiveWindow(5_000, origin)
+  const ledger = new RunLedger('20261122-101010-abcd', 2_000, 1 << 12, origin, { live: new LiveWindow(5_000, origin) })
   const archetypes = ['card-testing', 'account-takeover', 'impossible-travel']
   for (let i = 0; i < 2_000; i++) {
     const at = origin + i * 5

@@ -62,10 +62,10 @@ export function syntheticRun(count: number, seconds: number, seed = 1): Syntheti
  * where the stages say so) and writes a complete report; returns the summary and its folder.
  */
 export async function writeSyntheticReport(runId: string, transactions: SyntheticTransaction[], reportsDir: string, thresholds: string[] = []): Promise<{ summary: RunSummary; folder: string }> {
-  const ledger = new RunLedger(runId, transactions.length, 1 << 16, ORIGIN)
   const folder = join(reportsDir, runId)
   mkdirSync(folder, { recursive: true })
-  ledger.decisionLog = new DecisionLog(join(folder, REPORT_FILES.decisions))
+  const decisionLog = new DecisionLog(join(folder, REPORT_FILES.decisions))
+  const ledger = new RunLedger(runId, transactions.length, 1 << 16, ORIGIN, { decisionLog })
   const events: Array<{ at: number; apply: () => void }> = []
   transactions.forEach((t, index) => {
     const [lag, put, propagation, scoring, actions, collection] = t.stageMs
@@ -91,7 +91,7 @@ export async function writeSyntheticReport(runId: string, transactions: Syntheti
   })
   events.sort((a, b) => a.at - b.at).forEach((event) => event.apply())
   ledger.logUndecided()
-  await ledger.decisionLog.close()
+  await decisionLog.close()
   const first = transactions[0]?.scheduledAt ?? ORIGIN
   const last = transactions.at(-1)?.scheduledAt ?? ORIGIN
   const summary = buildRunSummary({

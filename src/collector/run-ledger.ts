@@ -16,6 +16,21 @@ const DROPPED = 16
 const FAILED = 32
 const ALERTED = 64
 
+/** The end of the offered load window, owned by the load phase (a pause moves it). */
+export interface OfferedWindow {
+  readonly endsAtMs: number
+}
+
+/** What the ledger writes to besides its own counts; given at construction, each optional. */
+export interface LedgerOutputs {
+  /** Where each decision is written with its label and timestamps. */
+  decisionLog?: DecisionLog
+  /** The live view's recent latencies and blocks; absent (and free) when no live view runs. */
+  live?: LiveWindow
+  /** Acks up to its end count towards throughput; without it, every ack does. */
+  offeredWindow?: OfferedWindow
+}
+
 export interface ConfusionCounts {
   truePositives: number
   falsePositives: number
@@ -55,8 +70,6 @@ export class RunLedger {
   reviewed = 0
   rejected = 0
   lastObservedAtMs = 0
-  /** Acks up to this time count towards throughput (the end of the offered window). */
-  windowEndsAtMs = Infinity
   ackedInWindow = 0
   readonly endToEnd: Histogram = newLatencyHistogram()
   readonly stages: Record<Stage, Histogram> = Object.fromEntries(STAGES.map((stage) => [stage, newLatencyHistogram()])) as Record<Stage, Histogram>
@@ -69,10 +82,9 @@ export class RunLedger {
   readonly endToEndByArchetype: Histogram[] = [newLatencyHistogram()]
   readonly timeline = new Timeline()
   readonly attacks = new AttackTracker()
-  /** Where each decision is written with its label and timestamps, if anywhere. */
-  decisionLog?: DecisionLog
-  /** The live view's recent latencies and blocks; absent (and free) when no live view runs. */
-  live?: LiveWindow
+  readonly decisionLog?: DecisionLog
+  readonly live?: LiveWindow
+  private readonly offeredWindow: OfferedWindow
 
   private state: Uint8Array
   private archetypeOf: Uint8Array
@@ -91,7 +103,11 @@ export class RunLedger {
     initialCapacity: number,
     ringSize = 1 << 16,
     originMs = Date.now(),
+    outputs: LedgerOutputs = {},
   ) {
+    this.decisionLog = outputs.decisionLog
+    this.live = outputs.live
+    this.offeredWindow = outputs.offeredWindow ?? { endsAtMs: Infinity }
     this.idPrefix = `${runId}-`
     const capacity = Math.max(16, initialCapacity)
     this.state = new Uint8Array(capacity)
@@ -160,7 +176,7 @@ export class RunLedger {
     this.state[index] |= ACKED
     this.acked++
     if (this.state[index] & FRAUD) this.labelledFraud++
-    if (atMs <= this.windowEndsAtMs) this.ackedInWindow++
+    if (atMs <= this.offeredWindow.endsAtMs) this.ackedInWindow++
     this.timeline.recordSent(atMs)
     const slot = this.slotOf(index)
     if (slot === -1) return

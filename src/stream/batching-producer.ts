@@ -72,6 +72,8 @@ export class BatchingProducer<Tag> {
   private idleWaiters: Array<() => void> = []
   /** Set when a call fails in a way no retry can cure (a missing stream, bad credentials). */
   fatalError?: Error
+  /** Why the last record given up on was given up on. */
+  lastFailure?: string
 
   constructor(
     private readonly sender: PutRecordsSender,
@@ -202,6 +204,7 @@ export class BatchingProducer<Tag> {
 
   private fail(pending: Pending<Tag>, reason: string): void {
     this.stats.recordsFailed++
+    this.lastFailure = reason
     this.hooks.onFailed?.(pending.tag, reason)
     this.notifyIfIdle()
   }

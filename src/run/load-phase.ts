@@ -1,0 +1,78 @@
+import type { RunLedger } from '../collector/run-ledger.js'
+import type { ArrivalSchedule } from '../load/arrival-schedule.js'
+import type { OfferedWindow } from '../load/offered-window.js'
+import { runOpenModel } from '../load/open-model-runner.js'
+import type { PauseGate } from '../load/pause-gate.js'
+import type { RunSource } from '../load/run-source.js'
+import { BatchingProducer, type PutRecordsSender } from '../stream/batching-producer.js'
+import { nowMs, sleep } from '../util/clock.js'
+
+export interface LoadRequest {
+  source: RunSource
+  schedule: ArrivalSchedule
+  offeredRatePerSec: number
+  maxLatenessMs: number
+  pause?: PauseGate
+  /** Aborting it stops the load (Ctrl-C, or a fatal error). */
+  signal: AbortSignal
+}
+
+export interface LoadResult {
+  loadStartedAtMs: number
+  late: number
+  backpressureWaits: number
+}
+
+/**
+ * Phase 5: the open-model load. Each transaction is generated at its scheduled time, recorded in
+ * the ledger with its label, and handed to the stream writer without it. Returns when the
+ * schedule or the source ends, or `signal` aborts; the writer may still hold records (the drain
+ * flushes it). `onStart` learns the load's start time before the first send.
+ */
+export async function runLoad(
+  request: LoadRequest,
+  producer: BatchingProducer<number>,
+  ledger: RunLedger,
+  window: OfferedWindow,
+  onStart: (atMs: number) => void,
+): Promise<LoadResult> {
+  const { source } = request
+  // Two seconds of load, within bounds: beyond it transactions wait (late) or drop; memory stays bounded.
+  const maxBacklog = Math.min(50_000, Math.max(5_000, Math.ceil(request.offeredRatePerSec * 2)))
+  const loadStartedAtMs = nowMs() + 10
+  window.open(loadStartedAtMs)
+  onStart(loadStartedAtMs)
+  const load = await runOpenModel({
+    schedule: request.schedule,
+    startAtMs: loadStartedAtMs,
+    now: nowMs,
+    wait: (ms) => (ms <= 0 ? new Promise((resolve) => setImmediate(resolve)) : sleep(ms)),
+    canEmit: () => producer.backlog < maxBacklog,
+    source,
+    maxLatenessMs: request.maxLatenessMs,
+    signal: request.signal,
+    pause: request.pause,
+    emit: (index, scheduledAtMs) => {
+      const { transaction, label } = source.next()
+      ledger.recordEmitted(index, scheduledAtMs, label)
+      producer.put(index, transaction.account, Buffer.from(JSON.stringify(transaction)))
+    },
+    // A dropped transaction is still generated, so the i-th transaction is the same at any rate.
+    drop: (index, scheduledAtMs) => ledger.recordDropped(index, scheduledAtMs, source.next().label),
+  })
+  return { loadStartedAtMs, late: load.late, backpressureWaits: load.backpressureWaits }
+}
+
+/** The stream writer of a run's transactions: the ledger learns of every send, ack and failure. */
+export function transactionWriter(kinesis: PutRecordsSender, stream: string, ledger: RunLedger): BatchingProducer<number> {
+  return new BatchingProducer<number>(
+    kinesis,
+    stream,
+    {
+      onSent: (index, atMs) => ledger.recordSent(index, atMs),
+      onAcked: (index, atMs) => ledger.recordAcked(index, atMs),
+      onFailed: (index) => ledger.recordProduceFailed(index),
+    },
+    { lingerMs: 10, maxInFlightRequests: 8 },
+  )
+}

@@ -1,0 +1,65 @@
+import { mkdir } from 'node:fs/promises'
+import { UserError } from '../errors/user-error.js'
+import { reportFolder } from '../report/write-report.js'
+import { createAwsClients, type AwsClients } from '../stack/aws-clients.js'
+import type { FaultPlan } from '../stack/fault-plan.js'
+import { provision, type ProvisionedResources } from '../stack/provision.js'
+import type { ResourceNames } from '../stack/resource-names.js'
+import { shardCapacityWarning } from '../stack/shard-capacity.js'
+import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../stack/targets.js'
+import { applyEmulatorFaults } from './fault-injection.js'
+import type { RunResources } from './run-resources.js'
+
+export interface TargetRequest extends TargetSelection {
+  shards: number
+  offeredRatePerSec: number
+}
+
+/** Phase 2: the target's endpoints, starting an embedded stack for the run if none runs (released with the run). */
+export async function resolveRunTarget(request: TargetRequest, names: ResourceNames, resources: RunResources, log: (line: string) => void): Promise<ResolvedTarget> {
+  const target = await resolveTarget(
+    { target: request.target, endpoint: request.endpoint, region: request.region, stateDir: request.stateDir, yes: request.yes, names, transactionShards: request.shards, decisionShards: request.shards, offeredTps: request.offeredRatePerSec },
+    log,
+  )
+  if (target.ownedStack) {
+    const stack = target.ownedStack
+    resources.onRelease(() => stack.stop())
+  }
+  return target
+}
+
+/** Created once the run can start (the model and target are good), so a refused run leaves no folder. */
+export async function createReportFolder(reportsDir: string, runId: string): Promise<string> {
+  const folder = reportFolder(reportsDir, runId)
+  await mkdir(folder, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`Cannot create the report folder ${folder}: ${error.code ?? error.message}.`, { hint: 'Choose a writable folder with --reports-dir.' })
+  })
+  return folder
+}
+
+export interface ProvisionedRun {
+  clients: AwsClients
+  resources: ProvisionedResources
+  /** Warnings for the log and the report's notes. */
+  notes: string[]
+}
+
+/**
+ * Phase 3: streams, tables and topic (created when missing), and on the embedded stack this run's
+ * limits and faults.
+ */
+export async function provisionRun(
+  target: ResolvedTarget,
+  request: { names: ResourceNames; shards: number; offeredRatePerSec: number; kinesisLimits: boolean; faultPlan: FaultPlan; seed: number },
+  resources: RunResources,
+): Promise<ProvisionedRun> {
+  const clients = createAwsClients(target.endpoints)
+  resources.onRelease(() => clients.destroy())
+  const provisioned = await provision(clients, { names: request.names, transactionShards: request.shards, decisionShards: request.shards })
+  const embedded = target.endpoints.target === 'embedded'
+  const notes: string[] = []
+  const capacity = !embedded || request.kinesisLimits ? shardCapacityWarning(request.offeredRatePerSec, provisioned.transactionShards) : undefined
+  if (capacity) notes.push(capacity)
+  if (embedded) await applyEmulatorFaults(target.endpoints, request.faultPlan, request.kinesisLimits, request.seed)
+  return { clients, resources: provisioned, notes }
+}

@@ -1,0 +1,85 @@
+import { AlertReceiver } from '../collector/alert-receiver.js'
+import { DecisionCollector } from '../collector/decision-collector.js'
+import type { RunLedger } from '../collector/run-ledger.js'
+import { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
+import type { FaultPlan } from '../stack/fault-plan.js'
+import type { ResourceNames } from '../stack/resource-names.js'
+import type { ResolvedTarget } from '../stack/targets.js'
+import type { ProvisionedRun } from './provision-run.js'
+import { once, type RunResources } from './run-resources.js'
+
+export interface PipelineSettings {
+  runId: string
+  names: ResourceNames
+  model: string
+  featuresLogPath?: string
+  pollIntervalMs: number
+  checkpointIntervalMs: number
+  faultPlan: FaultPlan
+}
+
+/** The consumers of a running pipeline: the scorer process, the decisions collector and the alerts endpoint. */
+export interface RunningPipeline {
+  supervisor: ScorerSupervisor
+  collector: DecisionCollector
+  /** Absent where SNS cannot call back to this machine (LocalStack, AWS). */
+  alerts?: AlertReceiver
+  /** Why alerts are not observed, when they are not. */
+  notes: string[]
+  /** Ends `--inject scorer.crash` (the load is over). */
+  stopCrashing(): void
+  /** Stops the scorer (it finishes its batch and checkpoints), then the collector and the alerts endpoint. Idempotent. */
+  stop(): Promise<void>
+}
+
+/**
+ * Phase 4: the collector takes its position at the tip of the decisions stream before any load,
+ * the alerts endpoint subscribes (embedded stack), and the scorer starts in its own process.
+ */
+export async function startPipeline(
+  target: ResolvedTarget,
+  provisioned: ProvisionedRun,
+  ledger: RunLedger,
+  settings: PipelineSettings,
+  resources: RunResources,
+  onFatal: (error: Error) => void,
+): Promise<RunningPipeline> {
+  const { clients } = provisioned
+  const collector = new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, settings.pollIntervalMs)
+  await collector.prepare()
+  collector.start()
+  let alerts: AlertReceiver | undefined
+  const notes: string[] = []
+  const supervisor = new ScorerSupervisor({
+    endpoints: target.endpoints,
+    names: settings.names,
+    alertsTopicArn: provisioned.resources.alertsTopicArn,
+    pollIntervalMs: settings.pollIntervalMs,
+    checkpointIntervalMs: settings.checkpointIntervalMs,
+    consumerName: 'fraudlab-scorer',
+    scorerId: `${settings.runId}-scorer`,
+    model: settings.model,
+    featuresLogPath: settings.featuresLogPath,
+  })
+  const stop = once(async () => {
+    stopCrashing()
+    await supervisor.stop().catch(() => undefined)
+    await collector.stop().catch(() => undefined)
+    await alerts?.stop().catch(() => undefined)
+  })
+  let crashTimer: NodeJS.Timeout | undefined
+  const stopCrashing = () => clearInterval(crashTimer)
+  resources.onRelease(stop)
+
+  if (target.endpoints.target === 'embedded') {
+    alerts = new AlertReceiver(clients.sns, provisioned.resources.alertsTopicArn, ledger)
+    await alerts.start()
+  } else {
+    notes.push(`alerts are not observed on target ${target.endpoints.target}: SNS cannot deliver to this machine's loopback`)
+  }
+  supervisor.onFatal(onFatal)
+  await supervisor.start()
+  const everyMs = settings.faultPlan.scorerCrashEveryMs
+  if (everyMs) crashTimer = setInterval(() => supervisor.crash(), everyMs)
+  return { supervisor, collector, alerts, notes, stopCrashing, stop }
+}
