@@ -1,6 +1,5 @@
 import { Command } from '@oclif/core'
 import { isUserError } from '../errors/user-error.js'
-import { jsonReplacer } from '../report/write-report.js'
 
 /**
  * Shared behaviour of fraudlab commands: a user mistake prints one clear message (and a hint)
@@ -28,9 +27,5 @@ export abstract class FraudlabCommand extends Command {
   /** Progress and warnings go to stderr so stdout stays for results (and clean --json). */
   protected progress(line: string): void {
     process.stderr.write(`${line}\n`)
-  }
-
-  protected printJson(value: unknown): void {
-    process.stdout.write(JSON.stringify(value, jsonReplacer, 2) + '\n')
   }
 }

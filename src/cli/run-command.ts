@@ -36,7 +36,6 @@ export const pipelineFlags = {
   model: modelFlag,
   'features-log': featuresLogFlag,
   'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
-  json: Flags.boolean({ description: 'Print the run summary as JSON on stdout and nothing else there.', default: false }),
   ui: Flags.boolean({
     description: 'Show the live view on stderr (on by default on a terminal; off with --no-ui, --json or CI=true, which print a progress line every few seconds instead).',
     default: true,
@@ -54,12 +53,14 @@ export type PipelineSettings = Pick<
 /**
  * A command that runs the pipeline: it turns the shared flags into settings, stops gracefully on
  * Ctrl-C (the first drains and still writes the report, the second skips the drain), and ends
- * in the same way: the summary on stdout (or JSON), the error on stderr, exit 1 if it failed.
+ * in the same way: the summary on stdout (returned, so --json prints it alone), the error on stderr, exit 1 if it failed.
  */
 export abstract class PipelineCommand extends FraudlabCommand {
+  static override enableJsonFlag = true
+
   /** The live view runs on a terminal unless --no-ui, --json or CI=true. */
-  protected wantsLiveView(flags: Pick<PipelineFlagValues, 'ui' | 'json'>): boolean {
-    return flags.ui && !flags.json && process.stderr.isTTY === true && process.env.CI !== 'true'
+  protected wantsLiveView(flags: Pick<PipelineFlagValues, 'ui'>): boolean {
+    return flags.ui && !this.jsonEnabled() && process.stderr.isTTY === true && process.env.CI !== 'true'
   }
 
   protected async runPipelineCommand(flags: PipelineFlagValues, run: (settings: PipelineSettings) => Promise<{ summary: RunSummary; reportDir: string }>): Promise<RunSummary> {
@@ -114,8 +115,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
       })
       await closeView()
       if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
-      if (flags.json) this.printJson(summary)
-      else this.log(renderTerminalSummary(summary, reportDir))
+      this.log(renderTerminalSummary(summary, reportDir))
       if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = 1
       else if (summary.thresholds.some((t) => !t.ok)) process.exitCode = THRESHOLDS_CROSSED_EXIT_CODE
       return summary

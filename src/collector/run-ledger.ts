@@ -1,7 +1,7 @@
 import type { Histogram } from 'hdr-histogram-js'
 import { newLatencyHistogram, recordMs } from '../metrics/latency.js'
 import { Timeline } from '../metrics/timeline.js'
-import { VERDICT_CODES, type Decision, type Verdict } from '../schema/decision.js'
+import { VERDICT_CODES, type Decision } from '../schema/decision.js'
 import { STAGES, type Stage } from '../schema/stages.js'
 import type { Label } from '../schema/labels.js'
 import { AttackTracker } from './attack-tracker.js'

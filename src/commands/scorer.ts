@@ -1,11 +1,10 @@
-import { Flags } from '@oclif/core'
 import type { TargetName } from '../aws/endpoints.js'
 import { createAwsClients } from '../stack/aws-clients.js'
 import { FraudlabCommand } from '../cli/base-command.js'
 import { durationFlag, featuresLogFlag, modelFlag, shardsFlag, targetFlags } from '../cli/flags.js'
 import { UserError } from '../errors/user-error.js'
 import { checkModel } from '../decision/check-model.js'
-import { ScorerService } from '../scorer/scorer-service.js'
+import { ScorerService, type ScorerStats } from '../scorer/scorer-service.js'
 import { provision } from '../stack/provision.js'
 import { resourceNames } from '../stack/resource-names.js'
 import { resolveTarget } from '../stack/targets.js'
@@ -19,6 +18,8 @@ export default class Scorer extends FraudlabCommand {
 
   static override examples = ['<%= config.bin %> scorer', '<%= config.bin %> scorer --target localstack --poll-interval 1s']
 
+  static override enableJsonFlag = true
+
   static override flags = {
     ...targetFlags,
     shards: shardsFlag,
@@ -27,10 +28,9 @@ export default class Scorer extends FraudlabCommand {
     'poll-interval': durationFlag({ name: 'poll-interval', description: 'Least time between two GetRecords calls on a shard (Kinesis allows 5 a second per shard: 200ms).', default: '200ms', maxMs: 60_000 }),
     'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often each shard's position is saved.", default: '1s', maxMs: 3_600_000 }),
     'stats-interval': durationFlag({ name: 'stats-interval', description: 'How often to print progress to stderr.', default: '5s', maxMs: 3_600_000 }),
-    json: Flags.boolean({ description: 'On exit, print the final stats as JSON on stdout.', default: false }),
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<ScorerStats> {
     const { flags } = await this.parse(Scorer)
     const names = resourceNames(flags.prefix)
     const request = {
@@ -83,7 +83,7 @@ export default class Scorer extends FraudlabCommand {
       clearInterval(timer)
       await service.close()
     }
-    if (flags.json) this.printJson(service.stats)
-    else this.log(`Scorer stopped: read ${service.stats.recordsRead}, decided ${service.stats.decisionsEmitted}, blocked ${service.stats.blocks}.`)
+    this.log(`Scorer stopped: read ${service.stats.recordsRead}, decided ${service.stats.decisionsEmitted}, blocked ${service.stats.blocks}.`)
+    return service.stats
   }
 }

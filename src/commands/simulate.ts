@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { PipelineCommand, pipelineFlags } from '../cli/run-command.js'
 import { durationFlag, FlagValueError, integerFlag } from '../cli/flags.js'
-import { describePlan, planRun } from '../run/run-plan.js'
+import type { RunSummary } from '../report/run-summary.js'
+import { describePlan, planRun, type RunPlan } from '../run/run-plan.js'
 import { simulate } from '../run/simulate-run.js'
 
 export default class Simulate extends PipelineCommand {
@@ -39,7 +40,7 @@ export default class Simulate extends PipelineCommand {
     ...pipelineFlags,
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<RunPlan | RunSummary> {
     const { flags } = await this.parse(Simulate)
     const plan = planRun(flags.scenario, {
       tps: flags.tps,
@@ -50,10 +51,9 @@ export default class Simulate extends PipelineCommand {
       poisson: flags.poisson,
     })
     if (flags['dry-run']) {
-      if (flags.json) this.printJson(plan)
-      else this.log(describePlan(plan).join('\n'))
-      return
+      this.log(describePlan(plan).join('\n'))
+      return plan
     }
-    await this.runPipelineCommand(flags, (settings) => simulate({ plan, ...settings }))
+    return this.runPipelineCommand(flags, (settings) => simulate({ plan, ...settings }))
   }
 }

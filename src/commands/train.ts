@@ -4,6 +4,7 @@ import { FraudlabCommand } from '../cli/base-command.js'
 import { integerFlag, numberFlag } from '../cli/flags.js'
 import { UserError } from '../errors/user-error.js'
 import { DEFAULT_TRAIN_OPTIONS as D } from '../model/gbt-trainer.js'
+import type { ModelCard } from '../model/model-card.js'
 import { trainInChild } from '../model/train-in-child.js'
 import { formatTrainingSummary } from '../model/training-report.js'
 
@@ -19,6 +20,8 @@ export default class Train extends FraudlabCommand {
     '<%= config.bin %> train --data data/mixed.ndjson --out models/mine.onnx',
     '<%= config.bin %> train --data data/mixed.ndjson --data data/paysim.csv --out models/mine.onnx --target-precision 0.95',
   ]
+
+  static override enableJsonFlag = true
 
   static override flags = {
     data: Flags.string({ description: 'Labelled training file; repeat for several.', required: true, multiple: true, helpValue: '<file>' }),
@@ -39,10 +42,9 @@ export default class Train extends FraudlabCommand {
     'review-precision': numberFlag({ name: 'review-precision', description: 'Review threshold: the highest recall at this validation precision (flagged by model, blocked or reviewed).', min: 0, exclusiveMin: true, max: 1, default: 0.8 }),
     seed: integerFlag({ name: 'seed', description: 'Seed for row and column sampling.', min: 0, max: 2 ** 32 - 1, default: D.seed }),
     quiet: Flags.boolean({ description: 'Print every 10th round only.', default: false }),
-    json: Flags.boolean({ description: 'Print the model card as JSON on stdout.', default: false }),
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<ModelCard> {
     const { flags } = await this.parse(Train)
     if (!/\.onnx$/i.test(flags.out)) throw new UserError(`--out must name an .onnx file; got "${flags.out}".`, { hint: 'For example --out models/mine.onnx (the card is written as models/mine.card.json).' })
     let lastRead = 0
@@ -89,7 +91,7 @@ export default class Train extends FraudlabCommand {
     })
     const { card, modelPath, cardPath, roundsRun, stoppedByUser } = await training.done
     if (stoppedByUser) this.progress(`Stopped by Ctrl-C after ${roundsRun} rounds.`)
-    if (flags.json) this.printJson(card)
-    else this.log(formatTrainingSummary(card, modelPath, cardPath, roundsRun))
+    this.log(formatTrainingSummary(card, modelPath, cardPath, roundsRun))
+    return card
   }
 }

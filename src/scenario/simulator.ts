@@ -1,56 +1,22 @@
 import { DAY_MS, HOUR_MS } from '../util/time.js'
 import type { Label, LabelledTransaction } from '../schema/labels.js'
 import type { Channel, Transaction, TransactionType } from '../schema/transaction.js'
-import { startAttack, type AttackContext } from './archetypes.js'
+import type { AttackContext } from './archetypes/define-archetype.js'
+import { startAttack } from './archetypes/registry.js'
 import { EventQueue } from './event-queue.js'
 import { haversineKm, PLANE_SPEED_KMH, type City, type LatLon } from './geo.js'
 import { accountId, cardId, deviceId, ipAddress, merchantCategory, merchantId } from '../util/ids.js'
 import { Random } from '../util/random.js'
+import { jitter, round2, type Customer, type Merchant, type SegmentRuntime } from './population.js'
 import { buildTransaction, outgoing } from './transaction-builder.js'
-import type { FraudSpec, ScenarioFile, SegmentSpec } from './scenario-schema.js'
+import type { SegmentSpec } from './population-schema.js'
+import type { FraudSpec, ScenarioFile } from './scenario-schema.js'
 import type { TransactionSource } from './transaction-source.js'
 
 const YEAR_MS = 365 * DAY_MS
 
 export const NORMAL_LABEL: Label = Object.freeze({ isFraud: false, archetype: 'normal', attackId: '' })
 
-interface SegmentRuntime {
-  spec: SegmentSpec
-  types: TransactionType[]
-  cumulative: Float64Array
-  /** Mean gap between transactions, counted in active (awake) time only. */
-  meanActiveGapMs: number
-}
-
-type TravelPhase = 'home' | 'outbound' | 'away' | 'inbound'
-
-/** A genuine customer and everything the generator tracks about them. */
-export interface Customer {
-  index: number
-  id: string
-  card: string
-  segment: SegmentRuntime
-  balance: number
-  device: string
-  knownDevices: string[]
-  ip: string
-  home: LatLon
-  /** Hours to add to UTC for the customer's local time (from the home longitude). */
-  utcOffsetHours: number
-  location: LatLon
-  phase: TravelPhase
-  phaseEndsAt: number
-  tripDestination?: City
-  nextTripAt: number
-  nextDeviceChangeAt: number
-  createdAt: number
-}
-
-export interface Merchant {
-  id: string
-  category: string
-  location: LatLon
-}
 
 type SimEvent =
   | { timeMs: number; order?: number; kind: 'customer'; customer: Customer }
@@ -85,6 +51,7 @@ export class ScenarioSimulator implements TransactionSource {
   private nextDeviceNumber: number
   private nextIpNumber: number
   private readonly attackCounts = new Map<string, number>()
+  private context?: AttackContext
 
   constructor(
     readonly scenario: ScenarioFile,
@@ -377,12 +344,20 @@ export class ScenarioSimulator implements TransactionSource {
   }
 
   private attackContext(): AttackContext {
-    return {
-      simulator: this,
+    this.context ??= {
       random: this.random,
+      customers: this.customers,
+      merchants: this.merchants,
+      newAccountId: () => this.newAccountId(),
+      newDeviceId: () => this.newDeviceId(),
+      newIp: () => this.newIp(),
+      payment: (...args) => this.payment(...args),
+      cash: (...args) => this.cash(...args),
+      accountUpdate: (...args) => this.accountUpdate(...args),
       schedule: (timeMs, label, build) => this.queue.push({ kind: 'attack-step', timeMs: Math.round(timeMs), label, build }),
       pickCity: () => this.random.pickWeighted(this.cities, this.cityCumulative),
     }
+    return this.context
   }
 }
 
@@ -404,20 +379,7 @@ function cumulativeOf(weights: number[]): Float64Array {
   return cumulative
 }
 
-/** A point within a few kilometres of a city centre. */
-export function jitter(random: Random, city: LatLon): LatLon {
-  return { lat: round4(city.lat + random.normal() * 0.03), lon: round4(city.lon + random.normal() * 0.03) }
-}
-
 /** Door-to-door time of a flight: distance at cruising speed plus airports, never faster than a plane. */
 function flightMs(from: LatLon, to: LatLon, random: Random): number {
   return (haversineKm(from, to) / PLANE_SPEED_KMH) * HOUR_MS + random.uniform(2, 5) * HOUR_MS
-}
-
-export function round2(value: number): number {
-  return Math.round(value * 100) / 100
-}
-
-function round4(value: number): number {
-  return Math.round(value * 10_000) / 10_000
 }

@@ -20,16 +20,17 @@ export default class Generate extends FraudlabCommand {
     '<%= config.bin %> generate --scenario card-testing --count 50000 --out card-testing.csv --seed 7',
   ]
 
+  static override enableJsonFlag = true
+
   static override flags = {
     scenario: Flags.string({ description: 'Scenario name or path to a scenario file.', required: true, helpValue: '<name|path>' }),
     count: integerFlag({ name: 'count', description: 'How many transactions to write.', min: 1, max: 1_000_000_000 }),
     out: Flags.string({ description: 'Output file; .ndjson/.jsonl or .csv.', required: true, helpValue: '<file>' }),
     format: Flags.string({ description: 'Output format (default: from the file extension).', options: ['ndjson', 'csv'] }),
     seed: integerFlag({ name: 'seed', description: "Seed (default: the scenario's).", min: 0, max: 2 ** 32 - 1 }),
-    json: Flags.boolean({ description: 'Print the result as JSON on stdout.', default: false }),
   }
 
-  async run(): Promise<void> {
+  async run() {
     const { flags } = await this.parse(Generate)
     if (flags.count === undefined) throw new UserError('--count is required: how many transactions to write.', { hint: 'For example --count 100000.' })
     const format = (flags.format as ExportFormat | undefined) ?? formatFromPath(flags.out)
@@ -52,7 +53,7 @@ export default class Generate extends FraudlabCommand {
     bar.finish(result.written, `${result.fraud} fraud`)
     if (controller.signal.aborted) throw new UserError(`Interrupted after ${result.written} transactions; ${flags.out} was not written.`, { exitCode: 130 })
     const summary = { scenario: scenario.name, scenarioPath: path, seed, format, out: resolve(flags.out), written: result.written, fraud: result.fraud, seconds: Math.round(seconds * 1000) / 1000, ratePerSec: Math.round(result.written / seconds) }
-    if (flags.json) this.printJson(summary)
-    else this.log(`Wrote ${summary.written} transactions (${summary.fraud} fraud) to ${summary.out} in ${summary.seconds}s (${summary.ratePerSec}/s).`)
+    this.log(`Wrote ${summary.written} transactions (${summary.fraud} fraud) to ${summary.out} in ${summary.seconds}s (${summary.ratePerSec}/s).`)
+    return summary
   }
 }

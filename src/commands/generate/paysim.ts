@@ -14,14 +14,15 @@ export default class GeneratePaysim extends FraudlabCommand {
 
   static override examples = ['<%= config.bin %> generate paysim --rows 1000000 --out paysim-1m.csv', '<%= config.bin %> generate paysim --rows 6362620 --out paysim-full.csv.gz --seed 7']
 
+  static override enableJsonFlag = true
+
   static override flags = {
     rows: integerFlag({ name: 'rows', description: 'How many rows to write.', min: 1, max: 1_000_000_000 }),
     out: Flags.string({ description: 'Output CSV file (.csv or .csv.gz).', required: true, helpValue: '<file>' }),
     seed: integerFlag({ name: 'seed', description: 'Seed: the same seed and row count give the same file.', min: 0, max: 2 ** 32 - 1, default: 1 }),
-    json: Flags.boolean({ description: 'Print the result as JSON on stdout.', default: false }),
   }
 
-  async run(): Promise<void> {
+  async run() {
     const { flags } = await this.parse(GeneratePaysim)
     if (flags.rows === undefined) throw new UserError('--rows is required: how many rows to write.', { hint: 'The real file has 6,362,620 rows.' })
     const out = resolve(flags.out)
@@ -37,7 +38,7 @@ export default class GeneratePaysim extends FraudlabCommand {
     bar.finish(written)
     const seconds = (performance.now() - started) / 1000
     const result = { out, rows: written, seed: flags.seed, seconds: Math.round(seconds * 1000) / 1000, rowsPerSec: Math.round(written / seconds) }
-    if (flags.json) this.printJson(result)
-    else this.log(`Wrote ${written} PaySim rows to ${out} in ${result.seconds}s (${result.rowsPerSec}/s).`)
+    this.log(`Wrote ${written} PaySim rows to ${out} in ${result.seconds}s (${result.rowsPerSec}/s).`)
+    return result
   }
 }

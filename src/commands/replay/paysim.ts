@@ -1,10 +1,11 @@
-import { Flags } from '@oclif/core'
+import { Flags, type Interfaces } from '@oclif/core'
 import { PipelineCommand, pipelineFlags } from '../../cli/run-command.js'
 import { FlagValueError, integerFlag } from '../../cli/flags.js'
 import { ProgressBar } from '../../cli/progress-bar.js'
 import { PAYSIM_TYPES, type PaysimType } from '../../dataset/paysim-format.js'
 import { UserError } from '../../errors/user-error.js'
-import { replayPaysim } from '../../run/replay-run.js'
+import type { RunSummary } from '../../report/run-summary.js'
+import { describeReplayPlan, planReplay, replayPaysim, type ReplayPlan, type ReplayRequest } from '../../run/replay-run.js'
 
 export default class ReplayPaysim extends PipelineCommand {
   static override summary = 'Stream a PaySim CSV (or .csv.gz) through the pipeline, in bounded memory.'
@@ -17,6 +18,7 @@ export default class ReplayPaysim extends PipelineCommand {
     '<%= config.bin %> replay paysim --file datasets/paysim-real-sample.csv --tps 500',
     '<%= config.bin %> replay paysim --file PS_20174392719_1491204439457_log.csv --speed 3600 --types TRANSFER,CASH_OUT',
     '<%= config.bin %> replay paysim --file paysim.csv.gz --tps 2000 --from-step 100 --to-step 200 --on-bad-row skip --json',
+    '<%= config.bin %> replay paysim --file datasets/paysim-real-sample.csv --speed 3600 --dry-run',
   ]
 
   static override flags = {
@@ -24,7 +26,6 @@ export default class ReplayPaysim extends PipelineCommand {
     speed: Flags.custom<number>({
       description: 'Event time per wall time: 3600 plays one step (an hour) per second, keeping order and timing within a step.',
       helpValue: '<factor>',
-      exclusive: ['tps'],
       parse: async (input) => {
         const value = Number(input)
         if (!Number.isFinite(value) || value <= 0) throw new FlagValueError(`--speed must be a positive number; got "${input}"`)
@@ -57,28 +58,24 @@ export default class ReplayPaysim extends PipelineCommand {
         return ms
       },
     })(),
+    'dry-run': Flags.boolean({ description: 'Check the file and print the replay plan, without starting anything.', default: false }),
     ...pipelineFlags,
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<ReplayPlan | RunSummary> {
     const { flags } = await this.parse(ReplayPaysim)
-    if (flags.speed === undefined && flags.tps === undefined) {
-      throw new UserError('Give the pace: --speed (event time per wall time) or --tps (a constant rate).', { hint: 'For example --speed 3600 (one step per second) or --tps 1000.' })
-    }
-    if (flags['from-step'] !== undefined && flags['to-step'] !== undefined && flags['from-step'] > flags['to-step']) {
-      throw new UserError(`--from-step ${flags['from-step']} is after --to-step ${flags['to-step']}.`, { hint: 'Swap them.' })
+    const request = replayRequest(flags)
+    if (flags['dry-run']) {
+      const plan = await planReplay(request)
+      this.log(describeReplayPlan(plan).join('\n'))
+      return plan
     }
     const bar = new ProgressBar('replay paysim', 1)
     const liveView = this.wantsLiveView(flags)
-    await this.runPipelineCommand(flags, (settings) =>
+    return this.runPipelineCommand(flags, (settings) =>
       replayPaysim({
         ...settings,
-        file: flags.file,
-        speed: flags.speed,
-        tps: flags.tps,
-        filters: { types: flags.types, fromStep: flags['from-step'], toStep: flags['to-step'], limit: flags.limit },
-        onBadRow: flags['on-bad-row'] as 'fail' | 'skip',
-        startDateMs: flags['start-date'],
+        ...request,
         // The live view shows progress itself; without it, the progress bar does.
         onRowProgress: liveView
           ? undefined
@@ -94,5 +91,26 @@ export default class ReplayPaysim extends PipelineCommand {
         return result
       }),
     )
+  }
+}
+
+/** Every check of how the flags combine, in one place: the pace, and the step range. */
+function replayRequest(flags: Interfaces.InferredFlags<typeof ReplayPaysim.flags>): ReplayRequest {
+  const { speed, tps } = flags
+  if (speed !== undefined && tps !== undefined) {
+    throw new UserError('--speed and --tps both set the pace; give one.', { hint: '--speed replays at event time (3600: one step a second), --tps at a constant rate.' })
+  }
+  if (speed === undefined && tps === undefined) {
+    throw new UserError('Give the pace: --speed (event time per wall time) or --tps (a constant rate).', { hint: 'For example --speed 3600 (one step per second) or --tps 1000.' })
+  }
+  if (flags['from-step'] !== undefined && flags['to-step'] !== undefined && flags['from-step'] > flags['to-step']) {
+    throw new UserError(`--from-step ${flags['from-step']} is after --to-step ${flags['to-step']}.`, { hint: 'Swap them.' })
+  }
+  return {
+    file: flags.file,
+    pace: speed !== undefined ? { speed } : { tps: tps! },
+    filters: { types: flags.types, fromStep: flags['from-step'], toStep: flags['to-step'], limit: flags.limit },
+    onBadRow: flags['on-bad-row'] as 'fail' | 'skip',
+    startDateMs: flags['start-date'],
   }
 }

@@ -18,23 +18,24 @@ export default class ReportCompare extends FraudlabCommand {
     baseline: Args.string({ description: 'Baseline report: a folder, its summary.json, a run id, or latest.', required: true }),
     current: Args.string({ description: 'Current report, named the same ways.', required: true }),
   }
+  static override enableJsonFlag = true
+
   static override flags = {
     tolerance: Flags.string({ description: 'Relative change allowed for latencies and throughput (0.1 or 10%).', default: '10%' }),
     'quality-tolerance': Flags.string({ description: 'Absolute change allowed for precision, recall, F1 and PR-AUC.', default: String(DEFAULT_TOLERANCES.quality) }),
     'reports-dir': Flags.string({ description: 'Where run ids are looked up.', default: 'reports', helpValue: '<dir>' }),
-    json: Flags.boolean({ description: 'Print the comparison as JSON on stdout.', default: false }),
   }
 
-  async run(): Promise<void> {
+  async run() {
     const { args, flags } = await this.parse(ReportCompare)
     const tolerances = { relative: fraction(flags.tolerance, '--tolerance'), quality: fraction(flags['quality-tolerance'], '--quality-tolerance') }
     const baseline = readReport(resolveReportFolder(args.baseline, flags['reports-dir'])).summary
     const current = readReport(resolveReportFolder(args.current, flags['reports-dir'])).summary
     const rows = compareSummaries(baseline, current, tolerances)
     const regressions = rows.filter((row) => row.regression)
-    if (flags.json) this.printJson({ baseline: baseline.runId, current: current.runId, tolerances, regressions: regressions.length, metrics: rows })
-    else this.log(renderComparison(baseline, current, rows, tolerances))
+    this.log(renderComparison(baseline, current, rows, tolerances))
     if (regressions.length) process.exitCode = THRESHOLDS_CROSSED_EXIT_CODE
+    return { baseline: baseline.runId, current: current.runId, tolerances, regressions: regressions.length, metrics: rows }
   }
 }
 

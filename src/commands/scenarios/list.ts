@@ -1,14 +1,15 @@
-import { Flags } from '@oclif/core'
 import { FraudlabCommand } from '../../cli/base-command.js'
 import { listScenarioNames, loadScenario } from '../../scenario/scenario-loader.js'
 
 export default class ScenariosList extends FraudlabCommand {
   static override summary = 'List the shipped scenarios with their archetypes and arrival profile.'
   static override examples = ['<%= config.bin %> scenarios list', '<%= config.bin %> scenarios list --json']
-  static override flags = { json: Flags.boolean({ description: 'Print the list as JSON on stdout.', default: false }) }
+  static override enableJsonFlag = true
 
-  async run(): Promise<void> {
-    const { flags } = await this.parse(ScenariosList)
+  static override flags = {}
+
+  async run() {
+    await this.parse(ScenariosList)
     const rows = listScenarioNames().map((name) => {
       const { scenario } = loadScenario(name)
       const arrival = scenario.arrival
@@ -19,11 +20,11 @@ export default class ScenariosList extends FraudlabCommand {
         description: scenario.description,
       }
     })
-    if (flags.json) return this.printJson(rows)
     const width = Math.max(...rows.map((r) => r.name.length))
     for (const row of rows) {
       this.log(`${row.name.padEnd(width)}  ${row.arrival.padEnd(20)} ${row.archetypes.length ? row.archetypes.join(', ') : 'no fraud'}`)
       this.log(`${' '.repeat(width)}  ${row.description}`)
     }
+    return rows
   }
 }

@@ -11,31 +11,31 @@ export default class StackDown extends FraudlabCommand {
     'Embedded: stops the recorded emulator processes and nothing else. AWS: lists the streams, tables and topics named with --prefix, ' +
     'deletes only those tagged fraudlab-managed=true and fraudlab-prefix=PREFIX (what fraudlab created), and keeps the rest; it asks first, or takes --yes.'
   static override examples = ['<%= config.bin %> stack down', '<%= config.bin %> stack down --target aws --region eu-west-1 --prefix team-a-', '<%= config.bin %> stack down --target aws --region eu-west-1 --yes']
+  static override enableJsonFlag = true
+
   static override flags = {
     target: targetFlags.target,
     region: targetFlags.region,
     prefix: targetFlags.prefix,
     yes: Flags.boolean({ description: 'With --target aws: delete without asking.', default: false }),
     'state-dir': targetFlags['state-dir'],
-    json: Flags.boolean({ description: 'Print the result as JSON on stdout.', default: false }),
   }
 
-  async run(): Promise<void> {
+  async run() {
     const { flags } = await this.parse(StackDown)
     if (flags.target === 'aws') {
-      const result = await awsStackDown({ prefix: flags.prefix, region: flags.region, yes: flags.yes }, (line) => this.progress(line), (question) => this.confirm(question))
-      if (flags.json) this.printJson(result)
-      return
+      // The plan and its outcome are on stderr as they happen.
+      return awsStackDown({ prefix: flags.prefix, region: flags.region, yes: flags.yes }, (line) => this.progress(line), (question) => this.confirm(question))
     }
     if (flags.target === 'localstack') {
       const stopped = await localStackDown(flags['state-dir'])
-      if (flags.json) return this.printJson(stopped)
-      return this.log(`Stopped the LocalStack container ${stopped.containerId.slice(0, 12)} (${stopped.endpoint}).`)
+      this.log(`Stopped the LocalStack container ${stopped.containerId.slice(0, 12)} (${stopped.endpoint}).`)
+      return stopped
     }
     const result = await stackDown({ target: flags.target as TargetName, stateDir: flags['state-dir'] })
-    if (flags.json) return this.printJson(result)
     if (result.stopped.length === 0) this.log(`Nothing to stop: no running embedded stack is recorded in ${result.stateFile}.`)
     for (const service of result.stopped) this.log(`Stopped ${service.implementation} (pid ${service.pid}).`)
+    return result
   }
 
   /** Asks on the terminal; without one (CI, a pipe) the answer is no. */

@@ -1,4 +1,3 @@
-import { Flags } from '@oclif/core'
 import type { TargetName } from '../../aws/endpoints.js'
 import { FraudlabCommand } from '../../cli/base-command.js'
 import { shardsFlag, targetFlags } from '../../cli/flags.js'
@@ -15,24 +14,25 @@ export default class StackUp extends FraudlabCommand {
 
   static override examples = ['<%= config.bin %> stack up', '<%= config.bin %> stack up --shards 4 --json', '<%= config.bin %> stack up --target localstack', '<%= config.bin %> stack up --target aws --region eu-west-1 --yes']
 
+  static override enableJsonFlag = true
+
   static override flags = {
     shards: shardsFlag,
     ...targetFlags,
-    json: Flags.boolean({ description: 'Print the result as JSON on stdout.', default: false }),
   }
 
-  async run(): Promise<void> {
+  async run() {
     const { flags } = await this.parse(StackUp)
     const result = await stackUp(
       { target: flags.target as TargetName, endpoint: flags.endpoint, region: flags.region, prefix: flags.prefix, yes: flags.yes, stateDir: flags['state-dir'], shards: flags.shards },
       (line) => this.progress(line),
     )
-    if (flags.json) return this.printJson(result)
     this.log(result.alreadyRunning ? 'Embedded stack already running.' : `Stack up (${result.target}).`)
     for (const service of result.services) this.log(`  ${service.implementation.padEnd(13)} ${service.endpoint}  pid ${service.pid}`)
     const r = result.resources
     this.log(`  streams: ${r.names.transactionsStream} (${r.transactionShards} shards), ${r.names.decisionsStream} (${r.decisionShards} shards)`)
     this.log(`  tables:  ${r.names.blockListTable}, ${r.names.checkpointsTable}`)
     this.log(`  topic:   ${r.alertsTopicArn}`)
+    return result
   }
 }

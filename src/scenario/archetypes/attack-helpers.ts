@@ -1,0 +1,56 @@
+import type { Transaction } from '../../schema/transaction.js'
+import type { Random } from '../../util/random.js'
+import { haversineKm, type LatLon } from '../geo.js'
+import { jitter, round2, type Customer, type Merchant } from '../population.js'
+import { buildTransaction, outgoing } from '../transaction-builder.js'
+import type { AttackContext } from './define-archetype.js'
+
+export interface Fraudster {
+  device: string
+  ip: string
+  location: LatLon
+}
+
+/** A fraudster's own device and IP, somewhere far from the victim. */
+export function fraudster(context: AttackContext, victim: LatLon): Fraudster {
+  let city = context.pickCity()
+  for (let tries = 0; tries < 8 && haversineKm(city, victim) < 1_000; tries++) city = context.pickCity()
+  return { device: context.newDeviceId(), ip: context.newIp(), location: jitter(context.random, city) }
+}
+
+export function uniformIn(random: Random, range: { min: number; max: number }): number {
+  return random.uniform(range.min, range.max)
+}
+
+export function intIn(random: Random, range: { min: number; max: number }): number {
+  return random.int(range.min, range.max + 1)
+}
+
+export function distinctMerchants(context: AttackContext, count: number): Merchant[] {
+  const merchants = context.merchants
+  const chosen = new Set<Merchant>()
+  while (chosen.size < Math.min(count, merchants.length)) chosen.add(context.random.pick(merchants))
+  return [...chosen]
+}
+
+/** A card purchase by the fraudster with the victim's card details (balances move only if approved). */
+export function cardFraud(victim: Customer, who: Fraudster, timeMs: number, amount: number, merchant: Merchant, channel: 'web' | 'pos', declined: boolean): Transaction {
+  const originBefore = victim.balance
+  if (!declined) victim.balance = round2(originBefore - amount)
+  return buildTransaction({
+    eventTime: timeMs,
+    account: victim.id,
+    counterparty: merchant.id,
+    type: 'PURCHASE',
+    amount,
+    balances: outgoing(originBefore, victim.balance),
+    device: channel === 'web' ? who.device : victim.device,
+    ip: channel === 'web' ? who.ip : victim.ip,
+    geo: who.location,
+    channel,
+    card: victim.card,
+    merchantCategory: merchant.category,
+    authResult: declined ? 'declined' : 'approved',
+    accountCreatedAt: victim.createdAt,
+  })
+}
