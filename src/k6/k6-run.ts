@@ -5,7 +5,7 @@ import { UserError } from '../errors/user-error.js'
 import { cardPathFor, readModelCard } from '../model/model-card.js'
 import { evaluateThresholds, parseThreshold, type Threshold } from '../report/thresholds.js'
 import type { RunSummary } from '../report/summary-schema.js'
-import { REPORT_FILES, reportFolder, writeRunReport } from '../report/write-report.js'
+import { renderedFilesWithout, reportFolder, writeRunReport } from '../report/write-report.js'
 import { newRunId } from '../util/run-id.js'
 import type { RunPlan } from '../run/run-plan.js'
 import { runVersions } from '../util/versions.js'
@@ -96,7 +96,7 @@ export async function runK6(options: K6RunOptions): Promise<{ summary: RunSummar
     },
     versions: { ...runVersions(), k6: options.k6 },
     model: options.targetUrl ? null : { path: options.model, version: modelCard?.version ?? options.model, card: modelCard },
-    files: { summary: REPORT_FILES.summary, html: REPORT_FILES.html, junit: REPORT_FILES.junit, markdown: REPORT_FILES.markdown, ...K6_FILES },
+    files: { ...renderedFilesWithout('histograms'), ...K6_FILES },
   })
   summary.thresholds = evaluateThresholds(options.thresholds, summary)
   const reportDir = await writeRunReport(options.reportsDir, summary, undefined)

@@ -7,34 +7,60 @@ import { renderJunit } from './junit.js'
 import { renderMarkdown } from './markdown.js'
 import type { RunSummary } from './summary-schema.js'
 
-/** The files of `reports/<run-id>/`, by kind (also listed in the summary). */
+/** What a report's renderers read: the summary, and the run's histograms when it has its own. */
+export interface ReportContent {
+  summary: RunSummary
+  /** Absent for a k6 report: k6 exports percentiles, not histograms. */
+  histograms?: RunHistograms
+}
+
+/** One file of `reports/<run-id>/`: its kind (the key in the summary's `files`), its name, and its renderer. */
+export interface ReportFile {
+  kind: string
+  file: string
+  /** Undefined when the content has nothing for this file. */
+  render(content: ReportContent): string | undefined
+}
+
+/**
+ * The files rendered from a finished run, in one list: writeRunReport writes them and every
+ * command's summary names them from here. A new output is one entry.
+ */
+export const RENDERED_FILES: readonly ReportFile[] = [
+  { kind: 'summary', file: 'summary.json', render: ({ summary }) => serializeSummary(summary) },
+  { kind: 'html', file: 'report.html', render: ({ summary }) => renderHtmlReport(summary) },
+  { kind: 'junit', file: 'junit.xml', render: ({ summary }) => renderJunit(summary) },
+  { kind: 'markdown', file: 'summary.md', render: ({ summary }) => renderMarkdown(summary) },
+  { kind: 'histograms', file: HISTOGRAMS_FILE, render: ({ histograms }) => (histograms ? encodeHistograms(histograms) : undefined) },
+]
+
+/** The files of a pipeline run's report, by kind (also listed in its summary); the decision log is written during the run. */
 export const REPORT_FILES = {
-  summary: 'summary.json',
-  html: 'report.html',
-  junit: 'junit.xml',
-  markdown: 'summary.md',
+  ...(Object.fromEntries(RENDERED_FILES.map(({ kind, file }) => [kind, file])) as Record<'summary' | 'html' | 'junit' | 'markdown' | 'histograms', string>),
   decisions: DECISIONS_FILE,
-  histograms: HISTOGRAMS_FILE,
-} as const
+}
+
+/** The rendered files a report without histograms (k6) has, by kind. */
+export function renderedFilesWithout(...kinds: string[]): Record<string, string> {
+  return Object.fromEntries(RENDERED_FILES.filter(({ kind }) => !kinds.includes(kind)).map(({ kind, file }) => [kind, file]))
+}
 
 export function reportFolder(reportsDir: string, runId: string): string {
   return resolve(reportsDir, runId)
 }
 
 /**
- * Writes `reports/<run-id>/`: summary.json, histograms.json (encoded HDR histograms), junit.xml
- * (one test case per threshold), summary.md and report.html; the decision log is written there
- * during the run. Returns the folder.
+ * Writes `reports/<run-id>/`: every file of RENDERED_FILES that the content has. The decision log
+ * is written there during the run. Returns the folder.
  */
 export async function writeRunReport(reportsDir: string, summary: RunSummary, histograms: RunHistograms | undefined): Promise<string> {
   const folder = reportFolder(reportsDir, summary.runId)
   await mkdir(folder, { recursive: true })
-  await writeFile(join(folder, REPORT_FILES.summary), serializeSummary(summary))
-  // A k6 report has no histograms of its own (k6 exports percentiles only).
-  if (histograms) await writeFile(join(folder, REPORT_FILES.histograms), encodeHistograms(histograms))
-  await writeFile(join(folder, REPORT_FILES.junit), renderJunit(summary))
-  await writeFile(join(folder, REPORT_FILES.markdown), renderMarkdown(summary))
-  await writeFile(join(folder, REPORT_FILES.html), renderHtmlReport(summary))
+  const content: ReportContent = { summary, histograms }
+  for (const { file, render } of RENDERED_FILES) {
+    const text = render(content)
+    if (text !== undefined) await writeFile(join(folder, file), text)
+  }
   return folder
 }
 

@@ -1,7 +1,6 @@
-import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
-import { PublishBatchCommand } from '@aws-sdk/client-sns'
+import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { isThrottling, withRetries } from '../aws/backoff.js'
-import type { AwsClients } from '../stack/aws-clients.js'
 import type { Decision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 
@@ -42,7 +41,7 @@ export class BlockActions {
   readonly stats: ActionStats = { blockListWrites: 0, blockListAlreadyPresent: 0, alertsPublished: 0, alertsFailed: 0, throttled: 0, retried: 0 }
 
   constructor(
-    private readonly clients: Pick<AwsClients, 'dynamodb' | 'sns'>,
+    private readonly clients: { dynamodb: DynamoDBClient; sns: SNSClient },
     private readonly blockListTable: string,
     private readonly alertsTopicArn: string,
   ) {}
