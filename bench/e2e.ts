@@ -2,7 +2,10 @@
 // rates, with the per-stage breakdown that shows where the time goes. Each rate gets a fresh stack
 // with enough shards for Kinesis' 1,000 records/s per shard (at most 80% used, at least 4).
 // Kinesis' per-shard limits are on, as in a run; KINESIS_LIMITS=off lifts them (and polls every 50 ms).
+// Each process's CPU time per decided transaction (µs/tx) is printed too: the figure that stays
+// stable on a noisy machine. The CLI is this process; the scorer and emulators are read from /proc.
 //   npm run bench:e2e -- [durationSeconds] [rate,rate,...] [scenario]
+import { readFileSync } from 'node:fs'
 import { DEFAULT_MODEL_PATH } from '../src/decision/load-score-model.js'
 import { planRun } from '../src/run/run-plan.js'
 import { simulate } from '../src/run/simulate-run.js'
@@ -15,10 +18,53 @@ const f = (value: number | null) => (value !== null && Number.isFinite(value) ? 
 
 const kinesisLimits = process.env.KINESIS_LIMITS !== 'off'
 console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, Kinesis limits ${kinesisLimits ? 'on' : 'off'}, node ${process.versions.node}`)
-console.log('offered shards  achieved  decided/s  ratio  dropped  lost  e2e p50   p90    p99    max | p99 by stage: lag  put  propagation  scoring  actions  collection')
+console.log('offered shards  achieved  decided/s  ratio  dropped  lost  e2e p50   p90    p99    max | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns')
+
+/** User + system CPU of a process, in µs, from /proc (clock ticks of 10 ms); undefined once it has exited. */
+function processCpuUs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10_000
+  } catch {
+    return undefined
+  }
+}
+
+/** The last CPU reading of each watched process, sampled until the run ends (a process may exit first). */
+class CpuSampler {
+  private readonly last = new Map<number, { name: string; us: number }>()
+  private readonly followed: Array<{ name: string; pid: () => number | undefined }> = []
+  private readonly timer = setInterval(() => this.sample(), 100)
+  /** Watches whatever process `pid` names at each sample (a restarted scorer is a new process). */
+  follow(name: string, pid: () => number | undefined): void {
+    this.followed.push({ name, pid })
+    this.sample()
+  }
+  sample(): void {
+    for (const { name, pid } of this.followed) {
+      const current = pid()
+      if (current !== undefined && !this.last.has(current)) this.last.set(current, { name, us: 0 })
+    }
+    for (const [pid, entry] of this.last) entry.us = processCpuUs(pid) ?? entry.us
+  }
+  stop(): Map<string, number> {
+    clearInterval(this.timer)
+    this.sample()
+    const byName = new Map<string, number>()
+    for (const { name, us } of this.last.values()) byName.set(name, (byName.get(name) ?? 0) + us)
+    return byName
+  }
+}
+
 for (const tps of rates) {
   const shards = Math.max(4, Math.ceil(tps / 800))
+  const sampler = new CpuSampler()
+  const cliBefore = process.cpuUsage()
   const { summary } = await simulate({
+    hooks: {
+      onTargetReady: (target) => target.ownedStack?.services.forEach((service) => sampler.follow(service.service, () => service.pid)),
+      onScorerStarted: (supervisor) => sampler.follow('scorer', () => supervisor.pid),
+    },
     target: 'embedded',
     plan: planRun(scenario, { tps, durationMs, seed: 1 }),
     prefix: 'bench-',
@@ -33,6 +79,9 @@ for (const tps of rates) {
     checkpointIntervalMs: 1_000,
     drainTimeoutMs: 120_000,
   })
+  const cli = process.cpuUsage(cliBefore)
+  const cpu = sampler.stop()
+  const perTx = (us: number | undefined) => (us === undefined ? '—' : (us / Math.max(1, summary.counts.decided)).toFixed(0))
   const e = summary.latencyMs.endToEnd
   const s = summary.latencyMs.stages
   console.log(
@@ -50,6 +99,8 @@ for (const tps of rates) {
       f(e.max).padStart(6),
       '|',
       [s.generatorLag, s.put, s.propagation, s.scoring, s.actions, s.collection].map((l) => f(l.p99)).join('  '),
+      '|',
+      [cli.user + cli.system, cpu.get('scorer'), cpu.get('kinesis'), cpu.get('dynamodb'), cpu.get('sns')].map(perTx).join('  '),
     ].join(' '),
   )
 }

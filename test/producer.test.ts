@@ -69,6 +69,18 @@ describe('batching producer', () => {
     assert.equal(producer.stats.recordsFailed, 1)
   })
 
+  it('retries a throttled record past its attempts until its time to live, as the KPL does, then gives up on it', async () => {
+    // Record 3 is refused 15 times (an overloaded shard draining its backlog), record 4 always.
+    const sender = new PartialFailureSender((key, attempt) => (key === '4' || (key === '3' && attempt <= 15) ? 'ProvisionedThroughputExceededException' : undefined))
+    const { producer, acked, failed } = produce(6, sender, { maxAttempts: 3, throttledRecordTtlMs: 300, random: () => 0 })
+    await producer.flush()
+    assert.equal(sender.attemptsByKey.get('3'), 16)
+    assert.ok(acked.has(3), 'a throttled record is not given up on after maxAttempts')
+    assert.deepEqual([...failed.keys()], [4])
+    assert.match(failed.get(4)!, /gave up after \d+ attempts \(ProvisionedThroughputExceededException/)
+    assert.ok(sender.attemptsByKey.get('4')! > 3)
+  })
+
   it('treats a non-retryable error as fatal and fails the batch instead of retrying forever', async () => {
     const sender: PutRecordsSender = {
       send: async () => {

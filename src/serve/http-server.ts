@@ -37,7 +37,7 @@ function decisionsJson(decisions: readonly ScoredTransaction[]): string {
 }
 
 /**
- * `fraudlab serve`: the scorer core behind HTTP (Fastify). It listens at once and loads the model
+ * `fraudlab serve`: the decision step behind HTTP (Fastify). It listens at once and loads the model
  * in the background, so /health says when it is ready. Every request is validated; a wrong one
  * gets 400 naming the field, an oversize one 413, and no request can crash the server.
  */

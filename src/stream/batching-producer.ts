@@ -23,7 +23,13 @@ export interface ProducerOptions {
   /** How long a partial batch may wait for more records. */
   lingerMs?: number
   maxInFlightRequests?: number
+  /** Attempts for a record that fails for any reason but throughput. */
   maxAttempts?: number
+  /**
+   * How long a throttled record is retried, from its first send (the KPL's RecordTtl, 30 s by
+   * default): an overloaded shard refuses the same record many times while it drains its backlog.
+   */
+  throttledRecordTtlMs?: number
   random?: () => number
 }
 
@@ -62,6 +68,7 @@ export class BatchingProducer<Tag> {
   private readonly lingerMs: number
   private readonly maxInFlight: number
   private readonly maxAttempts: number
+  private readonly throttledRecordTtlMs: number
   private readonly random: () => number
   private ready: Pending<Tag>[] = []
   private readyBytes = 0
@@ -86,6 +93,7 @@ export class BatchingProducer<Tag> {
     this.lingerMs = options.lingerMs ?? 5
     this.maxInFlight = options.maxInFlightRequests ?? 8
     this.maxAttempts = options.maxAttempts ?? 10
+    this.throttledRecordTtlMs = options.throttledRecordTtlMs ?? 30_000
     this.random = options.random ?? Math.random
   }
 
@@ -166,15 +174,16 @@ export class BatchingProducer<Tag> {
           this.hooks.onAcked?.(pending.tag, ackedAtMs, result.SequenceNumber, result.ShardId)
         } else {
           const code = result?.ErrorCode ?? 'MissingResult'
-          if (code === 'ProvisionedThroughputExceededException') this.stats.throttled++
-          this.retryLater(pending, `${code}: ${result?.ErrorMessage ?? 'no result for this record'}`)
+          const throttled = code === 'ProvisionedThroughputExceededException'
+          if (throttled) this.stats.throttled++
+          this.retryLater(pending, `${code}: ${result?.ErrorMessage ?? 'no result for this record'}`, throttled)
         }
       })
     } catch (error) {
       this.stats.requestErrors++
       if (isThrottling(error)) this.stats.throttled += batch.length
       if (isRetryable(error)) {
-        for (const pending of batch) this.retryLater(pending, `${errorName(error)}: ${(error as Error).message}`)
+        for (const pending of batch) this.retryLater(pending, `${errorName(error)}: ${(error as Error).message}`, isThrottling(error))
       } else {
         this.fatalError ??= error as Error
         for (const pending of batch) this.fail(pending, `${errorName(error)}: ${(error as Error).message}`)
@@ -187,8 +196,9 @@ export class BatchingProducer<Tag> {
     }
   }
 
-  private retryLater(pending: Pending<Tag>, reason: string): void {
-    if (pending.attempts >= this.maxAttempts) {
+  private retryLater(pending: Pending<Tag>, reason: string, throttled: boolean): void {
+    const exhausted = throttled ? nowMs() - pending.sentAtMs >= this.throttledRecordTtlMs : pending.attempts >= this.maxAttempts
+    if (exhausted) {
       this.fail(pending, `gave up after ${pending.attempts} attempts (${reason})`)
       return
     }
