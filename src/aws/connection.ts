@@ -1,3 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { SNSClient } from '@aws-sdk/client-sns'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { Agent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
@@ -5,16 +7,26 @@ import type { AwsEndpoints } from './endpoints.js'
 
 export type AwsService = 'kinesis' | 'dynamodb' | 'sns'
 
+export interface AwsClientConfig {
+  region: string
+  endpoint?: string
+  credentials?: AwsEndpoints['credentials']
+  requestHandler: NodeHttpHandler
+  maxAttempts: number
+}
+
 /** What every SDK v3 client of one target shares: region, credentials and one HTTP/1.1 handler. */
 export interface AwsConnection {
   readonly endpoints: AwsEndpoints
-  clientConfig(service: AwsService): {
-    region: string
-    endpoint?: string
-    credentials?: AwsEndpoints['credentials']
-    requestHandler: NodeHttpHandler
-    maxAttempts: number
-  }
+  clientConfig(service: AwsService): AwsClientConfig
+  destroy(): void
+}
+
+/** One client per service of a target over one connection; `kinesis` is the caller's (see openAwsClients). */
+export interface AwsClientSet<Kinesis> {
+  kinesis: Kinesis
+  dynamodb: DynamoDBClient
+  sns: SNSClient
   destroy(): void
 }
 
@@ -34,6 +46,32 @@ export function openAwsConnection(endpoints: AwsEndpoints, options: { maxSockets
     destroy() {
       httpAgent.destroy()
       httpsAgent.destroy()
+    },
+  }
+}
+
+/**
+ * The clients of a target. The Kinesis client is made by `kinesisFrom`: only the stream port and the
+ * stack's control plane construct one, so that every Kinesis call goes through them.
+ */
+export function openAwsClients<Kinesis extends { destroy(): void }>(
+  endpoints: AwsEndpoints,
+  kinesisFrom: (config: AwsClientConfig) => Kinesis,
+  options: { maxSockets?: number; maxAttempts?: number } = {},
+): AwsClientSet<Kinesis> {
+  const connection = openAwsConnection(endpoints, options)
+  const kinesis = kinesisFrom(connection.clientConfig('kinesis'))
+  const dynamodb = new DynamoDBClient(connection.clientConfig('dynamodb'))
+  const sns = new SNSClient(connection.clientConfig('sns'))
+  return {
+    kinesis,
+    dynamodb,
+    sns,
+    destroy() {
+      kinesis.destroy()
+      dynamodb.destroy()
+      sns.destroy()
+      connection.destroy()
     },
   }
 }

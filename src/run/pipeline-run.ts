@@ -132,7 +132,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       for (const note of provisioned.notes) monitor.log(note)
       notes.push(...provisioned.notes)
 
-      pipeline = await startPipeline(target, provisioned, ledger, { ...options, names, faultPlan: checks.faultPlan }, resources, monitor.fail)
+      pipeline = await startPipeline(
+        target,
+        provisioned,
+        ledger,
+        { runId, names, model: options.model, featuresLogPath: options.featuresLogPath, pollIntervalMs: options.pollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        resources,
+        monitor.fail,
+      )
       notes.push(...pipeline.notes)
       monitor.watchScorer(pipeline.supervisor)
       options.hooks?.onScorerStarted?.(pipeline.supervisor)
@@ -144,17 +151,17 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         if (source.error) monitor.fail(source.error)
       })
       const loadSignal = AbortSignal.any([monitor.fatal.signal, ...(options.interrupt ? [options.interrupt] : [])])
-      load = await runLoad({ ...options, signal: loadSignal }, producer, ledger, window, (atMs) => {
+      const loadRequest = { source, schedule: options.schedule, offeredRatePerSec: options.offeredRatePerSec, maxLatenessMs: options.maxLatenessMs, pause: options.pause, signal: loadSignal }
+      load = await runLoad(loadRequest, producer, ledger, window, (atMs) => {
         monitor.loadStarted(atMs)
         monitor.log(`run ${runId}: ${options.describe ?? options.command} on ${target.description}`)
       })
-      monitor.late = load.late
       // Ctrl-C during the load ends it early; one during the drain comes after a completed load.
       interrupted = options.interrupt?.aborted ?? false
       diagnostics.backpressureWaits = load.backpressureWaits
       if (source.error) monitor.fail(source.error)
 
-      monitor.phase = 'draining'
+      monitor.loadEnded(load.late)
       const drained = await drain(producer, pipeline, ledger, {
         stream: names.transactionsStream,
         drainTimeoutMs: options.drainTimeoutMs,
@@ -169,7 +176,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     }
 
     const status: RunStatus = monitor.error ? 'failed' : interrupted ? 'interrupted' : 'completed'
-    monitor.phase = 'finishing'
+    monitor.finishing()
     const reconciliation = await reconcile(ledger, decisionLog, {
       target,
       clients: provisioned?.clients,
@@ -190,7 +197,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       loadEndedAtMs: loadEndedAtMs ?? loadStartedAtMs,
       offeredRatePerSec: options.offeredRatePerSec,
       offeredWindowMs: options.offeredWindowMs,
-      late: monitor.late,
+      late: load?.late ?? 0,
       config: {
         ...options.config,
         target: options.target,

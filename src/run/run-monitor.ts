@@ -34,9 +34,9 @@ export interface RunMonitorOptions {
 export class RunMonitor {
   readonly fatal = new AbortController()
   error?: Error
-  phase: RunPhase = 'starting'
-  late = 0
   peakRssBytes = process.memoryUsage.rss()
+  private phase: RunPhase = 'starting'
+  private late = 0
   private readonly messages: string[] = []
   private readonly startedAtMs = Date.now()
   private loadStartedAtMs: number | undefined
@@ -112,6 +112,16 @@ export class RunMonitor {
   loadStarted(atMs: number): void {
     this.loadStartedAtMs = atMs
     this.phase = 'load'
+  }
+
+  /** The schedule ended (or was stopped): the drain begins. */
+  loadEnded(late: number): void {
+    this.late = late
+    this.phase = 'draining'
+  }
+
+  finishing(): void {
+    this.phase = 'finishing'
   }
 
   private status(ledger: RunLedger): LiveStatus {

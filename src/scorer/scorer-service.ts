@@ -1,8 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { SNSClient } from '@aws-sdk/client-sns'
-import { openAwsConnection } from '../aws/connection.js'
+import { openAwsClients, type AwsClientSet } from '../aws/connection.js'
 import type { AwsEndpoints } from '../aws/endpoints.js'
 import { DecisionStep, parseTransaction } from '../decision/decision-step.js'
+import { loadScoreModel } from '../decision/load-score-model.js'
 import { FeaturesLog } from '../decision/features-log.js'
 import type { ScoreModel } from '../decision/score-model.js'
 import { EMPTY_FEATURE_MEMORY, type FeatureMemory } from '../features/feature-engine.js'
@@ -11,7 +10,7 @@ import type { Transaction } from '../schema/transaction.js'
 import { BatchingProducer } from '../stream/batching-producer.js'
 import { DynamoDbCheckpointStore } from '../stream/checkpoint-store.js'
 import { createKinesisClient, type KinesisDataClient } from '../stream/kinesis-client.js'
-import { newShardReaderStats, ShardReader, type ShardBatch, type ShardReaderStats, type StreamRecord } from '../stream/shard-reader.js'
+import { newShardReaderStats, ShardReader, type ShardBatch, type ShardReaderStats } from '../stream/shard-reader.js'
 import { BoundedMap } from '../util/bounded-map.js'
 import { nowMs } from '../util/clock.js'
 import { BlockActions, type ActionStats, type BlockAction } from './block-actions.js'
@@ -40,12 +39,7 @@ export interface ScorerConfig {
 }
 
 /** The clients a scorer needs; by default it opens its own. */
-export interface ScorerClients {
-  kinesis: KinesisDataClient
-  dynamodb: DynamoDBClient
-  sns: SNSClient
-  destroy(): void
-}
+export type ScorerClients = AwsClientSet<KinesisDataClient>
 
 export interface ScorerStats extends ShardReaderStats {
   recordsRead: number
@@ -73,6 +67,7 @@ const GET_RECORDS_LIMIT = 10_000
 export class ScorerService {
   readonly stats: ScorerStats
   private readonly clients: ScorerClients
+  private readonly givenModel?: ScoreModel
   private step?: DecisionStep
   private featureMemoryAt = 0
   private readonly decided = new BoundedMap<string, true>(1_000_000)
@@ -86,8 +81,8 @@ export class ScorerService {
     private readonly config: ScorerConfig,
     options: { model?: ScoreModel; clients?: ScorerClients } = {},
   ) {
-    this.clients = options.clients ?? openScorerClients(config.endpoints)
-    if (options.model) this.step = new DecisionStep(options.model)
+    this.clients = options.clients ?? openAwsClients(config.endpoints, createKinesisClient)
+    this.givenModel = options.model
     this.actions = new BlockActions(this.clients, config.names.blockListTable, config.alertsTopicArn)
     this.decisionsProducer = new BatchingProducer(this.clients.kinesis, config.names.decisionsStream, {}, { lingerMs: 2, maxInFlightRequests: 4 })
     this.stats = {
@@ -106,7 +101,7 @@ export class ScorerService {
     this.reader = new ShardReader({
       kinesis: this.clients.kinesis,
       stream: config.names.transactionsStream,
-      handler: (batch) => this.handle(batch),
+      handler: (batch) => this.decideAndAct(batch),
       startAt: 'TRIM_HORIZON',
       checkpoints: new DynamoDbCheckpointStore(this.clients.dynamodb, config.names.checkpointsTable, {
         consumerName: config.consumerName,
@@ -122,7 +117,8 @@ export class ScorerService {
 
   /** Runs until `signal` aborts, then finishes the batch in hand and checkpoints it. */
   async run(signal: AbortSignal): Promise<void> {
-    this.step ??= await DecisionStep.load(this.config.model, this.config.featuresLogPath ? new FeaturesLog(this.config.featuresLogPath) : undefined)
+    const model = this.givenModel ?? (await loadScoreModel(this.config.model))
+    this.step = new DecisionStep(model, this.config.featuresLogPath ? new FeaturesLog(this.config.featuresLogPath) : undefined)
     this.stats.modelVersion = this.step.modelVersion
     this.stats.features = this.step.features.memory()
     await this.reader.open()
@@ -134,11 +130,8 @@ export class ScorerService {
     this.clients.destroy()
   }
 
-  private async handle({ records, fetchedAtMs }: ShardBatch): Promise<void> {
-    await this.process(records, fetchedAtMs)
-  }
-
-  private async process(records: StreamRecord[], fetchedAt: number): Promise<void> {
+  /** One page of transactions: decide, act on the blocks, write the decisions; the reader checkpoints after. */
+  private async decideAndAct({ records, fetchedAtMs: fetchedAt }: ShardBatch): Promise<void> {
     const decisions: Decision[] = []
     const blocks: BlockAction[] = []
     const replayed: Array<{ transaction: Transaction; decision: Decision }> = []
@@ -229,23 +222,5 @@ export class ScorerService {
       scorerId: this.config.scorerId,
       timestamps: { arrivedAt, fetchedAt, scoredAt: nowMs(), actedAt: 0 },
     }
-  }
-}
-
-function openScorerClients(endpoints: AwsEndpoints): ScorerClients {
-  const connection = openAwsConnection(endpoints)
-  const kinesis = createKinesisClient(connection)
-  const dynamodb = new DynamoDBClient(connection.clientConfig('dynamodb'))
-  const sns = new SNSClient(connection.clientConfig('sns'))
-  return {
-    kinesis,
-    dynamodb,
-    sns,
-    destroy() {
-      kinesis.destroy()
-      dynamodb.destroy()
-      sns.destroy()
-      connection.destroy()
-    },
   }
 }
