@@ -62,7 +62,10 @@ describe('the live view in a real terminal (tmux)', { skip: TMUX ? false : 'tmux
 
       tmux('send-keys', '-t', session, 'q')
       await waitForPane(session, /stopping|Reconciliation/, 10_000).catch(() => undefined)
-      await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('the run did not end after q')), 90_000))])
+      let giveUp: NodeJS.Timeout | undefined
+      const tooLong = new Promise((_, reject) => (giveUp = setTimeout(() => reject(new Error('the run did not end after q')), 90_000)))
+      // Cleared once the run ends, so the test process does not wait the 90 s out.
+      await Promise.race([done, tooLong]).finally(() => clearTimeout(giveUp))
     } finally {
       try {
         tmux('kill-session', '-t', session)
