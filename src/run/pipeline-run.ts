@@ -13,6 +13,7 @@ import { REPORT_FILES } from '../report/write-report.js'
 import type { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
 import { resourceNames } from '../stack/resource-names.js'
+import { shardsForRate } from '../stack/shard-capacity.js'
 import type { ResolvedTarget, TargetSelection } from '../stack/targets.js'
 import type { BatchingProducer } from '../stream/batching-producer.js'
 import { nowMs } from '../util/clock.js'
@@ -48,7 +49,8 @@ export interface PipelineOptions extends TargetSelection {
   featuresLogPath?: string
   /** Evaluated on the summary; a crossed one fails the command (exit 99) after the report is written. */
   thresholds?: Threshold[]
-  shards: number
+  /** Shards of both streams; by default, on the embedded stack, enough for the offered rate (2 elsewhere). */
+  shards?: number
   /** A transaction that cannot be sent within this long of its scheduled time is dropped and counted. */
   maxLatenessMs: number
   pollIntervalMs: number
@@ -96,6 +98,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const names = resourceNames(options.prefix)
   const seed = typeof options.config.seed === 'number' ? options.config.seed : null
   const kinesisLimits = options.kinesisLimits ?? true
+  // AWS bills by the shard and LocalStack is the user's: only the embedded stack is sized for the rate unasked.
+  const shards = options.shards ?? (options.target === 'embedded' ? shardsForRate(options.offeredRatePerSec) : 2)
   const resources = new RunResources()
   const monitor = new RunMonitor(
     { ...options, title: options.title ?? options.describe ?? options.command, target: options.target, seed },
@@ -109,7 +113,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const window = new OfferedWindow(options.offeredWindowMs, options.pause)
     const ledger = new RunLedger(runId, Math.min(Math.ceil(options.expectedTransactions * 1.1) + 64, 1 << 20), undefined, undefined, { decisionLog, live, offeredWindow: window })
     monitor.publishStatus(ledger)
-    const target = await resolveRunTarget(options, names, resources, monitor.log).catch(async (error: Error) => {
+    const target = await resolveRunTarget({ ...options, shards }, names, resources, monitor.log).catch(async (error: Error) => {
       // A run refused by its target leaves no report folder behind.
       await decisionLog.close().catch(() => undefined)
       await rm(folder, { recursive: true, force: true })
@@ -127,7 +131,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     let loadEndedAtMs: number | undefined
     let interrupted = false
     try {
-      provisioned = await provisionRun(target, { names, shards: options.shards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
+      provisioned = await provisionRun(target, { names, shards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
       diagnostics.resources = { ...provisioned.resources.names, transactionShards: provisioned.resources.transactionShards, decisionShards: provisioned.resources.decisionShards }
       for (const note of provisioned.notes) monitor.log(note)
       notes.push(...provisioned.notes)
@@ -201,7 +205,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       config: {
         ...options.config,
         target: options.target,
-        shards: options.shards,
+        shards,
         maxLatenessMs: options.maxLatenessMs,
         prefix: options.prefix,
         pollIntervalMs: options.pollIntervalMs,

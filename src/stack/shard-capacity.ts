@@ -1,9 +1,20 @@
 import { KINESIS_SHARD_LIMITS } from './front/shard-limiter.js'
 
+/** Shards are planned to carry at most this share of their write capacity, leaving room for retries and bursts. */
+const PLANNED_USE = 0.8
+const MIN_SHARDS = 2
+const MAX_SHARDS = 64
+
+/** Enough shards for a rate: at most 80% of Kinesis' 1,000 records a second each, at least 2. */
+export function shardsForRate(offeredRatePerSec: number): number {
+  const needed = Math.ceil(offeredRatePerSec / (KINESIS_SHARD_LIMITS.writeRecordsPerSec * PLANNED_USE))
+  return Math.min(MAX_SHARDS, Math.max(MIN_SHARDS, Number.isFinite(needed) ? needed : MIN_SHARDS))
+}
+
 /** Kinesis takes 1,000 records a second per shard: a warning when the offered rate needs more shards. */
 export function shardCapacityWarning(offeredRatePerSec: number, shards: number): string | undefined {
   const capacity = shards * KINESIS_SHARD_LIMITS.writeRecordsPerSec
-  if (!(offeredRatePerSec > capacity * 0.8)) return undefined
-  const needed = Math.ceil(offeredRatePerSec / (KINESIS_SHARD_LIMITS.writeRecordsPerSec * 0.8))
+  if (!(offeredRatePerSec > capacity * PLANNED_USE)) return undefined
+  const needed = Math.ceil(offeredRatePerSec / (KINESIS_SHARD_LIMITS.writeRecordsPerSec * PLANNED_USE))
   return `${Math.round(offeredRatePerSec)} transactions/s ${offeredRatePerSec > capacity ? 'exceeds' : 'is close to'} what ${shards === 1 ? '1 shard takes' : `${shards} shards take`} (${capacity} records/s at 1,000 per shard): expect throttling and retries; --shards ${needed} leaves headroom.`
 }
