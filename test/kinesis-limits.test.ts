@@ -4,7 +4,7 @@ import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListSh
 import { createAwsClients, type AwsClients } from '../src/stack/aws-clients.js'
 import { errorName } from '../src/aws/backoff.js'
 import type { RunSummary } from '../src/report/summary-schema.js'
-import { shardCapacityWarning } from '../src/stack/shard-capacity.js'
+import { shardCapacityWarning, shardsForRate } from '../src/stack/shard-capacity.js'
 import { startEmbeddedStack, type EmbeddedStack } from '../src/stack/embedded-stack.js'
 import { CONTROL_PATH, NO_FAULTS, parseFaultPlan } from '../src/stack/fault-plan.js'
 import { KINESIS_SHARD_LIMITS, ShardLimiter } from '../src/stack/front/shard-limiter.js'
@@ -74,6 +74,17 @@ describe('Kinesis per-shard limits: the token buckets', () => {
     assert.equal(shardCapacityWarning(1_500, 2), undefined)
     assert.match(shardCapacityWarning(3_000, 2)!, /3000 transactions\/s exceeds what 2 shards take \(2000 records\/s at 1,000 per shard\).*--shards 4/)
     assert.match(shardCapacityWarning(1_700, 2)!, /is close to/)
+  })
+
+  it('sizes an embedded run’s streams for its rate, so that the capacity warning never fires on defaults', () => {
+    assert.equal(shardsForRate(10), 2)
+    assert.equal(shardsForRate(1_600), 2)
+    assert.equal(shardsForRate(1_601), 3)
+    assert.equal(shardsForRate(3_000), 4)
+    assert.equal(shardsForRate(10_000), 13)
+    assert.equal(shardsForRate(1e9), 64)
+    assert.equal(shardsForRate(Infinity), 2, 'a replay whose rate is not known yet')
+    for (const rate of [100, 999, 2_500, 7_777, 10_000, 40_000]) assert.equal(shardCapacityWarning(rate, shardsForRate(rate)), undefined, `${rate}/s`)
   })
 })
 
