@@ -112,6 +112,30 @@ describe('ledger and accuracy', () => {
     assert.equal(ledger.inFlightCapacity, 32)
   })
 
+  it('measures decision latency (scheduled → acted) apart from the observed end to end, overall, per archetype and over time', () => {
+    const origin = 1_700_000_000_000
+    const ledger = new RunLedger('d', 8, 16, origin)
+    const archetypes = ['normal', 'card-testing']
+    for (let i = 0; i < 4; i++) {
+      const scheduled = origin + i * 1_000
+      ledger.recordEmitted(i, scheduled, { isFraud: i % 2 === 1, archetype: archetypes[i % 2], attackId: i % 2 ? 'a' : '' })
+      ledger.recordSent(i, scheduled + 2)
+      ledger.recordAcked(i, scheduled + 5)
+      // acted 40 ms (normal) or 90 ms (card testing) after its time; the collector sees it 100 ms later still
+      const acted = scheduled + (i % 2 ? 90 : 40)
+      const base = decision(`d-${i}`, i % 2 ? 'block' : 'allow')
+      ledger.recordDecision({ ...base, timestamps: { arrivedAt: scheduled + 6, fetchedAt: scheduled + 10, scoredAt: scheduled + 12, actedAt: acted } }, acted + 100)
+    }
+    const ms = (h: { getValueAtPercentile(p: number): number }, p: number) => h.getValueAtPercentile(p) / 1000
+    assert.equal(ledger.decision.totalCount, 4)
+    assert.ok(Math.abs(ms(ledger.decision, 25) - 40) < 0.1 && Math.abs(ms(ledger.decision, 100) - 90) < 0.1)
+    assert.ok(Math.abs(ms(ledger.endToEnd, 100) - 190) < 0.2, 'observed end to end adds the collection')
+    assert.ok(Math.abs(ms(ledger.stages.collection, 50) - 100) < 0.1)
+    assert.ok(Math.abs(ms(ledger.decisionByArchetype[ledger.archetypes.indexOf('card-testing')], 50) - 90) < 0.1)
+    const points = ledger.timeline.summarize().points.filter((p) => p.decision.count > 0)
+    assert.deepEqual(points.map((p) => Math.round(p.decision.p50 ?? NaN)), [40, 90, 40, 90], 'the timeline holds decision latency')
+  })
+
   it('lets a later block copy of a decision win and moves it in the confusion matrix', () => {
     const ledger = new RunLedger('r', 4)
     ledger.recordEmitted(0, 0, { isFraud: true, archetype: 'card-testing', attackId: 'a' })

@@ -116,7 +116,7 @@ describe('report metrics, against hand-computed cases', () => {
       [10_000, 2, 0],
       [11_000, 0, 1],
     ])
-    close(points[0].endToEnd.p50, 40, 0.01)
+    close(points[0].decision.p50, 40, 0.01)
     for (let s = 0; s < MAX_TIMELINE_BUCKETS * 2; s++) timeline.recordOffered(10_000 + s * 1000)
     const { bucketMs } = timeline.summarize()
     points = timeline.summarize().points
@@ -233,7 +233,7 @@ describe('report merge', () => {
     const b = await writeSyntheticReport('old', syntheticRun(100, 1), dir)
     const summary = JSON.parse(readFileSync(join(b.folder, 'summary.json'), 'utf8'))
     writeFileSync(join(old, 'summary.json'), JSON.stringify({ ...summary, schemaVersion: 1 }))
-    await assert.rejects(mergeReports([a.folder, old], dir, 'm'), /schema version 1; this fraudlab reads version 2/)
+    await assert.rejects(mergeReports([a.folder, old], dir, 'm'), /schema version 1; this fraudlab reads version 3/)
   })
 })
 
@@ -279,7 +279,7 @@ describe('report compare', () => {
     assert.equal(JSON.parse(json.stdout).regressions, 1)
     const incompatible = await runCli(['report', 'compare', old, base.folder])
     assert.equal(incompatible.code, 2)
-    assert.match(incompatible.stderr, /summary schema version 1; this fraudlab reads version 2, so the two are not comparable/)
+    assert.match(incompatible.stderr, /summary schema version 1; this fraudlab reads version 3, so the two are not comparable/)
     assert.doesNotMatch(incompatible.stderr, /at .*\.js:\d+/)
   })
 

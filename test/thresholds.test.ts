@@ -45,6 +45,18 @@ describe('thresholds', () => {
     assert.throws(() => parseThreshold('recall is high', 'flag'), /cannot read "recall is high"/)
   })
 
+  it('decision latency is a threshold metric, overall and per archetype', () => {
+    const s = summary()
+    s.latencyMs.decision = latency(180)
+    s.latencyMs.decisionByArchetype = { 'card-testing': latency(90) }
+    const results = evaluateThresholds(['decision.p99<250ms', 'decision.p99<0.15s', 'scenario:card-testing.decision.p99<100ms'].map((t) => parseThreshold(t, 'flag')), s)
+    assert.deepEqual(results.map((r) => [r.expression, r.actual, r.ok]), [
+      ['decision.p99<250ms', 180, true],
+      ['decision.p99<0.15s', 180, false],
+      ['scenario:card-testing.decision.p99<100ms', 90, true],
+    ])
+  })
+
   it('evaluate on a summary; a metric without a value fails', () => {
     const results = evaluateThresholds(
       ['e2e.p99<250ms', 'e2e.p99<200ms', 'recall>=0.8', 'dropped==0', 'throughputRatio>0.98', 'scenario:card-testing.recall>0.9', 'scenario:velocity-attack.recall>0.9', 'put.p99<10'].map((t) => parseThreshold(t, 'flag')),

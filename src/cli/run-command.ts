@@ -24,7 +24,7 @@ export const pipelineFlags = {
   'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often the scorer saves each shard's position.", default: '1s', maxMs: 3_600_000 }),
   'drain-timeout': durationFlag({ name: 'drain-timeout', description: 'How long to wait for the last decisions after the load ends.', default: '30s', maxMs: 3_600_000 }),
   threshold: Flags.string({
-    description: 'Fail the command (exit 99, after writing the report) unless this holds: e2e.p99<250ms, recall>0.9, scenario:card-testing.recall>0.95, lost==0. Repeatable; adds to the scenario’s.',
+    description: 'Fail the command (exit 99, after writing the report) unless this holds: decision.p99<250ms, e2e.p99<500ms, recall>0.9, scenario:card-testing.recall>0.95, lost==0. Repeatable; adds to the scenario’s.',
     multiple: true,
     helpValue: '<metric op value>',
   }),

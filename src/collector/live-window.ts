@@ -2,7 +2,7 @@ import type { Histogram } from 'hdr-histogram-js'
 import { recordMs, summarize } from '../metrics/latency.js'
 import { newBucketHistogram } from '../metrics/timeline.js'
 
-export const LIVE_SERIES = ['endToEnd', 'generatorLag', 'put', 'propagation', 'scoring', 'actions', 'collection'] as const
+export const LIVE_SERIES = ['decision', 'endToEnd', 'generatorLag', 'put', 'propagation', 'scoring', 'actions', 'collection'] as const
 export type LiveSeries = (typeof LIVE_SERIES)[number]
 
 export interface RecentBlock {

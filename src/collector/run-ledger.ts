@@ -80,6 +80,9 @@ export class RunLedger {
   readonly blockedByArchetype: number[] = [0]
   /** End-to-end latency by archetype code. */
   readonly endToEndByArchetype: Histogram[] = [newLatencyHistogram()]
+  /** Decision latency: from the scheduled send time until the decision took effect (the headline). */
+  readonly decision: Histogram = newLatencyHistogram()
+  readonly decisionByArchetype: Histogram[] = [newLatencyHistogram()]
   readonly timeline = new Timeline()
   readonly attacks = new AttackTracker()
   readonly decisionLog?: DecisionLog
@@ -246,9 +249,14 @@ export class RunLedger {
     const scheduledAtMs = this.originMs + this.ringScheduledAt[slot]
     this.decisionLog?.recordDecision(this.labelOf(index), decision, scheduledAtMs, this.originMs + this.ringSentAt[slot], this.originMs + this.ringAckedAt[slot], observedAtMs)
     const endToEndMs = observedAtMs - scheduledAtMs
+    // The scorer's clock is this machine's too; a decision never takes effect before its time.
+    const decisionMs = Math.max(0, t.actedAt - scheduledAtMs)
+    const archetype = this.archetypeOf[index]
+    recordMs(this.decision, decisionMs)
+    recordMs(this.decisionByArchetype[archetype], decisionMs)
     recordMs(this.endToEnd, endToEndMs)
-    recordMs(this.endToEndByArchetype[this.archetypeOf[index]], endToEndMs)
-    this.timeline.recordLatency(scheduledAtMs, endToEndMs)
+    recordMs(this.endToEndByArchetype[archetype], endToEndMs)
+    this.timeline.recordLatency(scheduledAtMs, decisionMs)
     // Kinesis' arrival timestamp has millisecond resolution and another process' clock: clamp at 0.
     const propagationMs = Math.max(0, t.fetchedAt - this.originMs - this.ringAckedAt[slot])
     const collectionMs = Math.max(0, observedAtMs - t.actedAt)
@@ -257,6 +265,7 @@ export class RunLedger {
     recordMs(this.stages.actions, t.actedAt - t.scoredAt)
     recordMs(this.stages.collection, collectionMs)
     if (this.live) {
+      this.live.record('decision', decisionMs)
       this.live.record('endToEnd', endToEndMs)
       this.live.record('propagation', propagationMs)
       this.live.record('scoring', t.scoredAt - t.fetchedAt)
@@ -354,6 +363,7 @@ export class RunLedger {
     if (code === -1) {
       code = this.archetypes.push(archetype) - 1
       this.endToEndByArchetype.push(newLatencyHistogram())
+      this.decisionByArchetype.push(newLatencyHistogram())
     }
     return Math.min(code, 255)
   }

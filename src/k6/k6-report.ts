@@ -113,7 +113,10 @@ export function buildK6Summary(input: K6ReportInputs): RunSummary {
       windowMs: Math.round(input.durationMs),
     },
     timeline: { bucketMs: 1000, points: [] },
+    // k6 times each request from send to response, which is when the decision is made: both figures are that.
     latencyMs: {
+      decision: endToEnd,
+      decisionByArchetype: {},
       endToEnd,
       stages: { generatorLag: EMPTY_LATENCY, put: EMPTY_LATENCY, propagation: EMPTY_LATENCY, scoring: EMPTY_LATENCY, actions: EMPTY_LATENCY, collection: EMPTY_LATENCY },
       byArchetype: {},

@@ -32,8 +32,9 @@ export function k6Thresholds(expressions: string[]): { thresholds: Record<string
   for (const expression of expressions) {
     const t = parseThreshold(expression, 'scenario')
     const op = t.operator === '==' ? '==' : t.operator
-    if (!t.archetype && /^e2e\.(p50|p90|p95|p99|p999|max|mean)$/.test(t.metric)) {
-      const stat = t.metric.slice(4)
+    // The request's round trip is both its decision latency and its end to end.
+    if (!t.archetype && /^(decision|e2e)\.(p50|p90|p95|p99|p999|max|mean)$/.test(t.metric)) {
+      const stat = t.metric.slice(t.metric.indexOf('.') + 1)
       const k6Stat = stat === 'max' ? 'max' : stat === 'mean' ? 'avg' : stat === 'p999' ? 'p(99.9)' : `p(${stat.slice(1)})`
       add('http_req_duration', `${k6Stat}${op}${t.value}`)
     } else if (!t.archetype && t.metric === 'recall') add('fraud_recall', `rate${op}${t.value}`)

@@ -17,14 +17,15 @@ export interface TimelineCounts {
 }
 
 interface Bucket extends TimelineCounts {
-  /** End-to-end latency of the transactions scheduled in the bucket. */
+  /** Decision latency of the transactions scheduled in the bucket. */
   latency: hdr.Histogram | undefined
 }
 
 export interface TimelinePoint extends TimelineCounts {
   /** Bucket start, epoch milliseconds. */
   at: number
-  endToEnd: Pick<LatencySummaryMs, 'count' | 'p50' | 'p90' | 'p99' | 'max'>
+  /** Decision latency of the transactions scheduled in the bucket. */
+  decision: Pick<LatencySummaryMs, 'count' | 'p50' | 'p90' | 'p99' | 'max'>
 }
 
 /** Two significant digits: a bucket's histogram costs ~14 KB instead of ~45 KB, and percentiles over time need no more. */
@@ -96,7 +97,7 @@ export class Timeline {
       bucketMs: this.bucketMs,
       points: this.points().map(({ at, counts, latency }) => {
         const { count, p50, p90, p99, max } = latency ? summarize(latency) : summarize(newBucketHistogram())
-        return { at, ...counts, endToEnd: { count, p50, p90, p99, max } }
+        return { at, ...counts, decision: { count, p50, p90, p99, max } }
       }),
     }
   }

@@ -34,6 +34,7 @@ interface MetricDefinition {
 function definitions(baseline: RunSummary, current: RunSummary): MetricDefinition[] {
   const latency = (name: string, read: (s: RunSummary) => number | null): MetricDefinition => ({ metric: name, kind: 'latency', read })
   const list: MetricDefinition[] = [
+    ...(['p50', 'p90', 'p99', 'p999'] as const).map((p) => latency(`decision.${p}`, (s) => s.latencyMs.decision[p])),
     ...(['p50', 'p90', 'p99', 'p999'] as const).map((p) => latency(`e2e.${p}`, (s) => s.latencyMs.endToEnd[p])),
     ...(['generatorLag', 'put', 'propagation', 'scoring', 'actions', 'collection'] as const).map((stage) => latency(`${stage}.p99`, (s) => s.latencyMs.stages[stage].p99)),
     { metric: 'achievedTps', kind: 'throughput', read: (s) => s.throughput.achievedTps },

@@ -8,10 +8,12 @@ export const HISTOGRAMS_FILE = 'histograms.json'
 
 /** A run's latency histograms, in microseconds: what `report merge` adds up exactly. */
 export interface RunHistograms {
+  decision: hdr.Histogram
+  decisionByArchetype: Record<string, hdr.Histogram>
   endToEnd: hdr.Histogram
   stages: Record<Stage, hdr.Histogram>
   byArchetype: Record<string, hdr.Histogram>
-  /** End-to-end latency per timeline bucket (bucket start in epoch ms). */
+  /** Decision latency per timeline bucket (bucket start in epoch ms). */
   timeline: { bucketMs: number; buckets: Array<{ at: number; histogram: hdr.Histogram | undefined }> }
 }
 
@@ -21,6 +23,8 @@ const HistogramFileSchema = z.strictObject({
   schemaVersion: z.number().int(),
   encoding: z.literal('hdr-histogram-compressed-base64'),
   unit: z.literal('microseconds'),
+  decision: Encoded,
+  decisionByArchetype: z.record(z.string(), Encoded),
   endToEnd: Encoded,
   stages: z.record(z.enum(STAGES), Encoded),
   byArchetype: z.record(z.string(), Encoded),
@@ -33,6 +37,8 @@ export function encodeHistograms(histograms: RunHistograms): string {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
     encoding: 'hdr-histogram-compressed-base64',
     unit: 'microseconds',
+    decision: encode(histograms.decision),
+    decisionByArchetype: Object.fromEntries(Object.entries(histograms.decisionByArchetype).map(([name, histogram]) => [name, encode(histogram)])),
     endToEnd: encode(histograms.endToEnd),
     stages: Object.fromEntries(STAGES.map((stage) => [stage, encode(histograms.stages[stage])])) as Record<Stage, string>,
     byArchetype: Object.fromEntries(Object.entries(histograms.byArchetype).map(([name, histogram]) => [name, encode(histogram)])),
@@ -70,6 +76,8 @@ export function decodeHistograms(text: string, where: string): RunHistograms & {
   }
   return {
     schemaVersion: file.schemaVersion,
+    decision: decode(file.decision, 'decision'),
+    decisionByArchetype: Object.fromEntries(Object.entries(file.decisionByArchetype).map(([name, encoded]) => [name, decode(encoded, `decisionByArchetype.${name}`)])),
     endToEnd: decode(file.endToEnd, 'endToEnd'),
     stages: Object.fromEntries(STAGES.map((stage) => [stage, file.stages[stage] ? decode(file.stages[stage], `stages.${stage}`) : newLatencyHistogram()])) as Record<Stage, hdr.Histogram>,
     byArchetype: Object.fromEntries(Object.entries(file.byArchetype).map(([name, encoded]) => [name, decode(encoded, `byArchetype.${name}`)])),

@@ -115,11 +115,15 @@ export async function mergeReports(folders: string[], reportsDir: string, runId:
 }
 
 function mergeHistograms(all: RunHistograms[], summaries: RunSummary[]): Omit<RunHistograms, 'timeline'> & { timeline: Timeline } {
+  const decision = newLatencyHistogram()
+  const decisionByArchetype: Record<string, Histogram> = {}
   const endToEnd = newLatencyHistogram()
   const stages = Object.fromEntries(STAGES.map((stage) => [stage, newLatencyHistogram()])) as Record<Stage, Histogram>
   const byArchetype: Record<string, Histogram> = {}
   const timeline = new Timeline()
   all.forEach((h, i) => {
+    decision.add(h.decision)
+    for (const [name, histogram] of Object.entries(h.decisionByArchetype)) (decisionByArchetype[name] ??= newLatencyHistogram()).add(histogram)
     endToEnd.add(h.endToEnd)
     for (const stage of STAGES) stages[stage].add(h.stages[stage])
     for (const [name, histogram] of Object.entries(h.byArchetype)) (byArchetype[name] ??= newLatencyHistogram()).add(histogram)
@@ -127,7 +131,7 @@ function mergeHistograms(all: RunHistograms[], summaries: RunSummary[]): Omit<Ru
     const { bucketMs, points } = summaries[i].timeline
     for (const point of points) timeline.addBucket(point.at, bucketMs, point, latencyAt.get(point.at))
   })
-  return { endToEnd, stages, byArchetype, timeline }
+  return { decision, decisionByArchetype, endToEnd, stages, byArchetype, timeline }
 }
 
 /** Every run's decision log, read back for PR-AUC; undefined (with a note) if any run has none. */

@@ -112,10 +112,14 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
 /** The ledger's histograms, keyed as the histograms file keys them. */
 export function ledgerHistograms(ledger: RunLedger): RunHistograms {
   const byArchetype: Record<string, Histogram> = {}
+  const decisionByArchetype: Record<string, Histogram> = {}
   ledger.archetypes.forEach((name, code) => {
     if (ledger.endToEndByArchetype[code]?.totalCount) byArchetype[name] = ledger.endToEndByArchetype[code]
+    if (ledger.decisionByArchetype[code]?.totalCount) decisionByArchetype[name] = ledger.decisionByArchetype[code]
   })
   return {
+    decision: ledger.decision,
+    decisionByArchetype,
     endToEnd: ledger.endToEnd,
     stages: ledger.stages,
     byArchetype,
@@ -123,11 +127,14 @@ export function ledgerHistograms(ledger: RunLedger): RunHistograms {
   }
 }
 
-export function summarizeLatencies(histograms: Pick<RunHistograms, 'endToEnd' | 'stages' | 'byArchetype'>): RunSummary['latencyMs'] {
+export function summarizeLatencies(histograms: Omit<RunHistograms, 'timeline'>): RunSummary['latencyMs'] {
+  const byName = (histograms: Record<string, Histogram>) => Object.fromEntries(Object.entries(histograms).map(([name, histogram]) => [name, summarize(histogram)]))
   return {
+    decision: summarize(histograms.decision),
+    decisionByArchetype: byName(histograms.decisionByArchetype),
     endToEnd: summarize(histograms.endToEnd),
     stages: Object.fromEntries(STAGES.map((name) => [name, summarize(histograms.stages[name as Stage])])) as RunSummary['latencyMs']['stages'],
-    byArchetype: Object.fromEntries(Object.entries(histograms.byArchetype).map(([name, histogram]) => [name, summarize(histogram)])),
+    byArchetype: byName(histograms.byArchetype),
   }
 }
 

@@ -5,7 +5,7 @@ import { ModelCardSchema } from '../model/model-card.js'
  * The version of `summary.json` and `histograms.json`. Bump it when a field changes meaning or
  * disappears; `report compare` and `report merge` refuse to mix versions.
  */
-export const SUMMARY_SCHEMA_VERSION = 2
+export const SUMMARY_SCHEMA_VERSION = 3
 
 /** A figure that may have no value (no data, or a ratio with no denominator): null on disk, NaN in memory. */
 const Metric = z.number().nullable()
@@ -106,7 +106,7 @@ export const TimelinePointSchema = z.strictObject({
   sent: Count,
   decided: Count,
   blocked: Count,
-  endToEnd: z.strictObject({ count: Count, p50: Metric, p90: Metric, p99: Metric, max: Metric }),
+  decision: z.strictObject({ count: Count, p50: Metric, p90: Metric, p99: Metric, max: Metric }).describe('Decision latency of the transactions scheduled in the bucket.'),
 })
 
 export const ThresholdResultSchema = z.strictObject({
@@ -156,7 +156,13 @@ export const RunSummarySchema = z.strictObject({
     windowMs: z.number(),
   }),
   timeline: z.strictObject({ bucketMs: z.number().int().positive(), points: z.array(TimelinePointSchema) }),
-  latencyMs: z.strictObject({ endToEnd: LatencySummarySchema, stages: StageLatencies, byArchetype: z.record(z.string(), LatencySummarySchema) }),
+  latencyMs: z.strictObject({
+    decision: LatencySummarySchema.describe('From the scheduled send time until the decision took effect (BlockList written and alert published for a block, decision written otherwise): the headline.'),
+    decisionByArchetype: z.record(z.string(), LatencySummarySchema),
+    endToEnd: LatencySummarySchema.describe('From the scheduled send time until the collector observed the decision on the decisions stream (decision latency plus collection).'),
+    stages: StageLatencies,
+    byArchetype: z.record(z.string(), LatencySummarySchema).describe('End to end (observed), per archetype.'),
+  }),
   accuracy: AccuracySchema,
   accuracyByArchetype: z.record(z.string(), ArchetypeAccuracySchema),
   attacks: AttacksSchema,

@@ -25,6 +25,7 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     ...(summary.faults ? [faultsLine(summary.faults)] : []),
     '',
     `Latency          ${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(10)).join('')}`,
+    latencyRow('decision', summary.latencyMs.decision),
     latencyRow('end to end', summary.latencyMs.endToEnd),
     // A k6 run measures the round trip only: stages without data are left out.
     ...Object.entries(summary.latencyMs.stages).filter(([, l]) => l.count > 0).map(([name, l]) => latencyRow(name, l)),

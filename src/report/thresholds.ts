@@ -23,7 +23,7 @@ export interface ThresholdResult {
   ok: boolean
 }
 
-const LATENCY_SERIES = { e2e: 'endToEnd', generatorLag: 'generatorLag', put: 'put', propagation: 'propagation', scoring: 'scoring', actions: 'actions', collection: 'collection' } as const
+const LATENCY_SERIES = { decision: 'decision', e2e: 'endToEnd', generatorLag: 'generatorLag', put: 'put', propagation: 'propagation', scoring: 'scoring', actions: 'actions', collection: 'collection' } as const
 const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const
 const COUNTS = ['lost', 'dropped', 'late', 'duplicated', 'failedToProduce', 'throttled', 'retried', 'scorerRestarts', 'invalidRecords', 'sent', 'decided', 'blocked', 'reviewed'] as const
 const TIME_TO_DETECT = ['p50', 'p90', 'p99', 'max', 'mean'] as const
@@ -42,7 +42,7 @@ const RUN_METRICS: Record<string, (s: RunSummary) => Metric> = {
   ...Object.fromEntries(COUNTS.map((name) => [name, (s: RunSummary) => s.counts[name]])),
   ...Object.fromEntries(
     Object.entries(LATENCY_SERIES).flatMap(([prefix, series]) =>
-      PERCENTILES.map((p) => [`${prefix}.${p}`, (s: RunSummary) => (series === 'endToEnd' ? s.latencyMs.endToEnd : s.latencyMs.stages[series])[p]]),
+      PERCENTILES.map((p) => [`${prefix}.${p}`, (s: RunSummary) => (series === 'decision' ? s.latencyMs.decision : series === 'endToEnd' ? s.latencyMs.endToEnd : s.latencyMs.stages[series])[p]]),
     ),
   ),
 }
@@ -52,6 +52,7 @@ const ARCHETYPE_METRICS: Record<string, (s: RunSummary, archetype: string) => Me
   prAuc: (s, a) => s.accuracyByArchetype[a]?.prAuc ?? null,
   decided: (s, a) => s.accuracyByArchetype[a]?.decided ?? null,
   blocked: (s, a) => s.accuracyByArchetype[a]?.blocked ?? null,
+  'decision.p99': (s, a) => s.latencyMs.decisionByArchetype[a]?.p99 ?? null,
   'e2e.p99': (s, a) => s.latencyMs.byArchetype[a]?.p99 ?? null,
   attacksDetected: (s, a) => {
     const attacks = s.attacks.byArchetype[a]
@@ -66,7 +67,7 @@ export function describeThresholdMetrics(): string {
   const plain = Object.keys(RUN_METRICS).filter((name) => !name.includes('.'))
   return [
     plain.join(', '),
-    `latencies ${Object.keys(LATENCY_SERIES).join('|')} . ${PERCENTILES.join('|')} (such as e2e.p99 or scoring.max; unit us, ms or s)`,
+    `latencies ${Object.keys(LATENCY_SERIES).join('|')} . ${PERCENTILES.join('|')} (such as decision.p99, e2e.p99 or scoring.max; unit us, ms or s)`,
     `time to detect an attack ttd.${TIME_TO_DETECT.join('|')} (a latency)`,
     `per fraud archetype scenario:ARCHETYPE.${Object.keys(ARCHETYPE_METRICS).join('|')}`,
   ].join('; ')
@@ -82,7 +83,7 @@ const GRAMMAR = /^\s*(?:scenario:([a-z0-9][a-z0-9-]*)\.)?([A-Za-z0-9]+(?:\.[A-Za
 export function parseThreshold(expression: string, source: ThresholdSource, where = source === 'flag' ? '--threshold' : 'the scenario’s thresholds'): Threshold {
   const match = GRAMMAR.exec(expression)
   if (!match) {
-    throw new UserError(`${where}: cannot read "${expression}".`, { hint: 'Write METRIC OP VALUE, such as e2e.p99<250ms, recall>0.9, scenario:card-testing.recall>0.95 or lost==0 (OP is <, <=, >, >=, == or !=).' })
+    throw new UserError(`${where}: cannot read "${expression}".`, { hint: 'Write METRIC OP VALUE, such as decision.p99<250ms, recall>0.9, scenario:card-testing.recall>0.95 or lost==0 (OP is <, <=, >, >=, == or !=).' })
   }
   const [, archetype, metric, operator, number, unit] = match
   const known = archetype ? ARCHETYPE_METRICS[metric] : RUN_METRICS[metric]
@@ -91,7 +92,7 @@ export function parseThreshold(expression: string, source: ThresholdSource, wher
     throw new UserError(`${where}: unknown metric "${archetype ? `scenario:${archetype}.` : ''}${metric}" in "${expression}".`, { hint: `Valid metrics: ${valid}.` })
   }
   const isLatency = metric.includes('.')
-  if (unit && !isLatency) throw new UserError(`${where}: "${metric}" is not a latency, so "${unit}" means nothing in "${expression}".`, { hint: 'Only latencies (e2e.p99, scoring.max, …) take a unit.' })
+  if (unit && !isLatency) throw new UserError(`${where}: "${metric}" is not a latency, so "${unit}" means nothing in "${expression}".`, { hint: 'Only latencies (decision.p99, e2e.p99, scoring.max, …) take a unit.' })
   return { expression: expression.trim(), source, archetype, metric, operator: operator as Operator, value: Number(number) * (isLatency ? UNIT_MS[unit ?? 'ms'] : 1) }
 }
 

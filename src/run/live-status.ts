@@ -81,7 +81,7 @@ export function buildLiveStatus(context: LiveStatusContext): LiveStatus {
   const perSecond = (count: number) => count / (ledger.timeline.bucketMs / 1000)
   const accuracy = accuracyFrom(ledger.confusion)
   const overall = {} as Record<LiveSeries, WindowPercentiles>
-  for (const series of LIVE_SERIES) overall[series] = percentiles(series === 'endToEnd' ? ledger.endToEnd : ledger.stages[series])
+  for (const series of LIVE_SERIES) overall[series] = percentiles(series === 'decision' ? ledger.decision : series === 'endToEnd' ? ledger.endToEnd : ledger.stages[series])
   return {
     runId: ledger.runId,
     command: context.command,

@@ -8,6 +8,7 @@ import { fit, formatCount, formatDuration, formatMs, progressBar, sparkline } fr
 export const WIDE_COLUMNS = 110
 
 const STAGE_LABELS: Array<[LiveSeries, string]> = [
+  ['decision', 'decision'],
   ['endToEnd', 'end to end'],
   ['generatorLag', 'generator lag'],
   ['put', 'put'],
@@ -159,11 +160,11 @@ function Latency({ status, width, stageRows }: { status: LiveStatus; width: numb
       <Title>{`Latency (last ${Math.round(status.latency.windowMs / 1000)}–${Math.round((2 * status.latency.windowMs) / 1000)}s${showOverall ? ' | overall' : ''})`}</Title>
       <Text dimColor>{`${''.padEnd(14)}${['p50', 'p95', 'p99'].map((p) => p.padStart(8)).join('')}${showOverall ? ` |${['p50', 'p99'].map((p) => p.padStart(8)).join('')}` : ''}`}</Text>
       {STAGE_LABELS.slice(0, stageRows).map(([series, label]) => (
-        <Text key={series} bold={series === 'endToEnd'}>
+        <Text key={series} bold={series === 'decision'}>
           {label.padEnd(14)}
           {cell(recent[series].p50)}
           {cell(recent[series].p95)}
-          <Text color={series === 'endToEnd' ? 'magenta' : undefined}>{cell(recent[series].p99)}</Text>
+          <Text color={series === 'decision' ? 'magenta' : undefined}>{cell(recent[series].p99)}</Text>
           {showOverall ? ` |${cell(overall[series].p50)}${cell(overall[series].p99)}` : ''}
         </Text>
       ))}

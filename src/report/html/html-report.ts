@@ -61,7 +61,8 @@ function tiles(summary: RunSummary): string {
     ['decided', formatNumber(c.decided)],
     ['lost', String(c.lost), c.lost > 0],
     ['achieved / offered', `${formatNumber(summary.throughput.achievedTps)} / ${formatNumber(summary.throughput.offeredTps)} tps`],
-    ['end-to-end p99', ms(summary.latencyMs.endToEnd.p99)],
+    ['decision p99', ms(summary.latencyMs.decision.p99)],
+    ['end-to-end p99 (observed)', ms(summary.latencyMs.endToEnd.p99)],
     ['precision', ratio(summary.accuracy.precision)],
     ['recall', ratio(summary.accuracy.recall)],
     ['PR-AUC', ratio(summary.accuracy.prAuc)],
@@ -94,14 +95,14 @@ function throughputSection(summary: RunSummary): string {
 
 function latencySection(summary: RunSummary): string {
   const t = relativeSeconds(summary)
-  const points = summary.timeline.points.filter((p) => p.endToEnd.count > 0)
+  const points = summary.timeline.points.filter((p) => p.decision.count > 0)
   const overTime = lineChart({
     name: 'latency-over-time',
-    title: 'End-to-end latency over time',
+    title: 'Decision latency over time',
     series: [
-      { name: 'p50', color: PALETTE[0], points: points.map((p) => [t(p.at), p.endToEnd.p50 ?? NaN]) },
-      { name: 'p90', color: PALETTE[3], points: points.map((p) => [t(p.at), p.endToEnd.p90 ?? NaN]) },
-      { name: 'p99', color: PALETTE[1], points: points.map((p) => [t(p.at), p.endToEnd.p99 ?? NaN]) },
+      { name: 'p50', color: PALETTE[0], points: points.map((p) => [t(p.at), p.decision.p50 ?? NaN]) },
+      { name: 'p90', color: PALETTE[3], points: points.map((p) => [t(p.at), p.decision.p90 ?? NaN]) },
+      { name: 'p99', color: PALETTE[1], points: points.map((p) => [t(p.at), p.decision.p99 ?? NaN]) },
     ],
     xLabel: 'seconds since start (by scheduled time)',
     yLabel: 'ms',
@@ -114,13 +115,18 @@ function latencySection(summary: RunSummary): string {
     segments: stages.map((stage, k) => ({ name: STAGE_LABELS[stage], color: PALETTE[k % PALETTE.length] })),
     rows: (['p50', 'p90', 'p99'] as const).map((p) => ({ label: `stage ${p}`, segments: stages.map((stage) => summary.latencyMs.stages[stage][p] ?? NaN) })),
   })
-  const rows = [['end to end', summary.latencyMs.endToEnd] as const, ...stages.map((stage) => [STAGE_LABELS[stage], summary.latencyMs.stages[stage]] as const), ...Object.entries(summary.latencyMs.byArchetype).map(([name, l]) => [`end to end, ${name}`, l] as const)]
+  const rows = [
+    ['decision', summary.latencyMs.decision] as const,
+    ['end to end (observed)', summary.latencyMs.endToEnd] as const,
+    ...stages.map((stage) => [STAGE_LABELS[stage], summary.latencyMs.stages[stage]] as const),
+    ...Object.entries(summary.latencyMs.decisionByArchetype).map(([name, l]) => [`decision, ${name}`, l] as const),
+  ]
   const table = `<table><thead><tr><th>latency</th><th>count</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th><th>mean</th></tr></thead><tbody>${rows
     .map(([name, l]) => `<tr><td>${e(name)}</td><td>${l.count}</td>${[l.p50, l.p90, l.p95, l.p99, l.p999, l.max, l.mean].map((v) => `<td>${ms(v)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`
   return section(
     'Latency',
-    `<p>Measured from each transaction's <em>scheduled</em> send time (no coordinated omission). The stage bars add each stage's percentile; percentiles do not add exactly, so the total is a guide, not the end-to-end figure.</p>` +
+    `<p>Measured from each transaction's <em>scheduled</em> send time (no coordinated omission). <em>Decision</em> ends when the decision took effect (BlockList written and alert published for a block); <em>end to end (observed)</em> adds fraudlab's own read of the decisions stream. The stage bars add each stage's percentile; percentiles do not add exactly, so the total is a guide, not the end-to-end figure.</p>` +
       overTime +
       breakdown +
       table,
