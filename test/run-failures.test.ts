@@ -71,15 +71,15 @@ describe('a run under failure', () => {
         plan: planRun('paysim-mule', { tps: 200, durationMs: 60_000, seed: 21 }),
         hooks: {
           onTargetReady: (target) => {
-            const kinesalite = target.ownedStack!.services.find((s) => s.implementation === 'kinesalite')!
-            setTimeout(() => process.kill(kinesalite.pid, 'SIGKILL'), 2_500)
+            const kinesis = target.ownedStack!.services.find((s) => s.service === 'kinesis')!
+            setTimeout(() => process.kill(kinesis.pid, 'SIGKILL'), 2_500)
           },
         },
       }),
     )
     assert.ok(Date.now() - started < 40_000, 'the run stopped long before its 60 s of load')
     assert.equal(summary.status, 'failed')
-    assert.match(summary.error ?? '', /kinesalite \(pid \d+\) exited \(SIGKILL\) mid-run/)
+    assert.match(summary.error ?? '', /fraudlab-kinesis \(pid \d+\) exited \(SIGKILL\) mid-run/)
     assert.ok(summary.counts.sent > 0 && summary.counts.sent < 12_000)
     assert.equal(summary.reconciliation.ok, false)
     assert.ok(existsSync(join(reportDir, 'summary.json')))

@@ -35,8 +35,8 @@ describe('stack up → simulate → stack down, through the real binary', () => 
   const stack = embeddedStackFixture()
   const reportsDir = tempDir('reports')
 
-  it('starts kinesalite, dynalite and the SNS endpoint on loopback, reachable by the unmodified SDK', async () => {
-    assert.deepEqual(stack.state.services.map((s) => s.implementation).sort(), ['dynalite', 'fraudlab-sns', 'kinesalite'])
+  it('starts fraudlab’s Kinesis, dynalite and the SNS endpoint on loopback, reachable by the unmodified SDK', async () => {
+    assert.deepEqual(stack.state.services.map((s) => s.implementation).sort(), ['dynalite', 'fraudlab-kinesis', 'fraudlab-sns'])
     for (const service of stack.state.services) assert.match(service.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
     const streams = await stack.clients.kinesis.send(new ListStreamsCommand({}))
     assert.deepEqual(streams.StreamNames?.sort(), ['fraudlab-decisions', 'fraudlab-transactions'])

@@ -7,7 +7,7 @@ import { READY_MARKER } from './emulator-protocol.js'
 import { EMULATOR_SERVICES, isOurEmulator, type EmulatorService, type ServiceRecord } from './state-file.js'
 
 const HOST_SCRIPT = fileURLToPath(new URL('./emulator-host.js', import.meta.url))
-const IMPLEMENTATION: Record<EmulatorService, string> = { kinesis: 'kinesalite', dynamodb: 'dynalite', sns: 'fraudlab-sns' }
+const IMPLEMENTATION: Record<EmulatorService, string> = { kinesis: 'fraudlab-kinesis', dynamodb: 'dynalite', sns: 'fraudlab-sns' }
 export const EMBEDDED_REGION = 'us-east-1'
 
 export interface StartEmbeddedOptions {
@@ -70,7 +70,7 @@ export function embeddedEndpoints(services: ServiceRecord[]): AwsEndpoints {
   }
 }
 
-/** Starts kinesalite, dynalite and the SNS endpoint, each in its own process on a free loopback port. */
+/** Starts fraudlab's Kinesis, dynalite and the SNS endpoint, each in its own process on a free loopback port. */
 export async function startEmbeddedStack(options: StartEmbeddedOptions): Promise<EmbeddedStack> {
   if (options.logDir) mkdirSync(options.logDir, { recursive: true })
   const started = await Promise.allSettled(EMULATOR_SERVICES.map((service) => startService(service, options)))

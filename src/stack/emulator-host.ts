@@ -2,7 +2,8 @@
 // Listening on port 0 lets the kernel pick a free port, so a port in use is never a problem.
 import { createRequire } from 'node:module'
 import type { Server } from 'node:http'
-import { AwsFront, type FrontFaults } from './front/aws-front.js'
+import { AwsFront, HttpBackend, type FrontFaults } from './front/aws-front.js'
+import { KinesisEngineBackend } from './kinesis/kinesis-backend.js'
 import { SnsEmulator } from './sns/sns-emulator.js'
 
 import { READY_MARKER } from './emulator-protocol.js'
@@ -11,18 +12,20 @@ const require = createRequire(import.meta.url)
 async function main(kind: string | undefined): Promise<void> {
   let close: () => Promise<void>
   let port: number
-  if (kind === 'kinesis' || kind === 'dynamodb') {
-    const server: Server =
-      kind === 'kinesis'
-        ? require('kinesalite')({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1_000 })
-        : require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+  if (kind === 'kinesis') {
+    // fraudlab's own in-memory Kinesis, in this process behind the front that adds AWS' limits and faults.
+    const front = new AwsFront('kinesis', new KinesisEngineBackend(), initialFaults(kind))
+    port = await front.listen(0)
+    close = () => front.close()
+  } else if (kind === 'dynamodb') {
+    const server: Server = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(0, '127.0.0.1', () => resolve())
     })
     server.keepAliveTimeout = 65_000
-    // Clients reach the emulator through a front that adds AWS' limits and injected faults.
-    const front = new AwsFront(kind, (server.address() as { port: number }).port, initialFaults(kind))
+    // Clients reach the emulator through a front that adds injected faults.
+    const front = new AwsFront(kind, new HttpBackend((server.address() as { port: number }).port), initialFaults(kind))
     port = await front.listen(0)
     close = async () => {
       await front.close()

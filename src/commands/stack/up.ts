@@ -6,7 +6,7 @@ import { stackUp } from '../../stack/stack-service.js'
 export default class StackUp extends FraudlabCommand {
   static override summary = 'Start the embedded stack (or reach LocalStack/AWS) and create streams, tables and topic.'
   static override description =
-    'Embedded: starts kinesalite, dynalite and the fraudlab SNS endpoint as background processes on free loopback ports, ' +
+    'Embedded: starts fraudlab’s in-memory Kinesis, dynalite and the fraudlab SNS endpoint as background processes on free loopback ports, ' +
     'records them in the state file, and provisions the transactions and decisions streams, the BlockList and checkpoints ' +
     'tables and the alerts topic. Safe to run again: what exists is kept. LocalStack: provisions the one at --endpoint, AWS_ENDPOINT_URL or ' +
     'localhost:4566; when none answers and no endpoint was given, starts one with testcontainers if a Docker engine is reachable. ' +

@@ -21,6 +21,45 @@ const ACCOUNT = '000000000000'
 /** Shard iterators remembered (iterator → shard) at most; a reader holds one per shard. */
 const MAX_ITERATORS = 10_000
 
+/** An answer from the service behind the front. */
+export interface BackendReply {
+  status: number
+  headers: IncomingMessage['headers']
+  body: Buffer
+}
+
+/**
+ * What the front forwards to: an emulator over HTTP (dynalite), or an engine in this process (the
+ * embedded Kinesis), which takes the request already parsed when the front had to parse it.
+ */
+export interface FrontBackend {
+  forward(request: Pick<IncomingMessage, 'method' | 'url' | 'headers'>, body: Buffer | undefined, parsed?: unknown): Promise<BackendReply>
+  close(): Promise<void>
+}
+
+/** An emulator listening on a loopback port. */
+export class HttpBackend implements FrontBackend {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 })
+
+  constructor(private readonly port: number) {}
+
+  forward(request: Pick<IncomingMessage, 'method' | 'url' | 'headers'>, body: Buffer | undefined, parsed?: unknown): Promise<BackendReply> {
+    const payload = body ?? Buffer.from(JSON.stringify(parsed))
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(
+        { host: '127.0.0.1', port: this.port, method: request.method, path: request.url, headers: { ...request.headers, 'content-length': String(payload.length) }, agent: this.agent },
+        (incoming) => void readBody(incoming).then((data) => resolve({ status: incoming.statusCode ?? 500, headers: incoming.headers, body: data }), reject),
+      )
+      outgoing.once('error', reject)
+      outgoing.end(payload)
+    })
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy()
+  }
+}
+
 interface PutRecordsEntry {
   Data: string
   PartitionKey: string
@@ -42,13 +81,12 @@ export class AwsFront {
   private random: Random
   private limiter = new ShardLimiter()
   private readonly server: Server
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 })
   private readonly shardRanges = new Map<string, Promise<ShardRange[]>>()
   private readonly iteratorShards = new Map<string, string>()
 
   constructor(
     private readonly service: 'kinesis' | 'dynamodb',
-    private readonly backendPort: number,
+    private readonly backend: FrontBackend,
     faults: FrontFaults,
   ) {
     this.faults = faults
@@ -66,7 +104,7 @@ export class AwsFront {
   }
 
   async close(): Promise<void> {
-    this.agent.destroy()
+    await this.backend.close()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
@@ -94,7 +132,7 @@ export class AwsFront {
   private async putRecords(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
     const input = JSON.parse(body.toString('utf8')) as { Records?: PutRecordsEntry[]; StreamName?: string; StreamARN?: string }
     const stream = streamNameOf(input)
-    if (!Array.isArray(input.Records) || !stream) return this.passThrough(request, body, response)
+    if (!Array.isArray(input.Records) || !stream) return this.passThrough(request, body, response, input)
     const ranges = await this.rangesOf(request, stream)
     const results: Array<PutRecordsResult | undefined> = new Array(input.Records.length)
     const admitted: PutRecordsEntry[] = []
@@ -107,11 +145,11 @@ export class AwsFront {
         admittedAt.push(i)
       }
     })
-    if (admitted.length === input.Records.length) return this.passThrough(request, body, response)
+    if (admitted.length === input.Records.length) return this.passThrough(request, body, response, input)
     let failed = input.Records.length - admitted.length
     let extra: Record<string, unknown> = {}
     if (admitted.length > 0) {
-      const backend = await this.forward(request, Buffer.from(JSON.stringify({ ...input, Records: admitted })))
+      const backend = await this.backend.forward(request, undefined, { ...input, Records: admitted })
       if (backend.status !== 200) return this.reply(response, backend)
       const output = JSON.parse(backend.body.toString('utf8')) as { Records: PutRecordsResult[]; FailedRecordCount: number }
       output.Records.forEach((result, j) => (results[admittedAt[j]] = result))
@@ -128,12 +166,12 @@ export class AwsFront {
     if (!stream || typeof input.PartitionKey !== 'string') return this.passThrough(request, body, response)
     const refusal = this.refuseWrite(stream, await this.rangesOf(request, stream), input)
     if (refusal) return this.send(response, 400, { __type: PTEE, message: refusal })
-    return this.passThrough(request, body, response)
+    return this.passThrough(request, body, response, input)
   }
 
   private async getShardIterator(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
     const input = JSON.parse(body.toString('utf8')) as { StreamName?: string; StreamARN?: string; ShardId?: string }
-    const backend = await this.forward(request, body)
+    const backend = await this.backend.forward(request, body, input)
     const stream = streamNameOf(input)
     if (backend.status === 200 && stream && input.ShardId) {
       const { ShardIterator } = JSON.parse(backend.body.toString('utf8')) as { ShardIterator?: string }
@@ -143,14 +181,15 @@ export class AwsFront {
   }
 
   private async getRecords(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
-    const { ShardIterator: iterator } = JSON.parse(body.toString('utf8')) as { ShardIterator?: string }
+    const input = JSON.parse(body.toString('utf8')) as { ShardIterator?: string }
+    const iterator = input.ShardIterator
     const shard = iterator ? this.iteratorShards.get(iterator) : undefined
     if (this.injectThrottle()) return this.send(response, 400, { __type: PTEE, message: `Rate exceeded for ${shard ?? 'the shard'} (injected).` })
     if (shard && this.faults.limits && !this.limiter.admitRead(shard)) {
       this.counts.limitThrottled++
       return this.send(response, 400, { __type: PTEE, message: `Rate exceeded for shard ${shard.slice(shard.indexOf('/') + 1)} in stream ${shard.slice(0, shard.indexOf('/'))} under account ${ACCOUNT}.` })
     }
-    const backend = await this.forward(request, body)
+    const backend = await this.backend.forward(request, body, input)
     if (backend.status === 200 && shard) {
       this.limiter.chargeRead(shard, backend.body.length)
       this.iteratorShards.delete(iterator!)
@@ -195,7 +234,7 @@ export class AwsFront {
 
   private async listShards(request: IncomingMessage, stream: string): Promise<ShardRange[]> {
     const headers = { ...request.headers, 'x-amz-target': 'Kinesis_20131202.ListShards' }
-    const backend = await this.forward({ method: 'POST', url: '/', headers }, Buffer.from(JSON.stringify({ StreamName: stream })))
+    const backend = await this.backend.forward({ method: 'POST', url: '/', headers }, undefined, { StreamName: stream })
     if (backend.status !== 200) return []
     const { Shards } = JSON.parse(backend.body.toString('utf8')) as { Shards: Array<{ ShardId: string; HashKeyRange: { StartingHashKey: string; EndingHashKey: string }; SequenceNumberRange: { EndingSequenceNumber?: string } }> }
     return Shards.filter((s) => !s.SequenceNumberRange.EndingSequenceNumber).map((s) => ({ shardId: s.ShardId, startingHashKey: BigInt(s.HashKeyRange.StartingHashKey), endingHashKey: BigInt(s.HashKeyRange.EndingHashKey) }))
@@ -212,22 +251,11 @@ export class AwsFront {
     this.send(response, 200, { service: this.service, faults: this.faults, counts: this.counts }, false)
   }
 
-  private passThrough(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
-    return this.forward(request, body).then((backend) => this.reply(response, backend))
+  private passThrough(request: IncomingMessage, body: Buffer, response: ServerResponse, parsed?: unknown): Promise<void> {
+    return this.backend.forward(request, body, parsed).then((backend) => this.reply(response, backend))
   }
 
-  private forward(request: Pick<IncomingMessage, 'method' | 'url' | 'headers'>, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-      const outgoing = httpRequest(
-        { host: '127.0.0.1', port: this.backendPort, method: request.method, path: request.url, headers: { ...request.headers, 'content-length': String(body.length) }, agent: this.agent },
-        (incoming) => void readBody(incoming).then((data) => resolve({ status: incoming.statusCode ?? 500, headers: incoming.headers, body: data }), reject),
-      )
-      outgoing.once('error', reject)
-      outgoing.end(body)
-    })
-  }
-
-  private reply(response: ServerResponse, backend: { status: number; headers: IncomingMessage['headers']; body: Buffer }): Promise<void> {
+  private reply(response: ServerResponse, backend: BackendReply): Promise<void> {
     const { connection: _c, 'keep-alive': _k, 'transfer-encoding': _t, ...headers } = backend.headers
     return this.delayed(() => response.writeHead(backend.status, { ...headers, 'content-length': String(backend.body.length) }).end(backend.body))
   }

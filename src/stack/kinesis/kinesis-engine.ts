@@ -1,0 +1,369 @@
+import { hashKeyOf } from '../front/shard-map.js'
+
+const ACCOUNT = '000000000000'
+const HASH_SPACE = 2n ** 128n
+/** A shard iterator is valid this long after it was issued (AWS: 5 minutes). */
+export const ITERATOR_TTL_MS = 300_000
+const MAX_RECORDS_PER_GET = 10_000
+const MAX_BYTES_PER_GET = 10 * 1024 * 1024
+const MAX_RECORDS_PER_PUT = 500
+const MAX_RECORD_BYTES = 1024 * 1024
+const RETENTION_HOURS = 24
+/** Sequence numbers: "49", the shard's index, the stream's creation time, then the record's place in its shard (56 digits, as AWS'). */
+const COUNTER_DIGITS = 32
+
+/** A Kinesis error as the JSON protocol carries it: `__type` and `message`, with HTTP 400. */
+export class KinesisError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+interface Shard {
+  id: string
+  index: number
+  startingHashKey: bigint
+  endingHashKey: bigint
+  /** Each record's answer in GetRecords, already as JSON, oldest first from `head`. */
+  fragments: string[]
+  arrivals: number[]
+  bytes: number[]
+  head: number
+  /** The record counter of fragments[head]; the next record appended gets `next`. */
+  first: number
+  next: number
+  heldBytes: number
+}
+
+interface Stream {
+  name: string
+  arn: string
+  createdAtMs: number
+  shards: Shard[]
+  tags: Map<string, string>
+}
+
+export interface KinesisEngineOptions {
+  region?: string
+  /** Record payload kept in memory across all shards; the oldest records of a full shard are trimmed first. */
+  maxHeldBytes?: number
+  now?: () => number
+}
+
+/**
+ * An in-memory Kinesis for the embedded stack: streams of shards placed by the MD5 of the
+ * partition key, sequence numbers increasing per shard, self-describing shard iterators that expire
+ * after 5 minutes, MillisBehindLatest, and retention trimmed by age (24 h) and by a memory budget.
+ * Each record is stored as the JSON its GetRecords answer holds, so a read only joins strings.
+ * Control-plane calls answer as kinesalite does (checked call by call in test/kinesis-engine.test.ts).
+ */
+export class KinesisEngine {
+  private readonly streams = new Map<string, Stream>()
+  private readonly region: string
+  private readonly maxHeldBytes: number
+  private readonly now: () => number
+  private totalShards = 0
+
+  constructor(options: KinesisEngineOptions = {}) {
+    this.region = options.region ?? 'us-east-1'
+    this.maxHeldBytes = options.maxHeldBytes ?? 256 * 1024 * 1024
+    this.now = options.now ?? Date.now
+  }
+
+  /** One call of the Kinesis JSON protocol: the answer's JSON text, or a KinesisError. */
+  call(action: string, input: Record<string, unknown>): string {
+    switch (action) {
+      case 'CreateStream':
+        return this.createStream(input)
+      case 'DeleteStream':
+        this.deleteStream(input)
+        return ''
+      case 'DescribeStreamSummary':
+        return JSON.stringify({ StreamDescriptionSummary: this.summary(this.stream(input)) })
+      case 'DescribeStream':
+        return this.describeStream(input)
+      case 'ListStreams':
+        return this.listStreams(input)
+      case 'ListShards':
+        return JSON.stringify({ Shards: this.streamForShards(input).shards.map(describeShard) })
+      case 'PutRecord':
+        return this.putRecord(input)
+      case 'PutRecords':
+        return this.putRecords(input)
+      case 'GetShardIterator':
+        return this.getShardIterator(input)
+      case 'GetRecords':
+        return this.getRecords(input)
+      case 'AddTagsToStream':
+        return this.addTags(input)
+      case 'RemoveTagsFromStream':
+        return this.removeTags(input)
+      case 'ListTagsForStream':
+        return JSON.stringify({ Tags: [...this.stream(input).tags].map(([Key, Value]) => ({ Key, Value })), HasMoreTags: false })
+      default:
+        throw new KinesisError('UnknownOperationException', `The embedded Kinesis does not implement ${action}.`)
+    }
+  }
+
+  private createStream(input: Record<string, unknown>): string {
+    const name = requireString(input, 'StreamName')
+    if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(name)) throw validation(`Value '${name}' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`)
+    const onDemand = (input.StreamModeDetails as { StreamMode?: string } | undefined)?.StreamMode === 'ON_DEMAND'
+    const count = onDemand ? 4 : Number(input.ShardCount)
+    if (!Number.isInteger(count) || count < 1) throw validation(`Value '${input.ShardCount}' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1`)
+    if (this.streams.has(name)) throw new KinesisError('ResourceInUseException', `Stream ${name} under account ${ACCOUNT} already exists.`)
+    const createdAtMs = this.now()
+    const shards = Array.from({ length: count }, (_, index): Shard => ({
+      id: `shardId-${String(index).padStart(12, '0')}`,
+      index,
+      startingHashKey: (HASH_SPACE * BigInt(index)) / BigInt(count),
+      endingHashKey: (HASH_SPACE * BigInt(index + 1)) / BigInt(count) - 1n,
+      fragments: [],
+      arrivals: [],
+      bytes: [],
+      head: 0,
+      first: 0,
+      next: 0,
+      heldBytes: 0,
+    }))
+    this.streams.set(name, { name, arn: `arn:aws:kinesis:${this.region}:${ACCOUNT}:stream/${name}`, createdAtMs, shards, tags: new Map() })
+    this.totalShards += count
+    return ''
+  }
+
+  private deleteStream(input: Record<string, unknown>): void {
+    const stream = this.stream(input)
+    this.streams.delete(stream.name)
+    this.totalShards -= stream.shards.length
+  }
+
+  private summary(stream: Stream) {
+    return {
+      RetentionPeriodHours: RETENTION_HOURS,
+      EnhancedMonitoring: [{ ShardLevelMetrics: [] }],
+      EncryptionType: 'NONE',
+      StreamARN: stream.arn,
+      StreamName: stream.name,
+      StreamStatus: 'ACTIVE',
+      StreamCreationTimestamp: Math.floor(stream.createdAtMs / 1000),
+      OpenShardCount: stream.shards.length,
+      ConsumerCount: 0,
+    }
+  }
+
+  private describeStream(input: Record<string, unknown>): string {
+    const stream = this.stream(input)
+    const { OpenShardCount: _open, ConsumerCount: _consumers, ...summary } = this.summary(stream)
+    return JSON.stringify({ StreamDescription: { ...summary, Shards: stream.shards.map(describeShard), HasMoreShards: false } })
+  }
+
+  private listStreams(input: Record<string, unknown>): string {
+    const names = [...this.streams.keys()].sort()
+    const after = typeof input.ExclusiveStartStreamName === 'string' ? input.ExclusiveStartStreamName : undefined
+    const from = after === undefined ? names : names.filter((name) => name > after)
+    const limit = typeof input.Limit === 'number' ? input.Limit : 100
+    return JSON.stringify({ StreamNames: from.slice(0, limit), HasMoreStreams: from.length > limit })
+  }
+
+  private putRecord(input: Record<string, unknown>): string {
+    const stream = this.stream(input)
+    const [shard, sequenceNumber] = this.append(stream, input, this.now())
+    return `{"ShardId":"${shard.id}","SequenceNumber":"${sequenceNumber}"}`
+  }
+
+  private putRecords(input: Record<string, unknown>): string {
+    const stream = this.stream(input)
+    const records = input.Records
+    if (!Array.isArray(records) || records.length === 0) throw validation("1 validation error detected: Value null at 'records' failed to satisfy constraint: Member must not be null")
+    if (records.length > MAX_RECORDS_PER_PUT) {
+      throw validation(`1 validation error detected: Value '[...]' at 'records' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORDS_PER_PUT}`)
+    }
+    const now = this.now()
+    // Validated whole before anything is stored: a bad entry fails the call, as on AWS.
+    for (const record of records) checkRecord(record as Record<string, unknown>)
+    const parts: string[] = new Array(records.length)
+    for (let i = 0; i < records.length; i++) {
+      const [shard, sequenceNumber] = this.append(stream, records[i] as Record<string, unknown>, now)
+      parts[i] = `{"ShardId":"${shard.id}","SequenceNumber":"${sequenceNumber}"}`
+    }
+    return `{"FailedRecordCount":0,"Records":[${parts.join(',')}]}`
+  }
+
+  private append(stream: Stream, record: Record<string, unknown>, now: number): [Shard, string] {
+    const { data, partitionKey, explicitHashKey } = checkRecord(record)
+    const hash = hashKeyOf(partitionKey, explicitHashKey)
+    const shard = stream.shards.find((s) => hash >= s.startingHashKey && hash <= s.endingHashKey)!
+    const sequenceNumber = sequenceOf(stream, shard, shard.next++)
+    const fragment = `{"SequenceNumber":"${sequenceNumber}","ApproximateArrivalTimestamp":${now / 1000},"Data":"${data}","PartitionKey":${JSON.stringify(partitionKey)}}`
+    shard.fragments.push(fragment)
+    shard.arrivals.push(now)
+    shard.bytes.push(fragment.length)
+    shard.heldBytes += fragment.length
+    this.trim(shard, now)
+    return [shard, sequenceNumber]
+  }
+
+  /** Drops records past retention, and the oldest while the shard holds more than its share of the memory budget. */
+  private trim(shard: Shard, now: number): void {
+    const budget = this.maxHeldBytes / Math.max(1, this.totalShards)
+    const oldest = now - RETENTION_HOURS * 3_600_000
+    while (shard.head < shard.fragments.length && (shard.heldBytes > budget || shard.arrivals[shard.head] < oldest)) {
+      shard.heldBytes -= shard.bytes[shard.head]
+      shard.fragments[shard.head] = ''
+      shard.head++
+      shard.first++
+    }
+    // Compact once the dropped prefix is as long as what is held: amortised O(1) per record.
+    if (shard.head > 1_024 && shard.head * 2 >= shard.fragments.length) {
+      shard.fragments = shard.fragments.slice(shard.head)
+      shard.arrivals = shard.arrivals.slice(shard.head)
+      shard.bytes = shard.bytes.slice(shard.head)
+      shard.head = 0
+    }
+  }
+
+  private getShardIterator(input: Record<string, unknown>): string {
+    const stream = this.stream(input)
+    const shardId = requireString(input, 'ShardId')
+    const shard = stream.shards.find((s) => s.id === shardId)
+    if (!shard) throw new KinesisError('ResourceNotFoundException', `Shard ${shardId} in stream ${stream.name} under account ${ACCOUNT} does not exist`)
+    const type = input.ShardIteratorType
+    let position: number
+    switch (type) {
+      case 'TRIM_HORIZON':
+        position = shard.first
+        break
+      case 'LATEST':
+        position = shard.next
+        break
+      case 'AT_SEQUENCE_NUMBER':
+      case 'AFTER_SEQUENCE_NUMBER': {
+        const counter = this.counterOf(stream, shard, requireString(input, 'StartingSequenceNumber'))
+        position = Math.max(shard.first, counter + (type === 'AFTER_SEQUENCE_NUMBER' ? 1 : 0))
+        break
+      }
+      case 'AT_TIMESTAMP': {
+        const atMs = Number(input.Timestamp) * 1000
+        position = shard.first
+        while (position < shard.next && shard.arrivals[position - shard.first + shard.head] < atMs) position++
+        break
+      }
+      default:
+        throw validation(`1 validation error detected: Value '${type}' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, AT_SEQUENCE_NUMBER, AT_TIMESTAMP, TRIM_HORIZON, LATEST]`)
+    }
+    return `{"ShardIterator":"${iteratorOf(stream.name, shard.index, position, this.now())}"}`
+  }
+
+  private getRecords(input: Record<string, unknown>): string {
+    const iterator = parseIterator(requireString(input, 'ShardIterator'))
+    const now = this.now()
+    if (now - iterator.issuedAtMs > ITERATOR_TTL_MS) {
+      throw new KinesisError(
+        'ExpiredIteratorException',
+        `Iterator expired. The iterator was created at time ${new Date(iterator.issuedAtMs).toUTCString()} while right now it is ${new Date(now).toUTCString()} which is further in the future than the tolerated delay of ${ITERATOR_TTL_MS} milliseconds.`,
+      )
+    }
+    const stream = this.streams.get(iterator.stream)
+    const shard = stream?.shards[iterator.shardIndex]
+    if (!stream || !shard) throw new KinesisError('ResourceNotFoundException', `Shard shardId-${String(iterator.shardIndex).padStart(12, '0')} in stream ${iterator.stream} under account ${ACCOUNT} does not exist`)
+    const limit = typeof input.Limit === 'number' ? Math.min(MAX_RECORDS_PER_GET, Math.max(1, input.Limit)) : MAX_RECORDS_PER_GET
+    // Records trimmed away since the iterator was issued are skipped, as AWS skips expired data.
+    let position = Math.max(iterator.position, shard.first)
+    const start = position - shard.first + shard.head
+    let index = start
+    let bytes = 0
+    const end = Math.min(shard.fragments.length, start + limit)
+    while (index < end && (bytes === 0 || bytes + shard.bytes[index] <= MAX_BYTES_PER_GET)) bytes += shard.bytes[index++]
+    const records = index > start ? shard.fragments.slice(start, index).join(',') : ''
+    position += index - start
+    const behind = position < shard.next ? Math.max(0, now - shard.arrivals[index]) : 0
+    return `{"MillisBehindLatest":${behind},"NextShardIterator":"${iteratorOf(stream.name, shard.index, position, now)}","Records":[${records}]}`
+  }
+
+  private addTags(input: Record<string, unknown>): string {
+    const stream = this.stream(input)
+    for (const [key, value] of Object.entries((input.Tags as Record<string, string> | undefined) ?? {})) stream.tags.set(key, String(value))
+    return ''
+  }
+
+  private removeTags(input: Record<string, unknown>): string {
+    const stream = this.stream(input)
+    for (const key of (input.TagKeys as string[] | undefined) ?? []) stream.tags.delete(key)
+    return ''
+  }
+
+  private stream(input: Record<string, unknown>): Stream {
+    const name = typeof input.StreamName === 'string' ? input.StreamName : typeof input.StreamARN === 'string' ? input.StreamARN.slice(input.StreamARN.lastIndexOf('/') + 1) : undefined
+    if (name === undefined) throw validation("1 validation error detected: Value null at 'streamName' failed to satisfy constraint: Member must not be null")
+    const stream = this.streams.get(name)
+    if (!stream) throw new KinesisError('ResourceNotFoundException', `Stream ${name} under account ${ACCOUNT} not found.`)
+    return stream
+  }
+
+  private streamForShards(input: Record<string, unknown>): Stream {
+    // A NextToken names the stream too; every shard fits in one answer here.
+    if (typeof input.NextToken === 'string') return this.stream({ StreamName: Buffer.from(input.NextToken, 'base64').toString('utf8') })
+    return this.stream(input)
+  }
+
+  private counterOf(stream: Stream, shard: Shard, sequenceNumber: string): number {
+    if (!/^\d{56}$/.test(sequenceNumber) || !sequenceNumber.startsWith(sequencePrefix(stream, shard))) {
+      throw new KinesisError('InvalidArgumentException', `StartingSequenceNumber ${sequenceNumber} used in GetShardIterator on shard ${shard.id} in stream ${stream.name} under account ${ACCOUNT} is invalid because it did not come from this stream.`)
+    }
+    return Number(sequenceNumber.slice(-COUNTER_DIGITS))
+  }
+}
+
+function sequencePrefix(stream: Stream, shard: Shard): string {
+  return `49${String(shard.index).padStart(6, '0')}${String(stream.createdAtMs).padStart(16, '0')}`
+}
+
+function sequenceOf(stream: Stream, shard: Shard, counter: number): string {
+  return sequencePrefix(stream, shard) + String(counter).padStart(COUNTER_DIGITS, '0')
+}
+
+function describeShard(shard: Shard) {
+  return {
+    HashKeyRange: { StartingHashKey: String(shard.startingHashKey), EndingHashKey: String(shard.endingHashKey) },
+    SequenceNumberRange: { StartingSequenceNumber: `49${String(shard.index).padStart(6, '0')}${'0'.repeat(16 + COUNTER_DIGITS)}` },
+    ShardId: shard.id,
+  }
+}
+
+/** Opaque to clients (base64, like AWS'), but self-describing here: stream, shard, position and when it was issued. */
+function iteratorOf(stream: string, shardIndex: number, position: number, issuedAtMs: number): string {
+  return `AAAAAAAAAAE${Buffer.from(`${shardIndex}:${position}:${issuedAtMs}:${stream}`, 'utf8').toString('base64')}`
+}
+
+function parseIterator(iterator: string): { stream: string; shardIndex: number; position: number; issuedAtMs: number } {
+  const text = iterator.startsWith('AAAAAAAAAAE') ? Buffer.from(iterator.slice(11), 'base64').toString('utf8') : ''
+  const match = /^(\d+):(\d+):(\d+):([a-zA-Z0-9_.-]+)$/.exec(text)
+  if (!match) throw new KinesisError('InvalidArgumentException', 'Invalid ShardIterator.')
+  return { shardIndex: Number(match[1]), position: Number(match[2]), issuedAtMs: Number(match[3]), stream: match[4] }
+}
+
+function checkRecord(record: Record<string, unknown>): { data: string; partitionKey: string; explicitHashKey?: string } {
+  const data = record?.Data
+  const partitionKey = record?.PartitionKey
+  if (typeof data !== 'string') throw validation("1 validation error detected: Value null at 'data' failed to satisfy constraint: Member must not be null")
+  if (typeof partitionKey !== 'string' || partitionKey.length < 1 || partitionKey.length > 256) {
+    throw validation("1 validation error detected: Value at 'partitionKey' failed to satisfy constraint: Member must have length between 1 and 256")
+  }
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw new KinesisError('SerializationException', 'Data is not valid base64.')
+  if ((data.length * 3) / 4 > MAX_RECORD_BYTES + 2) throw validation(`1 validation error detected: Value at 'data' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORD_BYTES}`)
+  const explicitHashKey = typeof record.ExplicitHashKey === 'string' ? record.ExplicitHashKey : undefined
+  return { data, partitionKey, explicitHashKey }
+}
+
+function validation(message: string): KinesisError {
+  return new KinesisError('ValidationException', message)
+}
+
+function requireString(input: Record<string, unknown>, field: string): string {
+  const value = input[field]
+  if (typeof value !== 'string') throw validation(`1 validation error detected: Value null at '${field.charAt(0).toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`)
+  return value
+}
