@@ -2,8 +2,9 @@
 // rates, with the per-stage breakdown that shows where the time goes. Each rate gets a fresh stack
 // with enough shards for Kinesis' 1,000 records/s per shard (at most 80% used, at least 4).
 // Kinesis' per-shard limits are on, as in a run; KINESIS_LIMITS=off lifts them (and polls every 50 ms).
-// Each process's CPU time per decided transaction (µs/tx) is printed too: the figure that stays
-// stable on a noisy machine. The CLI is this process; the scorer and emulators are read from /proc.
+// Each process's CPU time per decided transaction (µs/tx) and peak resident memory are printed too:
+// CPU per transaction is the figure that stays stable on a noisy machine. The CLI is this process;
+// the scorer and emulators are read from /proc (CPU time, and VmHWM for the peak).
 //   npm run bench:e2e -- [durationSeconds] [rate,rate,...] [scenario]
 import { readFileSync } from 'node:fs'
 import { DEFAULT_MODEL_PATH } from '../src/decision/load-score-model.js'
@@ -18,7 +19,7 @@ const f = (value: number | null) => (value !== null && Number.isFinite(value) ? 
 
 const kinesisLimits = process.env.KINESIS_LIMITS !== 'off'
 console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, Kinesis limits ${kinesisLimits ? 'on' : 'off'}, node ${process.versions.node}`)
-console.log('offered shards  achieved  decided/s  ratio  dropped  lost  decision p50   p90    p99    max  observed p99 | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns')
+console.log('offered shards  achieved  decided/s  ratio  dropped  lost  decision p50   p90    p99    max  observed p99 | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns | peak RSS MB: cli  scorer  kinesis  dynamodb  sns')
 
 /** User + system CPU of a process, in µs, from /proc (clock ticks of 10 ms); undefined once it has exited. */
 function processCpuUs(pid: number): number | undefined {
@@ -30,9 +31,19 @@ function processCpuUs(pid: number): number | undefined {
   }
 }
 
-/** The last CPU reading of each watched process, sampled until the run ends (a process may exit first). */
+/** Peak resident memory of a process so far (VmHWM), in MB; undefined once it has exited. */
+function processPeakRssMb(pid: number): number | undefined {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return match ? Math.round(Number(match[1]) / 1024) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The last CPU reading and peak memory of each watched process, sampled until the run ends (a process may exit first). */
 class CpuSampler {
-  private readonly last = new Map<number, { name: string; us: number }>()
+  private readonly last = new Map<number, { name: string; us: number; peakRssMb: number }>()
   private readonly followed: Array<{ name: string; pid: () => number | undefined }> = []
   private readonly timer = setInterval(() => this.sample(), 100)
   /** Watches whatever process `pid` names at each sample (a restarted scorer is a new process). */
@@ -43,16 +54,23 @@ class CpuSampler {
   sample(): void {
     for (const { name, pid } of this.followed) {
       const current = pid()
-      if (current !== undefined && !this.last.has(current)) this.last.set(current, { name, us: 0 })
+      if (current !== undefined && !this.last.has(current)) this.last.set(current, { name, us: 0, peakRssMb: 0 })
     }
-    for (const [pid, entry] of this.last) entry.us = processCpuUs(pid) ?? entry.us
+    for (const [pid, entry] of this.last) {
+      entry.us = processCpuUs(pid) ?? entry.us
+      entry.peakRssMb = processPeakRssMb(pid) ?? entry.peakRssMb
+    }
   }
-  stop(): Map<string, number> {
+  stop(): { cpuUs: Map<string, number>; peakRssMb: Map<string, number> } {
     clearInterval(this.timer)
     this.sample()
-    const byName = new Map<string, number>()
-    for (const { name, us } of this.last.values()) byName.set(name, (byName.get(name) ?? 0) + us)
-    return byName
+    const cpuUs = new Map<string, number>()
+    const peakRssMb = new Map<string, number>()
+    for (const { name, us, peakRssMb: rss } of this.last.values()) {
+      cpuUs.set(name, (cpuUs.get(name) ?? 0) + us)
+      peakRssMb.set(name, Math.max(peakRssMb.get(name) ?? 0, rss))
+    }
+    return { cpuUs, peakRssMb }
   }
 }
 
@@ -80,7 +98,7 @@ for (const tps of rates) {
     drainTimeoutMs: 120_000,
   })
   const cli = process.cpuUsage(cliBefore)
-  const cpu = sampler.stop()
+  const { cpuUs: cpu, peakRssMb } = sampler.stop()
   const perTx = (us: number | undefined) => (us === undefined ? '—' : (us / Math.max(1, summary.counts.decided)).toFixed(0))
   const d = summary.latencyMs.decision
   const e = summary.latencyMs.endToEnd
@@ -103,6 +121,8 @@ for (const tps of rates) {
       [s.generatorLag, s.put, s.propagation, s.scoring, s.actions, s.collection].map((l) => f(l.p99)).join('  '),
       '|',
       [cli.user + cli.system, cpu.get('scorer'), cpu.get('kinesis'), cpu.get('dynamodb'), cpu.get('sns')].map(perTx).join('  '),
+      '|',
+      [processPeakRssMb(process.pid), ...['scorer', 'kinesis', 'dynamodb', 'sns'].map((name) => peakRssMb.get(name))].map((mb) => String(mb ?? '—')).join('  '),
     ].join(' '),
   )
 }

@@ -57,6 +57,26 @@ export interface ScorerStats extends ShardReaderStats {
 }
 
 const GET_RECORDS_LIMIT = 10_000
+const PAGES_IN_FLIGHT = 3
+
+/** Counts one page's decisions down as the writer acknowledges them. */
+class DecisionsOfPage {
+  failed = 0
+  readonly done: Promise<void>
+  private remaining: number
+  private resolve!: () => void
+
+  constructor(count: number) {
+    this.remaining = count
+    this.done = new Promise((resolve) => (this.resolve = resolve))
+    if (count === 0) this.resolve()
+  }
+
+  settle(failed: boolean): void {
+    if (failed) this.failed++
+    if (--this.remaining === 0) this.resolve()
+  }
+}
 
 /**
  * The scorer: a Kinesis consumer around the decision step. The shard reader hands it each page of
@@ -73,7 +93,7 @@ export class ScorerService {
   private readonly decided = new BoundedMap<string, true>(1_000_000)
   private readonly actions: BlockActions
   private readonly reader: ShardReader
-  private readonly decisionsProducer: BatchingProducer<undefined>
+  private readonly decisionsProducer: BatchingProducer<DecisionsOfPage>
   /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
   private readonly startedAtMs = Date.now()
 
@@ -84,7 +104,13 @@ export class ScorerService {
     this.clients = options.clients ?? openAwsClients(config.endpoints, createKinesisClient)
     this.givenModel = options.model
     this.actions = new BlockActions(this.clients, config.names.blockListTable, config.alertsTopicArn)
-    this.decisionsProducer = new BatchingProducer(this.clients.kinesis, config.names.decisionsStream, {}, { lingerMs: 2, maxInFlightRequests: 4 })
+    // Each page waits for its own decisions only: a flush of the whole writer would wait on every shard's.
+    this.decisionsProducer = new BatchingProducer<DecisionsOfPage>(
+      this.clients.kinesis,
+      config.names.decisionsStream,
+      { onAcked: (page) => page.settle(false), onFailed: (page) => page.settle(true) },
+      { lingerMs: 2, maxInFlightRequests: 4 },
+    )
     this.stats = {
       ...newShardReaderStats(),
       recordsRead: 0,
@@ -111,6 +137,8 @@ export class ScorerService {
       checkpointIntervalMs: config.checkpointIntervalMs,
       pollIntervalMs: config.pollIntervalMs,
       recordsPerCall: GET_RECORDS_LIMIT,
+      // The next page is fetched while this one's blocks and decisions are written.
+      pagesInFlight: PAGES_IN_FLIGHT,
       stats: this.stats,
     })
   }
@@ -179,20 +207,21 @@ export class ScorerService {
     await this.actions.apply(blocks)
     const actedAt = nowMs()
     this.stats.phaseMs.actions += actedAt - scoredAt
+    const page = new DecisionsOfPage(decisions.length)
     for (const decision of decisions) {
       decision.timestamps.actedAt = actedAt
-      this.decisionsProducer.put(undefined, decision.transactionId, Buffer.from(JSON.stringify(decision)))
+      this.decisionsProducer.put(page, decision.transactionId, Buffer.from(JSON.stringify(decision)))
     }
-    await this.decisionsProducer.flush()
+    await page.done
     this.stats.phaseMs.emitDecisions += nowMs() - actedAt
     const producerStats = this.decisionsProducer.stats
     this.stats.decisionsEmitted = producerStats.recordsAcked
     this.stats.decisionsFailed = producerStats.recordsFailed
     if (this.decisionsProducer.fatalError) throw this.decisionsProducer.fatalError
-    if (producerStats.recordsFailed > 0) {
+    if (page.failed > 0) {
       // Checkpointing past a decision that never reached the stream would lose it: stop instead,
       // so that a restart replays from the last checkpoint.
-      throw new Error(`${producerStats.recordsFailed} decisions could not be written to ${this.config.names.decisionsStream}`)
+      throw new Error(`${page.failed} decisions could not be written to ${this.config.names.decisionsStream}`)
     }
   }
 

@@ -52,6 +52,12 @@ export interface ShardReaderOptions {
   recordsPerCall: number
   /** A shared object to count into (a scorer's stats travel to its supervisor as they are). */
   stats?: ShardReaderStats
+  /**
+   * Pages of one shard the handler may hold at once (default 1). Above 1 the next GetRecords is
+   * not held up by the current page's effects; the handler is still called in page order, and a
+   * checkpoint covers only the pages done so far without a gap.
+   */
+  pagesInFlight?: number
 }
 
 const MAX_CONSECUTIVE_FAILURES = 20
@@ -63,9 +69,18 @@ export function newShardReaderStats(): ShardReaderStats {
 interface ShardPosition {
   shardId: string
   iterator: string | undefined
-  /** The last sequence number handed to the handler (and so, once it resolved, done). */
+  /** The last sequence number of the pages the handler finished, with none before it still running. */
   lastSequence: string | undefined
+  /** The last sequence number fetched (ahead of lastSequence while pages are in flight). */
+  fetchedSequence: string | undefined
   checkpointed: string | undefined
+}
+
+/** A page handed to the handler: done once its effects are. */
+interface PageInFlight {
+  lastSequence: string | undefined
+  done: boolean
+  settled: Promise<void>
 }
 
 /**
@@ -91,7 +106,7 @@ export class ShardReader {
     this.positions = await Promise.all(
       shardIds.map(async (shardId) => {
         const checkpoint = await this.options.checkpoints?.read(shardId)
-        return { shardId, iterator: await this.iteratorAfter(shardId, checkpoint), lastSequence: checkpoint, checkpointed: checkpoint }
+        return { shardId, iterator: await this.iteratorAfter(shardId, checkpoint), lastSequence: checkpoint, fetchedSequence: checkpoint, checkpointed: checkpoint }
       }),
     )
   }
@@ -123,10 +138,37 @@ export class ShardReader {
 
   private async readShard(position: ShardPosition, signal: AbortSignal): Promise<void> {
     const { stats } = this
+    const maxInFlight = Math.max(1, this.options.pagesInFlight ?? 1)
+    const inFlight: PageInFlight[] = []
+    let failure: unknown
+    let failed = false
+    // Pages finish in any order; the position moves over the finished ones at the front only.
+    const advance = () => {
+      while (inFlight.length && inFlight[0].done) position.lastSequence = inFlight.shift()!.lastSequence
+    }
+    const hand = (batch: ShardBatch) => {
+      const page: PageInFlight = { lastSequence: batch.records[batch.records.length - 1].SequenceNumber, done: false, settled: Promise.resolve() }
+      page.settled = Promise.resolve()
+        .then(() => this.options.handler(batch))
+        .then(
+          () => {
+            page.done = true
+            advance()
+          },
+          (error: unknown) => {
+            failed = true
+            failure = error
+          },
+        )
+      inFlight.push(page)
+    }
     let failures = 0
     let lastCallAt = -Infinity
     let lastCheckpointAt = nowMs()
-    while (position.iterator && !signal.aborted) {
+    while (position.iterator && !signal.aborted && !failed) {
+      // Room frees only when the oldest page is done (later ones may finish first and wait behind it).
+      while (inFlight.length >= maxInFlight && !failed) await inFlight[0].settled
+      if (failed) break
       // Calls are spaced by the poll interval whether or not the last one returned records (as KCL does).
       const wait = lastCallAt + this.options.pollIntervalMs - nowMs()
       if (wait > 0) await sleep(wait, signal)
@@ -142,7 +184,7 @@ export class ShardReader {
       } catch (error) {
         if (signal.aborted) break
         if (errorName(error) === 'ExpiredIteratorException') {
-          position.iterator = await this.iteratorAfter(position.shardId, position.lastSequence)
+          position.iterator = await this.iteratorAfter(position.shardId, position.fetchedSequence)
           continue
         }
         if (!isRetryable(error) || ++failures > MAX_CONSECUTIVE_FAILURES) throw error
@@ -154,12 +196,16 @@ export class ShardReader {
       stats.millisBehindLatest[position.shardId] = output.MillisBehindLatest ?? 0
       const records = output.Records ?? []
       if (records.length) {
-        await this.options.handler({ shardId: position.shardId, records, fetchedAtMs: nowMs() })
-        position.lastSequence = records[records.length - 1].SequenceNumber
+        hand({ shardId: position.shardId, records, fetchedAtMs: nowMs() })
+        position.fetchedSequence = records[records.length - 1].SequenceNumber
+        if (maxInFlight === 1) await inFlight[0].settled
       }
-      if (nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(position))) lastCheckpointAt = nowMs()
+      if (!failed && nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(position))) lastCheckpointAt = nowMs()
       position.iterator = output.NextShardIterator
     }
+    // The pages in hand are finished before the last checkpoint; a failed one stops the reader there.
+    await Promise.all(inFlight.map((page) => page.settled))
+    if (failed) throw failure
     await this.checkpoint(position)
   }
 
