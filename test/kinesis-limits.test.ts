@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis'
 import { createAwsClients, type AwsClients } from '../src/stack/aws-clients.js'
 import { errorName } from '../src/aws/backoff.js'
@@ -212,6 +214,8 @@ describe('runs under the limits and faults', () => {
     assert.ok(summary.faults!.kinesis!.limitThrottled >= 2_000, `${summary.faults!.kinesis!.limitThrottled} refused by the shard limit`)
     assert.ok(summary.counts.throttled + summary.counts.retried > 0, 'the client saw and retried the throttling')
     assert.ok(summary.reconciliation.notes.some((n) => /exceeds what 1 shard takes/.test(n)))
+    assert.equal(summary.status, 'over-capacity', 'reconciled, but Kinesis took far less than the offered rate')
+    assert.match(run.stderr + readFileSync(join(reports, summary.runId, 'summary.md'), 'utf8'), /over capacity \(reconciled\)/)
   })
 
   const cases: Array<{ inject: string; counted: (s: RunSummary) => number; tps?: number }> = [

@@ -21,5 +21,7 @@ export function runVerdict(summary: RunSummary): { ok: boolean; text: string } {
   if (summary.status === 'failed') return { ok: false, text: summary.error ? `failed: ${summary.error}` : 'failed' }
   if (!summary.reconciliation.ok) return { ok: false, text: 'not reconciled' }
   if (crossed) return { ok: false, text: `${crossed} threshold${crossed > 1 ? 's' : ''} crossed` }
-  return { ok: true, text: summary.status === 'interrupted' ? 'interrupted (reconciled)' : 'passed' }
+  if (summary.status === 'interrupted') return { ok: true, text: 'interrupted (reconciled)' }
+  if (summary.status === 'over-capacity') return { ok: true, text: 'over capacity (reconciled)' }
+  return { ok: true, text: 'passed' }
 }

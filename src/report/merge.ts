@@ -65,7 +65,7 @@ export async function mergeReports(folders: string[], reportsDir: string, runId:
     schemaVersion: SUMMARY_SCHEMA_VERSION,
     runId,
     command: 'merge',
-    status: summaries.some((s) => s.status === 'failed') ? 'failed' : summaries.some((s) => s.status === 'interrupted') ? 'interrupted' : 'completed',
+    status: (['failed', 'interrupted', 'over-capacity'] as const).find((status) => summaries.some((s) => s.status === status)) ?? 'completed',
     ...(summaries.some((s) => s.error) ? { error: summaries.flatMap((s) => (s.error ? [`${s.runId}: ${s.error}`] : [])).join('; ') } : {}),
     startedAt,
     endedAt,

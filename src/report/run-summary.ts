@@ -42,6 +42,17 @@ const MAX_LISTED_MISSING = 100
 /** Attacks listed one by one in the summary; the aggregates always cover all of them. */
 export const MAX_LISTED_ATTACKS = 10_000
 
+/** Below this share of the offered rate acknowledged, a run that was not dropping is still over capacity. */
+const OVER_CAPACITY_SHARE = 0.95
+
+/**
+ * The pipeline could not take the offered load: transactions were dropped, or Kinesis acknowledged
+ * well under the offered rate over the offered window (a replay paced by its file has no window).
+ */
+function overCapacity(dropped: number, achievedTps: number, offeredTps: number, offeredWindowMs: number): boolean {
+  return dropped > 0 || (Number.isFinite(offeredWindowMs) && offeredTps > 0 && achievedTps < offeredTps * OVER_CAPACITY_SHARE)
+}
+
 /** Builds the run's summary from the ledger's aggregates: a pure function, so every renderer agrees. */
 export function buildRunSummary(input: SummaryInputs): RunSummary {
   const { ledger } = input
@@ -56,12 +67,13 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
   if (ledger.untimedDecisions) notes.push(`${ledger.untimedDecisions} decisions arrived too late to be timed`)
   const ok = missingCount === 0 && ledger.failed === 0 && notes.length === input.notes.length && input.status !== 'failed'
   const scored = ledger.scoredDecisions()
+  const achievedTps = round(ledger.ackedInWindow / (windowMs / 1000))
   const archetypes = archetypeCounts(ledger)
   return {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
     runId: ledger.runId,
     command: input.command,
-    status: input.status,
+    status: input.status === 'completed' && overCapacity(ledger.droppedCount, achievedTps, input.offeredTps, input.offeredWindowMs) ? 'over-capacity' : input.status,
     ...(input.error ? { error: input.error } : {}),
     startedAt: new Date(input.startedAtMs).toISOString(),
     endedAt: new Date(input.endedAtMs).toISOString(),
@@ -93,7 +105,7 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
     reconciliation: { ok, missingCount, missingIds: ledger.undecidedIds(MAX_LISTED_MISSING), notes },
     throughput: {
       offeredTps: input.offeredTps,
-      achievedTps: round(ledger.ackedInWindow / (windowMs / 1000)),
+      achievedTps,
       decidedTps: round(ledger.decided / (Math.max(1, ledger.lastObservedAtMs - input.loadStartedAtMs) / 1000)),
       loadDurationMs: Math.round(loadDurationMs),
       windowMs: Math.round(windowMs),

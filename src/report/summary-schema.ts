@@ -137,7 +137,9 @@ export const RunSummarySchema = z.strictObject({
   schemaVersion: z.literal(SUMMARY_SCHEMA_VERSION),
   runId: z.string().min(1),
   command: z.enum(['simulate', 'replay', 'merge', 'k6']),
-  status: z.enum(['completed', 'interrupted', 'failed']),
+  status: z
+    .enum(['completed', 'over-capacity', 'interrupted', 'failed'])
+    .describe('over-capacity: the run completed and reconciled, but transactions were dropped or Kinesis acknowledged under 95% of the offered rate.'),
   error: z.string().optional(),
   startedAt: z.string(),
   endedAt: z.string(),
