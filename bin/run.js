@@ -1,5 +1,5 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --max-old-space-size=160
-// The flags above are for this process only (emulators and the scorer keep V8's defaults): a run
+// The flags above are for this process only (the scorer keeps V8's defaults; the Kinesis emulator has its own): a run
 // allocates fast and keeps little (its ledger is bounded; a forced GC mid-replay left 32 MB of
 // heap), so a small young generation, an old-space limit and few malloc arenas make V8 collect
 // before garbage fills memory. 200k-row replay at 3,000/s: peak RSS 234 MB with the first two

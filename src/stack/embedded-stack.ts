@@ -7,6 +7,13 @@ import { READY_MARKER } from './emulator-protocol.js'
 import { EMULATOR_SERVICES, isOurEmulator, type EmulatorService, type ServiceRecord } from './state-file.js'
 
 const HOST_SCRIPT = fileURLToPath(new URL('./emulator-host.js', import.meta.url))
+/**
+ * The in-memory Kinesis keeps at most 128 MB of records (about 250 MB of heap); left to itself V8
+ * grows the heap past 1 GB before collecting. A capped old space and a small young generation keep
+ * its resident memory near 350 MB through a 6.3M-row replay at 10,000/s.
+ */
+const V8_FLAGS: Partial<Record<EmulatorService, string[]>> = { kinesis: ['--max-old-space-size=384', '--max-semi-space-size=8'] }
+
 const IMPLEMENTATION: Record<EmulatorService, string> = { kinesis: 'fraudlab-kinesis', dynamodb: 'dynalite', sns: 'fraudlab-sns' }
 export const EMBEDDED_REGION = 'us-east-1'
 
@@ -90,7 +97,7 @@ async function startService(service: EmulatorService, options: StartEmbeddedOpti
   const logFile = options.logDir ? join(options.logDir, `${service}.log`) : undefined
   const logFd = logFile ? openSync(logFile, 'a') : undefined
   const { MALLOC_ARENA_MAX: _cliOnly, ...env } = process.env
-  const child = spawn(process.execPath, [HOST_SCRIPT, service], {
+  const child = spawn(process.execPath, [...(V8_FLAGS[service] ?? []), HOST_SCRIPT, service], {
     env,
     detached: options.detached,
     stdio: ['ignore', 'pipe', logFd ?? 'pipe', ...(options.detached ? [] : ['ipc' as const])],

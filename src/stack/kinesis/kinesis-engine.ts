@@ -69,7 +69,7 @@ export class KinesisEngine {
 
   constructor(options: KinesisEngineOptions = {}) {
     this.region = options.region ?? 'us-east-1'
-    this.maxHeldBytes = options.maxHeldBytes ?? 256 * 1024 * 1024
+    this.maxHeldBytes = options.maxHeldBytes ?? 128 * 1024 * 1024
     this.now = options.now ?? Date.now
   }
 
