@@ -31,6 +31,11 @@ class MemoryCheckpoints implements CheckpointStore {
   }
 }
 
+/** A reader of the fake shard, three records a page, up to three pages in the handler at once. */
+function pipelinedReader(log: string[], checkpoints: CheckpointStore, handler: (batch: ShardBatch) => Promise<void>): ShardReader {
+  return new ShardReader({ kinesis: fakeKinesis(log), stream: 's', startAt: 'TRIM_HORIZON', checkpoints, checkpointIntervalMs: 0, pollIntervalMs: 1, recordsPerCall: 3, pagesInFlight: 3, handler })
+}
+
 const until = async (condition: () => boolean) => {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2))
 }
@@ -41,21 +46,11 @@ describe('the shard reader, pipelined', () => {
     const checkpoints = new MemoryCheckpoints()
     let releaseFirst!: () => void
     const handled: string[] = []
-    const reader = new ShardReader({
-      kinesis: fakeKinesis(log),
-      stream: 's',
-      startAt: 'TRIM_HORIZON',
-      checkpoints,
-      checkpointIntervalMs: 0,
-      pollIntervalMs: 1,
-      recordsPerCall: 3,
-      pagesInFlight: 3,
-      handler: async (batch: ShardBatch) => {
-        const last = batch.records[batch.records.length - 1].SequenceNumber!
-        log.push(`handle ${last}`)
-        if (last === '3') await new Promise<void>((resolve) => (releaseFirst = resolve))
-        handled.push(last)
-      },
+    const reader = pipelinedReader(log, checkpoints, async (batch) => {
+      const last = batch.records[batch.records.length - 1].SequenceNumber!
+      log.push(`handle ${last}`)
+      if (last === '3') await new Promise<void>((resolve) => (releaseFirst = resolve))
+      handled.push(last)
     })
     await reader.open()
     const stop = new AbortController()
@@ -73,18 +68,8 @@ describe('the shard reader, pipelined', () => {
 
   it('stops at a failed page: the error surfaces and the checkpoint never passes the page before it', async () => {
     const checkpoints = new MemoryCheckpoints()
-    const reader = new ShardReader({
-      kinesis: fakeKinesis([]),
-      stream: 's',
-      startAt: 'TRIM_HORIZON',
-      checkpoints,
-      checkpointIntervalMs: 0,
-      pollIntervalMs: 1,
-      recordsPerCall: 3,
-      pagesInFlight: 3,
-      handler: async (batch: ShardBatch) => {
-        if (batch.records[0].SequenceNumber === '4') throw new Error('the BlockList is gone')
-      },
+    const reader = pipelinedReader([], checkpoints, async (batch) => {
+      if (batch.records[0].SequenceNumber === '4') throw new Error('the BlockList is gone')
     })
     await reader.open()
     await assert.rejects(reader.run(new AbortController().signal), /the BlockList is gone/)
