@@ -21,7 +21,7 @@ export function runVersions(): Record<string, string> {
   return {
     fraudlab: fraudlabVersion(),
     node: process.versions.node,
-    kinesalite: packageVersion('kinesalite'),
+    // The embedded Kinesis is fraudlab's own (its version is fraudlab's); DynamoDB is dynalite's.
     dynalite: packageVersion('dynalite'),
     awsSdkKinesis: packageVersion('@aws-sdk/client-kinesis'),
   }
