@@ -170,7 +170,7 @@ export class KinesisEngine {
 
   private putRecord(input: Record<string, unknown>): string {
     const stream = this.stream(input)
-    const [shard, sequenceNumber] = this.append(stream, input, this.now())
+    const [shard, sequenceNumber] = this.append(stream, checkRecord(input), this.now())
     return `{"ShardId":"${shard.id}","SequenceNumber":"${sequenceNumber}"}`
   }
 
@@ -183,17 +183,16 @@ export class KinesisEngine {
     }
     const now = this.now()
     // Validated whole before anything is stored: a bad entry fails the call, as on AWS.
-    for (const record of records) checkRecord(record as Record<string, unknown>)
+    const checked = records.map((record) => checkRecord(record as Record<string, unknown>))
     const parts: string[] = new Array(records.length)
-    for (let i = 0; i < records.length; i++) {
-      const [shard, sequenceNumber] = this.append(stream, records[i] as Record<string, unknown>, now)
+    for (let i = 0; i < checked.length; i++) {
+      const [shard, sequenceNumber] = this.append(stream, checked[i], now)
       parts[i] = `{"ShardId":"${shard.id}","SequenceNumber":"${sequenceNumber}"}`
     }
     return `{"FailedRecordCount":0,"Records":[${parts.join(',')}]}`
   }
 
-  private append(stream: Stream, record: Record<string, unknown>, now: number): [Shard, string] {
-    const { data, partitionKey, explicitHashKey } = checkRecord(record)
+  private append(stream: Stream, { data, partitionKey, explicitHashKey }: CheckedRecord, now: number): [Shard, string] {
     const hash = hashKeyOf(partitionKey, explicitHashKey)
     const shard = stream.shards.find((s) => hash >= s.startingHashKey && hash <= s.endingHashKey)!
     const sequenceNumber = sequenceOf(stream, shard, shard.next++)
@@ -280,7 +279,8 @@ export class KinesisEngine {
     const records = index > start ? shard.fragments.slice(start, index).join(',') : ''
     position += index - start
     const behind = position < shard.next ? Math.max(0, now - shard.arrivals[index]) : 0
-    return `{"MillisBehindLatest":${behind},"NextShardIterator":"${iteratorOf(stream.name, shard.index, position, now)}","Records":[${records}]}`
+    // The iterator last: the front finds it by searching back from the end, past no records.
+    return `{"Records":[${records}],"MillisBehindLatest":${behind},"NextShardIterator":"${iteratorOf(stream.name, shard.index, position, now)}"}`
   }
 
   private addTags(input: Record<string, unknown>): string {
@@ -345,7 +345,13 @@ function parseIterator(iterator: string): { stream: string; shardIndex: number; 
   return { shardIndex: Number(match[1]), position: Number(match[2]), issuedAtMs: Number(match[3]), stream: match[4] }
 }
 
-function checkRecord(record: Record<string, unknown>): { data: string; partitionKey: string; explicitHashKey?: string } {
+interface CheckedRecord {
+  data: string
+  partitionKey: string
+  explicitHashKey?: string
+}
+
+function checkRecord(record: Record<string, unknown>): CheckedRecord {
   const data = record?.Data
   const partitionKey = record?.PartitionKey
   if (typeof data !== 'string') throw validation("1 validation error detected: Value null at 'data' failed to satisfy constraint: Member must not be null")
