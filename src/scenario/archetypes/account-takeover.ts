@@ -1,8 +1,7 @@
 import { MINUTE_MS } from '../../util/time.js'
-import { buildTransaction, outgoing } from '../transaction-builder.js'
 import { round2 } from '../population.js'
 import { range } from '../schema-parts.js'
-import { fraudster, intIn, uniformIn } from './attack-helpers.js'
+import { fraudster, intIn, transferOut, uniformIn } from './attack-helpers.js'
 import { defineArchetype } from './define-archetype.js'
 
 /** New device and IP far from home, a contact or password change, then high-value transfers out. */
@@ -25,25 +24,7 @@ export const accountTakeover = defineArchetype({
       t += uniformIn(random, spec.gapMinutes) * MINUTE_MS
       const share = uniformIn(random, spec.shareOfBalance)
       const payee = context.newAccountId()
-      context.schedule(t, label, (at) => {
-        if (victim.balance < 1) return undefined
-        const amount = round2(victim.balance * share)
-        const originBefore = victim.balance
-        victim.balance = round2(originBefore - amount)
-        return buildTransaction({
-          eventTime: at,
-          account: victim.id,
-          counterparty: payee,
-          type: 'TRANSFER',
-          amount,
-          balances: outgoing(originBefore, victim.balance, 0, amount),
-          device: who.device,
-          ip: who.ip,
-          geo: who.location,
-          channel: 'mobile',
-          accountCreatedAt: victim.createdAt,
-        })
-      })
+      context.schedule(t, label, (at) => (victim.balance < 1 ? undefined : transferOut(victim, who, at, round2(victim.balance * share), payee)))
     }
   },
 })

@@ -54,3 +54,22 @@ export function cardFraud(victim: Customer, who: Fraudster, timeMs: number, amou
     accountCreatedAt: victim.createdAt,
   })
 }
+
+/** A TRANSFER out of the victim's account by the fraudster, from their device and IP (the balance moves). */
+export function transferOut(victim: Customer, who: Fraudster, timeMs: number, amount: number, payee: string): Transaction {
+  const originBefore = victim.balance
+  victim.balance = round2(originBefore - amount)
+  return buildTransaction({
+    eventTime: timeMs,
+    account: victim.id,
+    counterparty: payee,
+    type: 'TRANSFER',
+    amount,
+    balances: outgoing(originBefore, victim.balance, 0, amount),
+    device: who.device,
+    ip: who.ip,
+    geo: who.location,
+    channel: 'mobile',
+    accountCreatedAt: victim.createdAt,
+  })
+}

@@ -2,7 +2,7 @@ import { DAY_MS, MINUTE_MS } from '../../util/time.js'
 import { buildTransaction, outgoing } from '../transaction-builder.js'
 import { round2 } from '../population.js'
 import { positive, range } from '../schema-parts.js'
-import { fraudster, uniformIn } from './attack-helpers.js'
+import { fraudster, transferOut, uniformIn } from './attack-helpers.js'
 import { defineArchetype } from './define-archetype.js'
 
 /**
@@ -31,22 +31,7 @@ export const paysimMule = defineArchetype({
       let moved = 0
       context.schedule(t, label, (at) => {
         moved = round2(Math.min(spec.maxChunk, victim.balance))
-        if (moved <= 0) return undefined
-        const originBefore = victim.balance
-        victim.balance = round2(originBefore - moved)
-        return buildTransaction({
-          eventTime: at,
-          account: victim.id,
-          counterparty: mule,
-          type: 'TRANSFER',
-          amount: moved,
-          balances: outgoing(originBefore, victim.balance, 0, moved),
-          device: who.device,
-          ip: who.ip,
-          geo: who.location,
-          channel: 'mobile',
-          accountCreatedAt: victim.createdAt,
-        })
+        return moved <= 0 ? undefined : transferOut(victim, who, at, moved, mule)
       })
       context.schedule(t + uniformIn(random, spec.cashOutDelayMinutes) * MINUTE_MS, label, (at) =>
         moved <= 0
