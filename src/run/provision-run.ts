@@ -10,13 +10,13 @@ import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../sta
 import { applyEmulatorFaults } from './fault-injection.js'
 import type { RunResources } from './run-resources.js'
 
-export interface TargetRequest extends TargetSelection {
+export interface RunTargetRequest extends TargetSelection {
   shards: number
   offeredRatePerSec: number
 }
 
 /** Phase 2: the target's endpoints, starting an embedded stack for the run if none runs (released with the run). */
-export async function resolveRunTarget(request: TargetRequest, names: ResourceNames, resources: RunResources, log: (line: string) => void): Promise<ResolvedTarget> {
+export async function resolveRunTarget(request: RunTargetRequest, names: ResourceNames, resources: RunResources, log: (line: string) => void): Promise<ResolvedTarget> {
   const target = await resolveTarget(
     { target: request.target, endpoint: request.endpoint, region: request.region, stateDir: request.stateDir, yes: request.yes, names, transactionShards: request.shards, decisionShards: request.shards, offeredTps: request.offeredRatePerSec },
     log,

@@ -8,7 +8,7 @@ import type { ResolvedTarget } from '../stack/targets.js'
 import type { ProvisionedRun } from './provision-run.js'
 import { once, type RunResources } from './run-resources.js'
 
-export interface PipelineSettings {
+export interface PipelineStartSettings {
   runId: string
   names: ResourceNames
   model: string
@@ -40,7 +40,7 @@ export async function startPipeline(
   target: ResolvedTarget,
   provisioned: ProvisionedRun,
   ledger: RunLedger,
-  settings: PipelineSettings,
+  settings: PipelineStartSettings,
   resources: RunResources,
   onFatal: (error: Error) => void,
 ): Promise<RunningPipeline> {
