@@ -8,6 +8,7 @@ import { loadScenario } from '../src/scenario/scenario-loader.js'
 import { ScenarioSimulator } from '../src/scenario/simulator.js'
 import { DecisionSchema, type Decision } from '../src/schema/decision.js'
 import { startEmbeddedStack } from '../src/stack/embedded-stack.js'
+import { deaggregate, type StreamRecord } from '../src/stream/record-aggregation.js'
 import { CLI, embeddedStackFixture, REPO_ROOT, runCli, tempDir } from './helpers.js'
 
 /** Runs `fraudlab scorer` until it has decided `expected` transactions in total, then Ctrl-C. */
@@ -36,7 +37,9 @@ async function readDecisions(clients: AwsClients, stream: string): Promise<Decis
     let iterator = (await clients.kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator
     while (iterator) {
       const page = await clients.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }))
-      for (const record of page.Records ?? []) decisions.push(DecisionSchema.parse(JSON.parse(Buffer.from(record.Data!).toString())))
+      const userRecords: StreamRecord[] = []
+      for (const record of page.Records ?? []) deaggregate(record, userRecords)
+      for (const record of userRecords) decisions.push(DecisionSchema.parse(JSON.parse(Buffer.from(record.Data!).toString())))
       if (!page.Records?.length) break
       iterator = page.NextShardIterator
     }

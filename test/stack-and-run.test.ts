@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Ajv2020 } from 'ajv/dist/2020.js'
@@ -16,6 +17,10 @@ import { TransactionSchema } from '../src/schema/transaction.js'
 import { isOurEmulator } from '../src/stack/state-file.js'
 import { embeddedStackFixture, REPO_ROOT, runCli, tempDir } from './helpers.js'
 
+const kinesisAgg = createRequire(import.meta.url)('aws-kinesis-agg') as {
+  deaggregateSync(record: object, computeChecksums: boolean, done: (error: Error | undefined, records?: Array<{ Data: string }>) => void): void
+}
+
 async function readWholeStream(kinesis: KinesisClient, stream: string): Promise<unknown[]> {
   const records: unknown[] = []
   const { Shards: shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }))
@@ -23,7 +28,13 @@ async function readWholeStream(kinesis: KinesisClient, stream: string): Promise<
     let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator
     while (iterator) {
       const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }))
-      for (const record of page.Records ?? []) records.push(JSON.parse(Buffer.from(record.Data!).toString('utf8')))
+      // Decisions arrive as KPL aggregates: read them with AWS's own de-aggregator, as a KCL consumer would.
+      for (const record of page.Records ?? []) {
+        kinesisAgg.deaggregateSync({ PartitionKey: record.PartitionKey, SequenceNumber: record.SequenceNumber, Data: Buffer.from(record.Data!).toString('base64') }, true, (error, users) => {
+          if (error) throw error
+          for (const user of users ?? []) records.push(JSON.parse(Buffer.from(user.Data, 'base64').toString('utf8')))
+        })
+      }
       if (!page.Records?.length) break
       iterator = page.NextShardIterator
     }

@@ -8,6 +8,7 @@ import { EMPTY_FEATURE_MEMORY, type FeatureMemory } from '../features/feature-en
 import type { Decision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { BatchingProducer } from '../stream/batching-producer.js'
+import { aggregate } from '../stream/record-aggregation.js'
 import { DynamoDbCheckpointStore } from '../stream/checkpoint-store.js'
 import { createKinesisClient, type KinesisDataClient } from '../stream/kinesis-client.js'
 import { newShardReaderStats, ShardReader, type ShardBatch, type ShardReaderStats } from '../stream/shard-reader.js'
@@ -59,23 +60,38 @@ export interface ScorerStats extends ShardReaderStats {
 const GET_RECORDS_LIMIT = 10_000
 const PAGES_IN_FLIGHT = 3
 
-/** Counts one page's decisions down as the writer acknowledges them. */
+/** Counts one page's aggregated decision records down as the writer acknowledges them. */
 class DecisionsOfPage {
   failed = 0
   readonly done: Promise<void>
-  private remaining: number
+  private remaining = 0
+  private sealed = false
   private resolve!: () => void
 
-  constructor(count: number) {
-    this.remaining = count
+  constructor() {
     this.done = new Promise((resolve) => (this.resolve = resolve))
-    if (count === 0) this.resolve()
+  }
+
+  add(records: number): void {
+    this.remaining += records
+  }
+
+  /** No more records will be added: done once those added are settled. */
+  seal(): void {
+    this.sealed = true
+    if (this.remaining === 0) this.resolve()
   }
 
   settle(failed: boolean): void {
     if (failed) this.failed++
-    if (--this.remaining === 0) this.resolve()
+    if (--this.remaining === 0 && this.sealed) this.resolve()
   }
+}
+
+/** One aggregated record of decisions, as the writer carries it. */
+interface DecisionChunk {
+  page: DecisionsOfPage
+  decisions: number
 }
 
 /**
@@ -93,7 +109,7 @@ export class ScorerService {
   private readonly decided = new BoundedMap<string, true>(1_000_000)
   private readonly actions: BlockActions
   private readonly reader: ShardReader
-  private readonly decisionsProducer: BatchingProducer<DecisionsOfPage>
+  private readonly decisionsProducer: BatchingProducer<DecisionChunk>
   /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
   private readonly startedAtMs = Date.now()
 
@@ -105,11 +121,20 @@ export class ScorerService {
     this.givenModel = options.model
     this.actions = new BlockActions(this.clients, config.names.blockListTable, config.alertsTopicArn)
     // Each page waits for its own decisions only: a flush of the whole writer would wait on every shard's.
-    this.decisionsProducer = new BatchingProducer<DecisionsOfPage>(
+    this.decisionsProducer = new BatchingProducer<DecisionChunk>(
       this.clients.kinesis,
       config.names.decisionsStream,
-      { onAcked: (page) => page.settle(false), onFailed: (page) => page.settle(true) },
-      { lingerMs: 2, maxInFlightRequests: 4 },
+      {
+        onAcked: (chunk) => {
+          this.stats.decisionsEmitted += chunk.decisions
+          chunk.page.settle(false)
+        },
+        onFailed: (chunk) => {
+          this.stats.decisionsFailed += chunk.decisions
+          chunk.page.settle(true)
+        },
+      },
+      { lingerMs: 1, maxInFlightRequests: 8 },
     )
     this.stats = {
       ...newShardReaderStats(),
@@ -204,25 +229,39 @@ export class ScorerService {
       this.stats.features = step.features.memory()
       this.featureMemoryAt = nowMs()
     }
-    await this.actions.apply(blocks)
-    const actedAt = nowMs()
-    this.stats.phaseMs.actions += actedAt - scoredAt
-    const page = new DecisionsOfPage(decisions.length)
-    for (const decision of decisions) {
-      decision.timestamps.actedAt = actedAt
-      this.decisionsProducer.put(page, decision.transactionId, Buffer.from(JSON.stringify(decision)))
+    // A decision with no effect takes effect when it is written: it does not wait for the blocks' writes.
+    const page = new DecisionsOfPage()
+    this.emitDecisions(page, blocks.length ? decisions.filter((decision) => decision.verdict !== 'block') : decisions)
+    if (blocks.length) {
+      await this.actions.apply(blocks)
+      this.stats.phaseMs.actions += nowMs() - scoredAt
+      this.emitDecisions(page, blocks.map((block) => block.decision))
     }
+    page.seal()
     await page.done
-    this.stats.phaseMs.emitDecisions += nowMs() - actedAt
-    const producerStats = this.decisionsProducer.stats
-    this.stats.decisionsEmitted = producerStats.recordsAcked
-    this.stats.decisionsFailed = producerStats.recordsFailed
+    this.stats.phaseMs.emitDecisions += nowMs() - scoredAt
     if (this.decisionsProducer.fatalError) throw this.decisionsProducer.fatalError
     if (page.failed > 0) {
       // Checkpointing past a decision that never reached the stream would lose it: stop instead,
       // so that a restart replays from the last checkpoint.
-      throw new Error(`${page.failed} decisions could not be written to ${this.config.names.decisionsStream}`)
+      throw new Error(`${page.failed} aggregated decision records could not be written to ${this.config.names.decisionsStream}`)
     }
+  }
+
+  /**
+   * Writes decisions as aggregated records (the KPL's format: fewer, fatter Kinesis records; the
+   * collector de-aggregates), each stamped with the moment it takes effect.
+   */
+  private emitDecisions(page: DecisionsOfPage, decisions: Decision[]): void {
+    if (decisions.length === 0) return
+    const actedAt = nowMs()
+    const records = decisions.map((decision) => {
+      decision.timestamps.actedAt = actedAt
+      return { partitionKey: decision.transactionId, data: Buffer.from(JSON.stringify(decision)) }
+    })
+    const chunks = aggregate(records)
+    page.add(chunks.length)
+    for (const chunk of chunks) this.decisionsProducer.put({ page, decisions: chunk.userRecords }, chunk.partitionKey, chunk.data)
   }
 
   /**

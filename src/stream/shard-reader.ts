@@ -5,18 +5,19 @@ import {
   type GetRecordsCommandOutput,
   type GetShardIteratorCommandInput,
   type KinesisClient,
-  type _Record,
 } from '@aws-sdk/client-kinesis'
 import { backoffDelayMs, errorName, isRetryable, isThrottling } from '../aws/backoff.js'
 import { sdkRetries } from '../aws/connection.js'
 import { nowMs, sleep } from '../util/clock.js'
 import type { CheckpointStore } from './checkpoint-store.js'
+import { deaggregate, type StreamRecord } from './record-aggregation.js'
 
-export type StreamRecord = _Record
+export type { StreamRecord }
 
 /** One GetRecords page of one shard, as the handler receives it. */
 export interface ShardBatch {
   shardId: string
+  /** User records: an aggregated Kinesis record (the KPL's format) arrives as the records it holds. */
   records: StreamRecord[]
   /** When the page came back from Kinesis. */
   fetchedAtMs: number
@@ -194,10 +195,13 @@ export class ShardReader {
         continue
       }
       stats.millisBehindLatest[position.shardId] = output.MillisBehindLatest ?? 0
-      const records = output.Records ?? []
-      if (records.length) {
-        hand({ shardId: position.shardId, records, fetchedAtMs: nowMs() })
-        position.fetchedSequence = records[records.length - 1].SequenceNumber
+      const kinesisRecords = output.Records ?? []
+      if (kinesisRecords.length) {
+        const fetchedAtMs = nowMs()
+        const records: StreamRecord[] = []
+        for (const record of kinesisRecords) deaggregate(record, records)
+        hand({ shardId: position.shardId, records, fetchedAtMs })
+        position.fetchedSequence = kinesisRecords[kinesisRecords.length - 1].SequenceNumber
         if (maxInFlight === 1) await inFlight[0].settled
       }
       if (!failed && nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(position))) lastCheckpointAt = nowMs()
