@@ -3,7 +3,9 @@ import { SNSClient } from '@aws-sdk/client-sns'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { Agent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
+import type { Logger } from '@smithy/types'
 import type { AwsEndpoints } from './endpoints.js'
+import { decodeBase64, SILENT_SDK_LOGGER } from './lean-sdk-config.js'
 
 export type AwsService = 'kinesis' | 'dynamodb' | 'sns'
 
@@ -13,6 +15,8 @@ export interface AwsClientConfig {
   credentials?: AwsEndpoints['credentials']
   requestHandler: NodeHttpHandler
   maxAttempts: number
+  logger: Logger
+  base64Decoder: (input: string) => Uint8Array
 }
 
 /** What every SDK v3 client of one target shares: region, credentials and one HTTP/1.1 handler. */
@@ -42,7 +46,15 @@ export function openAwsConnection(endpoints: AwsEndpoints, options: { maxSockets
   const maxAttempts = options.maxAttempts ?? 4
   return {
     endpoints,
-    clientConfig: (service) => ({ region: endpoints.region, endpoint: endpoints[service], credentials: endpoints.credentials, requestHandler, maxAttempts }),
+    clientConfig: (service) => ({
+      region: endpoints.region,
+      endpoint: endpoints[service],
+      credentials: endpoints.credentials,
+      requestHandler,
+      maxAttempts,
+      logger: SILENT_SDK_LOGGER,
+      base64Decoder: decodeBase64,
+    }),
     destroy() {
       httpAgent.destroy()
       httpsAgent.destroy()
