@@ -1,6 +1,6 @@
 // End-to-end benchmark on the embedded stack: achieved throughput and latency at several offered
 // rates, with the per-stage breakdown that shows where the time goes. Each rate gets a fresh stack
-// with enough shards for Kinesis' 1,000 records/s per shard (at most 80% used, at least 4).
+// with the shards a run picks for its rate (transactions by records, decisions by bytes: shards tx/dec).
 // Kinesis' per-shard limits are on, as in a run; KINESIS_LIMITS=off lifts them (and polls every 50 ms).
 // Each process's CPU time per decided transaction (µs/tx) and peak resident memory are printed too:
 // CPU per transaction is the figure that stays stable on a noisy machine. The CLI is this process;
@@ -18,6 +18,10 @@ const scenario = process.argv[4] ?? 'mixed'
 const f = (value: number | null) => (value !== null && Number.isFinite(value) ? value.toFixed(1) : '—')
 
 const kinesisLimits = process.env.KINESIS_LIMITS !== 'off'
+const shardsUsed = (resources: unknown) => {
+  const { transactionShards, decisionShards } = (resources ?? {}) as { transactionShards?: number; decisionShards?: number }
+  return `${transactionShards ?? '?'}/${decisionShards ?? '?'}`
+}
 console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, Kinesis limits ${kinesisLimits ? 'on' : 'off'}, node ${process.versions.node}`)
 console.log('offered shards  achieved  decided/s  ratio  dropped  lost  decision p50   p90    p99    max  observed p99 | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns | peak RSS MB: cli  scorer  kinesis  dynamodb  sns')
 
@@ -75,7 +79,6 @@ class CpuSampler {
 }
 
 for (const tps of rates) {
-  const shards = Math.max(4, Math.ceil(tps / 800))
   const sampler = new CpuSampler()
   const cliBefore = process.cpuUsage()
   const { summary } = await simulate({
@@ -90,7 +93,6 @@ for (const tps of rates) {
     yes: false,
     stateDir: tempDir('bench-state'),
     reportsDir: tempDir('bench-reports'),
-    shards,
     kinesisLimits,
     maxLatenessMs: 1_000,
     pollIntervalMs: kinesisLimits ? 200 : 50,
@@ -106,7 +108,7 @@ for (const tps of rates) {
   console.log(
     [
       String(tps).padStart(7),
-      String(shards).padStart(6),
+      shardsUsed(summary.diagnostics.resources).padStart(6),
       f(summary.throughput.achievedTps).padStart(9),
       f(summary.throughput.decidedTps).padStart(10),
       (summary.throughput.achievedTps / tps).toFixed(3).padStart(6),

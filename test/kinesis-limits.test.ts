@@ -6,7 +6,7 @@ import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListSh
 import { createAwsClients, type AwsClients } from '../src/stack/aws-clients.js'
 import { errorName } from '../src/aws/backoff.js'
 import type { RunSummary } from '../src/report/summary-schema.js'
-import { shardCapacityWarning, shardsForRate } from '../src/stack/shard-capacity.js'
+import { decisionShardsForRate, shardCapacityWarning, shardsForRate } from '../src/stack/shard-capacity.js'
 import { startEmbeddedStack, type EmbeddedStack } from '../src/stack/embedded-stack.js'
 import { CONTROL_PATH, NO_FAULTS, parseFaultPlan } from '../src/stack/fault-plan.js'
 import { KINESIS_SHARD_LIMITS, ShardLimiter } from '../src/stack/front/shard-limiter.js'
@@ -87,6 +87,14 @@ describe('Kinesis per-shard limits: the token buckets', () => {
     assert.equal(shardsForRate(1e9), 64)
     assert.equal(shardsForRate(Infinity), 2, 'a replay whose rate is not known yet')
     for (const rate of [100, 999, 2_500, 7_777, 10_000, 40_000]) assert.equal(shardCapacityWarning(rate, shardsForRate(rate)), undefined, `${rate}/s`)
+  })
+
+  it('sizes the decisions stream by bytes, since decisions travel aggregated', () => {
+    assert.equal(decisionShardsForRate(200), 1)
+    assert.equal(decisionShardsForRate(1_000), 1)
+    assert.equal(decisionShardsForRate(1_311), 2)
+    assert.equal(decisionShardsForRate(10_000), 8)
+    assert.equal(decisionShardsForRate(Infinity), 2)
   })
 })
 

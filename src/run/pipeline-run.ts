@@ -13,7 +13,7 @@ import { REPORT_FILES } from '../report/write-report.js'
 import type { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
 import { resourceNames } from '../stack/resource-names.js'
-import { shardsForRate } from '../stack/shard-capacity.js'
+import { decisionShardsForRate, shardsForRate } from '../stack/shard-capacity.js'
 import type { ResolvedTarget, TargetSelection } from '../stack/targets.js'
 import type { BatchingProducer } from '../stream/batching-producer.js'
 import { nowMs } from '../util/clock.js'
@@ -26,6 +26,8 @@ import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun
 import { RunMonitor } from './run-monitor.js'
 import { RunResources } from './run-resources.js'
 import { startPipeline, type RunningPipeline } from './start-pipeline.js'
+
+const UNLIMITED_COLLECTOR_POLL_MS = 10
 
 export interface PipelineOptions extends TargetSelection {
   command: 'simulate' | 'replay'
@@ -99,7 +101,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const seed = typeof options.config.seed === 'number' ? options.config.seed : null
   const kinesisLimits = options.kinesisLimits ?? true
   // AWS bills by the shard and LocalStack is the user's: only the embedded stack is sized for the rate unasked.
-  const shards = options.shards ?? (options.target === 'embedded' ? shardsForRate(options.offeredRatePerSec) : 2)
+  const embedded = options.target === 'embedded'
+  const shards = options.shards ?? (embedded ? shardsForRate(options.offeredRatePerSec) : 2)
+  const decisionShards = options.shards ?? (embedded ? decisionShardsForRate(options.offeredRatePerSec) : 2)
+  // The collector is the observer, not the system under test: where no read limit binds it, it
+  // polls the decisions stream often, so that observing a decision adds little to when it happened.
+  const collectorPollIntervalMs = embedded && !kinesisLimits ? Math.min(options.pollIntervalMs, UNLIMITED_COLLECTOR_POLL_MS) : options.pollIntervalMs
   const resources = new RunResources()
   const monitor = new RunMonitor(
     { ...options, title: options.title ?? options.describe ?? options.command, target: options.target, seed },
@@ -113,7 +120,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const window = new OfferedWindow(options.offeredWindowMs, options.pause)
     const ledger = new RunLedger(runId, Math.min(Math.ceil(options.expectedTransactions * 1.1) + 64, 1 << 20), undefined, undefined, { decisionLog, live, offeredWindow: window })
     monitor.publishStatus(ledger)
-    const target = await resolveRunTarget({ ...options, shards }, names, resources, monitor.log).catch(async (error: Error) => {
+    const target = await resolveRunTarget({ ...options, shards, decisionShards }, names, resources, monitor.log).catch(async (error: Error) => {
       // A run refused by its target leaves no report folder behind.
       await decisionLog.close().catch(() => undefined)
       await rm(folder, { recursive: true, force: true })
@@ -131,8 +138,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     let loadEndedAtMs: number | undefined
     let interrupted = false
     try {
-      provisioned = await provisionRun(target, { names, shards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
-      diagnostics.resources = { ...provisioned.resources.names, transactionShards: provisioned.resources.transactionShards, decisionShards: provisioned.resources.decisionShards }
+      provisioned = await provisionRun(target, { names, shards, decisionShards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
+      diagnostics.resources = { ...provisioned.resources.names, transactionShards: provisioned.resources.transactionShards, decisionShards: provisioned.resources.decisionShards, collectorPollIntervalMs }
       for (const note of provisioned.notes) monitor.log(note)
       notes.push(...provisioned.notes)
 
@@ -140,7 +147,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target,
         provisioned,
         ledger,
-        { runId, names, model: options.model, featuresLogPath: options.featuresLogPath, pollIntervalMs: options.pollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        { runId, names, model: options.model, featuresLogPath: options.featuresLogPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
         resources,
         monitor.fail,
       )

@@ -12,13 +12,14 @@ import type { RunResources } from './run-resources.js'
 
 export interface RunTargetRequest extends TargetSelection {
   shards: number
+  decisionShards: number
   offeredRatePerSec: number
 }
 
 /** Phase 2: the target's endpoints, starting an embedded stack for the run if none runs (released with the run). */
 export async function resolveRunTarget(request: RunTargetRequest, names: ResourceNames, resources: RunResources, log: (line: string) => void): Promise<ResolvedTarget> {
   const target = await resolveTarget(
-    { target: request.target, endpoint: request.endpoint, region: request.region, stateDir: request.stateDir, yes: request.yes, names, transactionShards: request.shards, decisionShards: request.shards, offeredTps: request.offeredRatePerSec },
+    { target: request.target, endpoint: request.endpoint, region: request.region, stateDir: request.stateDir, yes: request.yes, names, transactionShards: request.shards, decisionShards: request.decisionShards, offeredTps: request.offeredRatePerSec },
     log,
   )
   if (target.ownedStack) {
@@ -50,12 +51,12 @@ export interface ProvisionedRun {
  */
 export async function provisionRun(
   target: ResolvedTarget,
-  request: { names: ResourceNames; shards: number; offeredRatePerSec: number; kinesisLimits: boolean; faultPlan: FaultPlan; seed: number },
+  request: { names: ResourceNames; shards: number; decisionShards: number; offeredRatePerSec: number; kinesisLimits: boolean; faultPlan: FaultPlan; seed: number },
   resources: RunResources,
 ): Promise<ProvisionedRun> {
   const clients = createAwsClients(target.endpoints)
   resources.onRelease(() => clients.destroy())
-  const provisioned = await provision(clients, { names: request.names, transactionShards: request.shards, decisionShards: request.shards })
+  const provisioned = await provision(clients, { names: request.names, transactionShards: request.shards, decisionShards: request.decisionShards })
   const embedded = target.endpoints.target === 'embedded'
   const notes: string[] = []
   const capacity = !embedded || request.kinesisLimits ? shardCapacityWarning(request.offeredRatePerSec, provisioned.transactionShards) : undefined

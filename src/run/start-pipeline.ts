@@ -14,6 +14,8 @@ export interface PipelineStartSettings {
   model: string
   featuresLogPath?: string
   pollIntervalMs: number
+  /** The decisions collector's GetRecords spacing per shard (the scorer's is pollIntervalMs). */
+  collectorPollIntervalMs: number
   checkpointIntervalMs: number
   faultPlan: FaultPlan
 }
@@ -45,7 +47,7 @@ export async function startPipeline(
   onFatal: (error: Error) => void,
 ): Promise<RunningPipeline> {
   const { clients } = provisioned
-  const collector = new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, settings.pollIntervalMs)
+  const collector = new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, settings.collectorPollIntervalMs)
   await collector.prepare()
   collector.start()
   let alerts: AlertReceiver | undefined
