@@ -76,3 +76,38 @@ describe('the shard reader, pipelined', () => {
     assert.ok(checkpoints.written.every((sequence) => Number(sequence) <= 3), `checkpoints ${checkpoints.written}`)
   })
 })
+
+describe('the shard reader, paced', () => {
+  it('polls each shard on its own beat, spread over the poll interval, and never faster than the interval on average', async () => {
+    const calls: Array<{ shard: string; at: number }> = []
+    const shards = ['s0', 's1', 's2', 's3']
+    const kinesis = {
+      send: (async (command: unknown) => {
+        if (command instanceof ListShardsCommand) return { Shards: shards.map((ShardId) => ({ ShardId })) }
+        if (command instanceof GetShardIteratorCommand) return { ShardIterator: command.input.ShardId }
+        if (command instanceof GetRecordsCommand) {
+          calls.push({ shard: command.input.ShardIterator!, at: performance.now() })
+          return { Records: [], NextShardIterator: command.input.ShardIterator, MillisBehindLatest: 0, $metadata: {} }
+        }
+        throw new Error(`unexpected ${String(command)}`)
+      }) as KinesisClient['send'],
+    }
+    const reader = new ShardReader({ kinesis, stream: 's', startAt: 'LATEST', pollIntervalMs: 80, recordsPerCall: 10, handler: () => {} })
+    await reader.open()
+    const stop = new AbortController()
+    const startedAt = performance.now()
+    const running = reader.run(stop.signal)
+    await until(() => calls.length >= 4 * 6)
+    stop.abort()
+    await running
+    // Timers never fire early, so each shard's first call comes no sooner than its place in the beat.
+    const first = shards.map((shard) => calls.find((call) => call.shard === shard)!.at - startedAt)
+    assert.deepEqual(shards.map((shard) => calls.findIndex((call) => call.shard === shard)), [0, 1, 2, 3], 'first calls in shard order')
+    first.forEach((at, i) => assert.ok(at >= i * 20 - 1, `shard ${i} first polled at ${at.toFixed(1)} ms, before its offset ${i * 20} ms`))
+    for (const shard of shards) {
+      const times = calls.filter((call) => call.shard === shard).map((call) => call.at)
+      const span = times[times.length - 1] - times[0]
+      assert.ok(span >= (times.length - 1) * 80 - 25, `${shard}: ${times.length} calls in ${span.toFixed(0)} ms`)
+    }
+  })
+})

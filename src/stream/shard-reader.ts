@@ -114,7 +114,11 @@ export class ShardReader {
 
   /** Reads every shard until `signal` aborts; the page in hand is finished and checkpointed first. */
   async run(signal: AbortSignal): Promise<void> {
-    await Promise.all(this.positions.map((position) => this.readShard(position, signal)))
+    const startAt = nowMs()
+    const { pollIntervalMs } = this.options
+    // Shards poll out of phase, spread over the interval: polled together, every page would land
+    // at once and the last one would wait behind all the others.
+    await Promise.all(this.positions.map((position, i) => this.readShard(position, signal, startAt + (pollIntervalMs * i) / this.positions.length)))
   }
 
   private async listShards(): Promise<string[]> {
@@ -137,7 +141,7 @@ export class ShardReader {
     return output.ShardIterator
   }
 
-  private async readShard(position: ShardPosition, signal: AbortSignal): Promise<void> {
+  private async readShard(position: ShardPosition, signal: AbortSignal, firstCallAt: number): Promise<void> {
     const { stats } = this
     const maxInFlight = Math.max(1, this.options.pagesInFlight ?? 1)
     const inFlight: PageInFlight[] = []
@@ -164,17 +168,22 @@ export class ShardReader {
       inFlight.push(page)
     }
     let failures = 0
-    let lastCallAt = -Infinity
+    const { pollIntervalMs } = this.options
+    let nextCallAt = firstCallAt
+    let lastCallAt = 0
     let lastCheckpointAt = nowMs()
     while (position.iterator && !signal.aborted && !failed) {
       // Room frees only when the oldest page is done (later ones may finish first and wait behind it).
       while (inFlight.length >= maxInFlight && !failed) await inFlight[0].settled
       if (failed) break
-      // Calls are spaced by the poll interval whether or not the last one returned records (as KCL does).
-      const wait = lastCallAt + this.options.pollIntervalMs - nowMs()
+      // Calls keep to the shard's beat, one per poll interval, whether or not the last one returned
+      // records (as KCL does); a call held up by more than an interval takes the next beat.
+      const wait = nextCallAt - nowMs()
       if (wait > 0) await sleep(wait, signal)
       if (signal.aborted) break
       lastCallAt = nowMs()
+      nextCallAt += pollIntervalMs
+      if (nextCallAt < lastCallAt) nextCallAt = pollIntervalMs > 0 ? nextCallAt + Math.ceil((lastCallAt - nextCallAt) / pollIntervalMs) * pollIntervalMs : lastCallAt
       let output: GetRecordsCommandOutput
       try {
         stats.getRecordsCalls++
