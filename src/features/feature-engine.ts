@@ -20,9 +20,13 @@ export interface FeatureLimits {
   eventsPerEntity: number
 }
 
+/**
+ * Sized so that the scorer stays within 600 MB resident on a full PaySim replay, where nearly every
+ * account is new (about 190 MB of heap with the scorer’s dedup window, `npm run bench:feature-memory`).
+ */
 export const DEFAULT_FEATURE_LIMITS: FeatureLimits = {
-  accounts: 300_000,
-  counterparties: 300_000,
+  accounts: 200_000,
+  counterparties: 200_000,
   cards: 200_000,
   devices: 200_000,
   merchants: 50_000,
@@ -52,17 +56,26 @@ class AccountState {
   lastUpdateAt = NaN
   inboundAmount = 0
   inboundAt = NaN
-  lastGeoLat = NaN
-  lastGeoLon = NaN
+  /** Only for accounts whose transactions carry a location (none in PaySim): most accounts never need it. */
+  geo?: AccountGeo
+}
+
+/** Where an account has been. Every field starts as a location or a time, never as a placeholder. */
+class AccountGeo {
   cardPresentLat = NaN
   cardPresentLon = NaN
   cardPresentAt = NaN
-  /** Where the account usually is: a moving average of its locations (most recent weigh 1/8). */
-  usualLat = NaN
-  usualLon = NaN
   /** The fastest card-present jump within the last day, and when it happened. */
   maxSpeedKmh = 0
   maxSpeedAt = NaN
+
+  constructor(
+    public lastLat: number,
+    public lastLon: number,
+    /** Where the account usually is: a moving average of its locations (most recent weigh 1/8). */
+    public usualLat: number,
+    public usualLon: number,
+  ) {}
 }
 
 const USUAL_LOCATION_WEIGHT = 1 / 8
@@ -231,13 +244,15 @@ export class FeatureEngine {
     if (tx.ip !== undefined) row[o + F.account_new_ip] = a.knownIps?.includes(tx.ip) ? 0 : 1
     if (!Number.isNaN(a.lastUpdateAt)) row[o + F.account_seconds_since_update] = (t - a.lastUpdateAt) / 1000
     if (a.inboundAmount > 0 && t - a.inboundAt <= DAY_MS) row[o + F.account_amount_vs_inbound_24h] = tx.amount / a.inboundAmount
+    const seen = a.geo
+    if (!seen) return
     const geo = tx.geo
     if (geo) {
-      if (!Number.isNaN(a.lastGeoLat)) row[o + F.geo_km_from_previous] = haversineKmOf(a.lastGeoLat, a.lastGeoLon, geo.lat, geo.lon)
-      if (!Number.isNaN(a.usualLat)) row[o + F.geo_km_from_usual] = haversineKmOf(a.usualLat, a.usualLon, geo.lat, geo.lon)
-      if (isCardPresent(tx) && !Number.isNaN(a.cardPresentLat)) row[o + F.geo_speed_card_present_kmh] = cardPresentSpeedKmh(a, geo.lat, geo.lon, t)
+      row[o + F.geo_km_from_previous] = haversineKmOf(seen.lastLat, seen.lastLon, geo.lat, geo.lon)
+      row[o + F.geo_km_from_usual] = haversineKmOf(seen.usualLat, seen.usualLon, geo.lat, geo.lon)
+      if (isCardPresent(tx) && !Number.isNaN(seen.cardPresentLat)) row[o + F.geo_speed_card_present_kmh] = cardPresentSpeedKmh(seen, geo.lat, geo.lon, t)
     }
-    if (!Number.isNaN(a.cardPresentLat)) row[o + F.geo_max_speed_24h_kmh] = t - a.maxSpeedAt <= DAY_MS ? a.maxSpeedKmh : 0
+    if (!Number.isNaN(seen.cardPresentLat)) row[o + F.geo_max_speed_24h_kmh] = t - seen.maxSpeedAt <= DAY_MS ? seen.maxSpeedKmh : 0
   }
 
   private updateAccount(tx: Transaction, existing: AccountState | undefined): void {
@@ -255,22 +270,27 @@ export class FeatureEngine {
     }
     if (tx.type === 'ACCOUNT_UPDATE') a.lastUpdateAt = t
     if (tx.geo) {
-      a.lastGeoLat = tx.geo.lat
-      a.lastGeoLon = tx.geo.lon
-      // Averaging degrees is fine at city scale; an account that lives across the antimeridian is rare.
-      a.usualLat = Number.isNaN(a.usualLat) ? tx.geo.lat : a.usualLat + USUAL_LOCATION_WEIGHT * (tx.geo.lat - a.usualLat)
-      a.usualLon = Number.isNaN(a.usualLon) ? tx.geo.lon : a.usualLon + USUAL_LOCATION_WEIGHT * (tx.geo.lon - a.usualLon)
+      const { lat, lon } = tx.geo
+      let seen = a.geo
+      if (!seen) seen = a.geo = new AccountGeo(lat, lon, lat, lon)
+      else {
+        seen.lastLat = lat
+        seen.lastLon = lon
+        // Averaging degrees is fine at city scale; an account that lives across the antimeridian is rare.
+        seen.usualLat += USUAL_LOCATION_WEIGHT * (lat - seen.usualLat)
+        seen.usualLon += USUAL_LOCATION_WEIGHT * (lon - seen.usualLon)
+      }
       if (isCardPresent(tx)) {
-        if (!Number.isNaN(a.cardPresentLat)) {
-          const speed = cardPresentSpeedKmh(a, tx.geo.lat, tx.geo.lon, t)
-          if (speed >= a.maxSpeedKmh || t - a.maxSpeedAt > DAY_MS) {
-            a.maxSpeedKmh = speed
-            a.maxSpeedAt = t
+        if (!Number.isNaN(seen.cardPresentLat)) {
+          const speed = cardPresentSpeedKmh(seen, lat, lon, t)
+          if (speed >= seen.maxSpeedKmh || t - seen.maxSpeedAt > DAY_MS) {
+            seen.maxSpeedKmh = speed
+            seen.maxSpeedAt = t
           }
         }
-        a.cardPresentLat = tx.geo.lat
-        a.cardPresentLon = tx.geo.lon
-        a.cardPresentAt = t
+        seen.cardPresentLat = lat
+        seen.cardPresentLon = lon
+        seen.cardPresentAt = t
       }
     }
     this.accounts.set(tx.account, a)
@@ -293,7 +313,7 @@ export class FeatureEngine {
   }
 }
 
-function cardPresentSpeedKmh(a: AccountState, lat: number, lon: number, t: number): number {
+function cardPresentSpeedKmh(a: AccountGeo, lat: number, lon: number, t: number): number {
   const km = haversineKmOf(a.cardPresentLat, a.cardPresentLon, lat, lon)
   return km / (Math.max(MIN_SPEED_GAP_MS, t - a.cardPresentAt) / HOUR_MS)
 }

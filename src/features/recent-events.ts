@@ -5,10 +5,11 @@
  * burst cannot make one entity's state unbounded).
  */
 export class RecentEvents {
-  times: number[] = []
-  amounts: number[] = []
-  tags: Array<string | undefined> = []
-  flags: number[] = []
+  times: number[] = NO_NUMBERS
+  /** The columns below stay unallocated until a value other than their default arrives: most entities only ever need times. */
+  amounts: number[] = NO_NUMBERS
+  tags: Array<string | undefined> = NO_TAGS
+  flags: number[] = NO_NUMBERS
   /** Every event ever folded in, and their amount total (beyond the window). */
   total = 0
   amountTotal = 0
@@ -16,10 +17,12 @@ export class RecentEvents {
 
   push(time: number, amount: number, tag: string | undefined, flag: number, windowMs: number, cap: number): void {
     this.prune(time - windowMs, cap - 1)
-    this.times.push(time)
-    this.amounts.push(amount)
-    this.tags.push(tag)
-    this.flags.push(flag)
+    const length = this.times.length
+    // A one-element literal holds one element; a first push() into [] would reserve room for 17.
+    this.times = length === 0 ? [time] : (this.times.push(time), this.times)
+    if (amount !== 0 || this.amounts !== NO_NUMBERS) this.amounts = appended(this.amounts, length, amount, 0)
+    if (tag !== undefined || this.tags !== NO_TAGS) this.tags = appended(this.tags, length, tag, undefined)
+    if (flag !== 0 || this.flags !== NO_NUMBERS) this.flags = appended(this.flags, length, flag, 0)
     this.total++
     this.amountTotal += amount
     this.lastTime = time
@@ -35,6 +38,7 @@ export class RecentEvents {
 
   sumSince(since: number): number {
     const { times, amounts } = this
+    if (amounts === NO_NUMBERS) return 0
     let sum = 0
     for (let i = times.length - 1; i >= 0 && times[i] >= since; i--) sum += amounts[i]
     return sum
@@ -42,6 +46,7 @@ export class RecentEvents {
 
   flagsSince(since: number): number {
     const { times, flags } = this
+    if (flags === NO_NUMBERS) return 0
     let sum = 0
     for (let i = times.length - 1; i >= 0 && times[i] >= since; i--) sum += flags[i]
     return sum
@@ -50,6 +55,7 @@ export class RecentEvents {
   /** Distinct tags since `since`, counting `extra` too (the transaction being scored). */
   distinctTagsSince(since: number, extra: string | undefined): number {
     const { times, tags } = this
+    if (tags === NO_TAGS) return extra === undefined ? 0 : 1
     let distinct = 0
     const start = this.firstIndexSince(since)
     for (let i = start; i < times.length; i++) {
@@ -84,8 +90,24 @@ export class RecentEvents {
     while (drop < times.length && (times[drop] < before || times.length - drop > keep)) drop++
     if (drop === 0) return
     times.splice(0, drop)
-    this.amounts.splice(0, drop)
-    this.tags.splice(0, drop)
-    this.flags.splice(0, drop)
+    if (this.amounts !== NO_NUMBERS) this.amounts.splice(0, drop)
+    if (this.tags !== NO_TAGS) this.tags.splice(0, drop)
+    if (this.flags !== NO_NUMBERS) this.flags.splice(0, drop)
   }
+}
+
+/** Shared stand-ins for columns not allocated yet; never written to (frozen, so a slip would throw). */
+const NO_NUMBERS: number[] = Object.freeze([]) as unknown as number[]
+const NO_TAGS: Array<string | undefined> = Object.freeze([]) as unknown as Array<string | undefined>
+
+/** The column with `value` appended at `length`, allocating it (filled with `fill` so far) on first use. */
+function appended<T>(column: T[], length: number, value: T, fill: T): T[] {
+  if (column.length === 0 && length === 0) return [value]
+  if (column.length === length) {
+    column.push(value)
+    return column
+  }
+  const filled: T[] = new Array<T>(length).fill(fill)
+  filled.push(value)
+  return filled
 }

@@ -58,6 +58,12 @@ export interface ScorerStats extends ShardReaderStats {
 }
 
 const GET_RECORDS_LIMIT = 10_000
+/**
+ * Transaction ids remembered for dropping redeliveries: a producer retries a record for at most
+ * 30 s, which is 300,000 transactions at 10,000/s (a restart starts with an empty memory anyway;
+ * the BlockList's conditional writes and the collector's dedup cover what falls outside).
+ */
+const DEDUP_WINDOW_IDS = 300_000
 const PAGES_IN_FLIGHT = 3
 
 /** Counts one page's aggregated decision records down as the writer acknowledges them. */
@@ -106,7 +112,7 @@ export class ScorerService {
   private readonly givenModel?: ScoreModel
   private step?: DecisionStep
   private featureMemoryAt = 0
-  private readonly decided = new BoundedMap<string, true>(1_000_000)
+  private readonly decided = new BoundedMap<string, true>(DEDUP_WINDOW_IDS)
   private readonly actions: BlockActions
   private readonly reader: ShardReader
   private readonly decisionsProducer: BatchingProducer<DecisionChunk>

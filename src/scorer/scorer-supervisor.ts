@@ -4,6 +4,15 @@ import type { ScorerChildMessage } from './scorer-child.js'
 import type { ScorerConfig, ScorerStats } from './scorer-service.js'
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./scorer-child.js', import.meta.url))
+/**
+ * The scorer's state is bounded by count (feature state and dedup window: about 190 MB of heap at
+ * worst, a PaySim replay where nearly every account is new, `npm run bench:feature-memory`). V8
+ * sizes its heap by the cap: from 2 GB up it lets the heap grow to four times the live data
+ * before a full collection (1 GB resident seen), just below to at most twice; a smaller cap makes
+ * it collect so often that it costs CPU (at 10,000/s: 53 µs a transaction at 2047 MB, 60 at 1 GB,
+ * 62 at 448 MB; `npm run bench:e2e -- 30 10000`).
+ */
+const SCORER_V8_FLAGS = ['--max-old-space-size=2047']
 
 /**
  * Runs the scorer in its own process and restarts it when it dies, as a real deployment would.
@@ -38,9 +47,9 @@ export class ScorerSupervisor {
   }
 
   async start(): Promise<void> {
-    // The CLI's own memory flags (bin/run.js) are for the CLI: the scorer runs with V8's defaults.
-    const { MALLOC_ARENA_MAX: _cliOnly, ...env } = process.env
-    const child = fork(CHILD_SCRIPT, [JSON.stringify(this.config)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [], env })
+    // The CLI's V8 flags (bin/run.js) are for the CLI; the scorer has its own. Few malloc arenas suit both.
+    const env = { ...process.env, MALLOC_ARENA_MAX: '2' }
+    const child = fork(CHILD_SCRIPT, [JSON.stringify(this.config)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: SCORER_V8_FLAGS, env })
     this.child = child
     let stderrTail = ''
     child.stderr?.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-4_000)))
