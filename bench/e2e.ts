@@ -2,8 +2,10 @@
 // rates, with the per-stage breakdown that shows where the time goes. Each rate gets a fresh stack
 // with the shards a run picks for its rate (transactions by records, decisions by bytes: shards tx/dec).
 // Kinesis' per-shard limits are on, as in a run; KINESIS_LIMITS=off lifts them (and polls every 50 ms).
+// AGGREGATE=on writes transactions as KPL aggregates (--aggregate).
 // Each process's CPU time per decided transaction (µs/tx) and peak resident memory are printed too:
-// CPU per transaction is the figure that stays stable on a noisy machine. The CLI is this process;
+// CPU per transaction is the figure that stays stable on a noisy machine. The CLI is this process
+// (run with bin/run.js's heap flag);
 // the scorer and emulators are read from /proc (CPU time, and VmHWM for the peak).
 //   npm run bench:e2e -- [durationSeconds] [rate,rate,...] [scenario]
 import { readFileSync } from 'node:fs'
@@ -18,11 +20,12 @@ const scenario = process.argv[4] ?? 'mixed'
 const f = (value: number | null) => (value !== null && Number.isFinite(value) ? value.toFixed(1) : '—')
 
 const kinesisLimits = process.env.KINESIS_LIMITS !== 'off'
+const aggregate = process.env.AGGREGATE === 'on'
 const shardsUsed = (resources: unknown) => {
   const { transactionShards, decisionShards } = (resources ?? {}) as { transactionShards?: number; decisionShards?: number }
   return `${transactionShards ?? '?'}/${decisionShards ?? '?'}`
 }
-console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, Kinesis limits ${kinesisLimits ? 'on' : 'off'}, node ${process.versions.node}`)
+console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, Kinesis limits ${kinesisLimits ? 'on' : 'off'}${aggregate ? ', transactions aggregated' : ''}, node ${process.versions.node}`)
 console.log('offered shards  achieved  decided/s  ratio  dropped  lost  decision p50   p90    p99    max  observed p99 | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns | peak RSS MB: cli  scorer  kinesis  dynamodb  sns')
 
 /** User + system CPU of a process, in µs, from /proc (clock ticks of 10 ms); undefined once it has exited. */
@@ -94,6 +97,7 @@ for (const tps of rates) {
     stateDir: tempDir('bench-state'),
     reportsDir: tempDir('bench-reports'),
     kinesisLimits,
+    aggregate,
     maxLatenessMs: 1_000,
     pollIntervalMs: kinesisLimits ? 200 : 50,
     checkpointIntervalMs: 1_000,
