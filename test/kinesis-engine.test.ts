@@ -81,6 +81,10 @@ async function script(kinesis: KinesisClient) {
   record('PutRecords', shape(put))
   record('placement', put.Records?.map((r) => r.ShardId))
   record('FailedRecordCount', put.FailedRecordCount)
+  // Placement by an explicit hash key, as an aggregating producer writes: the partition key is then not hashed.
+  const hashKeys = (shards.Shards ?? []).flatMap((s) => [s.HashKeyRange!.StartingHashKey!, s.HashKeyRange!.EndingHashKey!])
+  const explicit = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: hashKeys.map((hashKey, i) => ({ PartitionKey: 'account-0', ExplicitHashKey: hashKey, Data: Buffer.from(`explicit ${i}`) })) }))
+  record('placement by explicit hash key', explicit.Records?.map((r) => r.ShardId))
   const single = await kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'account-0', Data: Buffer.from('one more') }))
   record('PutRecord', [shape(single), single.ShardId])
   record('put to a missing stream', await outcome(kinesis.send(new PutRecordsCommand({ StreamName: 'nope', Records: [{ PartitionKey: 'a', Data: Buffer.from('x') }] }))).then((o) => ('error' in o ? o.error : 'ok')))

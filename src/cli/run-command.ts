@@ -15,7 +15,7 @@ export const pipelineFlags = {
   'max-lateness': durationFlag({ name: 'max-lateness', description: 'Drop (and count) a transaction that cannot be sent this long after its time.', default: '1s', maxMs: 3_600_000 }),
   shards: integerFlag({
     name: 'shards',
-    description: 'Shards of the transactions and decisions streams (default: on the embedded stack, enough for the offered rate at 80% of 1,000 records/s each, at least 2; elsewhere 2).',
+    description: 'Shards of the transactions and decisions streams (default: on the embedded stack, enough for the offered rate at 80% of a shard: 1,000 records/s or 1 MiB/s, at least 2; decisions by bytes, at least 1; elsewhere 2).',
     min: 1,
     max: 64,
   }),
@@ -38,6 +38,11 @@ export const pipelineFlags = {
     default: true,
     allowNo: true,
   }),
+  aggregate: Flags.boolean({
+    description:
+      "Write transactions packed in the Kinesis Producer Library's aggregated records (many per Kinesis record, bound for one shard), as KPL producers do; the consumer must de-aggregate (the KCL, Lambda and fraudlab's scorer do). Shards then bind by bytes, not records.",
+    default: false,
+  }),
   model: modelFlag,
   'features-log': featuresLogFlag,
   'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
@@ -52,7 +57,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'faults' | 'kinesisLimits' | 'model' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -104,6 +109,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         reportsDir: flags['reports-dir'],
         faults,
         kinesisLimits: flags['kinesis-limits'],
+        aggregate: flags.aggregate,
         model: flags.model,
         featuresLogPath: flags['features-log'],
         thresholds,

@@ -20,7 +20,7 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     `Reconciliation   ${summary.reconciliation.ok ? 'OK' : 'FAILED'}: sent ${c.sent}, decided ${c.decided}, lost ${c.lost}, duplicated ${c.duplicated} (removed)` +
       (c.failedToProduce ? `, failed to produce ${c.failedToProduce}` : ''),
     `Actions          blocked ${c.blocked}, BlockList items ${c.blockListItems ?? 'n/a'}, alerts received ${c.alertsReceived ?? 'n/a'}, reviewed ${c.reviewed}`,
-    `Throughput       offered ${t.offeredTps}/s, achieved ${t.achievedTps}/s, decided ${t.decidedTps}/s; late ${c.late}, dropped ${c.dropped}`,
+    `Throughput       offered ${t.offeredTps}/s, achieved ${t.achievedTps}/s, decided ${t.decidedTps}/s; late ${c.late}, dropped ${c.dropped}` + aggregationNote(summary),
     `AWS errors       throttled ${c.throttled}, retried ${c.retried}, scorer restarts ${c.scorerRestarts}, invalid records ${c.invalidRecords}`,
     ...(summary.faults ? [faultsLine(summary.faults)] : []),
     '',
@@ -62,6 +62,13 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
 
 function formatActual(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(4)
+}
+
+/** With --aggregate, how many transactions each Kinesis record carried. */
+function aggregationNote(summary: RunSummary): string {
+  const aggregation = (summary.diagnostics.producer as { aggregation?: { userRecords: number; kinesisRecords: number } } | undefined)?.aggregation
+  if (!aggregation || aggregation.kinesisRecords === 0) return ''
+  return `; aggregated, ${(aggregation.userRecords / aggregation.kinesisRecords).toFixed(1)} transactions per Kinesis record`
 }
 
 /** What the embedded emulators refused (per-shard limits) and injected (--inject). */

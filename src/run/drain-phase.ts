@@ -1,5 +1,5 @@
 import type { RunLedger } from '../collector/run-ledger.js'
-import type { BatchingProducer } from '../stream/batching-producer.js'
+import type { RecordWriter } from '../stream/batching-producer.js'
 import { nowMs, sleep } from '../util/clock.js'
 import type { RunningPipeline } from './start-pipeline.js'
 
@@ -17,7 +17,7 @@ export interface DrainResult {
  * cuts it short (a fatal error, a second Ctrl-C); `fail` hears what makes the run fail.
  */
 export async function drain(
-  producer: BatchingProducer<number>,
+  producer: RecordWriter<number>,
   pipeline: RunningPipeline,
   ledger: RunLedger,
   options: { stream: string; drainTimeoutMs: number; fatal: AbortSignal; stop: AbortSignal; fail: (error: Error) => void },

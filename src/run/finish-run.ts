@@ -9,7 +9,7 @@ import type { ScorerStats } from '../scorer/scorer-service.js'
 import type { AwsClients } from '../stack/aws-clients.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
 import type { ResolvedTarget } from '../stack/targets.js'
-import type { BatchingProducer } from '../stream/batching-producer.js'
+import type { RecordWriter } from '../stream/batching-producer.js'
 import { runVersions } from '../util/versions.js'
 import { faultsSummary, readEmulatorFaultCounts } from './fault-injection.js'
 import type { RunningPipeline } from './start-pipeline.js'
@@ -67,7 +67,7 @@ export interface ReportInputs {
   config: Record<string, unknown>
   model: { path: string; version: string; card: ModelCard | null }
   reconciliation: Reconciliation
-  producer?: BatchingProducer<number>
+  producer?: RecordWriter<number>
   scorerRestarts: number
   alertsObserved: boolean
   notes: string[]
@@ -86,7 +86,7 @@ export async function reportRun(input: ReportInputs): Promise<{ summary: RunSumm
     ...input.diagnostics,
     ...(producer?.lastFailure ? { lastProduceError: producer.lastFailure } : {}),
     scorer,
-    producer: producer?.stats,
+    producer: producer ? { ...producer.stats, ...(producer.aggregation ? { aggregation: producer.aggregation } : {}) } : undefined,
     memoryMb: {
       peakRss: mb(Math.max(input.peakRssBytes, memory.rss)),
       rssAtEnd: mb(memory.rss),

@@ -4,7 +4,10 @@ import type { OfferedWindow } from '../load/offered-window.js'
 import { runOpenModel } from '../load/open-model-runner.js'
 import type { PauseGate } from '../load/pause-gate.js'
 import type { RunSource } from '../load/run-source.js'
-import { BatchingProducer, type PutRecordsSender } from '../stream/batching-producer.js'
+import { AggregatingWriter } from '../stream/aggregating-writer.js'
+import { BatchingProducer, type ProducerHooks, type PutRecordsSender, type RecordWriter } from '../stream/batching-producer.js'
+import { ShardMap } from '../stream/shard-map.js'
+import type { KinesisDataClient } from '../stream/kinesis-client.js'
 import { nowMs, sleep } from '../util/clock.js'
 
 export interface LoadRequest {
@@ -31,7 +34,7 @@ export interface LoadResult {
  */
 export async function runLoad(
   request: LoadRequest,
-  producer: BatchingProducer<number>,
+  producer: RecordWriter<number>,
   ledger: RunLedger,
   window: OfferedWindow,
   onStart: (atMs: number) => void,
@@ -63,16 +66,16 @@ export async function runLoad(
   return { loadStartedAtMs, late: load.late, backpressureWaits: load.backpressureWaits }
 }
 
-/** The stream writer of a run's transactions: the ledger learns of every send, ack and failure. */
-export function transactionWriter(kinesis: PutRecordsSender, stream: string, ledger: RunLedger): BatchingProducer<number> {
-  return new BatchingProducer<number>(
-    kinesis,
-    stream,
-    {
-      onSent: (index, atMs) => ledger.recordSent(index, atMs),
-      onAcked: (index, atMs) => ledger.recordAcked(index, atMs),
-      onFailed: (index) => ledger.recordProduceFailed(index),
-    },
-    { lingerMs: 10, maxInFlightRequests: 8 },
-  )
+/**
+ * The stream writer of a run's transactions: the ledger learns of every send, ack and failure.
+ * With `aggregate`, transactions bound for one shard travel packed in KPL aggregates.
+ */
+export async function openTransactionWriter(kinesis: KinesisDataClient, stream: string, ledger: RunLedger, options: { aggregate: boolean }): Promise<RecordWriter<number>> {
+  const hooks: ProducerHooks<number> = {
+    onSent: (index, atMs) => ledger.recordSent(index, atMs),
+    onAcked: (index, atMs) => ledger.recordAcked(index, atMs),
+    onFailed: (index) => ledger.recordProduceFailed(index),
+  }
+  if (options.aggregate) return new AggregatingWriter<number>(kinesis, stream, await ShardMap.of(kinesis, stream), hooks, { lingerMs: 10, producer: { maxInFlightRequests: 8 } })
+  return new BatchingProducer<number>(kinesis, stream, hooks, { lingerMs: 10, maxInFlightRequests: 8 })
 }

@@ -15,13 +15,13 @@ import type { FaultPlan } from '../stack/fault-plan.js'
 import { resourceNames } from '../stack/resource-names.js'
 import { decisionShardsForRate, shardsForRate } from '../stack/shard-capacity.js'
 import type { ResolvedTarget, TargetSelection } from '../stack/targets.js'
-import type { BatchingProducer } from '../stream/batching-producer.js'
+import type { RecordWriter } from '../stream/batching-producer.js'
 import { nowMs } from '../util/clock.js'
 import { checkRun } from './check-run.js'
 import { drain } from './drain-phase.js'
 import { reconcile, reportRun } from './finish-run.js'
 import type { LiveStatus } from './live-status.js'
-import { runLoad, transactionWriter, type LoadResult } from './load-phase.js'
+import { openTransactionWriter, runLoad, type LoadResult } from './load-phase.js'
 import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun } from './provision-run.js'
 import { RunMonitor } from './run-monitor.js'
 import { RunResources } from './run-resources.js'
@@ -79,6 +79,8 @@ export interface PipelineOptions extends TargetSelection {
   faults?: { plan: FaultPlan; specs: string[] }
   /** The embedded Kinesis enforces AWS' per-shard limits unless this is false (`--no-kinesis-limits`). */
   kinesisLimits?: boolean
+  /** Transactions travel packed in KPL aggregates (`--aggregate`); the consumer must de-aggregate. */
+  aggregate?: boolean
   /** For tests and tools that need to reach into a live run. */
   hooks?: { onScorerStarted?(supervisor: ScorerSupervisor): void; onTargetReady?(target: ResolvedTarget): void }
 }
@@ -100,9 +102,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const names = resourceNames(options.prefix)
   const seed = typeof options.config.seed === 'number' ? options.config.seed : null
   const kinesisLimits = options.kinesisLimits ?? true
+  const aggregate = options.aggregate ?? false
   // AWS bills by the shard and LocalStack is the user's: only the embedded stack is sized for the rate unasked.
   const embedded = options.target === 'embedded'
-  const shards = options.shards ?? (embedded ? shardsForRate(options.offeredRatePerSec) : 2)
+  const shards = options.shards ?? (embedded ? shardsForRate(options.offeredRatePerSec, { aggregated: aggregate }) : 2)
   const decisionShards = options.shards ?? (embedded ? decisionShardsForRate(options.offeredRatePerSec) : 2)
   // The collector is the observer, not the system under test: where no read limit binds it, it
   // polls the decisions stream often, so that observing a decision adds little to when it happened.
@@ -133,12 +136,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const diagnostics: Record<string, unknown> = {}
     let provisioned: ProvisionedRun | undefined
     let pipeline: RunningPipeline | undefined
-    let producer: BatchingProducer<number> | undefined
+    let producer: RecordWriter<number> | undefined
     let load: LoadResult | undefined
     let loadEndedAtMs: number | undefined
     let interrupted = false
     try {
-      provisioned = await provisionRun(target, { names, shards, decisionShards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
+      provisioned = await provisionRun(target, { names, shards, decisionShards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, aggregate, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
       diagnostics.resources = { ...provisioned.resources.names, transactionShards: provisioned.resources.transactionShards, decisionShards: provisioned.resources.decisionShards, collectorPollIntervalMs }
       for (const note of provisioned.notes) monitor.log(note)
       notes.push(...provisioned.notes)
@@ -155,7 +158,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       monitor.watchScorer(pipeline.supervisor)
       options.hooks?.onScorerStarted?.(pipeline.supervisor)
 
-      producer = transactionWriter(provisioned.clients.kinesis, names.transactionsStream, ledger)
+      producer = await openTransactionWriter(provisioned.clients.kinesis, names.transactionsStream, ledger, { aggregate })
       monitor.watchProducer(producer)
       const { source } = options
       monitor.publishProgress(ledger, () => {

@@ -51,7 +51,7 @@ export interface ProvisionedRun {
  */
 export async function provisionRun(
   target: ResolvedTarget,
-  request: { names: ResourceNames; shards: number; decisionShards: number; offeredRatePerSec: number; kinesisLimits: boolean; faultPlan: FaultPlan; seed: number },
+  request: { names: ResourceNames; shards: number; decisionShards: number; offeredRatePerSec: number; kinesisLimits: boolean; aggregate: boolean; faultPlan: FaultPlan; seed: number },
   resources: RunResources,
 ): Promise<ProvisionedRun> {
   const clients = createAwsClients(target.endpoints)
@@ -59,7 +59,7 @@ export async function provisionRun(
   const provisioned = await provision(clients, { names: request.names, transactionShards: request.shards, decisionShards: request.decisionShards })
   const embedded = target.endpoints.target === 'embedded'
   const notes: string[] = []
-  const capacity = !embedded || request.kinesisLimits ? shardCapacityWarning(request.offeredRatePerSec, provisioned.transactionShards) : undefined
+  const capacity = !embedded || request.kinesisLimits ? shardCapacityWarning(request.offeredRatePerSec, provisioned.transactionShards, { aggregated: request.aggregate }) : undefined
   if (capacity) notes.push(capacity)
   if (embedded) await applyEmulatorFaults(target.endpoints, request.faultPlan, request.kinesisLimits, request.seed)
   return { clients, resources: provisioned, notes }

@@ -4,7 +4,7 @@ import type { ScorerStats } from '../scorer/scorer-service.js'
 import type { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
 import type { ResolvedTarget } from '../stack/targets.js'
 import { isOurEmulator } from '../stack/state-file.js'
-import type { BatchingProducer } from '../stream/batching-producer.js'
+import type { RecordWriter } from '../stream/batching-producer.js'
 import { nowMs } from '../util/clock.js'
 import { buildLiveStatus, type LiveStatus, type RunPhase } from './live-status.js'
 import type { RunResources } from './run-resources.js'
@@ -41,7 +41,7 @@ export class RunMonitor {
   private readonly startedAtMs = Date.now()
   private loadStartedAtMs: number | undefined
   private target?: ResolvedTarget
-  private producer?: BatchingProducer<number>
+  private producer?: RecordWriter<number>
   private supervisor?: ScorerSupervisor
 
   constructor(
@@ -82,7 +82,7 @@ export class RunMonitor {
     this.supervisor = supervisor
   }
 
-  watchProducer(producer: BatchingProducer<number>): void {
+  watchProducer(producer: RecordWriter<number>): void {
     this.producer = producer
   }
 

@@ -5,10 +5,22 @@ const PLANNED_USE = 0.8
 const MIN_SHARDS = 2
 const MAX_SHARDS = 64
 const PLANNED_DECISION_BYTES = 400
+const PLANNED_TRANSACTION_BYTES = 600
 
-/** Enough shards for a rate: at most 80% of Kinesis' 1,000 records a second each, at least 2. */
-export function shardsForRate(offeredRatePerSec: number): number {
-  const needed = Math.ceil(offeredRatePerSec / (KINESIS_SHARD_LIMITS.writeRecordsPerSec * PLANNED_USE))
+/**
+ * What one shard takes for a rate's transactions: 1,000 records a second, or 1 MiB a second, the
+ * one that binds first (planning 600 bytes a transaction, JSON and partition key). Packed in KPL
+ * aggregates, records are few and only the bytes bind.
+ */
+function shardsNeeded(offeredRatePerSec: number, aggregated: boolean): number {
+  const byBytes = (offeredRatePerSec * PLANNED_TRANSACTION_BYTES) / (KINESIS_SHARD_LIMITS.writeBytesPerSec * PLANNED_USE)
+  const byRecords = offeredRatePerSec / (KINESIS_SHARD_LIMITS.writeRecordsPerSec * PLANNED_USE)
+  return Math.ceil(aggregated ? byBytes : Math.max(byBytes, byRecords))
+}
+
+/** Enough shards for a rate at 80% of a shard's capacity, at least 2. */
+export function shardsForRate(offeredRatePerSec: number, options: { aggregated?: boolean } = {}): number {
+  const needed = shardsNeeded(offeredRatePerSec, options.aggregated ?? false)
   return Math.min(MAX_SHARDS, Math.max(MIN_SHARDS, Number.isFinite(needed) ? needed : MIN_SHARDS))
 }
 
@@ -22,10 +34,14 @@ export function decisionShardsForRate(offeredRatePerSec: number): number {
   return Math.min(MAX_SHARDS, Math.max(1, Number.isFinite(needed) ? needed : MIN_SHARDS))
 }
 
-/** Kinesis takes 1,000 records a second per shard: a warning when the offered rate needs more shards. */
-export function shardCapacityWarning(offeredRatePerSec: number, shards: number): string | undefined {
-  const capacity = shards * KINESIS_SHARD_LIMITS.writeRecordsPerSec
-  if (!(offeredRatePerSec > capacity * PLANNED_USE)) return undefined
-  const needed = Math.ceil(offeredRatePerSec / (KINESIS_SHARD_LIMITS.writeRecordsPerSec * PLANNED_USE))
-  return `${Math.round(offeredRatePerSec)} transactions/s ${offeredRatePerSec > capacity ? 'exceeds' : 'is close to'} what ${shards === 1 ? '1 shard takes' : `${shards} shards take`} (${capacity} records/s at 1,000 per shard): expect throttling and retries; --shards ${needed} leaves headroom.`
+/** A warning when the offered rate needs more shards than the stream has (records or bytes, whichever binds). */
+export function shardCapacityWarning(offeredRatePerSec: number, shards: number, options: { aggregated?: boolean } = {}): string | undefined {
+  const aggregated = options.aggregated ?? false
+  if (!(offeredRatePerSec > 0) || !(shardsNeeded(offeredRatePerSec, aggregated) > shards)) return undefined
+  const needed = shardsNeeded(offeredRatePerSec, aggregated)
+  const recordsCapacity = shards * KINESIS_SHARD_LIMITS.writeRecordsPerSec
+  const byteBound = aggregated || (offeredRatePerSec * PLANNED_TRANSACTION_BYTES) / KINESIS_SHARD_LIMITS.writeBytesPerSec > offeredRatePerSec / KINESIS_SHARD_LIMITS.writeRecordsPerSec
+  const over = byteBound ? (offeredRatePerSec * PLANNED_TRANSACTION_BYTES) / KINESIS_SHARD_LIMITS.writeBytesPerSec > shards : offeredRatePerSec > recordsCapacity
+  const capacity = byteBound ? `${shards} MiB/s at 1 MiB per shard, about ${PLANNED_TRANSACTION_BYTES} bytes a transaction${aggregated ? ', aggregated' : ''}` : `${recordsCapacity} records/s at 1,000 per shard`
+  return `${Math.round(offeredRatePerSec)} transactions/s ${over ? 'exceeds' : 'is close to'} what ${shards === 1 ? '1 shard takes' : `${shards} shards take`} (${capacity}): expect throttling and retries; --shards ${needed} leaves headroom.`
 }

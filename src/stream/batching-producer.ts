@@ -46,6 +46,21 @@ export interface ProducerStats {
   requestErrors: number
 }
 
+/** What a run's stream writer offers, whether it writes one Kinesis record per record or aggregates. */
+export interface RecordWriter<Tag> {
+  put(tag: Tag, partitionKey: string, data: Uint8Array): void
+  /** Sends whatever is buffered now and resolves once every record is acked or failed. */
+  flush(): Promise<void>
+  /** Records buffered, in flight or waiting to be retried. */
+  readonly backlog: number
+  /** In Kinesis records (an aggregate counts once). */
+  readonly stats: ProducerStats
+  readonly fatalError?: Error
+  readonly lastFailure?: string
+  /** Present when records travel aggregated: user records written, and the Kinesis records that carried them. */
+  readonly aggregation?: { userRecords: number; kinesisRecords: number }
+}
+
 interface Pending<Tag> {
   tag: Tag
   entry: PutRecordsRequestEntry
@@ -61,7 +76,7 @@ const MAX_RECORD_BYTES = 1024 * 1024
  * few calls in flight, and re-sends the records that a partial failure or a failed call left
  * behind, with backoff. Every record ends either acked or failed through the hooks.
  */
-export class BatchingProducer<Tag> {
+export class BatchingProducer<Tag> implements RecordWriter<Tag> {
   readonly stats: ProducerStats = { requests: 0, recordsAcked: 0, recordsFailed: 0, throttled: 0, retried: 0, sdkRetries: 0, requestErrors: 0 }
   private readonly maxBatchRecords: number
   private readonly maxBatchBytes: number
@@ -102,13 +117,15 @@ export class BatchingProducer<Tag> {
     return this.ready.length + this.inFlightRecords + this.waitingRetry
   }
 
-  put(tag: Tag, partitionKey: string, data: Uint8Array): void {
+  /** `explicitHashKey` places the record on the shard whose range holds it, whatever its partition key. */
+  put(tag: Tag, partitionKey: string, data: Uint8Array, explicitHashKey?: string): void {
     const bytes = data.byteLength + Buffer.byteLength(partitionKey)
+    const entry: PutRecordsRequestEntry = explicitHashKey === undefined ? { Data: data, PartitionKey: partitionKey } : { Data: data, PartitionKey: partitionKey, ExplicitHashKey: explicitHashKey }
     if (bytes > MAX_RECORD_BYTES) {
-      this.fail({ tag, entry: { Data: data, PartitionKey: partitionKey }, bytes, attempts: 0, sentAtMs: 0 }, `record of ${bytes} bytes exceeds Kinesis' 1 MiB limit`)
+      this.fail({ tag, entry, bytes, attempts: 0, sentAtMs: 0 }, `record of ${bytes} bytes exceeds Kinesis' 1 MiB limit`)
       return
     }
-    this.ready.push({ tag, entry: { Data: data, PartitionKey: partitionKey }, bytes, attempts: 0, sentAtMs: 0 })
+    this.ready.push({ tag, entry, bytes, attempts: 0, sentAtMs: 0 })
     this.readyBytes += bytes
     if (this.ready.length >= this.maxBatchRecords || this.readyBytes >= this.maxBatchBytes) this.dispatch()
     else this.lingerTimer ??= setTimeout(() => this.onLinger(), this.lingerMs)
