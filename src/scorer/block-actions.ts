@@ -1,8 +1,9 @@
 import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns'
-import { isThrottling, withRetries } from '../aws/backoff.js'
+import { backoffDelayMs, isThrottling, withRetries } from '../aws/backoff.js'
 import type { Decision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
+import { nowMs, sleep } from '../util/clock.js'
 
 export interface ActionStats {
   blockListWrites: number
@@ -30,6 +31,11 @@ export interface AlertMessage {
 }
 
 const PUBLISH_BATCH_SIZE = 10
+/**
+ * How long an alert whose PublishBatch entry failed is retried, with jittered backoff (the
+ * producer's budget for a throttled record): a handful of attempts can all land in a bad spell.
+ */
+const ALERT_RETRY_BUDGET_MS = 30_000
 const WRITE_CONCURRENCY = 16
 
 /**
@@ -146,15 +152,15 @@ export class BlockActions {
     })
     let pending = entries
     const delivered: BlockAction[] = []
-    for (let attempt = 1; pending.length && attempt <= 6; attempt++) {
+    const startedAt = nowMs()
+    for (let attempt = 1; pending.length; attempt++) {
       const output = await this.retrying(() => this.clients.sns.send(new PublishBatchCommand({ TopicArn: this.alertsTopicArn, PublishBatchRequestEntries: pending })))
       for (const ok of output.Successful ?? []) delivered.push(blocks[Number(ok.Id)])
       const failedIds = new Set((output.Failed ?? []).map((failure) => failure.Id))
       pending = pending.filter((entry) => failedIds.has(entry.Id))
-      if (pending.length) {
-        this.stats.retried += pending.length
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt))
-      }
+      if (!pending.length || nowMs() - startedAt >= ALERT_RETRY_BUDGET_MS) break
+      this.stats.retried += pending.length
+      await sleep(50 + backoffDelayMs(attempt, Math.random, 100, 2_000))
     }
     this.stats.alertsPublished += delivered.length
     this.stats.alertsFailed += pending.length
