@@ -72,6 +72,7 @@ describe('commands return data; --json prints it', () => {
       'replay paysim',
       'report compare',
       'report merge',
+      'scenarios audit',
       'scenarios list',
       'scenarios show',
       'scorer',
