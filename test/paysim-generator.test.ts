@@ -3,10 +3,18 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { REAL_GENUINE_MEDIANS, REAL_ROWS, REAL_TYPE_COUNTS, PaysimGenerator } from '../src/dataset/paysim-generator.js'
+import {
+  FRAUD_LEAVES_MONEY_SHARE,
+  PaysimGenerator,
+  REAL_GENUINE_DESTINATION_UNRECORDED,
+  REAL_GENUINE_MEDIANS,
+  REAL_GENUINE_ORIGIN_BOTH_ZERO,
+  REAL_ROWS,
+  REAL_TYPE_COUNTS,
+} from '../src/dataset/paysim-generator.js'
 import { PAYSIM_TYPES, type PaysimRow } from '../src/dataset/paysim-format.js'
 import { readPaysim } from '../src/dataset/paysim-reader.js'
-import { runCli, tempDir } from './helpers.js'
+import { REPO_ROOT, runCli, tempDir } from './helpers.js'
 
 async function generateRows(rows: number, seed: number): Promise<{ path: string; parsed: PaysimRow[] }> {
   const path = join(tempDir('paysim-gen'), `paysim-${rows}.csv`)
@@ -53,9 +61,9 @@ describe('PaySim generator', () => {
       if (r.nameDest.startsWith('M')) assert.ok(r.oldbalanceDest === 0 && r.newbalanceDest === 0, 'merchant balances are not recorded')
       if (i > 0) assert.ok(r.step >= parsed[i - 1].step, 'sorted by step')
       if (r.isFraud && r.type === 'TRANSFER') {
-        // a fraud TRANSFER empties the victim's balance and is followed at once by its CASH_OUT
-        if (!r.isFlaggedFraud) assert.equal(r.newbalanceOrig, 0)
-        assert.equal(r.amount, r.oldbalanceOrg)
+        // a fraud TRANSFER empties the victim's balance (up to the chunk limit) and is followed at once by its CASH_OUT
+        if (!r.isFlaggedFraud) assert.equal(r.newbalanceOrig, Math.round((r.oldbalanceOrg - r.amount) * 100) / 100)
+        assert.equal(r.amount, Math.min(r.oldbalanceOrg, 10_000_000))
         assert.ok(r.amount <= 10_000_000)
         const next = parsed[i + 1]
         assert.equal(next.type, 'CASH_OUT')
@@ -70,6 +78,33 @@ describe('PaySim generator', () => {
     assert.ok(Math.max(...steps) === 744 && Math.min(...steps) === 1)
     const night = parsed.filter((r) => (r.step - 1) % 24 < 6)
     assert.ok(night.filter((r) => r.isFraud).length / night.length > (5 * parsed.filter((r) => r.isFraud).length) / parsed.length, 'fraud is far denser at night')
+  })
+
+  it('has the real sample’s zero-balance shares, and frauds that do not always empty the account', async () => {
+    // Measured on the real rows shipped in datasets/, by the same definitions.
+    const real: PaysimRow[] = []
+    for await (const batch of readPaysim(join(REPO_ROOT, 'datasets', 'paysim-real-sample.csv'))) for (const result of batch) if (result.ok) real.push(result.row)
+    const { parsed } = await generateRows(300_000, 6)
+    const share = (rows: PaysimRow[], test: (r: PaysimRow) => boolean) => rows.filter(test).length / rows.length
+    const originBothZero = (r: PaysimRow) => r.oldbalanceOrg === 0 && r.newbalanceOrig === 0
+    const destinationBothZero = (r: PaysimRow) => r.oldbalanceDest === 0 && r.newbalanceDest === 0
+    for (const type of PAYSIM_TYPES) {
+      const generated = parsed.filter((r) => r.type === type && !r.isFraud)
+      const sample = real.filter((r) => r.type === type && !r.isFraud)
+      for (const [name, test, expected] of [
+        ['origin both 0', originBothZero, REAL_GENUINE_ORIGIN_BOTH_ZERO[type]],
+        ['destination both 0', destinationBothZero, REAL_GENUINE_DESTINATION_UNRECORDED[type]],
+      ] as const) {
+        const ours = share(generated, test)
+        const theirs = share(sample, test)
+        assert.ok(Math.abs(ours - theirs) <= 0.03, `${type} ${name}: generated ${ours.toFixed(3)}, real sample ${theirs.toFixed(3)}`)
+        assert.ok(Math.abs(theirs - expected) <= 0.005, `${type} ${name}: the constant ${expected} no longer matches the sample's ${theirs.toFixed(3)}`)
+      }
+    }
+    const fraudTransfers = parsed.filter((r) => r.isFraud && r.type === 'TRANSFER' && !r.isFlaggedFraud)
+    const leaveMoney = share(fraudTransfers, (r) => r.newbalanceOrig > 0)
+    assert.ok(leaveMoney >= 0.015 && leaveMoney <= 0.04, `${(leaveMoney * 100).toFixed(1)}% of fraud TRANSFERs leave money behind (about ${FRAUD_LEAVES_MONEY_SHARE * 100}% wanted)`)
+    assert.ok(real.some((r) => r.isFraud && r.type === 'TRANSFER' && r.newbalanceOrig > 0), 'the real sample has one too')
   })
 
   it('is deterministic for a seed, through the command, with gzip', async () => {

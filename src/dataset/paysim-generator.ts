@@ -15,6 +15,20 @@ export const REAL_FRAUD_PAIRS_PER_ROW = 4_097 / REAL_ROWS
 /** Median amounts of genuine rows per type in the real file. */
 export const REAL_GENUINE_MEDIANS: Record<PaysimType, number> = { TRANSFER: 486_522, CASH_OUT: 146_947, CASH_IN: 143_428, PAYMENT: 9_482, DEBIT: 3_049 }
 const SIGMA: Record<PaysimType, number> = { TRANSFER: 1.1, CASH_OUT: 0.9, CASH_IN: 1.0, PAYMENT: 1.0, DEBIT: 1.0 }
+/**
+ * Shares of genuine rows, per type, as the real sample (datasets/paysim-real-sample.csv) has them:
+ * both origin balances 0; both destination balances 0 though the destination is a customer (not
+ * recorded); and an empty destination that the amount then fills (old 0, new > 0).
+ */
+export const REAL_GENUINE_ORIGIN_BOTH_ZERO: Record<PaysimType, number> = { TRANSFER: 0.485, CASH_OUT: 0.463, CASH_IN: 0, PAYMENT: 0.088, DEBIT: 0.125 }
+export const REAL_GENUINE_DESTINATION_UNRECORDED: Record<PaysimType, number> = { TRANSFER: 0, CASH_OUT: 0, CASH_IN: 0.094, PAYMENT: 1, DEBIT: 0 }
+const DESTINATION_EMPTY_BEFORE: Record<PaysimType, number> = { TRANSFER: 0.133, CASH_OUT: 0.128, CASH_IN: 0, PAYMENT: 0, DEBIT: 0 }
+/**
+ * Fraud TRANSFERs that leave money behind: a victim holding more than the 10,000,000 chunk limit
+ * keeps the rest (the real sample has one: 10,000,000 out of 19,749,042.95; about 2–3% of the full
+ * file's fraud TRANSFERs), so emptying the account is not the only sign of fraud.
+ */
+export const FRAUD_LEAVES_MONEY_SHARE = 0.025
 const STEPS = 744
 /** PaySim splits a fraudster's transfer into transactions of at most this amount. */
 const MAX_FRAUD_TRANSFER = 10_000_000
@@ -25,10 +39,11 @@ const FLAGGED_SHARE_OF_LARGE_FRAUD_TRANSFERS = 0.006
 /**
  * PaySim-format rows with PaySim's mechanics and statistics, reproducing these quirks of the real
  * file: fraud only in TRANSFER and CASH_OUT, as a TRANSFER that empties the victim's balance
- * (chunks of at most 10,000,000) followed at once by a CASH_OUT of the same amount from another
- * account (the real file does not link the mule's ids); merchants' balances recorded as 0; a third
- * of senders with a zero balance whose payments still go through (newbalanceOrig stays 0); the
- * destination balances of fraud TRANSFERs, and of some genuine transfers, left at 0; fraud spread
+ * (or takes the 10,000,000 chunk limit from a richer victim) followed at once by a CASH_OUT of the
+ * same amount from another account (the real file does not link the mule's ids); merchants'
+ * balances recorded as 0; senders with a zero balance whose payments still go through
+ * (newbalanceOrig stays 0), at the real sample's share per type; the destination balances of fraud
+ * TRANSFERs, and of some genuine CASH_INs, left at 0; fraud spread
  * evenly over the 744 hourly steps, night included, while genuine traffic follows a daily cycle
  * and thins out after step 400; isFlaggedFraud on a few fraud TRANSFERs above 200,000, whose
  * origin balance then stays unchanged. Rows come sorted by step.
@@ -129,7 +144,7 @@ export class PaysimGenerator {
   private genuineRow(step: number): string {
     const type = this.random.pickWeighted(this.genuineTypes, this.genuineCumulative)
     const amount = cents(this.random.logNormal(REAL_GENUINE_MEDIANS[type], SIGMA[type]))
-    const zeroBalance = type !== 'CASH_IN' && this.random.chance(0.33)
+    const zeroBalance = this.random.chance(REAL_GENUINE_ORIGIN_BOTH_ZERO[type])
     const oldOrig = zeroBalance ? 0 : cents(this.random.logNormal(type === 'CASH_IN' ? 1_500_000 : 80_000, 1.6))
     const newOrig = type === 'CASH_IN' ? cents(oldOrig + amount) : cents(Math.max(0, oldOrig - amount))
     let nameDest: string
@@ -138,9 +153,9 @@ export class PaysimGenerator {
     if (type === 'PAYMENT') nameDest = this.merchant()
     else {
       nameDest = this.customer()
-      const unrecorded = type !== 'CASH_IN' && this.random.chance(0.1)
+      const unrecorded = this.random.chance(REAL_GENUINE_DESTINATION_UNRECORDED[type])
       if (!unrecorded) {
-        oldDest = cents(this.random.logNormal(900_000, 1.4))
+        oldDest = this.random.chance(DESTINATION_EMPTY_BEFORE[type]) ? 0 : cents(this.random.logNormal(900_000, 1.4))
         newDest = type === 'CASH_IN' ? cents(Math.max(0, oldDest - amount)) : cents(oldDest + amount)
       }
     }
@@ -148,11 +163,13 @@ export class PaysimGenerator {
   }
 
   private fraudRows(step: number): string[] {
-    const balance = cents(Math.min(MAX_FRAUD_TRANSFER, this.random.logNormal(450_000, 1.3)))
-    const flagged = balance > FLAG_THRESHOLD && this.random.chance(FLAGGED_SHARE_OF_LARGE_FRAUD_TRANSFERS)
-    const transfer = row(step, 'TRANSFER', balance, this.customer(), balance, flagged ? balance : 0, this.customer(), 0, 0, true, flagged)
+    const rich = this.random.chance(FRAUD_LEAVES_MONEY_SHARE)
+    const balance = rich ? cents(MAX_FRAUD_TRANSFER * (1.05 + this.random.next() * 1.5)) : cents(Math.min(MAX_FRAUD_TRANSFER, this.random.logNormal(450_000, 1.3)))
+    const amount = Math.min(MAX_FRAUD_TRANSFER, balance)
+    const flagged = amount > FLAG_THRESHOLD && this.random.chance(FLAGGED_SHARE_OF_LARGE_FRAUD_TRANSFERS)
+    const transfer = row(step, 'TRANSFER', amount, this.customer(), balance, flagged ? balance : cents(balance - amount), this.customer(), 0, 0, true, flagged)
     const oldDest = this.random.chance(0.45) ? 0 : cents(this.random.logNormal(500_000, 1.5))
-    const cashOut = row(step, 'CASH_OUT', balance, this.customer(), balance, 0, this.customer(), oldDest, cents(oldDest + balance), true, false)
+    const cashOut = row(step, 'CASH_OUT', amount, this.customer(), amount, 0, this.customer(), oldDest, cents(oldDest + amount), true, false)
     return [transfer, cashOut]
   }
 }
