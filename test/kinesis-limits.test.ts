@@ -226,6 +226,22 @@ describe('runs under the limits and faults', () => {
     assert.match(run.stderr + readFileSync(join(reports, summary.runId, 'summary.md'), 'utf8'), /over capacity \(reconciled\)/)
   })
 
+  it('--aggregate: 1,200 transactions a second fit one shard (1,000 records a second) as KPL aggregates, and the scorer de-aggregates them all', async () => {
+    const reports = tempDir('aggregate')
+    const run = await runCli(['simulate', '--scenario', 'mixed', '--tps', '1200', '--duration', '3s', '--shards', '1', '--aggregate', '--seed', '5', '--reports-dir', reports, '--json'], { timeoutMs: 180_000 })
+    assert.equal(run.code, 0, run.stderr)
+    const summary = JSON.parse(run.stdout) as RunSummary
+    assert.equal(summary.status, 'completed')
+    assert.equal(summary.counts.lost, 0)
+    assert.equal(summary.counts.decided, summary.counts.sent)
+    assert.ok(summary.counts.sent >= 3_500)
+    assert.equal(summary.faults!.kinesis!.limitThrottled, 0, 'no record refused by the shard limit')
+    const aggregation = (summary.diagnostics.producer as { aggregation: { userRecords: number; kinesisRecords: number } }).aggregation
+    assert.equal(aggregation.userRecords, summary.counts.sent)
+    assert.ok(aggregation.kinesisRecords * 5 < aggregation.userRecords, `${aggregation.kinesisRecords} Kinesis records for ${aggregation.userRecords} transactions`)
+    assert.doesNotMatch(run.stderr, /exceeds what 1 shard takes/)
+  })
+
   const cases: Array<{ inject: string; counted: (s: RunSummary) => number; tps?: number }> = [
     { inject: 'kinesis.throttle=0.05', counted: (s) => s.faults!.kinesis!.injected },
     { inject: 'kinesis.latency=30ms', counted: (s) => s.faults!.kinesis!.delayed },
