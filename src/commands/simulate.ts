@@ -35,6 +35,12 @@ export default class Simulate extends PipelineCommand {
         return value
       },
     })(),
+    warmup: durationFlag({
+      name: 'warmup',
+      description:
+        "Event time of the same population's history to fold into the scorer's feature state before the measured load (not sent, not decided, not measured), so the run measures steady state: 7d plays a week.",
+      maxMs: 90 * 86_400_000,
+    }),
     poisson: Flags.boolean({ description: 'Poisson inter-arrivals at the same instantaneous rate (default: evenly spaced).', allowNo: true }),
     'dry-run': Flags.boolean({ description: 'Print the validated plan and exit without starting anything.', default: false }),
     ...pipelineFlags,
@@ -54,6 +60,6 @@ export default class Simulate extends PipelineCommand {
       this.log(describePlan(plan).join('\n'))
       return plan
     }
-    return this.runPipelineCommand(flags, (settings) => simulate({ plan, ...settings }))
+    return this.runPipelineCommand(flags, (settings) => simulate({ plan, warmupMs: flags.warmup, ...settings }))
   }
 }

@@ -57,6 +57,8 @@ export async function runLoad(
     pause: request.pause,
     emit: (index, scheduledAtMs) => {
       const { transaction, label } = source.next()
+      // The ledger's id for the i-th transaction, whatever the source numbered (a warm-up history took the first numbers).
+      transaction.id = ledger.transactionId(index)
       ledger.recordEmitted(index, scheduledAtMs, label)
       producer.put(index, transaction.account, Buffer.from(JSON.stringify(transaction)))
     },

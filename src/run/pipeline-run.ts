@@ -81,6 +81,10 @@ export interface PipelineOptions extends TargetSelection {
   kinesisLimits?: boolean
   /** Transactions travel packed in KPL aggregates (`--aggregate`); the consumer must de-aggregate. */
   aggregate?: boolean
+  /** History the scorer folds into its feature state before the load (`--warmup`). */
+  warmupPath?: string
+  /** Said in the log and the report's notes from the start. */
+  notes?: string[]
   /** For tests and tools that need to reach into a live run. */
   hooks?: { onScorerStarted?(supervisor: ScorerSupervisor): void; onTargetReady?(target: ResolvedTarget): void }
 }
@@ -132,7 +136,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     monitor.watchTarget(target)
     options.hooks?.onTargetReady?.(target)
 
-    const notes: string[] = []
+    const notes: string[] = [...(options.notes ?? [])]
     const diagnostics: Record<string, unknown> = {}
     let provisioned: ProvisionedRun | undefined
     let pipeline: RunningPipeline | undefined
@@ -150,7 +154,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target,
         provisioned,
         ledger,
-        { runId, names, model: options.model, featuresLogPath: options.featuresLogPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        { runId, names, model: options.model, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
         resources,
         monitor.fail,
       )

@@ -109,13 +109,17 @@ export function naturalRatePerEventSec(scenario: ScenarioFile): number {
   return perDay / 86_400
 }
 
-/** The plan's transaction source (seeded) and arrival schedule, ready to run. */
-export function instantiatePlan(plan: RunPlan, idPrefix: string): { source: LookaheadSource; schedule: ArrivalSchedule } {
+/**
+ * The plan's transaction source (seeded) and arrival schedule, ready to run. With `warmupMs`, the
+ * measured load starts that much event time after the scenario's start (the history before it is
+ * the scorer's warm-up).
+ */
+export function instantiatePlan(plan: RunPlan, idPrefix: string, warmupMs = 0): { source: LookaheadSource; schedule: ArrivalSchedule } {
   const source = new LookaheadSource(new ScenarioSimulator(plan.scenario, { seed: plan.seed, idPrefix }))
   const arrival = plan.arrival
   const schedule =
     arrival.executor === 'event-time'
-      ? new EventTimeSchedule(() => source.peek().transaction.eventTime, Date.parse(plan.scenario.startTime), arrival.timeScale, plan.durationMs, {
+      ? new EventTimeSchedule(() => source.peek().transaction.eventTime, Date.parse(plan.scenario.startTime) + warmupMs, arrival.timeScale, plan.durationMs, {
           naturalRatePerEventSec: naturalRatePerEventSec(plan.scenario),
           maxCount: plan.maxCount,
         })

@@ -13,6 +13,7 @@ export interface PipelineStartSettings {
   names: ResourceNames
   model: string
   featuresLogPath?: string
+  warmupPath?: string
   pollIntervalMs: number
   /** The decisions collector's GetRecords spacing per shard (the scorer's is pollIntervalMs). */
   collectorPollIntervalMs: number
@@ -62,6 +63,7 @@ export async function startPipeline(
     scorerId: `${settings.runId}-scorer`,
     model: settings.model,
     featuresLogPath: settings.featuresLogPath,
+    warmupPath: settings.warmupPath,
   })
   const stop = once(async () => {
     stopCrashing()

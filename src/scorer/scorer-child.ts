@@ -13,9 +13,8 @@ process.on('SIGINT', () => {}) // the supervisor decides when the scorer stops, 
 process.on('disconnect', () => controller.abort())
 const statsTimer = setInterval(() => send({ type: 'stats', stats: service.stats }), 250)
 
-send({ type: 'ready' })
 service
-  .run(controller.signal)
+  .run(controller.signal, () => send({ type: 'ready' }))
   .then(async () => {
     clearInterval(statsTimer)
     send({ type: 'stats', stats: service.stats })

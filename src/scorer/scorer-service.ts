@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
 import { openAwsClients, type AwsClientSet } from '../aws/connection.js'
 import type { AwsEndpoints } from '../aws/endpoints.js'
 import { DecisionStep, parseTransaction } from '../decision/decision-step.js'
@@ -5,6 +7,7 @@ import { loadScoreModel } from '../decision/load-score-model.js'
 import { FeaturesLog } from '../decision/features-log.js'
 import type { ScoreModel } from '../decision/score-model.js'
 import { EMPTY_FEATURE_MEMORY, type FeatureMemory } from '../features/feature-engine.js'
+import { FEATURE_COUNT } from '../features/feature-names.js'
 import type { Decision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { BatchingProducer } from '../stream/batching-producer.js'
@@ -37,6 +40,8 @@ export interface ScorerConfig {
   model: string
   /** Writes each transaction's features, as computed here, to this NDJSON file (train/serve checks). */
   featuresLogPath?: string
+  /** Transactions (NDJSON, in event-time order) folded into the feature state before reading the stream: no decision, no effect. */
+  warmupPath?: string
 }
 
 /** The clients a scorer needs; by default it opens its own. */
@@ -50,6 +55,8 @@ export interface ScorerStats extends ShardReaderStats {
   /** Records whose transaction id this process had already decided (redelivery). */
   duplicatesSkipped: number
   decisionsFailed: number
+  /** Transactions of warm-up history folded into the feature state before the stream. */
+  warmupTransactions: number
   /** Cumulative wall time per step of handling a page (shard loops overlap). */
   phaseMs: { score: number; actions: number; emitDecisions: number }
   actions: ActionStats
@@ -150,6 +157,7 @@ export class ScorerService {
       invalidRecords: 0,
       duplicatesSkipped: 0,
       decisionsFailed: 0,
+      warmupTransactions: 0,
       phaseMs: { score: 0, actions: 0, emitDecisions: 0 },
       actions: this.actions.stats,
       modelVersion: options.model?.modelVersion ?? '',
@@ -174,13 +182,18 @@ export class ScorerService {
     })
   }
 
-  /** Runs until `signal` aborts, then finishes the batch in hand and checkpoints it. */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Runs until `signal` aborts, then finishes the batch in hand and checkpoints it. `onReady` is
+   * called once the model is loaded, the warm-up history folded in and every shard positioned.
+   */
+  async run(signal: AbortSignal, onReady?: () => void): Promise<void> {
     const model = this.givenModel ?? (await loadScoreModel(this.config.model))
     this.step = new DecisionStep(model, this.config.featuresLogPath ? new FeaturesLog(this.config.featuresLogPath) : undefined)
     this.stats.modelVersion = this.step.modelVersion
+    if (this.config.warmupPath) this.stats.warmupTransactions = await foldHistory(this.step, this.config.warmupPath)
     this.stats.features = this.step.features.memory()
     await this.reader.open()
+    onReady?.()
     await this.reader.run(signal)
   }
 
@@ -297,4 +310,20 @@ export class ScorerService {
       timestamps: { arrivedAt, fetchedAt, scoredAt: nowMs(), actedAt: 0 },
     }
   }
+}
+
+/** Folds a history file into the feature state, as if those transactions had been scored (nothing is emitted). */
+async function foldHistory(step: DecisionStep, path: string): Promise<number> {
+  const row = new Float64Array(FEATURE_COUNT)
+  let folded = 0
+  let line = 0
+  for await (const text of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+    line++
+    if (text === '') continue
+    const parsed = parseTransaction(Buffer.from(text))
+    if (!parsed.ok) throw new Error(`${path}:${line}: ${parsed.reason}`)
+    step.features.observe(parsed.transaction, row)
+    folded++
+  }
+  return folded
 }
