@@ -49,7 +49,7 @@ describe('report.html in headless Chromium', { skip: CHROMIUM ? false : 'Chromiu
     assert.doesNotMatch(html, /<script|https?:\/\/(?!fraudlab\.dev)[^"]*\.(js|css)/, 'self-contained: no script, no remote asset')
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? ''
     const charts = [...html.matchAll(/<svg class="chart" data-chart="([^"]+)"[\s\S]*?<\/svg>/g)].map((m) => ({ name: m[1], svg: m[0] }))
-    assert.deepEqual(charts.map((c) => c.name), ['throughput', 'latency-over-time', 'latency-breakdown', 'pr-curve', 'archetypes', 'time-to-detect'])
+    assert.deepEqual(charts.map((c) => c.name), ['throughput', 'latency-over-time', 'latency-breakdown', 'pr-curve', 'detection-over-time', 'archetypes', 'time-to-detect'])
 
     // Each chart in its own band, legend keys hidden, so a colour found in a band was drawn by that chart's data.
     const page = join(dir, 'charts.html')

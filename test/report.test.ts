@@ -14,7 +14,7 @@ import { compareSummaries } from '../src/report/compare.js'
 import { mergeReports } from '../src/report/merge.js'
 import { readReport } from '../src/report/read-report.js'
 import { archetypeAccuracy, distribution } from '../src/report/run-summary.js'
-import { RunSummarySchema } from '../src/report/summary-schema.js'
+import { RunSummarySchema, SUMMARY_SCHEMA_VERSION } from '../src/report/summary-schema.js'
 import { evaluateThresholds, parseThreshold } from '../src/report/thresholds.js'
 import { renderSummaryJsonSchema, SUMMARY_SCHEMA_PATH } from '../src/report/write-summary-schema.js'
 import { REPO_ROOT, runCli, tempDir } from './helpers.js'
@@ -125,6 +125,28 @@ describe('report metrics, against hand-computed cases', () => {
     assert.ok(points.every((p) => p.at % bucketMs === 0))
   })
 
+  it('timeline: recall and precision per bucket, overall and per archetype, by scheduled time; they survive coarsening', () => {
+    const timeline = new Timeline()
+    // Second 0: card testing caught 3 of 4; second 1: caught 1 of 4 (a drift), account takeover 2 of 2, and one genuine block.
+    for (const blocked of [true, true, true, false]) timeline.recordOutcome(100, 'card-testing', blocked)
+    for (const blocked of [true, false, false, false]) timeline.recordOutcome(1_100, 'card-testing', blocked)
+    timeline.recordOutcome(1_200, 'account-takeover', true)
+    timeline.recordOutcome(1_300, 'account-takeover', true)
+    timeline.recordOutcome(1_400, undefined, true)
+    timeline.recordOutcome(1_500, undefined, false)
+    let points = timeline.summarize().points
+    assert.deepEqual(points.map((p) => [p.frauds, p.caught, p.falsePositives, p.recall, p.precision]), [
+      [4, 3, 0, 0.75, 1],
+      [6, 3, 1, 0.5, 0.75],
+    ])
+    assert.deepEqual(points.map((p) => p.archetypes['card-testing'].recall), [0.75, 0.25], 'the drifting archetype’s recall, bucket by bucket')
+    assert.deepEqual(points[1].archetypes['account-takeover'], { frauds: 2, caught: 2, recall: 1 })
+    assert.equal(points[0].archetypes['account-takeover'], undefined)
+    for (let s = 0; s < MAX_TIMELINE_BUCKETS * 2; s++) timeline.recordOffered(s * 1000)
+    points = timeline.summarize().points
+    assert.deepEqual([points[0].frauds, points[0].caught, points[0].falsePositives, points[0].archetypes['card-testing'].caught], [10, 6, 1, 4], 'merged when buckets double')
+  })
+
   it('thresholds read PR-AUC, attack detection and time to detect', () => {
     const summary = {
       accuracy: { prAuc: 0.97 },
@@ -233,7 +255,7 @@ describe('report merge', () => {
     const b = await writeSyntheticReport('old', syntheticRun(100, 1), dir)
     const summary = JSON.parse(readFileSync(join(b.folder, 'summary.json'), 'utf8'))
     writeFileSync(join(old, 'summary.json'), JSON.stringify({ ...summary, schemaVersion: 1 }))
-    await assert.rejects(mergeReports([a.folder, old], dir, 'm'), /schema version 1; this fraudlab reads version 3/)
+    await assert.rejects(mergeReports([a.folder, old], dir, 'm'), new RegExp(`schema version 1; this fraudlab reads version ${SUMMARY_SCHEMA_VERSION}`))
   })
 })
 
@@ -279,7 +301,7 @@ describe('report compare', () => {
     assert.equal(JSON.parse(json.stdout).regressions, 1)
     const incompatible = await runCli(['report', 'compare', old, base.folder])
     assert.equal(incompatible.code, 2)
-    assert.match(incompatible.stderr, /summary schema version 1; this fraudlab reads version 3, so the two are not comparable/)
+    assert.match(incompatible.stderr, new RegExp(`summary schema version 1; this fraudlab reads version ${SUMMARY_SCHEMA_VERSION}, so the two are not comparable`))
     assert.doesNotMatch(incompatible.stderr, /at .*\.js:\d+/)
   })
 

@@ -257,6 +257,7 @@ export class RunLedger {
     recordMs(this.endToEnd, endToEndMs)
     recordMs(this.endToEndByArchetype[archetype], endToEndMs)
     this.timeline.recordLatency(scheduledAtMs, decisionMs)
+    this.timeline.recordOutcome(scheduledAtMs, this.state[index] & FRAUD ? this.archetypes[archetype] : undefined, code === VERDICT_CODES.block)
     // Kinesis' arrival timestamp has millisecond resolution and another process' clock: clamp at 0.
     const propagationMs = Math.max(0, t.fetchedAt - this.originMs - this.ringAckedAt[slot])
     const collectionMs = Math.max(0, observedAtMs - t.actedAt)

@@ -14,6 +14,17 @@ export interface TimelineCounts {
   /** Decisions observed in the bucket. */
   decided: number
   blocked: number
+  /** Of the transactions scheduled in the bucket and decided (first verdict): frauds, frauds blocked, genuine blocked. */
+  frauds: number
+  caught: number
+  falsePositives: number
+  /** The same per fraud archetype (frauds, caught), for the archetypes that had any. */
+  archetypes?: Record<string, ArchetypeCounts>
+}
+
+export interface ArchetypeCounts {
+  frauds: number
+  caught: number
 }
 
 interface Bucket extends TimelineCounts {
@@ -21,11 +32,39 @@ interface Bucket extends TimelineCounts {
   latency: hdr.Histogram | undefined
 }
 
-export interface TimelinePoint extends TimelineCounts {
+export interface TimelinePoint extends Omit<TimelineCounts, 'archetypes'> {
   /** Bucket start, epoch milliseconds. */
   at: number
   /** Decision latency of the transactions scheduled in the bucket. */
   decision: Pick<LatencySummaryMs, 'count' | 'p50' | 'p90' | 'p99' | 'max'>
+  /** Of the transactions scheduled in the bucket; null without a denominator. */
+  recall: number | null
+  precision: number | null
+  archetypes: Record<string, ArchetypeCounts & { recall: number | null }>
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : null)
+
+function emptyBucket(): Bucket {
+  return { offered: 0, dropped: 0, sent: 0, decided: 0, blocked: 0, frauds: 0, caught: 0, falsePositives: 0, latency: undefined }
+}
+
+/** Adds `from`'s counts (not its latency) into `into`. */
+function addCounts(into: TimelineCounts, from: TimelineCounts): void {
+  into.offered += from.offered
+  into.dropped += from.dropped
+  into.sent += from.sent
+  into.decided += from.decided
+  into.blocked += from.blocked
+  into.frauds += from.frauds ?? 0
+  into.caught += from.caught ?? 0
+  into.falsePositives += from.falsePositives ?? 0
+  for (const [name, counts] of Object.entries(from.archetypes ?? {})) {
+    const archetypes = (into.archetypes ??= {})
+    const existing = (archetypes[name] ??= { frauds: 0, caught: 0 })
+    existing.frauds += counts.frauds
+    existing.caught += counts.caught
+  }
 }
 
 /** Two significant digits: a bucket's histogram costs ~14 KB instead of ~45 KB, and percentiles over time need no more. */
@@ -64,6 +103,22 @@ export class Timeline {
     if (blocked) bucket.blocked++
   }
 
+  /** A transaction's first verdict, at its scheduled time: `archetype` for a fraud, undefined for a genuine one. */
+  recordOutcome(scheduledAtMs: number, archetype: string | undefined, blocked: boolean): void {
+    const bucket = this.bucketAt(scheduledAtMs)
+    if (archetype === undefined) {
+      if (blocked) bucket.falsePositives++
+      return
+    }
+    bucket.frauds++
+    const counts = ((bucket.archetypes ??= {})[archetype] ??= { frauds: 0, caught: 0 })
+    counts.frauds++
+    if (blocked) {
+      bucket.caught++
+      counts.caught++
+    }
+  }
+
   recordLatency(scheduledAtMs: number, latencyMs: number): void {
     const bucket = this.bucketAt(scheduledAtMs)
     recordMs((bucket.latency ??= newBucketHistogram()), latencyMs)
@@ -73,11 +128,7 @@ export class Timeline {
   addBucket(atMs: number, widthMs: number, counts: TimelineCounts, latency: hdr.Histogram | undefined): void {
     while (this.bucketMs < widthMs) this.coarsen()
     const bucket = this.bucketAt(atMs)
-    bucket.offered += counts.offered
-    bucket.dropped += counts.dropped
-    bucket.sent += counts.sent
-    bucket.decided += counts.decided
-    bucket.blocked += counts.blocked
+    addCounts(bucket, counts)
     if (latency && latency.totalCount) (bucket.latency ??= newBucketHistogram()).add(latency)
   }
 
@@ -86,7 +137,7 @@ export class Timeline {
     const result = []
     for (let key = this.first; key <= this.last; key++) {
       const bucket = this.buckets.get(key)
-      const { latency, ...counts } = bucket ?? { offered: 0, dropped: 0, sent: 0, decided: 0, blocked: 0, latency: undefined }
+      const { latency, ...counts } = bucket ?? emptyBucket()
       result.push({ at: key * this.bucketMs, counts, latency })
     }
     return result
@@ -97,7 +148,15 @@ export class Timeline {
       bucketMs: this.bucketMs,
       points: this.points().map(({ at, counts, latency }) => {
         const { count, p50, p90, p99, max } = latency ? summarize(latency) : summarize(newBucketHistogram())
-        return { at, ...counts, decision: { count, p50, p90, p99, max } }
+        const { archetypes = {}, ...plain } = counts
+        return {
+          at,
+          ...plain,
+          decision: { count, p50, p90, p99, max },
+          recall: ratio(plain.caught, plain.frauds),
+          precision: ratio(plain.caught, plain.caught + plain.falsePositives),
+          archetypes: Object.fromEntries(Object.entries(archetypes).map(([name, c]) => [name, { ...c, recall: ratio(c.caught, c.frauds) }])),
+        }
       }),
     }
   }
@@ -110,7 +169,7 @@ export class Timeline {
     }
     let bucket = this.buckets.get(key)
     if (!bucket) {
-      bucket = { offered: 0, dropped: 0, sent: 0, decided: 0, blocked: 0, latency: undefined }
+      bucket = emptyBucket()
       this.buckets.set(key, bucket)
       if (key < this.first) this.first = key
       if (key > this.last) this.last = key
@@ -129,11 +188,7 @@ export class Timeline {
       const existing = this.buckets.get(to)
       if (!existing) this.buckets.set(to, bucket)
       else {
-        existing.offered += bucket.offered
-        existing.dropped += bucket.dropped
-        existing.sent += bucket.sent
-        existing.decided += bucket.decided
-        existing.blocked += bucket.blocked
+        addCounts(existing, bucket)
         if (bucket.latency) (existing.latency ??= newBucketHistogram()).add(bucket.latency)
       }
       this.first = Math.min(this.first, to)

@@ -5,7 +5,7 @@ import { ModelCardSchema } from '../model/model-card.js'
  * The version of `summary.json` and `histograms.json`. Bump it when a field changes meaning or
  * disappears; `report compare` and `report merge` refuse to mix versions.
  */
-export const SUMMARY_SCHEMA_VERSION = 3
+export const SUMMARY_SCHEMA_VERSION = 4
 
 /** A figure that may have no value (no data, or a ratio with no denominator): null on disk, NaN in memory. */
 const Metric = z.number().nullable()
@@ -106,6 +106,14 @@ export const TimelinePointSchema = z.strictObject({
   sent: Count,
   decided: Count,
   blocked: Count,
+  frauds: Count.describe('Fraud transactions scheduled in the bucket and decided (first verdict).'),
+  caught: Count.describe('Of those, blocked.'),
+  falsePositives: Count.describe('Genuine transactions scheduled in the bucket and blocked (first verdict).'),
+  recall: Metric.describe('caught / frauds of the bucket; null without frauds.'),
+  precision: Metric.describe('caught / (caught + falsePositives) of the bucket; null without blocks.'),
+  archetypes: z
+    .record(z.string(), z.strictObject({ frauds: Count, caught: Count, recall: Metric }))
+    .describe('Per fraud archetype: its frauds scheduled in the bucket, those blocked, and recall (so a drift shows as a drop over time).'),
   decision: z.strictObject({ count: Count, p50: Metric, p90: Metric, p99: Metric, max: Metric }).describe('Decision latency of the transactions scheduled in the bucket.'),
 })
 

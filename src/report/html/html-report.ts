@@ -21,7 +21,7 @@ const ratio = formatRatio
  * versions and model card.
  */
 export function renderHtmlReport(summary: RunSummary): string {
-  const body = [header(summary), tiles(summary), throughputSection(summary), latencySection(summary), accuracySection(summary), archetypeSection(summary), attackSection(summary), countsSection(summary), thresholdSection(summary), configSection(summary)]
+  const body = [header(summary), tiles(summary), throughputSection(summary), latencySection(summary), accuracySection(summary), detectionOverTimeSection(summary), archetypeSection(summary), attackSection(summary), countsSection(summary), thresholdSection(summary), configSection(summary)]
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -90,6 +90,23 @@ function throughputSection(summary: RunSummary): string {
     'Throughput over time',
     `<p>Offered is what the schedule asked for; sent is what Kinesis acknowledged; decided is what came back on the decisions stream. Buckets of ${bucketMs / 1000} s.</p>` +
       lineChart({ name: 'throughput', title: 'Throughput over time', series, xLabel: 'seconds since start', yLabel: 'transactions / s' }),
+  )
+}
+
+/** Recall and precision per bucket (by scheduled time), overall and per archetype: a drift or a cold start shows as a dip. */
+function detectionOverTimeSection(summary: RunSummary): string {
+  const t = relativeSeconds(summary)
+  const points = summary.timeline.points
+  const archetypes = [...new Set(points.flatMap((p) => Object.keys(p.archetypes)))].sort()
+  const series: Series[] = [
+    { name: 'recall, all fraud', color: PALETTE[0], points: points.map((p) => [t(p.at), p.recall ?? NaN]), width: 4 },
+    { name: 'precision', color: PALETTE[1], points: points.map((p) => [t(p.at), p.precision ?? NaN]), dashed: true },
+    ...archetypes.map((name, k) => ({ name: `recall, ${name}`, color: PALETTE[(k + 2) % PALETTE.length], points: points.map((p): [number, number] => [t(p.at), p.archetypes[name]?.recall ?? NaN]) })),
+  ]
+  return section(
+    'Detection over time',
+    `<p>Of the transactions scheduled in each ${summary.timeline.bucketMs / 1000} s bucket: the share of frauds blocked (recall) and the share of blocks that were fraud (precision), by first verdict. A cold start or a drift shows as a dip.</p>` +
+      lineChart({ name: 'detection-over-time', title: 'Recall and precision over time', series, xLabel: 'seconds since start (by scheduled time)', yLabel: 'share', yDomain: [0, 1], dots: points.length < 30 }),
   )
 }
 
