@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { CSV_COLUMNS, parseNdjsonLine } from '../src/export/labelled-export.js'
 import { TransactionSchema } from '../src/schema/transaction.js'
-import { runCli, tempDir } from './helpers.js'
+import { REPO_ROOT, runCli, tempDir } from './helpers.js'
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
 
@@ -63,8 +63,9 @@ describe('fraudlab scenarios', () => {
   it('list shows every shipped scenario with its archetypes', async () => {
     const run = await runCli(['scenarios', 'list', '--json'])
     const rows = JSON.parse(run.stdout) as Array<{ name: string; archetypes: string[] }>
-    assert.equal(rows.length, 8)
+    assert.deepEqual(rows.map((r) => r.name).sort(), readdirSync(join(REPO_ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort())
     assert.deepEqual(rows.find((r) => r.name === 'mixed')?.archetypes.length, 6)
+    assert.deepEqual(rows.find((r) => r.name === 'drift')?.archetypes.length, 6)
     assert.deepEqual(rows.find((r) => r.name === 'baseline')?.archetypes, [])
   })
 

@@ -2,6 +2,7 @@ import { DAY_MS, HOUR_MS } from '../util/time.js'
 import type { Label, LabelledTransaction } from '../schema/labels.js'
 import type { Channel, Transaction, TransactionType } from '../schema/transaction.js'
 import type { AttackContext } from './archetypes/define-archetype.js'
+import { drifted } from './archetypes/drift.js'
 import { startAttack } from './archetypes/registry.js'
 import { EventQueue } from './event-queue.js'
 import { haversineKm, PLANE_SPEED_KMH, type City, type LatLon } from './geo.js'
@@ -111,7 +112,7 @@ export class ScenarioSimulator implements TransactionSource {
         }
         const number = this.attackCounts.get(event.spec.archetype) ?? 0
         this.attackCounts.set(event.spec.archetype, number + 1)
-        startAttack(this.attackContext(), event.spec, `${event.spec.archetype}-${number}`, event.timeMs)
+        startAttack(this.attackContext(), drifted(event.spec, event.timeMs - this.startTimeMs), `${event.spec.archetype}-${number}`, event.timeMs)
         return undefined
       }
       case 'attack-step': {

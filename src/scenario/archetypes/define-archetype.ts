@@ -5,6 +5,7 @@ import type { Random } from '../../util/random.js'
 import type { City, LatLon } from '../geo.js'
 import type { Customer, Merchant } from '../population.js'
 import { duration, positive } from '../schema-parts.js'
+import { driftSchema, type Drift } from './drift.js'
 
 /** What an attack sees of the simulated world, and how it acts in it. */
 export interface AttackContext {
@@ -31,7 +32,7 @@ const attackRate = {
   within: duration('within').optional(),
 }
 
-type SpecShape<Name extends string, Params extends z.ZodRawShape> = { archetype: z.ZodLiteral<Name> } & typeof attackRate & Params
+type SpecShape<Name extends string, Params extends z.ZodRawShape> = { archetype: z.ZodLiteral<Name>; drift: z.ZodOptional<z.ZodType<Drift>> } & typeof attackRate & Params
 
 /** The validated parameters of one attack: the archetype, its rate, and its own parameters with defaults filled in. */
 export type ArchetypeSpec<Name extends string, Params extends z.ZodRawShape> = z.output<z.ZodObject<SpecShape<Name, Params>, z.core.$strict>>
@@ -54,7 +55,7 @@ export interface Archetype<Name extends string = string, Params extends z.ZodRaw
 
 /** A fraud archetype in one module: its parameters (a zod shape) and its behaviour. Register it in `registry.ts`. */
 export function defineArchetype<const Name extends string, Params extends z.ZodRawShape>(definition: ArchetypeDefinition<Name, Params>): Archetype<Name, Params> {
-  const shape = { archetype: z.literal(definition.name), ...attackRate, ...definition.params } as SpecShape<Name, Params>
+  const shape = { archetype: z.literal(definition.name), ...attackRate, drift: driftSchema(definition.params).optional(), ...definition.params } as SpecShape<Name, Params>
   const schema = z.strictObject(shape).refine((spec) => givesOneRate(spec as { attacksPerDay?: number; count?: number }), {
     error: 'give either attacksPerDay or count (not both)',
   })
