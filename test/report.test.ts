@@ -9,7 +9,7 @@ import { DecisionLog, formatMs } from '../src/collector/decision-log.js'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import { newLatencyHistogram, recordMs, summarize } from '../src/metrics/latency.js'
 import { prAuc, prCurve } from '../src/metrics/score-ranking.js'
-import { MAX_TIMELINE_BUCKETS, Timeline } from '../src/metrics/timeline.js'
+import { accuracyBeforeAndAfter, coldStartWindowMs, MAX_TIMELINE_BUCKETS, Timeline } from '../src/metrics/timeline.js'
 import { compareSummaries } from '../src/report/compare.js'
 import { mergeReports } from '../src/report/merge.js'
 import { readReport } from '../src/report/read-report.js'
@@ -142,6 +142,11 @@ describe('report metrics, against hand-computed cases', () => {
     assert.deepEqual(points.map((p) => p.archetypes['card-testing'].recall), [0.75, 0.25], 'the drifting archetype’s recall, bucket by bucket')
     assert.deepEqual(points[1].archetypes['account-takeover'], { frauds: 2, caught: 2, recall: 1 })
     assert.equal(points[0].archetypes['account-takeover'], undefined)
+    const split = accuracyBeforeAndAfter(points, 1_000)
+    assert.deepEqual(split.first, { frauds: 4, caught: 3, falsePositives: 0, recall: 0.75, precision: 1 })
+    assert.deepEqual(split.rest, { frauds: 6, caught: 3, falsePositives: 1, recall: 0.5, precision: 0.75 })
+    assert.equal(coldStartWindowMs(1_000, 20_000), 5_000, 'a 20 s load: its first quarter')
+    assert.equal(coldStartWindowMs(1_000, 600_000), 60_000, 'a long load: its first minute')
     for (let s = 0; s < MAX_TIMELINE_BUCKETS * 2; s++) timeline.recordOffered(s * 1000)
     points = timeline.summarize().points
     assert.deepEqual([points[0].frauds, points[0].caught, points[0].falsePositives, points[0].archetypes['card-testing'].caught], [10, 6, 1, 4], 'merged when buckets double')

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { accuracyFrom } from '../metrics/accuracy.js'
+import { accuracyBeforeAndAfter } from '../metrics/timeline.js'
 import { summarizeAttacks } from '../report/run-summary.js'
 import { SUMMARY_SCHEMA_VERSION, type LatencySummary, type RunSummary } from '../report/summary-schema.js'
 
@@ -113,6 +114,7 @@ export function buildK6Summary(input: K6ReportInputs): RunSummary {
       windowMs: Math.round(input.durationMs),
     },
     timeline: { bucketMs: 1000, points: [] },
+    accuracyOverTime: accuracyBeforeAndAfter([], 0),
     // k6 times each request from send to response, which is when the decision is made: both figures are that.
     latencyMs: {
       decision: endToEnd,

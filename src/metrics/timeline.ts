@@ -196,3 +196,31 @@ export class Timeline {
     }
   }
 }
+
+export interface PeriodAccuracy {
+  frauds: number
+  caught: number
+  falsePositives: number
+  recall: number | null
+  precision: number | null
+}
+
+/** The first minute of a load, or the first quarter of a shorter one, in whole buckets (at least one). */
+export function coldStartWindowMs(bucketMs: number, loadDurationMs: number): number {
+  return Math.max(bucketMs, Math.min(60_000, Math.floor(loadDurationMs / 4 / bucketMs) * bucketMs))
+}
+
+/**
+ * Detection in the first `firstMs` of the timeline against the rest: a scorer that starts with an
+ * empty feature state shows it in the first part.
+ */
+export function accuracyBeforeAndAfter(points: readonly TimelinePoint[], firstMs: number): { firstMs: number; first: PeriodAccuracy; rest: PeriodAccuracy } {
+  const start = points[0]?.at ?? 0
+  const sum = (part: readonly TimelinePoint[]): PeriodAccuracy => {
+    const frauds = part.reduce((n, p) => n + p.frauds, 0)
+    const caught = part.reduce((n, p) => n + p.caught, 0)
+    const falsePositives = part.reduce((n, p) => n + p.falsePositives, 0)
+    return { frauds, caught, falsePositives, recall: ratio(caught, frauds), precision: ratio(caught, caught + falsePositives) }
+  }
+  return { firstMs, first: sum(points.filter((p) => p.at - start < firstMs)), rest: sum(points.filter((p) => p.at - start >= firstMs)) }
+}

@@ -9,7 +9,7 @@ import type { AttackRecord } from '../collector/attack-tracker.js'
 import { STAGES, type Stage } from '../schema/stages.js'
 import { UserError } from '../errors/user-error.js'
 import { newLatencyHistogram } from '../metrics/latency.js'
-import { Timeline } from '../metrics/timeline.js'
+import { accuracyBeforeAndAfter, coldStartWindowMs, Timeline } from '../metrics/timeline.js'
 import type { RunHistograms } from './histogram-file.js'
 import { readHistograms, readReport, type StoredReport } from './read-report.js'
 import { accuracyWithScores, archetypeAccuracy, archetypePrAuc, summarizeAttacks, summarizeLatencies } from './run-summary.js'
@@ -61,6 +61,7 @@ export async function mergeReports(folders: string[], reportsDir: string, runId:
   const thresholdExpressions = new Map<string, 'flag' | 'scenario'>()
   for (const s of summaries) for (const t of s.thresholds) thresholdExpressions.set(t.expression, t.source)
 
+  const mergedTimeline = merged.timeline.summarize()
   const summary: RunSummary = {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
     runId,
@@ -87,7 +88,8 @@ export async function mergeReports(folders: string[], reportsDir: string, runId:
       loadDurationMs: Math.max(...summaries.map((s) => s.throughput.loadDurationMs)),
       windowMs: Math.max(...summaries.map((s) => s.throughput.windowMs)),
     },
-    timeline: merged.timeline.summarize(),
+    timeline: mergedTimeline,
+    accuracyOverTime: accuracyBeforeAndAfter(mergedTimeline.points, coldStartWindowMs(mergedTimeline.bucketMs, Math.max(...summaries.map((s) => s.throughput.loadDurationMs)))),
     latencyMs: summarizeLatencies(merged),
     accuracy: scored ? accuracyWithScores(confusion, scored.scores, scored.labels) : { ...accuracyWithScores(confusion, [], []), prAuc: NaN },
     accuracyByArchetype: archetypeAccuracy(

@@ -4,6 +4,7 @@ import type { RunLedger } from '../collector/run-ledger.js'
 import { STAGES, type Stage } from '../schema/stages.js'
 import { accuracyFrom, type ConfusionMatrix } from '../metrics/accuracy.js'
 import { summarize } from '../metrics/latency.js'
+import { accuracyBeforeAndAfter, coldStartWindowMs } from '../metrics/timeline.js'
 import { prAuc, prCurve } from '../metrics/score-ranking.js'
 import type { ModelCard } from '../model/model-card.js'
 import type { RunHistograms } from './histogram-file.js'
@@ -58,6 +59,7 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
   const { ledger } = input
   const missingCount = ledger.undecided
   const loadDurationMs = Math.max(1, input.loadEndedAtMs - input.loadStartedAtMs)
+  const timeline = ledger.timeline.summarize()
   // Throughput over the offered window (k6 reports rates the same way): the acks of the final
   // flush after the window closes are counted as sent, not as throughput.
   const windowMs = Math.max(1, Math.min(input.offeredWindowMs, loadDurationMs))
@@ -110,10 +112,11 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
       loadDurationMs: Math.round(loadDurationMs),
       windowMs: Math.round(windowMs),
     },
-    timeline: ledger.timeline.summarize(),
+    timeline,
     latencyMs: summarizeLatencies(ledgerHistograms(ledger)),
     accuracy: accuracyWithScores(ledger.confusion, scored.scores, scored.labels),
     accuracyByArchetype: archetypeAccuracy(archetypes, ledger.confusion.falsePositives, (code) => archetypePrAuc(scored, code)),
+    accuracyOverTime: accuracyBeforeAndAfter(timeline.points, coldStartWindowMs(timeline.bucketMs, loadDurationMs)),
     attacks: summarizeAttacks(ledger.attacks.records()),
     thresholds: [],
     files: input.files,

@@ -117,6 +117,8 @@ export const TimelinePointSchema = z.strictObject({
   decision: z.strictObject({ count: Count, p50: Metric, p90: Metric, p99: Metric, max: Metric }).describe('Decision latency of the transactions scheduled in the bucket.'),
 })
 
+const PeriodAccuracySchema = z.strictObject({ frauds: Count, caught: Count, falsePositives: Count, recall: Metric, precision: Metric })
+
 export const ThresholdResultSchema = z.strictObject({
   expression: z.string(),
   source: z.enum(['flag', 'scenario']),
@@ -175,6 +177,9 @@ export const RunSummarySchema = z.strictObject({
   }),
   accuracy: AccuracySchema,
   accuracyByArchetype: z.record(z.string(), ArchetypeAccuracySchema),
+  accuracyOverTime: z
+    .strictObject({ firstMs: Count, first: PeriodAccuracySchema, rest: PeriodAccuracySchema })
+    .describe('Detection in the first minute of the load (the first quarter of a shorter one), by scheduled time, against the rest: a cold feature state shows in the first part.'),
   attacks: AttacksSchema,
   thresholds: z.array(ThresholdResultSchema),
   faults: FaultsSchema.optional(),

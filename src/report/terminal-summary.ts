@@ -1,6 +1,7 @@
 import type { LatencySummary as LatencySummaryMs } from './summary-schema.js'
 import { formatLatency, formatRatio } from './format.js'
 import type { RunSummary } from './run-summary.js'
+import { formatDurationMs } from '../util/duration.js'
 
 const ms = (value: number | null) => formatLatency(value)
 const ratio = formatRatio
@@ -32,6 +33,7 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     '',
     `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}, PR-AUC ${ratio(a.prAuc)}`,
     `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,
+    ...overTimeLine(summary),
   ]
   for (const [name, x] of Object.entries(summary.accuracyByArchetype)) {
     const attacks = summary.attacks.byArchetype[name]
@@ -77,4 +79,11 @@ function faultsLine(f: NonNullable<RunSummary['faults']>): string {
     counts ? `${name} ${[counts.limitThrottled && `${counts.limitThrottled} over shard limits`, counts.injected && `${counts.injected} injected`, counts.delayed && `${counts.delayed} delayed`].filter(Boolean).join(', ') || 'none'}` : undefined
   const parts = [part('kinesis', f.kinesis), part('dynamodb', f.dynamodb), part('sns', f.sns), f.scorerCrashes ? `scorer crashes ${f.scorerCrashes}` : undefined].filter(Boolean)
   return `Limits, faults   ${f.kinesisLimits ? 'Kinesis shard limits on' : 'Kinesis shard limits off'}${f.injected.length ? ` · --inject ${f.injected.join(' ')}` : ''} · ${parts.join('; ')}`
+}
+
+/** Detection in the load's first part against the rest, when both hold frauds: a cold start shows here. */
+function overTimeLine(summary: RunSummary): string[] {
+  const { firstMs, first, rest } = summary.accuracyOverTime
+  if (first.frauds === 0 || rest.frauds === 0) return []
+  return [`                 first ${formatDurationMs(firstMs)}: precision ${ratio(first.precision)}, recall ${ratio(first.recall)} · after: precision ${ratio(rest.precision)}, recall ${ratio(rest.recall)}`]
 }
