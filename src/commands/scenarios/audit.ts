@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { FraudlabCommand } from '../../cli/base-command.js'
 import { integerFlag, numberFlag } from '../../cli/flags.js'
 import { auditSingleFeatureRules, featureMatrixOf, type DifficultyAudit } from '../../model/single-feature-audit.js'
