@@ -7,8 +7,8 @@ const CHILD_SCRIPT = fileURLToPath(new URL('./scorer-child.js', import.meta.url)
 /**
  * The scorer's state is bounded by count (feature state and dedup window: about 190 MB of heap at
  * worst, a PaySim replay where nearly every account is new, `npm run bench:feature-memory`). V8
- * lets the heap grow further past the live data the larger its cap: without one the scorer
- * reached 1 GB resident on the full replay, with 2047 MB it stays near 525 MB; a much smaller cap
+ * lets the heap grow further past the live data the larger its cap: uncapped (and with a larger
+ * state) the scorer reached 1 GB resident on the full replay, with 2047 MB it peaks at 525 MB; a much smaller cap
  * makes it collect so often that it costs CPU (at 10,000/s: 53 µs a transaction at 2047 MB, 60 at
  * 1 GB, 62 at 448 MB; `npm run bench:e2e -- 30 10000`).
  */
