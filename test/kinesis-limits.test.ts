@@ -10,7 +10,7 @@ import { decisionShardsForRate, shardCapacityWarning, shardsForRate } from '../s
 import { startEmbeddedStack, type EmbeddedStack } from '../src/stack/embedded-stack.js'
 import { CONTROL_PATH, NO_FAULTS, parseFaultPlan } from '../src/stack/fault-plan.js'
 import { KINESIS_SHARD_LIMITS, ShardLimiter } from '../src/stack/front/shard-limiter.js'
-import { hashKeyOf, shardFor } from '../src/stack/front/shard-map.js'
+import { hashKeyOf, ShardMap } from '../src/stream/shard-map.js'
 import { runCli, tempDir } from './helpers.js'
 
 describe('Kinesis per-shard limits: the token buckets', () => {
@@ -68,8 +68,10 @@ describe('Kinesis per-shard limits: the token buckets', () => {
       { shardId: 'shardId-000000000000', startingHashKey: 0n, endingHashKey: half - 1n },
       { shardId: 'shardId-000000000001', startingHashKey: half, endingHashKey: 2n ** 128n - 1n },
     ]
-    assert.equal(shardFor(ranges, hashKeyOf('a')), 'shardId-000000000000')
-    assert.equal(shardFor(ranges, half), 'shardId-000000000001')
+    const shards = new ShardMap(ranges)
+    assert.equal(shards.shardOfKey(hashKeyOf('a')).shardId, 'shardId-000000000000')
+    assert.equal(shards.shardOfKey(half).shardId, 'shardId-000000000001')
+    assert.equal(shards.shardOf('a').shardId, 'shardId-000000000000', 'the fast path agrees')
   })
 
   it('warns when the rate needs more shards than the stream has', () => {

@@ -7,25 +7,36 @@ export interface ShardRange {
   endingHashKey: bigint
 }
 
+/** A record's hash key: the MD5 of its partition key as a 128-bit integer, or its explicit hash key. */
+export function hashKeyOf(partitionKey: string, explicitHashKey?: string): bigint {
+  if (explicitHashKey !== undefined) return BigInt(explicitHashKey)
+  return BigInt(`0x${md5(partitionKey).toString('hex')}`)
+}
+
+function md5(partitionKey: string): Buffer {
+  return createHash('md5').update(partitionKey, 'utf8').digest()
+}
+
 /** The top 48 bits of a 128-bit hash key: enough to place almost every key without a BigInt. */
 function top48(key: bigint): number {
   return Number(key >> 80n)
 }
 
 /**
- * Which open shard a partition key lands on: Kinesis places a record by the MD5 of its partition
- * key, read as a 128-bit number, within the shards' hash-key ranges. An aggregating producer
- * needs it so that every user record of an aggregate belongs to the shard the aggregate goes to
- * (a KCL consumer drops user records whose key falls outside its shard's range).
+ * Kinesis' record placement, the one implementation: a record goes to the open shard whose
+ * hash-key range holds the MD5 of its partition key (read as a 128-bit number), or its explicit
+ * hash key. The embedded Kinesis places records with it, its front charges shard limits with it,
+ * and an aggregating producer packs by it (a KCL consumer drops user records whose key falls
+ * outside its shard's range). Ranges must cover the hash space without a gap, as open shards do.
  */
 export class ShardMap {
+  readonly ranges: readonly ShardRange[]
   private readonly starts: number[]
-  private readonly startKeys: bigint[]
 
-  constructor(readonly ranges: readonly ShardRange[]) {
+  constructor(ranges: readonly ShardRange[]) {
     if (ranges.length === 0) throw new Error('a stream with no open shard')
-    this.starts = ranges.map((range) => top48(range.startingHashKey))
-    this.startKeys = ranges.map((range) => range.startingHashKey)
+    this.ranges = [...ranges].sort((a, b) => (a.startingHashKey < b.startingHashKey ? -1 : 1))
+    this.starts = this.ranges.map((range) => top48(range.startingHashKey))
   }
 
   /** The open shards of a stream, by hash range (closed parents of a reshard are left out). */
@@ -40,12 +51,13 @@ export class ShardMap {
       }
       nextToken = output.NextToken
     } while (nextToken)
-    return new ShardMap(ranges.sort((a, b) => (a.startingHashKey < b.startingHashKey ? -1 : 1)))
+    return new ShardMap(ranges)
   }
 
-  /** The index in `ranges` of the shard that takes this partition key. */
-  indexOf(partitionKey: string): number {
-    const digest = createHash('md5').update(partitionKey).digest()
+  /** The index in `ranges` of the shard that takes this record. */
+  indexOf(partitionKey: string, explicitHashKey?: string): number {
+    if (explicitHashKey !== undefined) return this.indexOfKey(BigInt(explicitHashKey))
+    const digest = md5(partitionKey)
     const high = digest.readUIntBE(0, 6)
     // The last shard whose start is at or below the key; equal top bits need the full comparison.
     let low = 0
@@ -54,8 +66,28 @@ export class ShardMap {
       const mid = (low + highIndex + 1) >> 1
       if (this.starts[mid] < high) low = mid
       else if (this.starts[mid] > high) highIndex = mid - 1
-      else if (this.startKeys[mid] <= BigInt(`0x${digest.toString('hex')}`)) low = mid
-      else highIndex = mid - 1
+      else return this.indexOfKey(BigInt(`0x${digest.toString('hex')}`))
+    }
+    return low
+  }
+
+  /** The shard that takes this record. */
+  shardOf(partitionKey: string, explicitHashKey?: string): ShardRange {
+    return this.ranges[this.indexOf(partitionKey, explicitHashKey)]
+  }
+
+  /** The shard whose range holds a hash key. */
+  shardOfKey(key: bigint): ShardRange {
+    return this.ranges[this.indexOfKey(key)]
+  }
+
+  private indexOfKey(key: bigint): number {
+    let low = 0
+    let high = this.ranges.length - 1
+    while (low < high) {
+      const mid = (low + high + 1) >> 1
+      if (this.ranges[mid].startingHashKey <= key) low = mid
+      else high = mid - 1
     }
     return low
   }

@@ -2,7 +2,7 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import { Random } from '../../util/random.js'
 import { CONTROL_PATH, type FrontCounts } from '../fault-plan.js'
 import { ShardLimiter } from './shard-limiter.js'
-import { hashKeyOf, shardFor, type ShardRange } from './shard-map.js'
+import { ShardMap } from '../../stream/shard-map.js'
 
 /** The faults a front applies; set at start and through its control endpoint. */
 export interface FrontFaults {
@@ -81,7 +81,7 @@ export class AwsFront {
   private random: Random
   private limiter = new ShardLimiter()
   private readonly server: Server
-  private readonly shardRanges = new Map<string, Promise<ShardRange[]>>()
+  private readonly shardMaps = new Map<string, Promise<ShardMap | undefined>>()
   private readonly iteratorShards = new Map<string, string>()
 
   constructor(
@@ -133,12 +133,12 @@ export class AwsFront {
     const input = JSON.parse(body.toString('utf8')) as { Records?: PutRecordsEntry[]; StreamName?: string; StreamARN?: string }
     const stream = streamNameOf(input)
     if (!Array.isArray(input.Records) || !stream) return this.passThrough(request, body, response, input)
-    const ranges = await this.rangesOf(request, stream)
+    const shards = await this.shardMapOf(request, stream)
     const results: Array<PutRecordsResult | undefined> = new Array(input.Records.length)
     const admitted: PutRecordsEntry[] = []
     const admittedAt: number[] = []
     input.Records.forEach((record, i) => {
-      const refusal = this.refuseWrite(stream, ranges, record)
+      const refusal = this.refuseWrite(stream, shards, record)
       if (refusal) results[i] = { ErrorCode: PTEE, ErrorMessage: refusal }
       else {
         admitted.push(record)
@@ -164,7 +164,7 @@ export class AwsFront {
     const input = JSON.parse(body.toString('utf8')) as PutRecordsEntry & { StreamName?: string; StreamARN?: string }
     const stream = streamNameOf(input)
     if (!stream || typeof input.PartitionKey !== 'string') return this.passThrough(request, body, response)
-    const refusal = this.refuseWrite(stream, await this.rangesOf(request, stream), input)
+    const refusal = this.refuseWrite(stream, await this.shardMapOf(request, stream), input)
     if (refusal) return this.send(response, 400, { __type: PTEE, message: refusal })
     return this.passThrough(request, body, response, input)
   }
@@ -200,8 +200,8 @@ export class AwsFront {
   }
 
   /** Why a record is refused (the message AWS gives), or undefined when it is admitted. */
-  private refuseWrite(stream: string, ranges: ShardRange[], record: PutRecordsEntry): string | undefined {
-    const shardId = shardFor(ranges, hashKeyOf(String(record.PartitionKey), record.ExplicitHashKey))
+  private refuseWrite(stream: string, shards: ShardMap | undefined, record: PutRecordsEntry): string | undefined {
+    const shardId = shards?.shardOf(String(record.PartitionKey), record.ExplicitHashKey).shardId
     if (this.injectThrottle()) return `Rate exceeded for shard ${shardId ?? 'unknown'} in stream ${stream} under account ${ACCOUNT} (injected).`
     if (!this.faults.limits || !shardId) return undefined
     const bytes = base64Length(String(record.Data ?? '')) + Buffer.byteLength(String(record.PartitionKey))
@@ -221,23 +221,25 @@ export class AwsFront {
     this.iteratorShards.set(iterator, shard)
   }
 
-  /** The stream's open shards and their hash key ranges, asked of the emulator once per stream. */
-  private rangesOf(request: IncomingMessage, stream: string): Promise<ShardRange[]> {
-    let ranges = this.shardRanges.get(stream)
-    if (!ranges) {
-      ranges = this.listShards(request, stream)
-      this.shardRanges.set(stream, ranges)
-      ranges.catch(() => this.shardRanges.delete(stream))
+  /** The stream's open shards by hash key range, asked of the emulator once per stream; undefined if it has none. */
+  private shardMapOf(request: IncomingMessage, stream: string): Promise<ShardMap | undefined> {
+    let shards = this.shardMaps.get(stream)
+    if (!shards) {
+      shards = this.listShards(request, stream)
+      this.shardMaps.set(stream, shards)
+      shards.catch(() => this.shardMaps.delete(stream))
     }
-    return ranges
+    return shards
   }
 
-  private async listShards(request: IncomingMessage, stream: string): Promise<ShardRange[]> {
+  private async listShards(request: IncomingMessage, stream: string): Promise<ShardMap | undefined> {
     const headers = { ...request.headers, 'x-amz-target': 'Kinesis_20131202.ListShards' }
     const backend = await this.backend.forward({ method: 'POST', url: '/', headers }, undefined, { StreamName: stream })
-    if (backend.status !== 200) return []
+    if (backend.status !== 200) return undefined
     const { Shards } = JSON.parse(backend.body.toString('utf8')) as { Shards: Array<{ ShardId: string; HashKeyRange: { StartingHashKey: string; EndingHashKey: string }; SequenceNumberRange: { EndingSequenceNumber?: string } }> }
-    return Shards.filter((s) => !s.SequenceNumberRange.EndingSequenceNumber).map((s) => ({ shardId: s.ShardId, startingHashKey: BigInt(s.HashKeyRange.StartingHashKey), endingHashKey: BigInt(s.HashKeyRange.EndingHashKey) }))
+    const open = Shards.filter((s) => !s.SequenceNumberRange.EndingSequenceNumber)
+    if (open.length === 0) return undefined
+    return new ShardMap(open.map((s) => ({ shardId: s.ShardId, startingHashKey: BigInt(s.HashKeyRange.StartingHashKey), endingHashKey: BigInt(s.HashKeyRange.EndingHashKey) })))
   }
 
   private control(request: IncomingMessage, body: Buffer, response: ServerResponse): void {

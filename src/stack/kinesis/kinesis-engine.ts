@@ -1,4 +1,4 @@
-import { hashKeyOf } from '../front/shard-map.js'
+import { ShardMap } from '../../stream/shard-map.js'
 
 const ACCOUNT = '000000000000'
 const HASH_SPACE = 2n ** 128n
@@ -43,6 +43,8 @@ interface Stream {
   arn: string
   createdAtMs: number
   shards: Shard[]
+  /** Where a record goes: the shards' hash-key ranges, in shard order. */
+  placement: ShardMap
   tags: Map<string, string>
 }
 
@@ -129,7 +131,8 @@ export class KinesisEngine {
       next: 0,
       heldBytes: 0,
     }))
-    this.streams.set(name, { name, arn: `arn:aws:kinesis:${this.region}:${ACCOUNT}:stream/${name}`, createdAtMs, shards, tags: new Map() })
+    const placement = new ShardMap(shards.map((shard) => ({ shardId: shard.id, startingHashKey: shard.startingHashKey, endingHashKey: shard.endingHashKey })))
+    this.streams.set(name, { name, arn: `arn:aws:kinesis:${this.region}:${ACCOUNT}:stream/${name}`, createdAtMs, shards, placement, tags: new Map() })
     this.totalShards += count
     return ''
   }
@@ -193,8 +196,8 @@ export class KinesisEngine {
   }
 
   private append(stream: Stream, { data, partitionKey, explicitHashKey }: CheckedRecord, now: number): [Shard, string] {
-    const hash = hashKeyOf(partitionKey, explicitHashKey)
-    const shard = stream.shards.find((s) => hash >= s.startingHashKey && hash <= s.endingHashKey)!
+    // The ranges are created in shard order, so the map's index is the shard's.
+    const shard = stream.shards[stream.placement.indexOf(partitionKey, explicitHashKey)]
     const sequenceNumber = sequenceOf(stream, shard, shard.next++)
     const fragment = `{"SequenceNumber":"${sequenceNumber}","ApproximateArrivalTimestamp":${now / 1000},"Data":"${data}","PartitionKey":${JSON.stringify(partitionKey)}}`
     shard.fragments.push(fragment)
