@@ -56,9 +56,9 @@ function addCounts(into: TimelineCounts, from: TimelineCounts): void {
   into.sent += from.sent
   into.decided += from.decided
   into.blocked += from.blocked
-  into.frauds += from.frauds ?? 0
-  into.caught += from.caught ?? 0
-  into.falsePositives += from.falsePositives ?? 0
+  into.frauds += from.frauds
+  into.caught += from.caught
+  into.falsePositives += from.falsePositives
   for (const [name, counts] of Object.entries(from.archetypes ?? {})) {
     const archetypes = (into.archetypes ??= {})
     const existing = (archetypes[name] ??= { frauds: 0, caught: 0 })

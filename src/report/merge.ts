@@ -131,10 +131,7 @@ function mergeHistograms(all: RunHistograms[], summaries: RunSummary[]): Omit<Ru
     for (const [name, histogram] of Object.entries(h.byArchetype)) (byArchetype[name] ??= newLatencyHistogram()).add(histogram)
     const latencyAt = new Map(h.timeline.buckets.map((b) => [b.at, b.histogram]))
     const { bucketMs, points } = summaries[i].timeline
-    for (const point of points) {
-      const archetypes = Object.fromEntries(Object.entries(point.archetypes).map(([name, { frauds, caught }]) => [name, { frauds, caught }]))
-      timeline.addBucket(point.at, bucketMs, { ...point, archetypes }, latencyAt.get(point.at))
-    }
+    for (const point of points) timeline.addBucket(point.at, bucketMs, point, latencyAt.get(point.at))
   })
   return { decision, decisionByArchetype, endToEnd, stages, byArchetype, timeline }
 }

@@ -33,8 +33,8 @@ export class AggregatingWriter<Tag> implements RecordWriter<Tag> {
   private readonly lingerMs: number
   private readonly hashKeys: string[]
   private lingerTimer?: NodeJS.Timeout
+  /** User records put and not yet acked or failed. */
   private outstanding = 0
-  private idleWaiters: Array<() => void> = []
   /** User records written, and the Kinesis records that carried them. */
   readonly aggregation = { userRecords: 0, kinesisRecords: 0 }
 
@@ -43,10 +43,7 @@ export class AggregatingWriter<Tag> implements RecordWriter<Tag> {
     this.lingerMs = options.lingerMs ?? 10
     this.buffers = shards.ranges.map(() => ({ tags: [], records: [], bytes: 0 }))
     this.hashKeys = shards.ranges.map((range) => range.startingHashKey.toString())
-    const settle = (tags: Tag[]) => {
-      this.outstanding -= tags.length
-      if (this.outstanding === 0) this.notifyIdle()
-    }
+    const settle = (tags: Tag[]) => (this.outstanding -= tags.length)
     this.producer = new BatchingProducer<Tag[]>(
       sender,
       streamName,
@@ -96,9 +93,11 @@ export class AggregatingWriter<Tag> implements RecordWriter<Tag> {
   }
 
   async flush(): Promise<void> {
-    this.sendAll()
-    await this.producer.flush()
-    if (this.outstanding > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+    // Records put while the writer drains are sent on the next round.
+    while (this.outstanding > 0) {
+      this.sendAll()
+      await this.producer.flush()
+    }
   }
 
   private sendAll(): void {
@@ -119,11 +118,5 @@ export class AggregatingWriter<Tag> implements RecordWriter<Tag> {
       this.aggregation.kinesisRecords++
       this.producer.put(tags, packed.partitionKey, packed.data, this.hashKeys[shard])
     }
-  }
-
-  private notifyIdle(): void {
-    const waiters = this.idleWaiters
-    this.idleWaiters = []
-    for (const resolve of waiters) resolve()
   }
 }

@@ -145,6 +145,13 @@ export function deaggregate(record: StreamRecord, into: StreamRecord[]): void {
   }
 }
 
+/** Every user record of a page of Kinesis records, in order. */
+export function deaggregateAll(records: readonly StreamRecord[]): StreamRecord[] {
+  const out: StreamRecord[] = []
+  for (const record of records) deaggregate(record, out)
+  return out
+}
+
 interface Decoded {
   keys: string[]
   records: Array<{ keyIndex: number; data: Uint8Array }>

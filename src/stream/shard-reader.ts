@@ -10,7 +10,7 @@ import { backoffDelayMs, errorName, isRetryable, isThrottling } from '../aws/bac
 import { sdkRetries } from '../aws/connection.js'
 import { nowMs, sleep } from '../util/clock.js'
 import type { CheckpointStore } from './checkpoint-store.js'
-import { deaggregate, type StreamRecord } from './record-aggregation.js'
+import { deaggregateAll, isAggregated, type StreamRecord } from './record-aggregation.js'
 
 export type { StreamRecord }
 
@@ -207,8 +207,7 @@ export class ShardReader {
       const kinesisRecords = output.Records ?? []
       if (kinesisRecords.length) {
         const fetchedAtMs = nowMs()
-        const records: StreamRecord[] = []
-        for (const record of kinesisRecords) deaggregate(record, records)
+        const records = kinesisRecords.some((record) => isAggregated(record.Data)) ? deaggregateAll(kinesisRecords) : kinesisRecords
         hand({ shardId: position.shardId, records, fetchedAtMs })
         position.fetchedSequence = kinesisRecords[kinesisRecords.length - 1].SequenceNumber
         if (maxInFlight === 1) await inFlight[0].settled
