@@ -8,7 +8,7 @@ import { RecentEvents } from './recent-events.js'
 const WINDOW_MS = DAY_MS
 /** The shortest gap used for a speed, so two transactions a second apart do not read as light speed. */
 const MIN_SPEED_GAP_MS = MINUTE_MS
-const KNOWN_DEVICES_PER_ACCOUNT = 16
+const KNOWN_VALUES_PER_ACCOUNT = 16
 
 export interface FeatureLimits {
   accounts: number
@@ -51,8 +51,10 @@ class AccountState {
   readonly events = new RecentEvents()
   devices?: RecentEvents
   ips?: RecentEvents
-  knownDevices?: string[]
-  knownIps?: string[]
+  knownDevices?: FirstSeen
+  knownIps?: FirstSeen
+  /** Whom the account has sent TRANSFERs to. */
+  payees?: FirstSeen
   lastUpdateAt = NaN
   inboundAmount = 0
   inboundAt = NaN
@@ -78,6 +80,52 @@ class AccountGeo {
   ) {}
 }
 
+/** A device's recent events, and every account it has been used by (up to a cap): households share one, rings share a few. */
+class DeviceEvents extends RecentEvents {
+  accountsSeen: string[] | undefined = undefined
+
+  noteAccount(account: string): void {
+    const seen = this.accountsSeen
+    if (!seen) this.accountsSeen = [account]
+    else if (seen.length < ACCOUNTS_PER_DEVICE && !seen.includes(account)) seen.push(account)
+  }
+}
+
+const ACCOUNTS_PER_DEVICE = 16
+
+/** The last few values an account used (devices, addresses, payees), each with when it was first used. */
+class FirstSeen {
+  readonly values: string[]
+  readonly since: number[]
+
+  constructor(value: string, t: number) {
+    this.values = [value]
+    this.since = [t]
+  }
+
+  /** Hours since `value` was first used, or NaN if it is not remembered. */
+  ageHours(value: string, t: number): number {
+    const i = this.values.indexOf(value)
+    return i < 0 ? NaN : (t - this.since[i]) / HOUR_MS
+  }
+
+  note(value: string, t: number): void {
+    if (this.values.includes(value)) return
+    this.values.push(value)
+    this.since.push(t)
+    if (this.values.length > KNOWN_VALUES_PER_ACCOUNT) {
+      this.values.shift()
+      this.since.shift()
+    }
+  }
+}
+
+function noted(known: FirstSeen | undefined, value: string, t: number): FirstSeen {
+  if (!known) return new FirstSeen(value, t)
+  known.note(value, t)
+  return known
+}
+
 const USUAL_LOCATION_WEIGHT = 1 / 8
 
 const ENTITY_BYTES = 420
@@ -93,7 +141,7 @@ export class FeatureEngine {
   private readonly accounts: BoundedMap<string, AccountState>
   private readonly counterparties: BoundedMap<string, RecentEvents>
   private readonly cards: BoundedMap<string, RecentEvents>
-  private readonly devices: BoundedMap<string, RecentEvents>
+  private readonly devices: BoundedMap<string, DeviceEvents>
   private readonly merchants: BoundedMap<string, RecentEvents>
   private readonly limits: FeatureLimits
 
@@ -135,6 +183,8 @@ export class FeatureEngine {
     if (tx.device !== undefined) {
       row[offset + F.device_count_1h] = device ? device.countSince(t - HOUR_MS) : 0
       row[offset + F.device_distinct_accounts_24h] = device ? device.distinctTagsSince(t - DAY_MS, tx.account) : 1
+      const seen = device?.accountsSeen
+      row[offset + F.device_accounts_seen] = seen ? seen.length + (seen.includes(tx.account) ? 0 : 1) : 1
     }
     const merchant = isCard ? this.merchants.get(tx.counterparty) : undefined
     if (isCard) {
@@ -147,7 +197,12 @@ export class FeatureEngine {
     const declinedFlag = declined === 1 ? 1 : 0
     if (!isCard) this.upsert(this.counterparties, tx.counterparty, counterparty).push(t, tx.amount, undefined, 0, WINDOW_MS, cap)
     if (tx.card !== undefined) this.upsert(this.cards, tx.card, card).push(t, tx.amount, tx.counterparty, declinedFlag, WINDOW_MS, cap)
-    if (tx.device !== undefined) this.upsert(this.devices, tx.device, device).push(t, tx.amount, tx.account, 0, WINDOW_MS, cap)
+    if (tx.device !== undefined) {
+      const events = device ?? new DeviceEvents()
+      this.devices.set(tx.device, events)
+      events.push(t, tx.amount, tx.account, 0, WINDOW_MS, cap)
+      events.noteAccount(tx.account)
+    }
     if (isCard) this.upsert(this.merchants, tx.counterparty, merchant).push(t, tx.amount, undefined, declinedFlag, WINDOW_MS, cap)
   }
 
@@ -221,6 +276,9 @@ export class FeatureEngine {
       row[o + F.account_distinct_ips_24h] = tx.ip === undefined ? 0 : 1
       row[o + F.account_declines_1h] = 0
       row[o + F.account_history_count] = 0
+      if (tx.device !== undefined) row[o + F.account_device_age_hours] = 0
+      if (tx.ip !== undefined) row[o + F.account_ip_age_hours] = 0
+      if (tx.type === 'TRANSFER') row[o + F.account_new_payee] = 1
       return
     }
     const events = a.events
@@ -240,8 +298,17 @@ export class FeatureEngine {
       const mean = events.amountTotal / events.total
       if (mean > 0) row[o + F.account_amount_vs_mean] = tx.amount / mean
     }
-    if (tx.device !== undefined) row[o + F.account_new_device] = a.knownDevices?.includes(tx.device) ? 0 : 1
-    if (tx.ip !== undefined) row[o + F.account_new_ip] = a.knownIps?.includes(tx.ip) ? 0 : 1
+    if (tx.device !== undefined) {
+      const age = a.knownDevices ? a.knownDevices.ageHours(tx.device, t) : NaN
+      row[o + F.account_new_device] = age === age ? 0 : 1
+      row[o + F.account_device_age_hours] = age === age ? age : 0
+    }
+    if (tx.ip !== undefined) {
+      const age = a.knownIps ? a.knownIps.ageHours(tx.ip, t) : NaN
+      row[o + F.account_new_ip] = age === age ? 0 : 1
+      row[o + F.account_ip_age_hours] = age === age ? age : 0
+    }
+    if (tx.type === 'TRANSFER') row[o + F.account_new_payee] = a.payees?.values.includes(tx.counterparty) ? 0 : 1
     if (!Number.isNaN(a.lastUpdateAt)) row[o + F.account_seconds_since_update] = (t - a.lastUpdateAt) / 1000
     if (a.inboundAmount > 0 && t - a.inboundAt <= DAY_MS) row[o + F.account_amount_vs_inbound_24h] = tx.amount / a.inboundAmount
     const seen = a.geo
@@ -262,12 +329,13 @@ export class FeatureEngine {
     a.events.push(t, tx.amount, tx.merchantCategory !== undefined ? tx.counterparty : undefined, tx.authResult === 'declined' ? 1 : 0, WINDOW_MS, cap)
     if (tx.device !== undefined) {
       ;(a.devices ??= new RecentEvents()).push(t, 0, tx.device, 0, WINDOW_MS, cap)
-      a.knownDevices = remember(a.knownDevices, tx.device)
+      a.knownDevices = noted(a.knownDevices, tx.device, t)
     }
     if (tx.ip !== undefined) {
       ;(a.ips ??= new RecentEvents()).push(t, 0, tx.ip, 0, WINDOW_MS, cap)
-      a.knownIps = remember(a.knownIps, tx.ip)
+      a.knownIps = noted(a.knownIps, tx.ip, t)
     }
+    if (tx.type === 'TRANSFER') a.payees = noted(a.payees, tx.counterparty, t)
     if (tx.type === 'ACCOUNT_UPDATE') a.lastUpdateAt = t
     if (tx.geo) {
       const { lat, lon } = tx.geo
@@ -322,16 +390,8 @@ function isCardPresent(tx: Transaction): boolean {
   return tx.channel === 'pos' || tx.channel === 'atm'
 }
 
-function remember(known: string[] | undefined, value: string): string[] {
-  if (!known) return [value]
-  if (!known.includes(value)) {
-    known.push(value)
-    if (known.length > KNOWN_DEVICES_PER_ACCOUNT) known.shift()
-  }
-  return known
-}
-
 function retained(value: AccountState | RecentEvents): number {
+  if (value instanceof DeviceEvents) return value.retainedEvents + (value.accountsSeen?.length ?? 0)
   if (value instanceof RecentEvents) return value.retainedEvents
-  return value.events.retainedEvents + (value.devices?.retainedEvents ?? 0) + (value.ips?.retainedEvents ?? 0) + (value.knownDevices?.length ?? 0) + (value.knownIps?.length ?? 0)
+  return value.events.retainedEvents + (value.devices?.retainedEvents ?? 0) + (value.ips?.retainedEvents ?? 0) + 2 * ((value.knownDevices?.values.length ?? 0) + (value.knownIps?.values.length ?? 0) + (value.payees?.values.length ?? 0))
 }

@@ -47,6 +47,9 @@ export const FEATURE_NAMES = [
   'account_amount_vs_mean',
   'account_new_device',
   'account_new_ip',
+  'account_device_age_hours',
+  'account_ip_age_hours',
+  'account_new_payee',
   'account_seconds_since_update',
   'account_amount_vs_inbound_24h',
   'geo_speed_card_present_kmh',
@@ -66,6 +69,7 @@ export const FEATURE_NAMES = [
   // The device.
   'device_count_1h',
   'device_distinct_accounts_24h',
+  'device_accounts_seen',
   // The merchant of a card transaction.
   'merchant_count_1h',
   'merchant_amount_vs_mean',
@@ -73,7 +77,7 @@ export const FEATURE_NAMES = [
 
 export type FeatureName = (typeof FEATURE_NAMES)[number]
 export const FEATURE_COUNT = FEATURE_NAMES.length
-export const FEATURE_ENGINE_VERSION = 'features-v1'
+export const FEATURE_ENGINE_VERSION = 'features-v2'
 
 /** Column index of each feature, by name. */
 export const F = Object.fromEntries(FEATURE_NAMES.map((name, index) => [name, index])) as { readonly [K in FeatureName]: number }
