@@ -31,16 +31,36 @@ export const population = z
     segments: z.array(segment).min(1),
     benign: z
       .strictObject({
-        /** Trips per customer per year; travellers then pay in person where they are. */
+        /** Trips per customer per year; travellers then pay in person where they are, over hotel or roaming IPs. */
         tripsPerYear: nonNegative('tripsPerYear').default(3),
         /** Share of purchases that are unusually large (a new TV, a flight). */
         largePurchaseShare: share('largePurchaseShare').default(0.005),
+        /** Share of purchases under $5 (coffee, app stores, a subscription's card check). */
+        smallPurchaseShare: share('smallPurchaseShare').default(0.05),
+        /** Share of card purchases declined (insufficient funds, a mistyped code). */
+        declineShare: share('declineShare').default(0.02),
+        /** Shopping trips: the share of purchases followed by 1–5 more at other merchants within the hour. */
+        sessionShare: share('sessionShare').default(0.04),
         /** New phones per customer per year; some come with a password reset. */
         newDevicesPerYear: nonNegative('newDevicesPerYear').default(0.7),
-        /** Share of TRANSFERs that move the customer's whole balance (savings, moving banks). */
+        /** Share of a customer's transactions from a fresh device fingerprint (cleared cookies, a private window, a reinstalled app). */
+        freshFingerprintShare: share('freshFingerprintShare').default(0.02),
+        /** Share of customers who share a device with someone in their household. */
+        sharedDeviceShare: share('sharedDeviceShare').default(0.1),
+        /** Share of transactions made over mobile data: from one of the city's carrier-NAT addresses, which many customers share. */
+        mobileDataShare: share('mobileDataShare').default(0.3),
+        /** Carrier-NAT addresses per city. */
+        carrierIpsPerCity: positive('carrierIpsPerCity').int().max(100_000).default(24),
+        /** Share of TRANSFERs and CASH_OUTs that move most or all of the balance (savings, moving banks, rent). */
         wholeBalanceTransferShare: share('wholeBalanceTransferShare').default(0.01),
+        /** Share of TRANSFERs to someone the customer has not paid before (the rest go to family, a landlord, their own savings). */
+        newPayeeShare: share('newPayeeShare').default(0.3),
+        /** Share of TRANSFERs whose receiver cashes most of them out within hours (rent, a shared bill). */
+        cashOutAfterTransferInShare: share('cashOutAfterTransferInShare').default(0.1),
+        /** Genuine accounts opened per day during the run; they arrive with no history. */
+        newCustomersPerDay: nonNegative('newCustomersPerDay').max(1_000_000).default(0),
       })
-      .default({ tripsPerYear: 3, largePurchaseShare: 0.005, newDevicesPerYear: 0.7, wholeBalanceTransferShare: 0.01 }),
+      .prefault({}),
   })
   .refine((p) => Math.abs(p.segments.reduce((sum, s) => sum + s.share, 0) - 1) < 1e-6, { error: 'segment shares must add up to 1', path: ['segments'] })
 

@@ -16,14 +16,23 @@ export type TravelPhase = 'home' | 'outbound' | 'away' | 'inbound'
 
 /** A genuine customer and everything the generator tracks about them. */
 export interface Customer {
-  index: number
   id: string
   card: string
   segment: SegmentRuntime
   balance: number
+  /** The device and IP of the customer's latest transaction (attacks that hijack a session use them). */
   device: string
+  /** The customer's own devices, their phone first; a household may share one. */
   knownDevices: string[]
+  /** The tablet their household shares, once someone shares it with them. */
+  householdDevice?: string
   ip: string
+  /** The home broadband address; mobile data and travel use other, shared ones. */
+  homeIp: string
+  /** Index of the home city in the scenario's homeLocations. */
+  homeCity: number
+  /** The hotel or roaming address while away. */
+  tripIp?: string
   home: LatLon
   /** Hours to add to UTC for the customer's local time (from the home longitude). */
   utcOffsetHours: number
@@ -31,6 +40,8 @@ export interface Customer {
   phase: TravelPhase
   phaseEndsAt: number
   tripDestination?: City
+  /** The people and own accounts elsewhere the customer usually sends money to; chosen at their first TRANSFER. */
+  regularPayees?: Array<Customer | string>
   nextTripAt: number
   nextDeviceChangeAt: number
   createdAt: number

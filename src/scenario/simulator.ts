@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS } from '../util/time.js'
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../util/time.js'
 import type { Label, LabelledTransaction } from '../schema/labels.js'
 import type { Channel, Transaction, TransactionType } from '../schema/transaction.js'
 import type { AttackContext } from './archetypes/define-archetype.js'
@@ -22,7 +22,9 @@ export const NORMAL_LABEL: Label = Object.freeze({ isFraud: false, archetype: 'n
 type SimEvent =
   | { timeMs: number; order?: number; kind: 'customer'; customer: Customer }
   | { timeMs: number; order?: number; kind: 'attack-start'; spec: FraudSpec }
-  | { timeMs: number; order?: number; kind: 'attack-step'; build: (timeMs: number) => Transaction | undefined; label: Label }
+  /** A step scheduled ahead: an attack's, or a genuine customer's follow-up (the rest of a shopping trip, a cash-out). */
+  | { timeMs: number; order?: number; kind: 'scheduled-step'; build: (timeMs: number) => Transaction | undefined; label: Label }
+  | { timeMs: number; order?: number; kind: 'customer-arrival' }
 
 export interface SimulatorOptions {
   seed: number
@@ -44,6 +46,11 @@ export class ScenarioSimulator implements TransactionSource {
   readonly cities: City[]
   readonly startTimeMs: number
   private readonly cityCumulative: Float64Array
+  private readonly cityIndices: number[]
+  private readonly segments: SegmentRuntime[]
+  private readonly segmentCumulative: Float64Array
+  /** Each city's carrier-NAT addresses, shared by every customer on mobile data there. */
+  private readonly carrierIps: string[][]
   private readonly queue = new EventQueue<SimEvent>()
   private readonly idPrefix: string
   private readonly benign: ScenarioFile['population']['benign']
@@ -66,19 +73,25 @@ export class ScenarioSimulator implements TransactionSource {
     this.benign = population.benign
     this.cities = population.homeLocations
     this.cityCumulative = cumulativeOf(this.cities.map((c) => c.weight))
-    const segments = population.segments.map(segmentRuntime)
-    const segmentCumulative = cumulativeOf(segments.map((s) => s.spec.share))
+    this.cityIndices = this.cities.map((_, i) => i)
+    this.segments = population.segments.map(segmentRuntime)
+    this.segmentCumulative = cumulativeOf(this.segments.map((s) => s.spec.share))
     this.merchants = Array.from({ length: population.merchants }, (_, i) => {
       const city = this.random.pickWeighted(this.cities, this.cityCumulative)
       return { id: merchantId(i), category: merchantCategory(i), location: jitter(this.random, city) }
     })
     this.nextDeviceNumber = 0
     this.nextIpNumber = population.customers
-    this.customers = Array.from({ length: population.customers }, (_, i) => this.newCustomer(i, this.random.pickWeighted(segments, segmentCumulative)))
     this.nextAccountNumber = population.customers
+    this.customers = []
+    for (let i = 0; i < population.customers; i++) {
+      this.customers.push(this.newCustomer(accountId(i), cardId(i), ipAddress(i), this.pickSegment(), this.startTimeMs - Math.round(this.random.uniform(1, 3_000) * DAY_MS)))
+    }
+    this.carrierIps = this.cities.map(() => Array.from({ length: this.benign.carrierIpsPerCity }, () => this.newIp()))
     for (const customer of this.customers) {
       this.queue.push({ kind: 'customer', customer, timeMs: this.nextActiveTime(customer, this.startTimeMs) })
     }
+    if (this.benign.newCustomersPerDay > 0) this.queue.push({ kind: 'customer-arrival', timeMs: this.startTimeMs + this.random.exponential(DAY_MS / this.benign.newCustomersPerDay) })
     for (const spec of scenario.fraud) this.scheduleAttackStarts(spec)
   }
 
@@ -115,9 +128,17 @@ export class ScenarioSimulator implements TransactionSource {
         startAttack(this.attackContext(), drifted(event.spec, event.timeMs - this.startTimeMs), `${event.spec.archetype}-${number}`, event.timeMs)
         return undefined
       }
-      case 'attack-step': {
+      case 'scheduled-step': {
         const transaction = event.build(event.timeMs)
         return transaction ? { transaction, label: event.label } : undefined
+      }
+      case 'customer-arrival': {
+        this.queue.push({ kind: 'customer-arrival', timeMs: event.timeMs + Math.max(1, this.random.exponential(DAY_MS / this.benign.newCustomersPerDay)) })
+        const number = this.nextAccountNumber++
+        const customer = this.newCustomer(accountId(number), cardId(number), this.newIp(), this.pickSegment(), Math.round(event.timeMs - this.random.uniform(0, 2) * DAY_MS))
+        this.customers.push(customer)
+        this.queue.push({ kind: 'customer', customer, timeMs: this.nextActiveTime(customer, event.timeMs) })
+        return undefined
       }
     }
   }
@@ -131,30 +152,44 @@ export class ScenarioSimulator implements TransactionSource {
     for (let i = 0; i < (spec.count ?? 0); i++) this.queue.push({ kind: 'attack-start', spec, timeMs: this.startTimeMs + this.random.next() * windowMs })
   }
 
-  private newCustomer(index: number, segment: SegmentRuntime): Customer {
+  private pickSegment(): SegmentRuntime {
+    return this.random.pickWeighted(this.segments, this.segmentCumulative)
+  }
+
+  private newCustomer(id: string, card: string, homeIp: string, segment: SegmentRuntime, createdAt: number): Customer {
     const population = this.scenario.population
-    const city = this.random.pickWeighted(this.cities, this.cityCumulative)
-    const home = jitter(this.random, city)
+    const homeCity = this.random.pickWeighted(this.cityIndices, this.cityCumulative)
+    const home = jitter(this.random, this.cities[homeCity])
     const deviceCount = this.random.int(population.devicesPerCustomer.min, population.devicesPerCustomer.max + 1) || 1
     const knownDevices = Array.from({ length: deviceCount }, () => this.newDeviceId())
+    // A household's shared tablet: one device of a housemate's household, which joins theirs.
+    if (this.customers.length > 0 && this.random.chance(this.benign.sharedDeviceShare)) {
+      const housemate = this.random.pick(this.customers)
+      if (!housemate.householdDevice) {
+        housemate.householdDevice = this.newDeviceId()
+        housemate.knownDevices.push(housemate.householdDevice)
+      }
+      knownDevices.push(housemate.householdDevice)
+    }
     return {
-      index,
-      id: accountId(index),
-      card: cardId(index),
+      id,
+      card,
       segment,
       balance: round2(this.random.logNormal(population.startingBalance.median, population.startingBalance.sigma)),
       device: knownDevices[0],
       knownDevices,
-      ip: ipAddress(index),
+      ip: homeIp,
+      homeIp,
+      homeCity,
       home,
       utcOffsetHours: Math.round(home.lon / 15),
       location: home,
       phase: 'home',
       phaseEndsAt: Infinity,
-      nextTripAt: this.startTimeMs + this.random.exponential(YEAR_MS / Math.max(1e-9, this.benign.tripsPerYear)),
-      nextDeviceChangeAt: this.startTimeMs + this.random.exponential(YEAR_MS / Math.max(1e-9, this.benign.newDevicesPerYear)),
+      nextTripAt: Math.max(createdAt, this.startTimeMs) + this.random.exponential(YEAR_MS / Math.max(1e-9, this.benign.tripsPerYear)),
+      nextDeviceChangeAt: Math.max(createdAt, this.startTimeMs) + this.random.exponential(YEAR_MS / Math.max(1e-9, this.benign.newDevicesPerYear)),
       // Some genuine accounts are new too, so account age alone does not give synthetic ones away.
-      createdAt: this.startTimeMs - Math.round(this.random.uniform(1, 3_000) * DAY_MS),
+      createdAt,
     }
   }
 
@@ -189,14 +224,22 @@ export class ScenarioSimulator implements TransactionSource {
     return Math.round(t)
   }
 
-  private updateLife(customer: Customer, timeMs: number): 'password-reset' | undefined {
-    if (timeMs >= customer.phaseEndsAt) this.advanceTrip(customer)
+  /** Where the customer is at `timeMs`: trips move on at their own times, whoever's event asks. */
+  private advanceTravel(customer: Customer, timeMs: number): void {
+    while (timeMs >= customer.phaseEndsAt) this.advanceTrip(customer)
     if (customer.phase === 'home' && timeMs >= customer.nextTripAt) this.startTrip(customer, timeMs)
+  }
+
+  private inFlight(customer: Customer): boolean {
+    return customer.phase === 'outbound' || customer.phase === 'inbound'
+  }
+
+  private updateLife(customer: Customer, timeMs: number): 'password-reset' | undefined {
+    this.advanceTravel(customer, timeMs)
     if (timeMs >= customer.nextDeviceChangeAt) {
       customer.nextDeviceChangeAt = timeMs + this.random.exponential(YEAR_MS / Math.max(1e-9, this.benign.newDevicesPerYear))
-      customer.device = this.newDeviceId()
-      customer.knownDevices.push(customer.device)
-      if (customer.knownDevices.length > 4) customer.knownDevices.shift()
+      // The new phone replaces the old one (the first device); a laptop or a household tablet stays.
+      customer.device = customer.knownDevices[0] = this.newDeviceId()
       if (this.random.chance(0.3)) return 'password-reset'
     }
     return undefined
@@ -207,6 +250,7 @@ export class ScenarioSimulator implements TransactionSource {
     let destination = this.random.pickWeighted(this.cities, this.cityCumulative)
     for (let tries = 0; tries < 5 && haversineKm(destination, customer.home) < 300; tries++) destination = this.random.pickWeighted(this.cities, this.cityCumulative)
     customer.tripDestination = destination
+    customer.tripIp = this.random.pick(this.carrierIps[this.cities.indexOf(destination)])
     customer.phase = 'outbound'
     customer.phaseEndsAt = timeMs + flightMs(customer.home, destination, this.random)
   }
@@ -228,7 +272,19 @@ export class ScenarioSimulator implements TransactionSource {
     }
   }
 
+  /** The device and address of a customer's next transaction: home broadband, mobile data, a hotel abroad. */
+  private chooseAccess(customer: Customer): void {
+    const devices = customer.knownDevices
+    customer.device = this.random.chance(this.benign.freshFingerprintShare)
+      ? this.newDeviceId()
+      : devices.length > 1 && this.random.chance(0.35) ? this.random.pick(devices) : devices[0]
+    if (customer.phase === 'away') customer.ip = customer.tripIp ?? customer.homeIp
+    else if (this.random.chance(this.benign.mobileDataShare)) customer.ip = this.random.pick(this.carrierIps[customer.homeCity])
+    else customer.ip = customer.homeIp
+  }
+
   private customerTransaction(customer: Customer, timeMs: number): Transaction {
+    this.chooseAccess(customer)
     if (this.updateLife(customer, timeMs) === 'password-reset') {
       return this.accountUpdate(customer, timeMs, 'password', customer.device, customer.ip, customer.location)
     }
@@ -241,36 +297,88 @@ export class ScenarioSimulator implements TransactionSource {
       type = 'CASH_IN'
       amount = round2(this.random.logNormal(segment.spec.amount.median * 5, 0.5))
     }
-    const inFlight = customer.phase === 'outbound' || customer.phase === 'inbound'
+    const inFlight = this.inFlight(customer)
     switch (type) {
       case 'PURCHASE': {
         if (this.random.chance(this.benign.largePurchaseShare)) amount = Math.min(customer.balance, round2(amount * this.random.uniform(10, 30)))
+        else if (this.random.chance(this.benign.smallPurchaseShare)) amount = round2(this.random.uniform(0.5, 5))
         const cardPresent = !inFlight && this.random.chance(segment.spec.cardPresentShare)
+        if (!inFlight && this.random.chance(this.benign.sessionShare)) this.scheduleShoppingTrip(customer, timeMs, cardPresent ? 'pos' : 'web')
         const merchant = this.random.pick(this.merchants)
-        return this.payment(customer, timeMs, 'PURCHASE', amount, merchant, cardPresent ? 'pos' : 'web', true)
+        return this.payment(customer, timeMs, 'PURCHASE', amount, merchant, cardPresent ? 'pos' : 'web', true, this.random.chance(this.benign.declineShare))
       }
       case 'PAYMENT':
         return this.payment(customer, timeMs, 'PAYMENT', amount, this.random.pick(this.merchants), 'mobile', false)
       case 'DEBIT':
         return this.payment(customer, timeMs, 'DEBIT', amount, this.random.pick(this.merchants), 'web', false)
       case 'TRANSFER': {
-        const payee = this.random.pick(this.customers)
-        if (customer.balance > 0 && this.random.chance(this.benign.wholeBalanceTransferShare)) amount = customer.balance
+        const most = this.mostOfBalance(customer)
+        // Savings and rent go to someone known; a new payee gets an everyday amount.
+        const payee = most === undefined && this.random.chance(this.benign.newPayeeShare) ? (this.random.chance(0.5) ? this.newAccountId() : this.random.pick(this.customers)) : this.regularPayeeOf(customer)
+        if (most !== undefined) amount = most
+        if (typeof payee === 'string') return this.transferOutside(customer, payee, timeMs, amount)
+        if (payee !== customer && this.random.chance(this.benign.cashOutAfterTransferInShare)) {
+          const share = this.random.uniform(0.8, 1)
+          this.queue.push({
+            kind: 'scheduled-step',
+            label: NORMAL_LABEL,
+            timeMs: Math.round(timeMs + this.random.uniform(5, 240) * MINUTE_MS),
+            build: (at) => {
+              this.advanceTravel(payee, at)
+              const cashed = round2(Math.min(payee.balance, amount * share))
+              if (cashed <= 0 || this.inFlight(payee)) return undefined
+              this.chooseAccess(payee)
+              return this.cash(payee, at, 'CASH_OUT', cashed)
+            },
+          })
+        }
         return this.transfer(customer, payee, timeMs, amount)
       }
       case 'CASH_OUT':
         if (inFlight) return this.payment(customer, timeMs, 'PAYMENT', amount, this.random.pick(this.merchants), 'mobile', false)
-        return this.cash(customer, timeMs, 'CASH_OUT', amount)
+        return this.cash(customer, timeMs, 'CASH_OUT', this.mostOfBalance(customer) ?? amount)
       case 'CASH_IN':
       default:
         return this.cash(customer, timeMs, 'CASH_IN', amount)
     }
   }
 
-  /** A card purchase, bill payment or debit by a genuine customer (balances move). */
-  payment(customer: Customer, timeMs: number, type: TransactionType, amount: number, merchant: Merchant, channel: Channel, withCard: boolean): Transaction {
+  /** Sometimes most or all of the balance (savings, rent, moving banks); otherwise undefined. */
+  private mostOfBalance(customer: Customer): number | undefined {
+    if (customer.balance <= 0 || !this.random.chance(this.benign.wholeBalanceTransferShare)) return undefined
+    return this.random.chance(0.5) ? customer.balance : round2(customer.balance * this.random.uniform(0.6, 0.98))
+  }
+
+  /** One of the few people or own accounts elsewhere a customer usually pays. */
+  private regularPayeeOf(customer: Customer): Customer | string {
+    customer.regularPayees ??= Array.from({ length: this.random.int(1, 4) }, () => (this.random.chance(0.3) ? this.newAccountId() : this.random.pick(this.customers)))
+    return this.random.pick(customer.regularPayees)
+  }
+
+  /** A few more purchases at other merchants within the hour, as on a trip to the shops or an online basket. */
+  private scheduleShoppingTrip(customer: Customer, timeMs: number, channel: 'pos' | 'web'): void {
+    const more = this.random.int(1, 6)
+    let t = timeMs
+    for (let i = 0; i < more; i++) {
+      t += this.random.uniform(2, 15) * MINUTE_MS
+      const merchant = this.random.pick(this.merchants)
+      const amount = round2(this.random.logNormal(customer.segment.spec.amount.median, customer.segment.spec.amount.sigma))
+      this.queue.push({
+        kind: 'scheduled-step',
+        label: NORMAL_LABEL,
+        timeMs: Math.round(t),
+        build: (at) => {
+          this.advanceTravel(customer, at)
+          return amount > customer.balance || this.inFlight(customer) ? undefined : this.payment(customer, at, 'PURCHASE', amount, merchant, channel, true)
+        },
+      })
+    }
+  }
+
+  /** A card purchase, bill payment or debit by a genuine customer (balances move unless declined). */
+  payment(customer: Customer, timeMs: number, type: TransactionType, amount: number, merchant: Merchant, channel: Channel, withCard: boolean, declined = false): Transaction {
     const originBefore = customer.balance
-    customer.balance = round2(originBefore - amount)
+    if (!declined) customer.balance = round2(originBefore - amount)
     return buildTransaction({
       eventTime: timeMs,
       account: customer.id,
@@ -284,7 +392,26 @@ export class ScenarioSimulator implements TransactionSource {
       channel,
       card: withCard ? customer.card : undefined,
       merchantCategory: withCard ? merchant.category : undefined,
-      authResult: withCard ? 'approved' : undefined,
+      authResult: withCard ? (declined ? 'declined' : 'approved') : undefined,
+      accountCreatedAt: customer.createdAt,
+    })
+  }
+
+  /** A TRANSFER to an account at another bank: its balances are not known here (PaySim's merchant-like zeros). */
+  private transferOutside(customer: Customer, payee: string, timeMs: number, amount: number): Transaction {
+    const originBefore = customer.balance
+    customer.balance = round2(originBefore - amount)
+    return buildTransaction({
+      eventTime: timeMs,
+      account: customer.id,
+      counterparty: payee,
+      type: 'TRANSFER',
+      amount,
+      balances: outgoing(originBefore, customer.balance, 0, amount),
+      device: customer.device,
+      ip: customer.ip,
+      geo: customer.location,
+      channel: 'mobile',
       accountCreatedAt: customer.createdAt,
     })
   }
@@ -352,10 +479,11 @@ export class ScenarioSimulator implements TransactionSource {
       newAccountId: () => this.newAccountId(),
       newDeviceId: () => this.newDeviceId(),
       newIp: () => this.newIp(),
+      carrierIpOf: (customer) => this.random.pick(this.carrierIps[customer.homeCity]),
       payment: (...args) => this.payment(...args),
       cash: (...args) => this.cash(...args),
       accountUpdate: (...args) => this.accountUpdate(...args),
-      schedule: (timeMs, label, build) => this.queue.push({ kind: 'attack-step', timeMs: Math.round(timeMs), label, build }),
+      schedule: (timeMs, label, build) => this.queue.push({ kind: 'scheduled-step', timeMs: Math.round(timeMs), label, build }),
       pickCity: () => this.random.pickWeighted(this.cities, this.cityCumulative),
     }
     return this.context

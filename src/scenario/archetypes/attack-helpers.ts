@@ -11,8 +11,12 @@ export interface Fraudster {
   location: LatLon
 }
 
-/** A fraudster's own device and IP, somewhere far from the victim. */
-export function fraudster(context: AttackContext, victim: LatLon): Fraudster {
+/**
+ * A fraudster's own device and IP, somewhere far from the victim, or, through a residential proxy
+ * in the victim's city (`nearVictim`), apparently next door.
+ */
+export function fraudster(context: AttackContext, victim: LatLon, nearVictim = false): Fraudster {
+  if (nearVictim) return { device: context.newDeviceId(), ip: context.newIp(), location: jitter(context.random, victim) }
   let city = context.pickCity()
   for (let tries = 0; tries < 8 && haversineKm(city, victim) < 1_000; tries++) city = context.pickCity()
   return { device: context.newDeviceId(), ip: context.newIp(), location: jitter(context.random, city) }
@@ -55,17 +59,22 @@ export function cardFraud(victim: Customer, who: Fraudster, timeMs: number, amou
   })
 }
 
-/** A TRANSFER out of the victim's account by the fraudster, from their device and IP (the balance moves). */
-export function transferOut(victim: Customer, who: Fraudster, timeMs: number, amount: number, payee: string): Transaction {
+/**
+ * A TRANSFER out of the victim's account by the fraudster, from their device and IP (the balance
+ * moves). The payee is a new account elsewhere (an id), or a customer of the bank, who is credited.
+ */
+export function transferOut(victim: Customer, who: Fraudster, timeMs: number, amount: number, payee: string | Customer): Transaction {
   const originBefore = victim.balance
   victim.balance = round2(originBefore - amount)
+  const payeeBefore = typeof payee === 'string' ? 0 : payee.balance
+  if (typeof payee !== 'string') payee.balance = round2(payeeBefore + amount)
   return buildTransaction({
     eventTime: timeMs,
     account: victim.id,
-    counterparty: payee,
+    counterparty: typeof payee === 'string' ? payee : payee.id,
     type: 'TRANSFER',
     amount,
-    balances: outgoing(originBefore, victim.balance, 0, amount),
+    balances: outgoing(originBefore, victim.balance, payeeBefore, typeof payee === 'string' ? amount : payee.balance),
     device: who.device,
     ip: who.ip,
     geo: who.location,

@@ -15,8 +15,10 @@ export interface AttackContext {
   newAccountId(): string
   newDeviceId(): string
   newIp(): string
+  /** One of the carrier-NAT addresses of the customer's home city (mobile data, shared by many). */
+  carrierIpOf(customer: Customer): string
   /** A customer's own purchase or payment (balances move). */
-  payment(customer: Customer, timeMs: number, type: TransactionType, amount: number, merchant: Merchant, channel: Channel, withCard: boolean): Transaction
+  payment(customer: Customer, timeMs: number, type: TransactionType, amount: number, merchant: Merchant, channel: Channel, withCard: boolean, declined?: boolean): Transaction
   cash(customer: Customer, timeMs: number, type: 'CASH_IN' | 'CASH_OUT', amount: number): Transaction
   accountUpdate(customer: Customer, timeMs: number, update: 'contact' | 'password', device: string, ip: string, geo: LatLon): Transaction
   /** Queues one step of the attack; `build` runs at its event time, against the state then. */

@@ -14,19 +14,23 @@ export const impossibleTravel = defineArchetype({
   name: 'impossible-travel',
   params: {
     minDistanceKm: positive('minDistanceKm').default(3_000),
+    /** The clone is used no farther than this from the card's owner (a neighbouring country looks less odd than another continent). */
+    maxDistanceKm: positive('maxDistanceKm').default(20_100),
     gapMinutes: range('gapMinutes').default({ min: 10, max: 120 }),
     followUps: range('followUps', { integer: true }).default({ min: 1, max: 4 }),
   },
   start(context, spec, label, startMs) {
     const { random } = context
     const victim = random.pick(context.customers.filter((c) => c.phase === 'home').slice(0, 200)) ?? random.pick(context.customers)
+    const fits = (km: number) => km >= spec.minDistanceKm && km <= spec.maxDistanceKm
     let city = context.pickCity()
-    for (let tries = 0; tries < 20 && haversineKm(city, victim.location) < spec.minDistanceKm; tries++) city = context.pickCity()
-    if (haversineKm(city, victim.location) < spec.minDistanceKm) return
+    for (let tries = 0; tries < 40 && !fits(haversineKm(city, victim.location)); tries++) city = context.pickCity()
+    if (!fits(haversineKm(city, victim.location))) return
     const genuineMerchant = random.pick(context.merchants)
     const genuineAmount = round2(random.logNormal(victim.segment.spec.amount.median, 0.5))
     const genuine: Label = { isFraud: false, archetype: 'normal', attackId: '' }
-    context.schedule(startMs, genuine, (at) => context.payment(victim, at, 'PURCHASE', Math.min(genuineAmount, Math.max(0, victim.balance)), genuineMerchant, 'pos', true))
+    // The real card at home: paid, or declined for want of funds, but present either way.
+    context.schedule(startMs, genuine, (at) => context.payment(victim, at, 'PURCHASE', genuineAmount, genuineMerchant, 'pos', true, victim.balance < genuineAmount))
     const clone: Fraudster = { device: victim.device, ip: victim.ip, location: jitter(random, city) }
     let t = startMs + uniformIn(random, spec.gapMinutes) * MINUTE_MS
     const uses = 1 + intIn(random, spec.followUps)

@@ -1,12 +1,18 @@
 import { DAY_MS, MINUTE_MS } from '../../util/time.js'
 import { jitter, round2, type Customer } from '../population.js'
-import { amount, range } from '../schema-parts.js'
+import { amount, positive, range, share } from '../schema-parts.js'
 import { intIn, uniformIn } from './attack-helpers.js'
+import type { AttackContext } from './define-archetype.js'
 import { defineArchetype } from './define-archetype.js'
 
+/** Devices a fraud ring runs its made-up identities from, per simulated world. */
+const ringDevices = new WeakMap<AttackContext, string[]>()
+
 /**
- * A made-up identity opens an account, behaves like a small, tidy customer for weeks, then maxes
- * out its credit and cashes out within hours. Every transaction of the account is fraudulent.
+ * A made-up identity behaves like a small, tidy customer for weeks, then maxes out its credit and
+ * cashes out within hours. The account is opened during the run, or bought aged, with years of
+ * history elsewhere; rings run many identities from a few shared devices. Every transaction of the
+ * account is fraudulent.
  */
 export const syntheticIdentity = defineArchetype({
   name: 'synthetic-identity',
@@ -16,23 +22,34 @@ export const syntheticIdentity = defineArchetype({
     warmUpAmount: amount.default({ median: 35, sigma: 0.6 }),
     creditLimit: range('creditLimit').default({ min: 2_000, max: 15_000 }),
     bustOutTransactions: range('bustOutTransactions', { integer: true }).default({ min: 3, max: 8 }),
+    /** Share of identities bought aged (opened months or years before), in bulk, by a ring that runs them from its shared devices. */
+    agedShare: share('agedShare').default(0),
+    /** Share of the other, newly opened identities that a ring runs from its shared devices too. */
+    ringShare: share('ringShare').default(0),
+    /** Devices a ring shares among all its identities. */
+    ringDevices: positive('ringDevices').int().max(10_000).default(8),
   },
   start(context, spec, label, startMs) {
     const { random } = context
     const template = random.pick(context.customers)
     const home = jitter(random, context.pickCity())
+    const number = context.newAccountId()
+    const aged = random.chance(spec.agedShare)
+    const device = aged || random.chance(spec.ringShare) ? random.pick(ringOf(context, spec.ringDevices)) : context.newDeviceId()
+    const ip = context.newIp()
     const account: Customer = {
       ...template,
-      id: context.newAccountId(),
-      card: `K${context.newAccountId().slice(1)}`,
+      id: number,
+      card: `K${number.slice(1)}`,
       balance: 0,
-      device: context.newDeviceId(),
-      knownDevices: [],
-      ip: context.newIp(),
+      device,
+      knownDevices: [device],
+      ip,
+      homeIp: ip,
       home,
       location: home,
       phase: 'home',
-      createdAt: Math.round(startMs),
+      createdAt: aged ? Math.round(startMs - random.uniform(120, 2_000) * DAY_MS) : Math.round(startMs),
     }
     const limit = round2(uniformIn(random, spec.creditLimit))
     const warmUpEnd = startMs + uniformIn(random, spec.warmUpDays) * DAY_MS
@@ -61,3 +78,10 @@ export const syntheticIdentity = defineArchetype({
     })
   },
 })
+
+function ringOf(context: AttackContext, size: number): string[] {
+  let ring = ringDevices.get(context)
+  if (!ring) ringDevices.set(context, (ring = []))
+  while (ring.length < size) ring.push(context.newDeviceId())
+  return ring
+}
