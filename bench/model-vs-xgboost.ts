@@ -44,7 +44,7 @@ for (let i = 0; i < rows; i++) {
   engine.observe(transaction, features)
   builder.add(features, 0, label.isFraud ? 1 : 0, transaction.eventTime, label.archetype)
 }
-const matrix = builder.build([{ fromRow: 0, toRow: rows }], 0.2)
+const matrix = builder.build([{ fromRow: 0, toRow: rows, validationShare: 0.2 }])
 const featureSeconds = (performance.now() - started) / 1000
 const positives = matrix.labels.reduce((sum, y) => sum + y, 0)
 console.log(`fraudlab trainer vs XGBoost: ${rows.toLocaleString('en-US')} rows of mixed (${positives} fraud) × ${FEATURE_COUNT} features, ${rounds} rounds, node ${process.versions.node}`)

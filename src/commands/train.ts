@@ -12,7 +12,8 @@ export default class Train extends FraudlabCommand {
   static override summary = 'Train a gradient-boosted-trees fraud model on labelled transactions and export it as ONNX with its model card.'
   static override description =
     'Reads each --data file (NDJSON or CSV from `fraudlab generate`, or a PaySim CSV) through the same feature engine the ' +
-    'scorer runs online, holds out the latest share of each file by event time for validation, trains with early stopping ' +
+    'scorer runs online, validates on --validation-data files (another seed: the honest test) or else on the latest share ' +
+    'of each file by event time, trains with early stopping ' +
     'on validation PR-AUC, and chooses the block threshold (max F1, or --target-precision). Writes NAME.onnx and ' +
     'NAME.card.json; serve them with `--model NAME.onnx`.'
 
@@ -25,6 +26,11 @@ export default class Train extends FraudlabCommand {
 
   static override flags = {
     data: Flags.string({ description: 'Labelled training file; repeat for several.', required: true, multiple: true, helpValue: '<file>' }),
+    'validation-data': Flags.string({
+      description: 'Labelled file held out whole for validation (another seed or population): early stopping, thresholds and the card’s figures come from it. Repeat for several. Without it, the latest --validation-share of each --data file is held out.',
+      multiple: true,
+      helpValue: '<file>',
+    }),
     out: Flags.string({ description: 'Model file to write (.onnx); the card goes beside it.', required: true, helpValue: '<file.onnx>' }),
     rounds: integerFlag({ name: 'rounds', description: 'Most boosting rounds.', min: 1, max: 100_000, default: D.rounds }),
     'learning-rate': numberFlag({ name: 'learning-rate', description: 'Shrinkage of each tree.', min: 0, exclusiveMin: true, max: 1, default: D.learningRate }),
@@ -51,6 +57,7 @@ export default class Train extends FraudlabCommand {
     const training = trainInChild(
       {
         data: flags.data.map((path) => resolve(path)),
+        validationData: flags['validation-data']?.map((path) => resolve(path)),
         out: resolve(flags.out),
         validationShare: flags['validation-share'],
         targetPrecision: flags['target-precision'],

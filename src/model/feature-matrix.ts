@@ -51,14 +51,14 @@ export class FeatureMatrixBuilder {
   }
 
   /**
-   * Marks the latest `share` of the rows added since `fromRow` (by event time) as validation:
-   * each data file is split on its own clock.
+   * Marks the latest `validationShare` of each split's rows (by event time) as validation: each
+   * data file is split on its own clock (a share of 1 holds the whole file out, 0 none of it).
    */
-  build(splits: Array<{ fromRow: number; toRow: number }>, share: number): FeatureMatrix {
+  build(splits: Array<{ fromRow: number; toRow: number; validationShare: number }>): FeatureMatrix {
     const validation = new Uint8Array(this.rows)
-    for (const { fromRow, toRow } of splits) {
+    for (const { fromRow, toRow, validationShare: share } of splits) {
       const times = Float64Array.from(this.eventTimes.subarray(fromRow, toRow)).sort()
-      if (times.length === 0) continue
+      if (times.length === 0 || share <= 0) continue
       const cutoff = times[Math.min(times.length - 1, Math.floor(times.length * (1 - share)))]
       for (let r = fromRow; r < toRow; r++) validation[r] = this.eventTimes[r] >= cutoff ? 1 : 0
     }

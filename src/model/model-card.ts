@@ -49,10 +49,23 @@ export const ModelCardSchema = z.object({
   }),
   training: z
     .object({
-      data: z.array(z.object({ file: z.string(), format: z.string(), rows: z.number().int(), positives: z.number().int(), bytes: z.number().int(), sha256: z.string() })),
+      data: z.array(
+        z.object({
+          file: z.string(),
+          format: z.string(),
+          rows: z.number().int(),
+          positives: z.number().int(),
+          bytes: z.number().int(),
+          sha256: z.string(),
+          /** `validation`: held out whole; absent: the file's latest share validated. */
+          role: z.enum(['training', 'validation']).optional(),
+        }),
+      ),
       trainRows: z.number().int(),
       validationRows: z.number().int(),
       validationShare: z.number(),
+      /** What validation is: separate files (another seed or population), or the tail of the training files. */
+      heldOut: z.string().optional(),
       params: z.record(z.string(), z.number()),
       rounds: z.number().int(),
       seconds: z.number(),

@@ -46,7 +46,7 @@ export function featureMatrixOf(next: () => LabelledTransaction, count: number):
     engine.observe(transaction, row)
     builder.add(row, 0, label.isFraud ? 1 : 0, transaction.eventTime, label.isFraud ? label.archetype : GENUINE)
   }
-  return builder.build([], 0)
+  return builder.build([])
 }
 
 /**

@@ -16,6 +16,8 @@ export interface TrainModelOptions {
   out: string
   params: Partial<TrainOptions>
   validationShare: number
+  /** Files held out whole for validation (another seed or population) instead of each file's latest share. */
+  validationData?: string[]
   /** Choose the block threshold for this precision (highest recall reaching it) instead of max F1. */
   targetPrecision?: number
   /** The review threshold: the highest recall whose validation precision still reaches this. */
@@ -40,7 +42,7 @@ export interface TrainModelResult {
 /** Reads the data, computes features, trains, picks thresholds, writes NAME.onnx and NAME.card.json. */
 export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
   const readStarted = performance.now()
-  const { matrix, sources } = await buildTrainingSet(options.data, { validationShare: options.validationShare, signal: options.signal, onProgress: options.onReadProgress })
+  const { matrix, sources } = await buildTrainingSet(options.data, { validationShare: options.validationShare, validationPaths: options.validationData, signal: options.signal, onProgress: options.onReadProgress })
   options.onFeaturesReady?.(matrix.rows, matrix.columns, (performance.now() - readStarted) / 1000)
   const result = await trainGbt(matrix, options.params, options.onRound, options.stopRequested)
   const validationRows = rowsWhere(matrix.validation, 1)
@@ -69,7 +71,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
       data: sources.map(({ fromRow: _from, toRow: _to, ...source }) => source),
       trainRows: result.trainRows,
       validationRows: result.validationRows,
-      validationShare: options.validationShare,
+      validationShare: Math.round((result.validationRows / (result.trainRows + result.validationRows)) * 1e4) / 1e4,
+      heldOut: options.validationData?.length ? 'separate files' : 'latest share of each file, by event time',
       params: { ...result.params },
       rounds: result.bestRound,
       seconds: Math.round(result.elapsedMs / 100) / 10,
@@ -108,6 +111,7 @@ function validationMetrics(matrix: FeatureMatrix, scores: Float64Array, rows: Ui
   })
   const perSource: Record<string, { prAuc: number | null; precision: number | null; recall: number | null; f1: number | null }> = {}
   for (const source of sources) {
+    if (source.role === 'training') continue
     const own = rows.filter((r) => r >= source.fromRow && r < source.toRow)
     perSource[source.file] = metricsOf(scores, matrix.labels, own, threshold)
   }

@@ -11,7 +11,7 @@ export function formatTrainingSummary(card: ModelCard, modelPath: string, cardPa
     `Block at p ≥ ${card.thresholds.block.toPrecision(4)} (${card.thresholds.chosenBy}); review at p ≥ ${card.thresholds.review.toPrecision(4)}.`,
   ]
   if (v) {
-    lines.push(`Validation: PR-AUC ${v.overall.prAuc?.toFixed(4) ?? '—'}, precision ${pct(v.overall.precision)}, recall ${pct(v.overall.recall)}.`)
+    lines.push(`Validation (${t?.heldOut ?? 'latest share of each file'}): PR-AUC ${v.overall.prAuc?.toFixed(4) ?? '—'}, precision ${pct(v.overall.precision)}, recall ${pct(v.overall.recall)}.`)
     for (const [source, m] of Object.entries(v.perSource ?? {})) lines.push(`  ${source.padEnd(30)} PR-AUC ${m.prAuc?.toFixed(4) ?? '—'}  precision ${pct(m.precision)}  recall ${pct(m.recall)}`)
     lines.push('  at the block threshold:   frauds  recall  precision¹ | recall at precision ≥ 90%²')
     for (const [name, m] of Object.entries(v.perArchetype)) {

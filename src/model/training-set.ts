@@ -14,6 +14,8 @@ export interface TrainingSource {
   positives: number
   bytes: number
   sha256: string
+  /** Whether the file trains the model or validates it whole; absent: the latest share of it validates. */
+  role?: 'training' | 'validation'
   /** This file's rows in the matrix: [fromRow, toRow). */
   fromRow: number
   toRow: number
@@ -26,18 +28,21 @@ export interface TrainingSet {
 
 /**
  * Runs each file through its own feature engine, in file order (event-time order, as the stream
- * delivers it), exactly as the scorer computes features online, and stacks the rows. The latest
- * `validationShare` of each file, by event time, is held out for validation.
+ * delivers it), exactly as the scorer computes features online, and stacks the rows. Validation is
+ * the `validationPaths` files, whole (another seed or population: the honest test), or else the
+ * latest `validationShare` of each file, by event time.
  */
 export async function buildTrainingSet(
   paths: string[],
-  options: { validationShare: number; signal?: AbortSignal; onProgress?: (file: string, rows: number) => void },
+  options: { validationShare: number; validationPaths?: string[]; signal?: AbortSignal; onProgress?: (file: string, rows: number) => void },
 ): Promise<TrainingSet> {
   const builder = new FeatureMatrixBuilder(FEATURE_NAMES)
   const row = new Float64Array(FEATURE_COUNT)
   const sources: TrainingSource[] = []
-  const splits: Array<{ fromRow: number; toRow: number }> = []
-  for (const path of paths) {
+  const splits: Array<{ fromRow: number; toRow: number; validationShare: number }> = []
+  const separate = (options.validationPaths?.length ?? 0) > 0
+  const files = [...paths.map((path) => ({ path, role: separate ? ('training' as const) : undefined })), ...(options.validationPaths ?? []).map((path) => ({ path, role: 'validation' as const }))]
+  for (const { path, role } of files) {
     const format = await detectFormat(path)
     // The scorer's own limits: state evicted online is evicted here too, so training sees what serving sees.
     const engine = new FeatureEngine()
@@ -59,15 +64,16 @@ export async function buildTrainingSet(
         hint: 'Generate data from a scenario with fraud (for example --scenario mixed), or add a file that has frauds.',
       })
     }
-    splits.push({ fromRow, toRow: builder.rows })
-    sources.push({ file: basename(path), format, rows, positives, ...(await fingerprint(path)), fromRow, toRow: builder.rows })
+    splits.push({ fromRow, toRow: builder.rows, validationShare: role === 'validation' ? 1 : role === 'training' ? 0 : options.validationShare })
+    sources.push({ file: basename(path), format, rows, positives, ...(await fingerprint(path)), ...(role ? { role } : {}), fromRow, toRow: builder.rows })
   }
-  const matrix = builder.build(splits, options.validationShare)
+  const matrix = builder.build(splits)
   let validationPositives = 0
   for (let r = 0; r < matrix.rows; r++) if (matrix.validation[r] && matrix.labels[r]) validationPositives++
   if (validationPositives === 0) {
-    throw new UserError(`The validation split (the latest ${Math.round(options.validationShare * 100)}% of each file by event time) holds no fraud, so early stopping and the threshold cannot be chosen.`, {
-      hint: 'Use more data, or a larger --validation-share.',
+    const where = separate ? 'The --validation-data files hold' : `The validation split (the latest ${Math.round(options.validationShare * 100)}% of each file by event time) holds`
+    throw new UserError(`${where} no fraud, so early stopping and the threshold cannot be chosen.`, {
+      hint: separate ? 'Generate validation data from a scenario with fraud, on another seed.' : 'Use more data, or a larger --validation-share.',
     })
   }
   return { matrix, sources }
