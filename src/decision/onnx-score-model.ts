@@ -105,6 +105,27 @@ export class OnnxScoreModel implements ScoreModel {
     return scores
   }
 
+  /**
+   * The model's probability for each row of a feature matrix whose columns are the feature engine's
+   * (FEATURE_NAMES order), without rules or verdicts: for offline evaluation.
+   */
+  async probabilities(values: Float32Array, rows: number, batchRows = 16_384): Promise<Float32Array> {
+    const k = this.columns.length
+    const result = new Float32Array(rows)
+    for (let start = 0; start < rows; start += batchRows) {
+      const n = Math.min(batchRows, rows - start)
+      const input = new Float32Array(n * k)
+      for (let i = 0; i < n; i++) {
+        const from = (start + i) * FEATURE_COUNT
+        for (let c = 0; c < k; c++) input[i * k + c] = values[from + this.columns[c]]
+      }
+      const output = await this.session.run({ [this.card.model.input]: new ort.Tensor('float32', input, [n, k]) })
+      const probabilities = output[this.card.model.output].data as Float32Array
+      for (let i = 0; i < n; i++) result[start + i] = probabilities[i * this.outputStride + this.outputStride - 1]
+    }
+    return result
+  }
+
   async close(): Promise<void> {
     await this.session.release()
   }

@@ -1,3 +1,4 @@
+import type { ModelAgainstRules } from '../model/model-vs-rules.js'
 import type { ArchetypeDifficulty, DifficultyAudit } from '../model/single-feature-audit.js'
 
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`
@@ -26,5 +27,25 @@ export function renderDifficultyAudit(audit: DifficultyAudit, scenario: string, 
       `${row.archetype.padEnd(width)}  ${String(row.frauds).padStart(7)}  ${recall.toFixed(3).padStart(6)}  ${percent(row.best?.falsePositiveRate ?? 0).padStart(6)}  ${ruleText(row).padEnd(ruleWidth)}  ${percent(row.noHistoryShare).padStart(10)}${flag}`,
     )
   }
+  return lines
+}
+
+const three = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—')
+
+/** The model beside each archetype's best single rule, at that rule's false-positive rate. */
+export function renderModelAgainstRules(comparison: ModelAgainstRules): string[] {
+  const rows = [...comparison.archetypes, comparison.overall]
+  const width = Math.max(12, ...rows.map((row) => row.archetype.length))
+  const lines = [
+    `model ${comparison.model} against the best single rule, at the rule's false-positive rate`,
+    '',
+    `${'archetype'.padEnd(width)}  ${'FPR'.padStart(6)}  ${'rule recall'.padStart(11)}  ${'model recall'.padStart(12)}  ${'gain'.padStart(6)}  ${'PR-AUC'.padStart(6)}`,
+  ]
+  for (const row of rows) {
+    lines.push(
+      `${row.archetype.padEnd(width)}  ${percent(row.ruleFalsePositiveRate).padStart(6)}  ${three(row.ruleRecall).padStart(11)}  ${three(row.recallAtRuleFpr).padStart(12)}  ${(row.recallAtRuleFpr - row.ruleRecall >= 0 ? '+' : '') + three(row.recallAtRuleFpr - row.ruleRecall)}  ${three(row.prAuc).padStart(6)}`,
+    )
+  }
+  lines.push('', `overall precision at recall ≥ 0.9: ${three(comparison.overall.precisionAtRecall90)}`)
   return lines
 }
