@@ -11,6 +11,7 @@ import { ListTopicsCommand } from '@aws-sdk/client-sns'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import { prAuc } from '../src/metrics/score-ranking.js'
 import type { RunSummary } from '../src/report/run-summary.js'
+import { renderTerminalSummary } from '../src/report/terminal-summary.js'
 import { instantiatePlan, planRun } from '../src/run/run-plan.js'
 import { DecisionSchema } from '../src/schema/decision.js'
 import { TransactionSchema } from '../src/schema/transaction.js'
@@ -144,6 +145,48 @@ describe('stack up → simulate → stack down, through the real binary', () => 
     assert.equal(summary.model?.version, summary.model?.card?.version)
     const { p50, p99 } = summary.latencyMs.endToEnd
     assert.ok(p50 !== null && p99 !== null && p50 > 0 && p99 >= p50)
+  })
+
+  it('--shadow-model: both models are measured on the same transactions, and only the champion’s verdicts act', async () => {
+    // The rules baseline (champion) does not look for card testing; the default model (shadow) does.
+    const run = await runCli(
+      ['simulate', '--scenario', 'card-testing', '--count', '2000', '--tps', '400', '--seed', '9', '--model', 'rules', '--shadow-model', join(REPO_ROOT, 'models', 'default.onnx'), '--json', '--reports-dir', reportsDir],
+      { env: stack.env },
+    )
+    assert.equal(run.code, 0, run.stderr)
+    const summary = JSON.parse(run.stdout) as RunSummary
+    const models = summary.models
+    assert.ok(models, 'the summary compares the two models')
+    assert.equal(models.champion.version, 'rules-v1')
+    assert.match(models.shadow.version, /^default-/)
+    assert.equal(models.champion.blocked, summary.counts.blocked)
+    assert.ok(models.agreement.shadowOnlyBlocks > 0, `the shadow would have blocked transactions the champion let through: ${JSON.stringify(models.agreement)}`)
+    assert.equal(models.champion.blocked - models.shadow.blocked, models.agreement.championOnlyBlocks - models.agreement.shadowOnlyBlocks)
+    assert.ok(models.shadow.byArchetype['card-testing'].prAuc! > models.champion.byArchetype['card-testing'].prAuc!, 'each model is judged by its own scores')
+    assert.ok(models.champion.modelMs.count > 0 && models.shadow.modelMs.count > 0)
+
+    // Effects: the BlockList and the alerts hold exactly the champion's blocks, none of the shadow's own.
+    const decisions = new Map<string, { verdict: string; shadow?: { verdict: string; modelVersion: string } }>()
+    for (const record of await readWholeStream(stack.clients.kinesis, stack.state.resources.names.decisionsStream)) {
+      const decision = DecisionSchema.parse(record)
+      if (decision.transactionId.startsWith(`${summary.runId}-`) && !decisions.has(decision.transactionId)) decisions.set(decision.transactionId, decision)
+    }
+    assert.equal(decisions.size, 2000)
+    assert.ok([...decisions.values()].every((d) => d.shadow?.modelVersion === models.shadow.version))
+    const championBlocks = new Set([...decisions].filter(([, d]) => d.verdict === 'block').map(([id]) => id))
+    const shadowOnly = [...decisions].filter(([, d]) => d.shadow?.verdict === 'block' && d.verdict !== 'block').map(([id]) => id)
+    assert.equal(shadowOnly.length, models.agreement.shadowOnlyBlocks)
+    const scan = await stack.clients.dynamodb.send(new ScanCommand({ TableName: stack.state.resources.names.blockListTable }))
+    const blockList = new Set(scan.Items?.map((item) => item.transactionId.S!).filter((id) => id.startsWith(`${summary.runId}-`)))
+    assert.deepEqual([...blockList].sort(), [...championBlocks].sort())
+    assert.ok(shadowOnly.every((id) => !blockList.has(id)))
+    assert.equal(summary.counts.alertsReceived, championBlocks.size)
+
+    // Both sets of figures reach every renderer.
+    assert.match(renderTerminalSummary(summary), /Champion\/shadow[\s\S]*card-testing/)
+    const html = readFileSync(join(reportsDir, summary.runId, 'report.html'), 'utf8')
+    assert.match(html, /Champion and shadow/)
+    assert.ok(html.includes(models.shadow.version))
   })
 
   it('stack down stops exactly the recorded processes, and a second down stops nothing', async () => {

@@ -98,6 +98,13 @@ export const modelFlag = Flags.string({
   parse: async (input) => (input === 'rules' ? input : resolve(input)),
 })
 
+export const shadowModelFlag = Flags.string({
+  description:
+    'A challenger: a second model (an .onnx file with its card, or "rules") that scores every transaction from the same features and takes no action. The report sets its precision, recall, PR-AUC per archetype and call time beside the champion’s (--model).',
+  helpValue: '<file.onnx|rules>',
+  parse: async (input) => (input === 'rules' ? input : resolve(input)),
+})
+
 export const featuresLogFlag = Flags.string({
   description: 'Write the features the scorer computes for each transaction to this NDJSON file (for train/serve checks; slows scoring).',
   helpValue: '<file>',

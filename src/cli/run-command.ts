@@ -8,7 +8,7 @@ import { PauseGate } from '../load/pause-gate.js'
 import { nowMs } from '../util/clock.js'
 import { parseFaultPlan } from '../stack/fault-plan.js'
 import { FraudlabCommand } from './base-command.js'
-import { durationFlag, featuresLogFlag, integerFlag, modelFlag, targetFlags } from './flags.js'
+import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags } from './flags.js'
 
 /** The flags of every command that runs the pipeline (simulate, replay). */
 export const pipelineFlags = {
@@ -44,6 +44,7 @@ export const pipelineFlags = {
     default: false,
   }),
   model: modelFlag,
+  'shadow-model': shadowModelFlag,
   'features-log': featuresLogFlag,
   'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
   ui: Flags.boolean({
@@ -57,7 +58,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -111,6 +112,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         kinesisLimits: flags['kinesis-limits'],
         aggregate: flags.aggregate,
         model: flags.model,
+        shadowModel: flags['shadow-model'],
         featuresLogPath: flags['features-log'],
         thresholds,
         shards: flags.shards,

@@ -50,6 +50,7 @@ export class DecisionLog {
     const t = decision.timestamps
     this.push(
       `{"id":"${decision.transactionId}",${this.labelJson(label)},"score":${decision.score},"verdict":"${decision.verdict}",` +
+        (decision.shadow ? `"shadow":{"score":${decision.shadow.score},"verdict":"${decision.shadow.verdict}"},` : '') +
         `"t":{"scheduled":${ms(scheduledAt)},"sent":${ms(sentAt)},"acked":${ms(ackedAt)},"arrived":${ms(t.arrivedAt)},` +
         `"fetched":${ms(t.fetchedAt)},"scored":${ms(t.scoredAt)},"acted":${ms(t.actedAt)},"observed":${ms(observedAtMs)}}}\n`,
     )

@@ -85,6 +85,10 @@ export class RunLedger {
   readonly decisionByArchetype: Histogram[] = [newLatencyHistogram()]
   readonly timeline = new Timeline()
   readonly attacks = new AttackTracker()
+  /** Wall time of the champion model's call per decided transaction (when the scorer reports it). */
+  readonly modelLatency: Histogram = newLatencyHistogram()
+  /** With a shadow model: its version, its call time, and its score and verdict per transaction. */
+  shadow?: { version: string; modelLatency: Histogram; scores: Float32Array; verdicts: Uint8Array }
   readonly decisionLog?: DecisionLog
   readonly live?: LiveWindow
   private readonly offeredWindow: OfferedWindow
@@ -225,6 +229,8 @@ export class RunLedger {
     this.decided++
     this.firstVerdict[index] = code
     this.scores[index] = decision.score
+    if (decision.modelMs !== undefined) recordMs(this.modelLatency, decision.modelMs)
+    if (decision.shadow) this.recordShadow(index, decision.shadow)
     this.count(index, code)
     if (code === VERDICT_CODES.block && this.state[index] & FRAUD) this.attacks.recordBlocked(index, decision.timestamps.actedAt)
     this.timeline.recordDecided(observedAtMs, code === VERDICT_CODES.block)
@@ -312,20 +318,35 @@ export class RunLedger {
 
   /**
    * The score and label of every decided transaction, for PR-AUC: `scores[k]`, `labels[k]` (1 for
-   * fraud) and `archetypeCodes[k]` (the index into `archetypes`) of the k-th decided transaction.
+   * fraud) and `archetypeCodes[k]` (the index into `archetypes`) of the k-th decided transaction;
+   * with a shadow model, its score and verdict code of the same transaction.
    */
-  scoredDecisions(): { scores: Float32Array; labels: Uint8Array; archetypeCodes: Uint8Array } {
+  scoredDecisions(): { scores: Float32Array; labels: Uint8Array; archetypeCodes: Uint8Array; verdicts: Uint8Array; shadow?: { scores: Float32Array; verdicts: Uint8Array } } {
     const scores = new Float32Array(this.decided)
     const labels = new Uint8Array(this.decided)
     const archetypeCodes = new Uint8Array(this.decided)
+    const verdicts = new Uint8Array(this.decided)
+    const shadow = this.shadow ? { scores: new Float32Array(this.decided), verdicts: new Uint8Array(this.decided) } : undefined
     let k = 0
     for (let i = 0; i < this.emitted && k < this.decided; i++) {
       if (!(this.state[i] & DECIDED)) continue
       scores[k] = this.scores[i]
       labels[k] = this.state[i] & FRAUD ? 1 : 0
+      verdicts[k] = this.firstVerdict[i]
+      if (shadow) {
+        shadow.scores[k] = this.shadow!.scores[i]
+        shadow.verdicts[k] = this.shadow!.verdicts[i]
+      }
       archetypeCodes[k++] = this.archetypeOf[i]
     }
-    return { scores, labels, archetypeCodes }
+    return { scores, labels, archetypeCodes, verdicts, shadow }
+  }
+
+  private recordShadow(index: number, said: NonNullable<Decision['shadow']>): void {
+    this.shadow ??= { version: said.modelVersion, modelLatency: newLatencyHistogram(), scores: new Float32Array(this.state.length), verdicts: new Uint8Array(this.state.length) }
+    this.shadow.scores[index] = said.score
+    this.shadow.verdicts[index] = VERDICT_CODES[said.verdict]
+    recordMs(this.shadow.modelLatency, said.modelMs)
   }
 
   private labelOf(index: number): { isFraud: boolean; archetype: string; attackId: string } {
@@ -381,6 +402,14 @@ export class RunLedger {
     const scores = new Float32Array(capacity)
     scores.set(this.scores)
     this.scores = scores
+    if (this.shadow) {
+      const shadowScores = new Float32Array(capacity)
+      shadowScores.set(this.shadow.scores)
+      const shadowVerdicts = new Uint8Array(capacity)
+      shadowVerdicts.set(this.shadow.verdicts)
+      this.shadow.scores = shadowScores
+      this.shadow.verdicts = shadowVerdicts
+    }
   }
 
   private slotOf(index: number): number {

@@ -1,7 +1,7 @@
 import type { TargetName } from '../aws/endpoints.js'
 import { createAwsClients } from '../stack/aws-clients.js'
 import { FraudlabCommand } from '../cli/base-command.js'
-import { durationFlag, featuresLogFlag, modelFlag, shardsFlag, targetFlags } from '../cli/flags.js'
+import { durationFlag, featuresLogFlag, modelFlag, shadowModelFlag, shardsFlag, targetFlags } from '../cli/flags.js'
 import { UserError } from '../errors/user-error.js'
 import { checkModel } from '../decision/check-model.js'
 import { ScorerService, type ScorerStats } from '../scorer/scorer-service.js'
@@ -24,6 +24,7 @@ export default class Scorer extends FraudlabCommand {
     ...targetFlags,
     shards: shardsFlag,
     model: modelFlag,
+    'shadow-model': shadowModelFlag,
     'features-log': featuresLogFlag,
     'poll-interval': durationFlag({ name: 'poll-interval', description: 'Least time between two GetRecords calls on a shard (Kinesis allows 5 a second per shard: 200ms).', default: '200ms', maxMs: 60_000 }),
     'checkpoint-interval': durationFlag({ name: 'checkpoint-interval', description: "How often each shard's position is saved.", default: '1s', maxMs: 3_600_000 }),
@@ -44,6 +45,7 @@ export default class Scorer extends FraudlabCommand {
       decisionShards: flags.shards,
     }
     await checkModel(flags.model)
+    if (flags['shadow-model']) await checkModel(flags['shadow-model'])
     const target = await resolveTarget(request, (line) => this.progress(line))
     if (target.ownedStack) {
       await target.ownedStack.stop()
@@ -61,6 +63,7 @@ export default class Scorer extends FraudlabCommand {
         consumerName: 'fraudlab-scorer',
         scorerId: `scorer-${process.pid}`,
         model: flags.model,
+        shadowModel: flags['shadow-model'],
         featuresLogPath: flags['features-log'],
       },
       { clients },

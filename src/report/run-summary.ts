@@ -8,9 +8,11 @@ import { accuracyBeforeAndAfter, coldStartWindowMs } from '../metrics/timeline.j
 import { prAuc, prCurve } from '../metrics/score-ranking.js'
 import type { ModelCard } from '../model/model-card.js'
 import type { RunHistograms } from './histogram-file.js'
+import { archetypePrAuc, compareModels } from './model-comparison.js'
 import { SUMMARY_SCHEMA_VERSION, type ArchetypeAccuracy, type AttacksSummary, type RunStatus, type RunSummary } from './summary-schema.js'
 
 export { SUMMARY_SCHEMA_VERSION, type RunStatus, type RunSummary } from './summary-schema.js'
+export { archetypePrAuc } from './model-comparison.js'
 
 export interface SummaryInputs {
   ledger: RunLedger
@@ -117,6 +119,9 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
     accuracy: accuracyWithScores(ledger.confusion, scored.scores, scored.labels),
     accuracyByArchetype: archetypeAccuracy(archetypes, ledger.confusion.falsePositives, (code) => archetypePrAuc(scored, code)),
     accuracyOverTime: accuracyBeforeAndAfter(timeline.points, coldStartWindowMs(timeline.bucketMs, loadDurationMs)),
+    ...(scored.shadow && ledger.shadow
+      ? { models: compareModels({ ...scored, shadow: scored.shadow }, ledger.archetypes, { version: input.model?.version ?? '', modelLatency: ledger.modelLatency }, ledger.shadow) }
+      : {}),
     attacks: summarizeAttacks(ledger.attacks.records()),
     thresholds: [],
     files: input.files,
@@ -181,18 +186,6 @@ export function archetypeAccuracy(archetypes: ArchetypeCount[], falsePositives: 
     }
   }
   return result
-}
-
-/** PR-AUC of one archetype's transactions against the genuine ones (archetype code 0). */
-export function archetypePrAuc(scored: { scores: ArrayLike<number>; labels: ArrayLike<number>; archetypeCodes: ArrayLike<number> }, code: number): number {
-  const n = scored.scores.length
-  const selected = (k: number) => scored.archetypeCodes[k] === code || (scored.archetypeCodes[k] === 0 && !scored.labels[k])
-  let count = 0
-  for (let k = 0; k < n; k++) if (selected(k)) count++
-  // A typed array: a replay of millions of rows must not put millions of numbers on the CLI's small heap.
-  const rows = new Uint32Array(count)
-  for (let k = 0, r = 0; k < n; k++) if (selected(k)) rows[r++] = k
-  return prAuc(scored.scores, scored.labels, rows)
 }
 
 export function summarizeAttacks(records: AttackRecord[]): AttacksSummary {

@@ -5,7 +5,7 @@ import { ModelCardSchema } from '../model/model-card.js'
  * The version of `summary.json` and `histograms.json`. Bump it when a field changes meaning or
  * disappears; `report compare` and `report merge` refuse to mix versions.
  */
-export const SUMMARY_SCHEMA_VERSION = 4
+export const SUMMARY_SCHEMA_VERSION = 5
 
 /** A figure that may have no value (no data, or a ratio with no denominator): null on disk, NaN in memory. */
 const Metric = z.number().nullable()
@@ -78,6 +78,25 @@ export const ArchetypeAccuracySchema = z.strictObject({
   precision: Metric.describe('Blocks of this archetype over them plus every false positive (false positives belong to no archetype).'),
   prAuc: Metric.describe("This archetype's transactions against the genuine ones."),
 })
+
+export const ModelOutcomeSchema = z.strictObject({
+  version: z.string(),
+  blocked: Count,
+  precision: Metric,
+  recall: Metric,
+  f1: Metric,
+  prAuc: Metric,
+  byArchetype: z.record(z.string(), ArchetypeAccuracySchema),
+  modelMs: LatencySummarySchema.describe("Wall time of the model's call for the batch each transaction was scored in (features excluded)."),
+})
+
+export const ModelsComparisonSchema = z
+  .strictObject({
+    champion: ModelOutcomeSchema,
+    shadow: ModelOutcomeSchema,
+    agreement: z.strictObject({ sameVerdict: Metric, championOnlyBlocks: Count, shadowOnlyBlocks: Count }),
+  })
+  .describe('With --shadow-model: the champion, whose verdicts acted, against the shadow, whose verdicts were only recorded, on the same transactions.')
 
 const TimeToDetect = z.strictObject({ count: Count, p50: Metric, p90: Metric, p99: Metric, max: Metric, mean: Metric })
 
@@ -180,6 +199,7 @@ export const RunSummarySchema = z.strictObject({
   accuracyOverTime: z
     .strictObject({ firstMs: Count, first: PeriodAccuracySchema, rest: PeriodAccuracySchema })
     .describe('Detection in the first minute of the load (the first quarter of a shorter one), by scheduled time, against the rest: a cold feature state shows in the first part.'),
+  models: ModelsComparisonSchema.optional(),
   attacks: AttacksSchema,
   thresholds: z.array(ThresholdResultSchema),
   faults: FaultsSchema.optional(),
@@ -192,6 +212,8 @@ export type RunCounts = z.infer<typeof RunCountsSchema>
 export type LatencySummary = z.infer<typeof LatencySummarySchema>
 export type ArchetypeAccuracy = z.infer<typeof ArchetypeAccuracySchema>
 export type AttacksSummary = z.infer<typeof AttacksSchema>
+export type ModelOutcome = z.infer<typeof ModelOutcomeSchema>
+export type ModelsComparison = z.infer<typeof ModelsComparisonSchema>
 export type RunStatus = RunSummary['status']
 
 /** The JSON Schema committed as `reports/summary.schema.json` (a test keeps the two equal). */

@@ -42,6 +42,7 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
         (attacks ? `, attacks detected ${attacks.detected}/${attacks.total}, time to detect p50 ${ms(attacks.timeToDetectMs.p50)} p99 ${ms(attacks.timeToDetectMs.p99)}` : ''),
     )
   }
+  if (summary.models) lines.push(...modelsLines(summary.models))
   for (const t of summary.thresholds) {
     lines.push(`Threshold        ${t.ok ? '✓' : '✗'} ${t.expression}  (${t.actual === null ? 'no value' : `actual ${formatActual(t.actual)}`}${t.source === 'scenario' ? ', from the scenario' : ''})`)
   }
@@ -60,6 +61,23 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
   }
   if (reportPath) lines.push('', `Report           ${reportPath}`)
   return lines.join('\n')
+}
+
+/** Champion against shadow: precision, recall and PR-AUC overall and per archetype, and each model's call time. */
+function modelsLines(models: NonNullable<RunSummary['models']>): string[] {
+  const { champion, shadow, agreement } = models
+  const cell = (x: { precision: number | null; recall: number | null; prAuc: number | null } | undefined) =>
+    x ? `P ${ratio(x.precision)}  R ${ratio(x.recall)}  PR-AUC ${ratio(x.prAuc)}` : '—'
+  const archetypes = [...new Set([...Object.keys(champion.byArchetype), ...Object.keys(shadow.byArchetype)])].sort()
+  const width = 36
+  return [
+    '',
+    `Champion/shadow  same verdict ${ratio(agreement.sameVerdict)}; champion-only blocks ${agreement.championOnlyBlocks}, shadow-only ${agreement.shadowOnlyBlocks} (the shadow never acts)`,
+    `  ${''.padEnd(20)} ${`champion ${champion.version}`.padEnd(width)} shadow ${shadow.version}`,
+    `  ${'all fraud'.padEnd(20)} ${cell(champion).padEnd(width)} ${cell(shadow)}`,
+    ...archetypes.map((name) => `  ${name.padEnd(20)} ${cell(champion.byArchetype[name]).padEnd(width)} ${cell(shadow.byArchetype[name])}`),
+    `  ${'model call p50/p99'.padEnd(20)} ${`${ms(champion.modelMs.p50)} / ${ms(champion.modelMs.p99)}`.padEnd(width)} ${ms(shadow.modelMs.p50)} / ${ms(shadow.modelMs.p99)}`,
+  ]
 }
 
 function formatActual(value: number): string {

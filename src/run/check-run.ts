@@ -7,6 +7,7 @@ import { assertFaultsSupported } from './fault-injection.js'
 export interface RunChecks {
   modelVersion: string
   modelCard: ModelCard | null
+  shadowModelVersion?: string
   faultPlan: FaultPlan
 }
 
@@ -14,10 +15,11 @@ export interface RunChecks {
  * Phase 1, before anything starts: a wrong model or a fault the target cannot inject is a user
  * error, not a failed run with a report.
  */
-export async function checkRun(options: { target: TargetName; model: string; faults?: { plan: FaultPlan } }): Promise<RunChecks> {
+export async function checkRun(options: { target: TargetName; model: string; shadowModel?: string; faults?: { plan: FaultPlan } }): Promise<RunChecks> {
   const faultPlan = options.faults?.plan ?? NO_FAULTS
   assertFaultsSupported(options.target, faultPlan)
   const { modelVersion } = await checkModel(options.model)
   const modelCard = options.model === 'rules' ? null : readModelCard(cardPathFor(options.model))
-  return { modelVersion, modelCard, faultPlan }
+  const shadowModelVersion = options.shadowModel === undefined ? undefined : (await checkModel(options.shadowModel)).modelVersion
+  return { modelVersion, modelCard, faultPlan, shadowModelVersion }
 }

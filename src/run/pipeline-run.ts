@@ -47,6 +47,8 @@ export interface PipelineOptions extends TargetSelection {
   reportsDir: string
   /** `rules`, or the path of an ONNX model with its card. */
   model: string
+  /** A second model (same forms) that scores every transaction and takes no action: champion/challenger. */
+  shadowModel?: string
   /** Where the scorer writes the features it computed (NDJSON), if anywhere. */
   featuresLogPath?: string
   /** Evaluated on the summary; a crossed one fails the command (exit 99) after the report is written. */
@@ -154,7 +156,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target,
         provisioned,
         ledger,
-        { runId, names, model: options.model, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        { runId, names, model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
         resources,
         monitor.fail,
       )
@@ -225,6 +227,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         pollIntervalMs: options.pollIntervalMs,
         checkpointIntervalMs: options.checkpointIntervalMs,
         drainTimeoutMs: options.drainTimeoutMs,
+        ...(options.shadowModel ? { shadowModel: options.shadowModel, shadowModelVersion: checks.shadowModelVersion } : {}),
       },
       model: { path: options.model, version: checks.modelVersion, card: checks.modelCard },
       reconciliation,

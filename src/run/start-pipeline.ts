@@ -12,6 +12,7 @@ export interface PipelineStartSettings {
   runId: string
   names: ResourceNames
   model: string
+  shadowModel?: string
   featuresLogPath?: string
   warmupPath?: string
   pollIntervalMs: number
@@ -62,6 +63,7 @@ export async function startPipeline(
     consumerName: 'fraudlab-scorer',
     scorerId: `${settings.runId}-scorer`,
     model: settings.model,
+    shadowModel: settings.shadowModel,
     featuresLogPath: settings.featuresLogPath,
     warmupPath: settings.warmupPath,
   })

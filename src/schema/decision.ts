@@ -11,6 +11,15 @@ export const ScorerTimestampsSchema = z.strictObject({
   actedAt: z.number().nonnegative(),
 })
 
+/** What a shadow (challenger) model said about the transaction: recorded, never acted on. */
+export const ShadowVerdictSchema = z.strictObject({
+  modelVersion: z.string().min(1).max(64),
+  score: z.number().min(0).max(1),
+  verdict: z.enum(VERDICTS),
+  /** Wall time of the shadow model's call for the batch this transaction was scored in. */
+  modelMs: z.number().nonnegative(),
+})
+
 /**
  * What the scorer decided about one transaction; written to the decisions stream. A `reject`
  * verdict means the record could not be read as a transaction (its reasons say why).
@@ -23,11 +32,15 @@ export const DecisionSchema = z.strictObject({
   modelVersion: z.string().min(1).max(64),
   scorerId: z.string().min(1).max(64),
   timestamps: ScorerTimestampsSchema,
+  /** Wall time of the model's call for the batch this transaction was scored in (features excluded). */
+  modelMs: z.number().nonnegative().optional(),
+  shadow: ShadowVerdictSchema.optional(),
 })
 
 export type Decision = z.infer<typeof DecisionSchema>
 export type Verdict = (typeof VERDICTS)[number]
 export type ScorerTimestamps = z.infer<typeof ScorerTimestampsSchema>
+export type ShadowVerdict = z.infer<typeof ShadowVerdictSchema>
 
 /** A verdict as one byte, for the ledger's typed columns and the decision log. */
 export const VERDICT_CODES: Record<Verdict, number> = { allow: 1, review: 2, block: 3, reject: 4 }

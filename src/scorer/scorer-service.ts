@@ -38,6 +38,8 @@ export interface ScorerConfig {
   scorerId: string
   /** `rules`, or the path of an ONNX model with its card beside it. */
   model: string
+  /** A second model that scores every transaction beside the first and takes no action (champion/challenger). */
+  shadowModel?: string
   /** Writes each transaction's features, as computed here, to this NDJSON file (train/serve checks). */
   featuresLogPath?: string
   /** Transactions (NDJSON, in event-time order) folded into the feature state before reading the stream: no decision, no effect. */
@@ -61,6 +63,7 @@ export interface ScorerStats extends ShardReaderStats {
   phaseMs: { score: number; actions: number; emitDecisions: number }
   actions: ActionStats
   modelVersion: string
+  shadowModelVersion?: string
   features: FeatureMemory
 }
 
@@ -188,8 +191,10 @@ export class ScorerService {
    */
   async run(signal: AbortSignal, onReady?: () => void): Promise<void> {
     const model = this.givenModel ?? (await loadScoreModel(this.config.model))
-    this.step = new DecisionStep(model, this.config.featuresLogPath ? new FeaturesLog(this.config.featuresLogPath) : undefined)
+    const shadow = this.config.shadowModel === undefined ? undefined : await loadScoreModel(this.config.shadowModel)
+    this.step = new DecisionStep(model, this.config.featuresLogPath ? new FeaturesLog(this.config.featuresLogPath) : undefined, shadow)
     this.stats.modelVersion = this.step.modelVersion
+    this.stats.shadowModelVersion = this.step.shadowModelVersion
     if (this.config.warmupPath) this.stats.warmupTransactions = await foldHistory(this.step, this.config.warmupPath)
     this.stats.features = this.step.features.memory()
     await this.reader.open()
@@ -231,11 +236,17 @@ export class ScorerService {
       arrivals.push(arrivedAt)
     }
     const step = this.step!
-    const results = await step.decide(transactions)
+    const { scores, modelMs, shadow } = await step.decideWithShadow(transactions)
     for (let i = 0; i < transactions.length; i++) {
       const tx = transactions[i]
-      const decision = this.decision(tx.id, results[i], arrivals[i], fetchedAt, step.modelVersion)
+      const decision = this.decision(tx.id, scores[i], arrivals[i], fetchedAt, step.modelVersion)
+      decision.modelMs = round3(modelMs)
+      if (shadow) {
+        const said = shadow.scores[i]
+        decision.shadow = { modelVersion: step.shadowModelVersion!, score: said.score, verdict: said.verdict, modelMs: round3(shadow.modelMs) }
+      }
       decisions.push(decision)
+      // Only the champion's verdict acts: the shadow's block is a number in the report, never a BlockList item or an alert.
       if (decision.verdict === 'block') blocks.push({ transaction: tx, decision })
       else if (arrivals[i] < this.startedAtMs) replayed.push({ transaction: tx, decision })
     }
@@ -308,8 +319,15 @@ export class ScorerService {
       modelVersion,
       scorerId: this.config.scorerId,
       timestamps: { arrivedAt, fetchedAt, scoredAt: nowMs(), actedAt: 0 },
+      // Present on every decision (undefined is left out of the JSON), so all share one object shape.
+      modelMs: undefined,
+      shadow: undefined,
     }
   }
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000
 }
 
 /** Folds a history file into the feature state, as if those transactions had been scored (nothing is emitted). */

@@ -21,7 +21,7 @@ const ratio = formatRatio
  * versions and model card.
  */
 export function renderHtmlReport(summary: RunSummary): string {
-  const body = [header(summary), tiles(summary), throughputSection(summary), latencySection(summary), accuracySection(summary), detectionOverTimeSection(summary), archetypeSection(summary), attackSection(summary), countsSection(summary), thresholdSection(summary), configSection(summary)]
+  const body = [header(summary), tiles(summary), throughputSection(summary), latencySection(summary), accuracySection(summary), detectionOverTimeSection(summary), archetypeSection(summary), ...(summary.models ? [modelsSection(summary.models)] : []), attackSection(summary), countsSection(summary), thresholdSection(summary), configSection(summary)]
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -192,6 +192,38 @@ function archetypeSection(summary: RunSummary): string {
     })
     .join('')}</tbody></table>`
   return section('Per archetype', `<p>Precision per archetype counts every false positive against it (false positives belong to no archetype).</p>${chart}${table}`)
+}
+
+/** Champion against shadow on the same transactions: overall, per archetype, and the cost of each model's call. */
+function modelsSection(models: NonNullable<RunSummary['models']>): string {
+  const { champion, shadow, agreement } = models
+  const archetypes = [...new Set([...Object.keys(champion.byArchetype), ...Object.keys(shadow.byArchetype)])].sort()
+  const pair = (c: number | null | undefined, s: number | null | undefined) => `<td>${ratio(c ?? null)}</td><td>${ratio(s ?? null)}</td>`
+  const rows = [
+    `<tr><td>all fraud</td>${pair(champion.precision, shadow.precision)}${pair(champion.recall, shadow.recall)}${pair(champion.prAuc, shadow.prAuc)}</tr>`,
+    ...archetypes.map((name) => {
+      const c = champion.byArchetype[name]
+      const s = shadow.byArchetype[name]
+      return `<tr><td>${e(name)}</td>${pair(c?.precision, s?.precision)}${pair(c?.recall, s?.recall)}${pair(c?.prAuc, s?.prAuc)}</tr>`
+    }),
+    `<tr><td>model call p50 / p99</td><td colspan="3">${ms(champion.modelMs.p50)} / ${ms(champion.modelMs.p99)}</td><td colspan="3">${ms(shadow.modelMs.p50)} / ${ms(shadow.modelMs.p99)}</td></tr>`,
+  ]
+  const chart = barChart({
+    name: 'champion-shadow',
+    title: 'PR-AUC per archetype: champion and shadow',
+    groups: archetypes.map((name) => ({ label: name, values: [champion.byArchetype[name]?.prAuc ?? NaN, shadow.byArchetype[name]?.prAuc ?? NaN] })),
+    series: [
+      { name: `champion ${champion.version}`, color: PALETTE[0] },
+      { name: `shadow ${shadow.version}`, color: PALETTE[4] },
+    ],
+    max: 1,
+  })
+  return section(
+    'Champion and shadow',
+    `<p>The champion <code>${e(champion.version)}</code> decided and acted; the shadow <code>${e(shadow.version)}</code> scored the same transactions from the same features and only had its verdicts recorded. Same verdict on ${ratio(agreement.sameVerdict)} of them; the champion alone blocked ${agreement.championOnlyBlocks}, the shadow alone would have blocked ${agreement.shadowOnlyBlocks}.</p>` +
+      chart +
+      `<table><thead><tr><th></th><th>precision, champion</th><th>shadow</th><th>recall, champion</th><th>shadow</th><th>PR-AUC, champion</th><th>shadow</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
+  )
 }
 
 function attackSection(summary: RunSummary): string {
