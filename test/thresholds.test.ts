@@ -97,7 +97,7 @@ describe('a crossed threshold', () => {
     const printed = JSON.parse(run.stdout) as RunSummary
     assert.equal(printed.reconciliation.ok, true)
     // The scenario's own thresholds come first, then the flags'.
-    assert.deepEqual(printed.thresholds.map((t) => [t.expression, t.source]), [['lost==0', 'scenario'], ['recall>0.8', 'scenario'], ['e2e.p99<1us', 'flag'], ['lost==0', 'flag']])
+    assert.deepEqual(printed.thresholds.map((t) => [t.expression, t.source]), [['lost==0', 'scenario'], ['attacksDetected>0.9', 'scenario'], ['e2e.p99<1us', 'flag'], ['lost==0', 'flag']])
     assert.equal(printed.thresholds[2].ok, false)
     assert.equal(printed.thresholds[3].ok, true)
     const folder = join(reportsDir, printed.runId)
