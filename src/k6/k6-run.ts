@@ -11,6 +11,7 @@ import type { RunPlan } from '../run/run-plan.js'
 import { runVersions } from '../util/versions.js'
 import { startScoringServer, type ScoringServer } from '../serve/http-server.js'
 import { buildK6Summary } from './k6-report.js'
+import { k6Thresholds } from './k6-script.js'
 import { writeK6Test } from './write-k6-test.js'
 
 export interface K6RunOptions {
@@ -114,7 +115,12 @@ export function k6Environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, GOGC: '400', GOMEMLIMIT: '1GiB' }
 }
 
-/** The scenario's thresholds, then the flags'. */
+/**
+ * The scenario's thresholds that HTTP can measure (the script lists the others as left out: attack
+ * detection, stream stages), then the flags', all of them: what the user asks for is evaluated.
+ */
 export function k6RunThresholds(plan: RunPlan, flagThresholds: string[]): Threshold[] {
-  return [...plan.thresholds.map((t) => parseThreshold(t, 'scenario', `${plan.scenarioPath}: thresholds`)), ...flagThresholds.map((t) => parseThreshold(t, 'flag'))]
+  const { skipped } = k6Thresholds(plan.thresholds)
+  const measurable = plan.thresholds.filter((t) => !skipped.includes(t))
+  return [...measurable.map((t) => parseThreshold(t, 'scenario', `${plan.scenarioPath}: thresholds`)), ...flagThresholds.map((t) => parseThreshold(t, 'flag'))]
 }
