@@ -29,9 +29,9 @@ export class DecisionStep {
     private readonly shadow?: ScoreModel,
   ) {}
 
-  /** `rules`, or the path of an ONNX model with its card beside it; the same for the shadow. */
-  static async load(model: string, featuresLog?: FeaturesLog, shadowModel?: string): Promise<DecisionStep> {
-    return new DecisionStep(await loadScoreModel(model), featuresLog, shadowModel === undefined ? undefined : await loadScoreModel(shadowModel))
+  /** `rules`, or the path of an ONNX model with its card beside it. */
+  static async load(model: string, featuresLog?: FeaturesLog): Promise<DecisionStep> {
+    return new DecisionStep(await loadScoreModel(model), featuresLog)
   }
 
   get modelVersion(): string {
@@ -53,17 +53,13 @@ export class DecisionStep {
     const rows = new Float64Array(transactions.length * FEATURE_COUNT)
     for (let i = 0; i < transactions.length; i++) this.features.observe(transactions[i], rows, i * FEATURE_COUNT)
     this.featuresLog?.write(transactions, rows)
-    if (!this.shadow) {
-      const started = performance.now()
-      const scores = await this.model.scoreBatch(transactions, rows)
-      return { scores, modelMs: performance.now() - started }
-    }
-    // Both run at once (onnxruntime works off the event loop): the shadow adds its CPU, not its wait.
     const timed = async (model: ScoreModel) => {
       const started = performance.now()
       const scores = await model.scoreBatch(transactions, rows)
       return { scores, modelMs: performance.now() - started }
     }
+    if (!this.shadow) return timed(this.model)
+    // Both run at once (onnxruntime works off the event loop): the shadow adds its CPU, not its wait.
     const [champion, shadow] = await Promise.all([timed(this.model), timed(this.shadow)])
     return { ...champion, shadow }
   }
