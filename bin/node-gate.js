@@ -29,10 +29,10 @@ export function reexecUnderSuitableNode(args) {
     process.exit(1)
   }
   const child = spawn(node, args, { stdio: 'inherit' })
-  // The terminal sends Ctrl-C to the whole process group, so the child already has it: forwarding
-  // it too would look like a second Ctrl-C (which means "abort now"). Other signals are forwarded.
-  process.on('SIGINT', () => {})
-  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal))
+  // Every stop signal is forwarded: one sent to this pid alone (kill, a supervisor) must reach the
+  // run. A terminal's Ctrl-C reaches the whole process group, so the child then gets it twice at
+  // once; fraudlab takes a second copy within a moment as the same signal, not a second Ctrl-C.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal))
   child.on('exit', (code, signal) => {
     if (signal) process.kill(process.pid, signal)
     process.exit(code ?? 1)

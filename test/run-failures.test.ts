@@ -8,7 +8,7 @@ import { simulate, type SimulateOptions } from '../src/run/simulate-run.js'
 import { isOurEmulator } from '../src/stack/state-file.js'
 import type { RunSummary } from '../src/report/run-summary.js'
 import { CLI, REPO_ROOT, tempDir } from './helpers.js'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 
 function options(overrides: Partial<SimulateOptions>): SimulateOptions {
   return {
@@ -85,20 +85,28 @@ describe('a run under failure', () => {
     assert.ok(existsSync(join(reportDir, 'summary.json')))
   })
 
-  it('Ctrl-C stops the load, drains, reconciles and still writes the report', async () => {
+  /**
+   * Starts a 60 s run, sends `signal` once load flows, and checks it stopped like Ctrl-C: to the
+   * process alone (kill(1), a supervisor), or to its whole process group, as a terminal does.
+   */
+  async function interruptedRun(signal: NodeJS.Signals, node = process.execPath, to: 'process' | 'group' = 'process'): Promise<void> {
     const reportsDir = tempDir('reports')
-    const child = spawn(process.execPath, [CLI, 'simulate', '--tps', '200', '--duration', '60s', '--json', '--reports-dir', reportsDir], {
+    const child = spawn(node, [CLI, 'simulate', '--tps', '200', '--duration', '60s', '--json', '--reports-dir', reportsDir], {
       cwd: REPO_ROOT,
       env: { ...process.env, FRAUDLAB_STATE_DIR: tempDir('state') },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: to === 'group',
     })
     let stdout = ''
     let stderr = ''
+    let sent = false
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk
-      // interrupt once load is flowing
-      if (/sent [1-9]\d*\//.test(stderr) && !child.killed) child.kill('SIGINT')
+      if (sent || !/sent [1-9]\d*\//.test(stderr)) return
+      sent = true
+      if (to === 'group') process.kill(-child.pid!, signal)
+      else child.kill(signal)
     })
     const started = Date.now()
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
@@ -111,5 +119,21 @@ describe('a run under failure', () => {
     assert.equal(summary.counts.decided, summary.counts.sent)
     assert.equal(summary.counts.lost, 0)
     assert.ok(existsSync(join(reportsDir, summary.runId, 'summary.json')))
-  })
+  }
+
+  it('Ctrl-C stops the load, drains, reconciles and still writes the report', () => interruptedRun('SIGINT'))
+
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    it(`${signal} (docker stop, a cancelled CI job, a closed terminal) stops like Ctrl-C`, () => interruptedRun(signal))
+  }
+
+  // Under a system node older than 22, bin/run.js re-runs itself under the bundled Node 24 as a child.
+  const oldNode = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => existsSync(path) && Number(execFileSync(path, ['-p', 'process.versions.node']).toString().split('.')[0]) < 22)
+  it('SIGINT to the Node-version wrapper alone reaches the run, once', { skip: oldNode ? false : 'no system node older than 22 here' }, () => interruptedRun('SIGINT', oldNode))
+
+  // Without the live view (--json, CI=true, --no-ui) Ctrl-C is a signal to the whole process group: the run's own
+  // emulators and scorer get it too, and the wrapper's forwarded copy arrives beside the terminal's.
+  for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+    it(`${signal} to the whole process group, as a terminal sends it, still drains (through the wrapper where the system node is old)`, () => interruptedRun(signal, oldNode ?? process.execPath, 'group'))
+  }
 })

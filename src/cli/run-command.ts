@@ -10,6 +10,10 @@ import { parseFaultPlan } from '../stack/fault-plan.js'
 import { FraudlabCommand } from './base-command.js'
 import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags } from './flags.js'
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+/** Within this long of the first, the same stop signal again is taken as its copy (the wrapper forwards what the process group already got). */
+const DUPLICATE_SIGNAL_MS = 250
+
 /** The flags of every command that runs the pipeline (simulate, replay). */
 export const pipelineFlags = {
   'max-lateness': durationFlag({ name: 'max-lateness', description: 'Drop (and count) a transaction that cannot be sent this long after its time.', default: '1s', maxMs: 3_600_000 }),
@@ -78,8 +82,13 @@ export abstract class PipelineCommand extends FraudlabCommand {
     const interrupt = new AbortController()
     const hardStop = new AbortController()
     const liveView = this.wantsLiveView(flags)
-    const onSigint = () => {
+    let firstSignalAt = -Infinity
+    // Ctrl-C, SIGTERM (docker stop, a cancelled CI job, systemd) and SIGHUP (a closed terminal) all stop the same way.
+    const onStopSignal = () => {
+      // A copy of the same signal, forwarded by the Node-version wrapper to its child, is not a second Ctrl-C.
+      if (nowMs() - firstSignalAt < DUPLICATE_SIGNAL_MS) return
       if (!interrupt.signal.aborted) {
+        firstSignalAt = nowMs()
         // The live view says "stopping" itself; a line written under it would tear its frame.
         if (!liveView) this.progress('Stopping the load; draining and writing the report (Ctrl-C again to skip the drain).')
         interrupt.abort()
@@ -87,11 +96,11 @@ export abstract class PipelineCommand extends FraudlabCommand {
     }
     const thresholds = (flags.threshold ?? []).map((t) => parseThreshold(t, 'flag'))
     const faults = { plan: parseFaultPlan(flags.inject ?? []), specs: flags.inject ?? [] }
-    process.on('SIGINT', onSigint)
+    for (const signal of STOP_SIGNALS) process.on(signal, onStopSignal)
     const pause = new PauseGate(nowMs)
     // The view takes over the terminal (stdin in raw mode: Ctrl-C arrives as a key, handled like q).
     // Loaded only when shown: Ink and React stay out of --json and CI runs.
-    const view = liveView ? (await import('../tui/live-view-thread.js')).startLiveView({ onStop: onSigint, onTogglePause: () => pause.toggle() }) : undefined
+    const view = liveView ? (await import('../tui/live-view-thread.js')).startLiveView({ onStop: onStopSignal, onTogglePause: () => pause.toggle() }) : undefined
     let viewClosed = false
     const closeView = async () => {
       if (view && !viewClosed) {
@@ -134,7 +143,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
       return summary
     } finally {
       await closeView()
-      process.off('SIGINT', onSigint)
+      for (const signal of STOP_SIGNALS) process.off(signal, onStopSignal)
     }
   }
 }

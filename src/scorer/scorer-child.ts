@@ -9,7 +9,9 @@ const controller = new AbortController()
 const send = (message: ScorerChildMessage) => process.send?.(message)
 
 process.on('SIGTERM', () => controller.abort())
-process.on('SIGINT', () => {}) // the supervisor decides when the scorer stops, after the drain
+// A terminal's Ctrl-C or hang-up reaches the whole process group: the supervisor decides when the scorer stops, after the drain.
+process.on('SIGINT', () => {})
+process.on('SIGHUP', () => {})
 process.on('disconnect', () => controller.abort())
 const statsTimer = setInterval(() => send({ type: 'stats', stats: service.stats }), 250)
 

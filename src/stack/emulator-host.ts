@@ -42,9 +42,14 @@ async function main(kind: string | undefined): Promise<void> {
   process.stdout.write(`${READY_MARKER}${JSON.stringify({ port })}\n`)
   const stop = () => void close().finally(() => process.exit(0))
   process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
-  // Started with an IPC channel by a run that owns it: die with the parent, never linger.
-  if (process.send) process.on('disconnect', stop)
+  if (process.send) {
+    // Started with an IPC channel by a run that owns it: die with the parent, never linger. A
+    // terminal's Ctrl-C or hang-up reaches the whole process group, this process too: the run
+    // drains first, then stops it.
+    process.on('disconnect', stop)
+    process.on('SIGINT', () => {})
+    process.on('SIGHUP', () => {})
+  } else process.on('SIGINT', stop)
 }
 
 /** The front's starting faults: Kinesis' limits on, nothing injected; each run sets its own through the control path. */
