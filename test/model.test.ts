@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { exportLabelled } from '../src/export/labelled-export.js'
@@ -286,6 +286,16 @@ describe('fraudlab train refuses bad training data', () => {
     assert.equal(run.code, 2, run.stderr)
     assert.match(run.stderr, /no positive labels: none of its 2 rows has isFraud = 1/)
     assert.doesNotMatch(run.stderr, /at .*\.js:\d+/)
+  })
+
+  it('a file of frauds only: refused before training, not a block-everything model', async () => {
+    const path = join(dir, 'only-fraud.csv')
+    writeFileSync(path, `${header}\nt1,1,A,B,TRANSFER,5,EUR,web,1\nt2,2,A,B,TRANSFER,6,EUR,web,1\n`)
+    const run = await runCli(['train', '--data', path, '--out', join(dir, 'only.onnx')])
+    assert.equal(run.code, 2, run.stderr)
+    assert.match(run.stderr, /only-fraud\.csv\) has no genuine rows: every row has isFraud = 1/)
+    assert.doesNotMatch(run.stderr, /at .*\.js:\d+/)
+    assert.ok(!existsSync(join(dir, 'only.onnx')), 'no model written')
   })
 
   it('unknown columns', async () => {

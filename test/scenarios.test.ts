@@ -339,6 +339,8 @@ describe('bad scenarios and plans are refused before anything starts', () => {
     assert.match(invalid(base('fraud:\n  - archetype: card-testing\n    attacksPerDay: -3\n'))[0], /my\.yaml:12:20: fraud\[0\]\.attacksPerDay: attacksPerDay must be greater than 0/)
     assert.match(invalid(base('fraud:\n  - archetype: card-testing\n    attacksPerDay: 3\n    declineRate: 1.5\n'))[0], /fraud\[0\]\.declineRate: declineRate must be at most 1 \(100%\)/)
     assert.match(invalid(base('arrival:\n  executor: constant\n  rate: -10\n  duration: 10s\n'))[0], /my\.yaml:12:9: arrival\.rate: rate must be greater than 0/)
+    assert.match(invalid(base('arrival:\n  executor: constant\n  rate: 100000000\n  duration: 10s\n'))[0], /my\.yaml:12:9: arrival\.rate: rate 100000000 exceeds the maximum of 100,000/)
+    assert.match(invalid(base('arrival:\n  executor: constant\n  rate: fast\n  duration: 10s\n'))[0], /arrival\.rate: rate must be a number/)
     assert.match(invalid(base('arrival:\n  executor: constant\n  rate: 10\n  duration: soon\n'))[0], /arrival\.duration: duration must be a positive duration/)
     assert.match(invalid(base('arrival:\n  executor: steady\n  rate: 10\n'))[0], /my\.yaml:11:13: arrival\.executor: executor must be one of: constant, ramping, spike, event-time/)
   })

@@ -69,7 +69,17 @@ export async function buildTrainingSet(
   }
   const matrix = builder.build(splits)
   let validationPositives = 0
-  for (let r = 0; r < matrix.rows; r++) if (matrix.validation[r] && matrix.labels[r]) validationPositives++
+  let trainingGenuine = 0
+  for (let r = 0; r < matrix.rows; r++) {
+    if (matrix.validation[r] && matrix.labels[r]) validationPositives++
+    if (!matrix.validation[r] && !matrix.labels[r]) trainingGenuine++
+  }
+  if (trainingGenuine === 0) {
+    const files = sources.filter((source) => source.role !== 'validation').map((source) => source.file)
+    throw new UserError(`The training data (${files.join(', ')}) has no genuine rows: every row has isFraud = 1, so a model would learn to block everything.`, {
+      hint: 'Add genuine transactions (for example `fraudlab generate --scenario mixed`), or a file that has them.',
+    })
+  }
   if (validationPositives === 0) {
     const where = separate ? 'The --validation-data files hold' : `The validation split (the latest ${Math.round(options.validationShare * 100)}% of each file by event time) holds`
     throw new UserError(`${where} no fraud, so early stopping and the threshold cannot be chosen.`, {

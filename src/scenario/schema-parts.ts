@@ -12,8 +12,15 @@ export const duration = (what: string) =>
     return ms
   })
 
-export const positive = (what: string) => z.number({ error: `${what} must be a number` }).positive({ error: `${what} must be greater than 0` })
-export const nonNegative = (what: string) => z.number({ error: `${what} must be a number` }).nonnegative({ error: `${what} must not be negative` })
+/** "must be a number" only when it is not one; a number out of range says which bound it crossed. */
+const numberNamed = (what: string) =>
+  z.number({
+    error: (issue) =>
+      issue.code === 'invalid_type' ? `${what} must be a number` : issue.code === 'too_big' ? `${what} ${String(issue.input)} exceeds the maximum of ${Number(issue.maximum).toLocaleString('en-US')}` : undefined,
+  })
+
+export const positive = (what: string) => numberNamed(what).positive({ error: `${what} must be greater than 0` })
+export const nonNegative = (what: string) => numberNamed(what).nonnegative({ error: `${what} must not be negative` })
 export const share = (what: string) => z.number({ error: `${what} must be a number from 0 to 1` }).min(0, { error: `${what} must be at least 0` }).max(1, { error: `${what} must be at most 1 (100%)` })
 
 export const range = (what: string, options: { integer?: boolean } = {}) =>
