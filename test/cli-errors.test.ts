@@ -45,6 +45,18 @@ describe('bad input on the command line', () => {
     assert.equal(existsSync(join(dir, 'state')), false, 'no stack was started')
   })
 
+  it('--dry-run checks --inject and --threshold too: a plan that prints is a plan that starts', async () => {
+    const badValue = await runCli(['simulate', '--dry-run', '--inject', 'kinesis.throttle=abc'])
+    assert.equal(badValue.code, 2, badValue.stderr)
+    assert.match(badValue.stderr, /--inject kinesis\.throttle=abc: abc is not a probability/)
+    const wrongTarget = await runCli(['replay', 'paysim', '--file', 'datasets/paysim-real-sample.csv', '--tps', '100', '--dry-run', '--target', 'localstack', '--inject', 'sns.fail=0.1'])
+    assert.equal(wrongTarget.code, 2, wrongTarget.stderr)
+    assert.match(wrongTarget.stderr, /--inject sns\.fail needs the embedded stack; this run's target is localstack/)
+    const badThreshold = await runCli(['simulate', '--dry-run', '--threshold', 'recall>>1'])
+    assert.equal(badThreshold.code, 2, badThreshold.stderr)
+    for (const run of [badValue, wrongTarget, badThreshold]) assert.doesNotMatch(run.stderr, /at .*\.js:\d+/)
+  })
+
   it('--tps with --time-scale is refused', async () => {
     const result = await runCli(['simulate', '--tps', '10', '--time-scale', '100'])
     assert.equal(result.code, 2)

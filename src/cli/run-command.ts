@@ -7,6 +7,7 @@ import type { PipelineOptions } from '../run/pipeline-run.js'
 import { PauseGate } from '../load/pause-gate.js'
 import { nowMs } from '../util/clock.js'
 import { parseFaultPlan } from '../stack/fault-plan.js'
+import { assertFaultsSupported } from '../run/fault-injection.js'
 import { FraudlabCommand } from './base-command.js'
 import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags } from './flags.js'
 
@@ -72,6 +73,12 @@ export type PipelineSettings = Pick<
  */
 export abstract class PipelineCommand extends FraudlabCommand {
   static override enableJsonFlag = true
+
+  /** What a dry run checks of the run's own flags, so that a plan that prints is a plan that starts. */
+  protected checkRunFlags(flags: Pick<PipelineFlagValues, 'inject' | 'threshold' | 'target'>): void {
+    for (const threshold of flags.threshold ?? []) parseThreshold(threshold, 'flag')
+    assertFaultsSupported(flags.target, parseFaultPlan(flags.inject ?? []))
+  }
 
   /** The live view runs on a terminal unless --no-ui, --json or CI=true. */
   protected wantsLiveView(flags: Pick<PipelineFlagValues, 'ui'>): boolean {
