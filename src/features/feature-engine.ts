@@ -82,12 +82,20 @@ class AccountGeo {
 
 /** A device's recent events, and every account it has been used by (up to a cap): households share one, rings share a few. */
 class DeviceEvents extends RecentEvents {
-  accountsSeen: string[] | undefined = undefined
+  readonly accountsSeen: string[]
 
-  noteAccount(account: string): void {
+  constructor(firstAccount: string) {
+    super()
+    this.accountsSeen = [firstAccount]
+  }
+
+  /** Adds the account if new (up to the cap) and returns how many accounts the device has served, this one included. */
+  noteAccount(account: string): number {
     const seen = this.accountsSeen
-    if (!seen) this.accountsSeen = [account]
-    else if (seen.length < ACCOUNTS_PER_DEVICE && !seen.includes(account)) seen.push(account)
+    if (seen.includes(account)) return seen.length
+    const count = seen.length + 1
+    if (seen.length < ACCOUNTS_PER_DEVICE) seen.push(account)
+    return count
   }
 }
 
@@ -183,8 +191,8 @@ export class FeatureEngine {
     if (tx.device !== undefined) {
       row[offset + F.device_count_1h] = device ? device.countSince(t - HOUR_MS) : 0
       row[offset + F.device_distinct_accounts_24h] = device ? device.distinctTagsSince(t - DAY_MS, tx.account) : 1
-      const seen = device?.accountsSeen
-      row[offset + F.device_accounts_seen] = seen ? seen.length + (seen.includes(tx.account) ? 0 : 1) : 1
+      // Counting the account in now is what the feature reports anyway (this transaction's account included).
+      row[offset + F.device_accounts_seen] = device ? device.noteAccount(tx.account) : 1
     }
     const merchant = isCard ? this.merchants.get(tx.counterparty) : undefined
     if (isCard) {
@@ -198,10 +206,9 @@ export class FeatureEngine {
     if (!isCard) this.upsert(this.counterparties, tx.counterparty, counterparty).push(t, tx.amount, undefined, 0, WINDOW_MS, cap)
     if (tx.card !== undefined) this.upsert(this.cards, tx.card, card).push(t, tx.amount, tx.counterparty, declinedFlag, WINDOW_MS, cap)
     if (tx.device !== undefined) {
-      const events = device ?? new DeviceEvents()
+      const events = device ?? new DeviceEvents(tx.account)
       this.devices.set(tx.device, events)
       events.push(t, tx.amount, tx.account, 0, WINDOW_MS, cap)
-      events.noteAccount(tx.account)
     }
     if (isCard) this.upsert(this.merchants, tx.counterparty, merchant).push(t, tx.amount, undefined, declinedFlag, WINDOW_MS, cap)
   }
@@ -391,7 +398,7 @@ function isCardPresent(tx: Transaction): boolean {
 }
 
 function retained(value: AccountState | RecentEvents): number {
-  if (value instanceof DeviceEvents) return value.retainedEvents + (value.accountsSeen?.length ?? 0)
+  if (value instanceof DeviceEvents) return value.retainedEvents + value.accountsSeen.length
   if (value instanceof RecentEvents) return value.retainedEvents
   return value.events.retainedEvents + (value.devices?.retainedEvents ?? 0) + (value.ips?.retainedEvents ?? 0) + 2 * ((value.knownDevices?.values.length ?? 0) + (value.knownIps?.values.length ?? 0) + (value.payees?.values.length ?? 0))
 }

@@ -2,7 +2,8 @@ import type { Histogram } from 'hdr-histogram-js'
 import { summarize } from '../metrics/latency.js'
 import { prAuc } from '../metrics/score-ranking.js'
 import { VERDICT_CODES } from '../schema/decision.js'
-import type { ModelOutcome, ModelsComparison } from './summary-schema.js'
+import { accuracyFrom } from '../metrics/accuracy.js'
+import type { ArchetypeAccuracy, ModelOutcome, ModelsComparison } from './summary-schema.js'
 
 /** Scores, labels and verdict codes of the decided transactions, k-th of each for the same one. */
 export interface ScoredTransactions {
@@ -23,45 +24,56 @@ export function archetypePrAuc(scored: ScoredTransactions, code: number): number
   return prAuc(scored.scores, scored.labels, rows)
 }
 
+export interface ArchetypeCount {
+  code: number
+  name: string
+  decided: number
+  blocked: number
+}
+
+/**
+ * Per fraud archetype: its decided transactions, those blocked, recall, precision counting every
+ * false positive against it (false positives belong to no archetype), and PR-AUC.
+ */
+export function archetypeAccuracy(archetypes: ArchetypeCount[], falsePositives: number, prAucOf: (code: number) => number): Record<string, ArchetypeAccuracy> {
+  const result: Record<string, ArchetypeAccuracy> = {}
+  for (const { code, name, decided, blocked } of archetypes) {
+    if (name === 'normal') continue
+    result[name] = {
+      decided,
+      blocked,
+      recall: decided ? blocked / decided : NaN,
+      precision: blocked + falsePositives ? blocked / (blocked + falsePositives) : NaN,
+      prAuc: prAucOf(code),
+    }
+  }
+  return result
+}
+
 /** How one model did on the decided transactions, by its own scores and verdicts. */
 function outcomeOf(version: string, scored: ScoredTransactions, verdicts: ArrayLike<number>, archetypes: string[], modelLatency: Histogram): ModelOutcome {
   const n = scored.scores.length
   const decided = new Array<number>(archetypes.length).fill(0)
   const blocked = new Array<number>(archetypes.length).fill(0)
-  let truePositives = 0
-  let falsePositives = 0
-  let frauds = 0
+  const confusion = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }
   for (let k = 0; k < n; k++) {
     const code = scored.archetypeCodes[k]
     const block = verdicts[k] === VERDICT_CODES.block
     decided[code]++
     if (block) blocked[code]++
-    if (scored.labels[k]) {
-      frauds++
-      if (block) truePositives++
-    } else if (block) falsePositives++
+    if (scored.labels[k]) block ? confusion.truePositives++ : confusion.falseNegatives++
+    else block ? confusion.falsePositives++ : confusion.trueNegatives++
   }
-  const precision = truePositives + falsePositives ? truePositives / (truePositives + falsePositives) : NaN
-  const recall = frauds ? truePositives / frauds : NaN
-  const byArchetype: ModelOutcome['byArchetype'] = {}
-  archetypes.forEach((name, code) => {
-    if (code === 0 || decided[code] === 0) return
-    byArchetype[name] = {
-      decided: decided[code],
-      blocked: blocked[code],
-      recall: blocked[code] / decided[code],
-      precision: blocked[code] + falsePositives ? blocked[code] / (blocked[code] + falsePositives) : NaN,
-      prAuc: archetypePrAuc(scored, code),
-    }
-  })
+  const { precision, recall, f1 } = accuracyFrom(confusion)
+  const counts = archetypes.map((name, code) => ({ code, name, decided: decided[code], blocked: blocked[code] })).filter((count) => count.decided > 0)
   return {
     version,
-    blocked: truePositives + falsePositives,
+    blocked: confusion.truePositives + confusion.falsePositives,
     precision,
     recall,
-    f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : NaN,
+    f1,
     prAuc: prAuc(scored.scores, scored.labels),
-    byArchetype,
+    byArchetype: archetypeAccuracy(counts, confusion.falsePositives, (code) => archetypePrAuc(scored, code)),
     modelMs: summarize(modelLatency),
   }
 }

@@ -8,11 +8,11 @@ import { accuracyBeforeAndAfter, coldStartWindowMs } from '../metrics/timeline.j
 import { prAuc, prCurve } from '../metrics/score-ranking.js'
 import type { ModelCard } from '../model/model-card.js'
 import type { RunHistograms } from './histogram-file.js'
-import { archetypePrAuc, compareModels } from './model-comparison.js'
-import { SUMMARY_SCHEMA_VERSION, type ArchetypeAccuracy, type AttacksSummary, type RunStatus, type RunSummary } from './summary-schema.js'
+import { archetypeAccuracy, archetypePrAuc, compareModels, type ArchetypeCount } from './model-comparison.js'
+import { SUMMARY_SCHEMA_VERSION, type AttacksSummary, type RunStatus, type RunSummary } from './summary-schema.js'
 
 export { SUMMARY_SCHEMA_VERSION, type RunStatus, type RunSummary } from './summary-schema.js'
-export { archetypePrAuc } from './model-comparison.js'
+export { archetypeAccuracy, archetypePrAuc, type ArchetypeCount } from './model-comparison.js'
 
 export interface SummaryInputs {
   ledger: RunLedger
@@ -158,35 +158,10 @@ export function summarizeLatencies(histograms: Omit<RunHistograms, 'timeline'>):
   }
 }
 
-export interface ArchetypeCount {
-  code: number
-  name: string
-  decided: number
-  blocked: number
-}
-
 function archetypeCounts(ledger: RunLedger): ArchetypeCount[] {
   return ledger.archetypes.map((name, code) => ({ code, name, decided: ledger.decidedByArchetype[code] ?? 0, blocked: ledger.blockedByArchetype[code] ?? 0 }))
 }
 
-/**
- * Per fraud archetype: its decided transactions, those blocked, recall, precision counting every
- * false positive against it (false positives belong to no archetype), and PR-AUC.
- */
-export function archetypeAccuracy(archetypes: ArchetypeCount[], falsePositives: number, prAucOf: (code: number) => number): Record<string, ArchetypeAccuracy> {
-  const result: Record<string, ArchetypeAccuracy> = {}
-  for (const { code, name, decided, blocked } of archetypes) {
-    if (name === 'normal') continue
-    result[name] = {
-      decided,
-      blocked,
-      recall: decided ? blocked / decided : NaN,
-      precision: blocked + falsePositives ? blocked / (blocked + falsePositives) : NaN,
-      prAuc: prAucOf(code),
-    }
-  }
-  return result
-}
 
 export function summarizeAttacks(records: AttackRecord[]): AttacksSummary {
   const byArchetype: AttacksSummary['byArchetype'] = {}

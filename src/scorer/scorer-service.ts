@@ -236,14 +236,17 @@ export class ScorerService {
       arrivals.push(arrivedAt)
     }
     const step = this.step!
-    const { scores, modelMs, shadow } = await step.decideWithShadow(transactions)
+    const batch = await step.decideWithShadow(transactions)
+    // One model call per batch: its time is the batch's, the same on each of its decisions.
+    const modelMs = round3(batch.modelMs)
+    const shadowModelMs = batch.shadow ? round3(batch.shadow.modelMs) : 0
     for (let i = 0; i < transactions.length; i++) {
       const tx = transactions[i]
-      const decision = this.decision(tx.id, scores[i], arrivals[i], fetchedAt, step.modelVersion)
-      decision.modelMs = round3(modelMs)
-      if (shadow) {
-        const said = shadow.scores[i]
-        decision.shadow = { modelVersion: step.shadowModelVersion!, score: said.score, verdict: said.verdict, modelMs: round3(shadow.modelMs) }
+      const decision = this.decision(tx.id, batch.scores[i], arrivals[i], fetchedAt, step.modelVersion)
+      decision.modelMs = modelMs
+      if (batch.shadow) {
+        const said = batch.shadow.scores[i]
+        decision.shadow = { modelVersion: step.shadowModelVersion!, score: said.score, verdict: said.verdict, modelMs: shadowModelMs }
       }
       decisions.push(decision)
       // Only the champion's verdict acts: the shadow's block is a number in the report, never a BlockList item or an alert.
