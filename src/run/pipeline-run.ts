@@ -24,6 +24,7 @@ import type { LiveStatus } from './live-status.js'
 import { openTransactionWriter, runLoad, type LoadResult } from './load-phase.js'
 import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun } from './provision-run.js'
 import { RunMonitor } from './run-monitor.js'
+import { StackInUseError } from '../stack/run-lock.js'
 import { RunResources } from './run-resources.js'
 import { startPipeline, type RunningPipeline } from './start-pipeline.js'
 
@@ -129,12 +130,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const window = new OfferedWindow(options.offeredWindowMs, options.pause)
     const ledger = new RunLedger(runId, Math.min(Math.ceil(options.expectedTransactions * 1.1) + 64, 1 << 20), undefined, undefined, { decisionLog, live, offeredWindow: window })
     monitor.publishStatus(ledger)
-    const target = await resolveRunTarget({ ...options, shards, decisionShards }, names, resources, monitor.log).catch(async (error: Error) => {
-      // A run refused by its target leaves no report folder behind.
+    // A run refused by its target, or by another run on its streams, leaves no report folder behind.
+    const refused = async (error: Error): Promise<never> => {
       await decisionLog.close().catch(() => undefined)
       await rm(folder, { recursive: true, force: true })
       throw error
-    })
+    }
+    const target = await resolveRunTarget({ ...options, shards, decisionShards }, names, resources, monitor.log).catch(refused)
     monitor.watchTarget(target)
     options.hooks?.onTargetReady?.(target)
 
@@ -147,7 +149,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     let loadEndedAtMs: number | undefined
     let interrupted = false
     try {
-      provisioned = await provisionRun(target, { names, shards, decisionShards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, aggregate, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
+      provisioned = await provisionRun(target, { runId, command: options.command, names, shards, decisionShards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, aggregate, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
       diagnostics.resources = { ...provisioned.resources.names, transactionShards: provisioned.resources.transactionShards, decisionShards: provisioned.resources.decisionShards, collectorPollIntervalMs }
       for (const note of provisioned.notes) monitor.log(note)
       notes.push(...provisioned.notes)
@@ -192,7 +194,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       loadEndedAtMs = drained.loadEndedAtMs
       notes.push(...drained.notes)
     } catch (error) {
+      if (error instanceof StackInUseError) await refused(error)
       monitor.fail(error as Error)
+    }
+    if (provisioned?.lock.lostTo) {
+      const { runId: other, host, pid } = provisioned.lock.lostTo
+      notes.push(`run ${other} (pid ${pid} on ${host}) took this run's lock on its streams and tables during the run (this run stalled past the lock's expiry): figures may include that run's transactions`)
     }
 
     const status: RunStatus = monitor.error ? 'failed' : interrupted ? 'interrupted' : 'completed'

@@ -8,6 +8,7 @@ import type { ResourceNames } from '../stack/resource-names.js'
 import { shardCapacityWarning } from '../stack/shard-capacity.js'
 import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../stack/targets.js'
 import { applyEmulatorFaults } from './fault-injection.js'
+import { acquireRunLock, type HeldRunLock } from '../stack/run-lock.js'
 import type { RunResources } from './run-resources.js'
 
 export interface RunTargetRequest extends TargetSelection {
@@ -43,24 +44,29 @@ export interface ProvisionedRun {
   resources: ProvisionedResources
   /** Warnings for the log and the report's notes. */
   notes: string[]
+  /** This run's hold on the streams and tables (released with the run). */
+  lock: HeldRunLock
 }
 
 /**
- * Phase 3: streams, tables and topic (created when missing), and on the embedded stack this run's
+ * Phase 3: streams, tables and topic (created when missing), the run's lock on them (a second run
+ * on the same prefix is refused before it touches anything), and on the embedded stack this run's
  * limits and faults.
  */
 export async function provisionRun(
   target: ResolvedTarget,
-  request: { names: ResourceNames; shards: number; decisionShards: number; offeredRatePerSec: number; kinesisLimits: boolean; aggregate: boolean; faultPlan: FaultPlan; seed: number },
+  request: { runId: string; command: string; names: ResourceNames; shards: number; decisionShards: number; offeredRatePerSec: number; kinesisLimits: boolean; aggregate: boolean; faultPlan: FaultPlan; seed: number },
   resources: RunResources,
 ): Promise<ProvisionedRun> {
   const clients = createAwsClients(target.endpoints)
   resources.onRelease(() => clients.destroy())
   const provisioned = await provision(clients, { names: request.names, transactionShards: request.shards, decisionShards: request.decisionShards })
+  const lock = await acquireRunLock(clients.dynamodb, request.names, { runId: request.runId, command: request.command, where: target.description })
+  resources.onRelease(() => lock.release())
   const embedded = target.endpoints.target === 'embedded'
   const notes: string[] = []
   const capacity = !embedded || request.kinesisLimits ? shardCapacityWarning(request.offeredRatePerSec, provisioned.transactionShards, { aggregated: request.aggregate }) : undefined
   if (capacity) notes.push(capacity)
   if (embedded) await applyEmulatorFaults(target.endpoints, request.faultPlan, request.kinesisLimits, request.seed)
-  return { clients, resources: provisioned, notes }
+  return { clients, resources: provisioned, notes, lock }
 }

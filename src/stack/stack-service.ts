@@ -2,8 +2,9 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis'
 import { GetTopicAttributesCommand } from '@aws-sdk/client-sns'
 import { join } from 'node:path'
-import { createAwsClients } from './aws-clients.js'
-import type { AwsEndpoints, TargetName } from '../aws/endpoints.js'
+import { createAwsClients, type AwsClients } from './aws-clients.js'
+import { currentRunLock, type RunLockHolder } from './run-lock.js'
+import type { TargetName } from '../aws/endpoints.js'
 import { UserError } from '../errors/user-error.js'
 import { EMBEDDED_REGION, embeddedEndpoints, startEmbeddedStack, stopRecordedServices } from './embedded-stack.js'
 import { checkCredentials } from './aws-preflight.js'
@@ -91,6 +92,8 @@ export interface StackStatusResult {
   startedAt?: string
   services: ServiceStatus[]
   resources: ResourceStatus[]
+  /** The run using the stack's streams and tables now, if any. */
+  inUseBy?: RunLockHolder
 }
 
 /** Reports each service of the recorded embedded stack and the state of its resources. */
@@ -100,36 +103,37 @@ export async function stackStatus(stateDir: string): Promise<StackStatusResult> 
   if (!state) return { running: false, stateFile, services: [], resources: [] }
   const services = state.services.map((service) => ({ ...service, running: isOurEmulator(service.pid) }))
   const running = services.every((service) => service.running)
-  const resources = running ? await describeResources(embeddedEndpoints(state.services), state.resources) : []
-  return { running, stateFile, startedAt: state.startedAt, services, resources }
-}
-
-async function describeResources(endpoints: AwsEndpoints, resources: ProvisionedResources): Promise<ResourceStatus[]> {
-  const clients = createAwsClients(endpoints)
-  const { names } = resources
-  const missing = (kind: ResourceStatus['kind'], name: string) => (error: Error): ResourceStatus => ({ kind, name, status: 'MISSING', detail: error.name })
+  if (!running) return { running, stateFile, startedAt: state.startedAt, services, resources: [] }
+  const clients = createAwsClients(embeddedEndpoints(state.services))
   try {
-    return await Promise.all([
-      ...[names.transactionsStream, names.decisionsStream].map((name) =>
-        clients.kinesis
-          .send(new DescribeStreamSummaryCommand({ StreamName: name }))
-          .then(({ StreamDescriptionSummary: s }): ResourceStatus => ({ kind: 'stream', name, status: s?.StreamStatus ?? '?', detail: `${s?.OpenShardCount} shards` }))
-          .catch(missing('stream', name)),
-      ),
-      ...[names.blockListTable, names.checkpointsTable].map((name) =>
-        clients.dynamodb
-          .send(new DescribeTableCommand({ TableName: name }))
-          .then(({ Table: t }): ResourceStatus => ({ kind: 'table', name, status: t?.TableStatus ?? '?', detail: `${t?.ItemCount ?? 0} items` }))
-          .catch(missing('table', name)),
-      ),
-      clients.sns
-        .send(new GetTopicAttributesCommand({ TopicArn: resources.alertsTopicArn }))
-        .then(({ Attributes: a }): ResourceStatus => ({ kind: 'topic', name: names.alertsTopic, status: 'ACTIVE', detail: `${a?.SubscriptionsConfirmed ?? 0} subscriptions` }))
-        .catch(missing('topic', names.alertsTopic)),
-    ])
+    const [resources, inUseBy] = await Promise.all([describeResources(clients, state.resources), currentRunLock(clients.dynamodb, state.resources.names).catch(() => undefined)])
+    return { running, stateFile, startedAt: state.startedAt, services, resources, inUseBy }
   } finally {
     clients.destroy()
   }
+}
+
+async function describeResources(clients: AwsClients, resources: ProvisionedResources): Promise<ResourceStatus[]> {
+  const { names } = resources
+  const missing = (kind: ResourceStatus['kind'], name: string) => (error: Error): ResourceStatus => ({ kind, name, status: 'MISSING', detail: error.name })
+  return Promise.all([
+    ...[names.transactionsStream, names.decisionsStream].map((name) =>
+      clients.kinesis
+        .send(new DescribeStreamSummaryCommand({ StreamName: name }))
+        .then(({ StreamDescriptionSummary: s }): ResourceStatus => ({ kind: 'stream', name, status: s?.StreamStatus ?? '?', detail: `${s?.OpenShardCount} shards` }))
+        .catch(missing('stream', name)),
+    ),
+    ...[names.blockListTable, names.checkpointsTable].map((name) =>
+      clients.dynamodb
+        .send(new DescribeTableCommand({ TableName: name }))
+        .then(({ Table: t }): ResourceStatus => ({ kind: 'table', name, status: t?.TableStatus ?? '?', detail: `${t?.ItemCount ?? 0} items` }))
+        .catch(missing('table', name)),
+    ),
+    clients.sns
+      .send(new GetTopicAttributesCommand({ TopicArn: resources.alertsTopicArn }))
+      .then(({ Attributes: a }): ResourceStatus => ({ kind: 'topic', name: names.alertsTopic, status: 'ACTIVE', detail: `${a?.SubscriptionsConfirmed ?? 0} subscriptions` }))
+      .catch(missing('topic', names.alertsTopic)),
+  ])
 }
 
 /** Stops the processes `stack up` recorded, and nothing else. */

@@ -21,6 +21,10 @@ export default class StackStatus extends FraudlabCommand {
     this.log(`Embedded stack ${status.running ? 'running' : 'NOT fully running'} (since ${status.startedAt})`)
     for (const s of status.services) this.log(`  ${s.implementation.padEnd(13)} ${s.endpoint.padEnd(24)} pid ${String(s.pid).padEnd(8)} ${s.running ? 'up' : 'DOWN'}`)
     for (const r of status.resources) this.log(`  ${r.kind.padEnd(7)} ${r.name.padEnd(26)} ${r.status.padEnd(8)} ${r.detail}`)
+    if (status.inUseBy) {
+      const run = status.inUseBy
+      this.log(`In use by run ${run.runId} (${run.command}, pid ${run.pid} on ${run.host}, since ${run.startedAt}).`)
+    } else if (status.running) this.log('No run is using it.')
     if (!status.running) this.log('Run `fraudlab stack down` then `fraudlab stack up` to start it again.')
     return status
   }
