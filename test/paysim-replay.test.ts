@@ -72,6 +72,16 @@ describe('PaySim reader: header and rows', () => {
     writeFileSync(notGzip, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not really gzip')]))
     await assert.rejects(readAll(notGzip), /is not a valid gzip file/)
   })
+
+  it('names the file and the real line of a field whose quote is never closed (csv-parse alone says line 1)', async () => {
+    const results = await readAll(writeCsv([HEADER, GOOD_ROW, GOOD_ROW, '1,"PAYMENT,9839.64,C1,170136.0,160296.36,M1,0.0,0.0,0,0', GOOD_ROW]))
+    assert.deepEqual(
+      results.filter((r) => !r.ok),
+      [{ ok: false, line: 4, reason: 'a quoted field is not closed (a " with no matching ")' }],
+    )
+    assert.equal(results.length, 4)
+    await assert.rejects(readAll(writeCsv(['"step,type', GOOD_ROW])), /file\.csv:1: not a PaySim header: a quoted field is not closed/)
+  })
 })
 
 describe('PaySim replay source', () => {
@@ -146,13 +156,48 @@ describe('fraudlab replay paysim on the embedded stack', () => {
     const failing = await runCli(['replay', 'paysim', '--file', file, '--tps', '2000', '--json', '--reports-dir', reportsDir], { env })
     assert.equal(failing.code, 1)
     assert.match(failing.stderr, /one-bad\.csv:151: unknown type "REFUND"/)
-    assert.match(JSON.parse(failing.stdout).error, /Bad row at .*one-bad\.csv:151/)
+    const failed = JSON.parse(failing.stdout) as RunSummary
+    assert.match(failed.error ?? '', /Bad row at .*one-bad\.csv:151/)
+    // The rows before it were replayed, and every one of them decided: none abandoned in flight.
+    assert.equal(failed.status, 'failed')
+    assert.deepEqual([failed.counts.sent, failed.counts.decided, failed.counts.lost], [149, 149, 0])
+    assert.equal(failed.reconciliation.missingCount, 0)
     const skipping = await runCli(['replay', 'paysim', '--file', file, '--tps', '2000', '--on-bad-row', 'skip', '--json', '--reports-dir', reportsDir], { env })
     assert.equal(skipping.code, 0, skipping.stderr)
     const summary = JSON.parse(skipping.stdout) as RunSummary & { diagnostics: { source: { badRowsSkipped: number; badRowExamples: string[] } } }
     assert.equal(summary.counts.sent, 199)
     assert.equal(summary.diagnostics.source.badRowsSkipped, 1)
     assert.match(summary.diagnostics.source.badRowExamples[0], /one-bad\.csv:151: unknown type/)
+  })
+
+  it('a row with an unterminated quote is a bad row at its own line: it stops the run (drained), or is skipped', async () => {
+    const lines = sampleText.trimEnd().split('\n').slice(0, 201)
+    lines[100] = lines[100].replace(/,(PAYMENT|CASH_IN|CASH_OUT|TRANSFER|DEBIT),/, ',"$1,')
+    const file = writeCsv(lines, 'open-quote.csv')
+    const failing = await runCli(['replay', 'paysim', '--file', file, '--tps', '2000', '--json', '--reports-dir', reportsDir], { env })
+    assert.equal(failing.code, 1, failing.stderr)
+    assert.match(failing.stderr, /open-quote\.csv:101: a quoted field is not closed/)
+    const failed = JSON.parse(failing.stdout) as RunSummary
+    assert.deepEqual([failed.status, failed.counts.sent, failed.counts.decided, failed.counts.lost], ['failed', 99, 99, 0])
+    const skipping = await runCli(['replay', 'paysim', '--file', file, '--tps', '2000', '--on-bad-row', 'skip', '--json', '--reports-dir', reportsDir], { env })
+    assert.equal(skipping.code, 0, skipping.stderr)
+    const summary = JSON.parse(skipping.stdout) as RunSummary & { diagnostics: { source: { badRowsSkipped: number; badRowExamples: string[] } } }
+    assert.deepEqual([summary.counts.sent, summary.counts.decided, summary.diagnostics.source.badRowsSkipped], [199, 199, 1])
+    assert.match(summary.diagnostics.source.badRowExamples[0], /open-quote\.csv:101: a quoted field is not closed/)
+  })
+
+  it('a truncated .csv.gz stops the run with the last whole line read; what was sent before is decided', async () => {
+    const whole = gzipSync(readFileSync(SAMPLE))
+    const file = join(tempDir('paysim'), 'cut.csv.gz')
+    writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.6)))
+    const run = await runCli(['replay', 'paysim', '--file', file, '--tps', '2000', '--json', '--reports-dir', reportsDir], { env })
+    assert.equal(run.code, 1, run.stderr)
+    const lastLine = Number(/cut\.csv\.gz is truncated: the gzip data ends early, after line (\d+)/.exec(run.stderr)?.[1])
+    assert.ok(lastLine > 200 && lastLine < 2_852, run.stderr)
+    const summary = JSON.parse(run.stdout) as RunSummary
+    assert.equal(summary.status, 'failed')
+    assert.match(summary.error ?? '', /is truncated/)
+    assert.deepEqual([summary.counts.sent, summary.counts.decided, summary.counts.lost], [lastLine - 1, lastLine - 1, 0])
   })
 
   it('refuses a file that is not PaySim before starting anything, and asks for a pace', async () => {

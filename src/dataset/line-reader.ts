@@ -53,8 +53,14 @@ export async function* readLines(path: string, options: { signal?: AbortSignal; 
     options.onProgress?.({ bytesRead: fileBytes, fileBytes })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') {
-      throw new UserError(`${path} is not a valid gzip file (${(error as Error).message}).`, { hint: 'Check the download, or give the uncompressed file.' })
+    const lastGoodLine = nextLine - 1
+    if (code === 'Z_BUF_ERROR') {
+      throw new UserError(`${path} is truncated: the gzip data ends early, after line ${lastGoodLine}${lastGoodLine > 0 ? ' (the last whole line read)' : ''}.`, {
+        hint: 'The download or copy was cut short: fetch the file again (gzip -t FILE checks it).',
+      })
+    }
+    if (code === 'Z_DATA_ERROR') {
+      throw new UserError(`${path} is not a valid gzip file: ${(error as Error).message}, after line ${lastGoodLine}.`, { hint: 'Check the download (gzip -t FILE), or give the uncompressed file.' })
     }
     throw error
   } finally {

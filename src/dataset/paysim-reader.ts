@@ -16,16 +16,35 @@ export async function* readPaysim(path: string, options: { signal?: AbortSignal;
     const batch: RowResult[] = []
     for (let i = 0; i < texts.length; i++) {
       const text = texts[i]
+      const line = firstLine + i
       if (!headerChecked) {
         headerChecked = true
-        const problem = checkHeader(splitCsvLine(text))
+        const header = fieldsOf(text)
+        const problem = 'error' in header ? header.error : checkHeader(header.fields)
         if (problem) throw new UserError(`${path}:1: not a PaySim header: ${problem}.`, { hint: `The first line must be: ${PAYSIM_COLUMNS.join(',')}` })
         continue
       }
       if (text === '') continue
-      batch.push(parseRow(splitCsvLine(text), firstLine + i))
+      const row = fieldsOf(text)
+      batch.push('error' in row ? { ok: false, line, reason: row.error } : parseRow(row.fields, line))
     }
     if (batch.length) yield batch
   }
   if (!headerChecked) throw new UserError(`${path} is empty.`, { hint: 'Give a PaySim CSV with its header line.' })
+}
+
+/** A line's fields, or why it cannot be split (an unterminated quote): a bad row like any other, at its own line. */
+function fieldsOf(text: string): { fields: string[] } | { error: string } {
+  try {
+    return { fields: splitCsvLine(text) }
+  } catch (error) {
+    return { error: csvProblem(error) }
+  }
+}
+
+/** csv-parse's reason without its own position: it parses one line at a time, so its "line 1" is not the file's. */
+function csvProblem(error: unknown): string {
+  const code = (error as { code?: string }).code
+  if (code === 'CSV_QUOTE_NOT_CLOSED') return 'a quoted field is not closed (a " with no matching ")'
+  return `not valid CSV (${String((error as Error).message).replace(/\s*at line \d+\.?$/, '')})`
 }

@@ -169,9 +169,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       producer = await openTransactionWriter(provisioned.clients.kinesis, names.transactionsStream, ledger, { aggregate })
       monitor.watchProducer(producer)
       const { source } = options
-      monitor.publishProgress(ledger, () => {
-        if (source.error) monitor.fail(source.error)
-      })
+      monitor.publishProgress(ledger)
       const loadSignal = AbortSignal.any([monitor.fatal.signal, ...(options.interrupt ? [options.interrupt] : [])])
       const loadRequest = { source, schedule: options.schedule, offeredRatePerSec: options.offeredRatePerSec, maxLatenessMs: options.maxLatenessMs, pause: options.pause, signal: loadSignal }
       load = await runLoad(loadRequest, producer, ledger, window, (atMs) => {
@@ -181,7 +179,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       // Ctrl-C during the load ends it early; one during the drain comes after a completed load.
       interrupted = options.interrupt?.aborted ?? false
       diagnostics.backpressureWaits = load.backpressureWaits
-      if (source.error) monitor.fail(source.error)
+      // A source whose input failed offers what it read before the failure, then ends the load: the run fails on it, and still drains.
+      if (source.error) monitor.inputFailed(source.error)
 
       monitor.loadEnded(load.late)
       const drained = await drain(producer, pipeline, ledger, {

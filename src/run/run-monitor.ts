@@ -61,6 +61,14 @@ export class RunMonitor {
     this.fatal.abort()
   }
 
+  /**
+   * Records an input error (a bad row, a truncated file) as the run's failure without aborting
+   * `fatal`: the load has stopped on it, and what was sent is still drained and decided.
+   */
+  readonly inputFailed = (error: Error): void => {
+    this.error ??= error
+  }
+
   get scorerStats(): ScorerStats | undefined {
     return this.supervisor?.totals()
   }
@@ -95,13 +103,12 @@ export class RunMonitor {
     this.resources.interval(publish, this.options.statusIntervalMs ?? 250)
   }
 
-  /** Progress a few times a second to the caller, or a log line every 2 s; `check` runs with it. */
-  publishProgress(ledger: RunLedger, check: () => void): void {
+  /** Progress a few times a second to the caller, or a log line every 2 s. */
+  publishProgress(ledger: RunLedger): void {
     const { onProgress } = this.options
     this.resources.interval(
       () => {
         this.peakRssBytes = Math.max(this.peakRssBytes, process.memoryUsage.rss())
-        check()
         if (onProgress) onProgress({ sent: ledger.acked, decided: ledger.decided, blocked: ledger.blocked, emitted: ledger.emitted })
         else if (!this.options.onStatus) this.log(progressLine(ledger, this.options.expectedTransactions, this.startedAtMs, this.scorerStats))
       },
