@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { runCli, tempDir } from './helpers.js'
@@ -55,6 +55,28 @@ describe('bad input on the command line', () => {
     const badThreshold = await runCli(['simulate', '--dry-run', '--threshold', 'recall>>1'])
     assert.equal(badThreshold.code, 2, badThreshold.stderr)
     for (const run of [badValue, wrongTarget, badThreshold]) assert.doesNotMatch(run.stderr, /at .*\.js:\d+/)
+  })
+
+  it('output paths are checked before anything starts: within seconds, no hang on /proc, nothing left behind', async () => {
+    const dir = tempDir('outputs')
+    const state = ['--state-dir', join(dir, 'state')]
+    const cases: Array<[string[], RegExp]> = [
+      [['simulate', '--duration', '2s', '--reports-dir', '/proc/fraudlab-reports', ...state], /--reports-dir \/proc\/fraudlab-reports: cannot create \/proc\/fraudlab-reports \(ENOENT\)/],
+      [['simulate', '--duration', '2s', '--reports-dir', join(dir, 'reports'), '--features-log', '/proc/features.ndjson', ...state], /--features-log \/proc\/features\.ndjson is not writable/],
+      [['replay', 'paysim', '--file', 'datasets/paysim-real-sample.csv', '--tps', '100', '--reports-dir', join(dir, 'reports'), '--features-log', join(dir, 'a-file', 'f.ndjson'), ...state], /--features-log .*a-file\/f\.ndjson: .*a-file is a file, not a folder/],
+      [['simulate', '--dry-run', '--reports-dir', '/proc/fraudlab-reports'], /--reports-dir \/proc\/fraudlab-reports: cannot create/],
+      [['train', '--data', 'datasets/paysim-real-sample.csv', '--out', '/proc/model.onnx'], /--out \/proc\/model\.onnx is not writable/],
+    ]
+    writeFileSync(join(dir, 'a-file'), 'not a folder')
+    for (const [args, message] of cases) {
+      const result = await runCli(args, { timeoutMs: 30_000 })
+      assert.equal(result.code, 2, `${args.join(' ')}\n${result.stderr}`)
+      assert.match(result.stderr, message)
+      assert.match(result.stderr, /Hint: Choose a (folder|file) you can write to/)
+      assert.doesNotMatch(result.stderr, /\n\s+at /)
+    }
+    assert.equal(existsSync(join(dir, 'state')), false, 'no stack was started')
+    assert.equal(existsSync(join(dir, 'reports')) && readdirSync(join(dir, 'reports')).length > 0, false, 'no report folder was left')
   })
 
   it('--tps with --time-scale is refused', async () => {

@@ -8,6 +8,7 @@ import { PauseGate } from '../load/pause-gate.js'
 import { nowMs } from '../util/clock.js'
 import { parseFaultPlan } from '../stack/fault-plan.js'
 import { assertFaultsSupported } from '../run/fault-injection.js'
+import { checkOutputPaths } from '../run/check-run.js'
 import { FraudlabCommand } from './base-command.js'
 import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags } from './flags.js'
 
@@ -75,9 +76,10 @@ export abstract class PipelineCommand extends FraudlabCommand {
   static override enableJsonFlag = true
 
   /** What a dry run checks of the run's own flags, so that a plan that prints is a plan that starts. */
-  protected checkRunFlags(flags: Pick<PipelineFlagValues, 'inject' | 'threshold' | 'target'>): void {
+  protected async checkRunFlags(flags: Pick<PipelineFlagValues, 'inject' | 'threshold' | 'target' | 'reports-dir' | 'features-log'>): Promise<void> {
     for (const threshold of flags.threshold ?? []) parseThreshold(threshold, 'flag')
     assertFaultsSupported(flags.target, parseFaultPlan(flags.inject ?? []))
+    await checkOutputPaths({ reportsDir: flags['reports-dir'], featuresLogPath: flags['features-log'] })
   }
 
   /** The live view runs on a terminal unless --no-ui, --json or CI=true. */

@@ -57,7 +57,7 @@ export default class Simulate extends PipelineCommand {
       poisson: flags.poisson,
     })
     if (flags['dry-run']) {
-      this.checkRunFlags(flags)
+      await this.checkRunFlags(flags)
       this.log(describePlan(plan).join('\n'))
       return plan
     }

@@ -7,6 +7,7 @@ import { DEFAULT_TRAIN_OPTIONS as D } from '../model/gbt-trainer.js'
 import type { ModelCard } from '../model/model-card.js'
 import { trainInChild } from '../model/train-in-child.js'
 import { formatTrainingSummary } from '../model/training-report.js'
+import { checkWritableFile } from '../util/writable-path.js'
 
 export default class Train extends FraudlabCommand {
   static override summary = 'Train a gradient-boosted-trees fraud model on labelled transactions and export it as ONNX with its model card.'
@@ -53,6 +54,8 @@ export default class Train extends FraudlabCommand {
   async run(): Promise<ModelCard> {
     const { flags } = await this.parse(Train)
     if (!/\.onnx$/i.test(flags.out)) throw new UserError(`--out must name an .onnx file; got "${flags.out}".`, { hint: 'For example --out models/mine.onnx (the card is written as models/mine.card.json).' })
+    // Checked now, not after minutes of training.
+    await checkWritableFile(flags.out, { what: '--out', hint: 'Choose a folder you can write to for --out.' })
     let lastRead = 0
     const training = trainInChild(
       {

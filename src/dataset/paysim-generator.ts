@@ -1,11 +1,12 @@
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { mkdir, rename } from 'node:fs/promises'
+import { rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createGzip } from 'node:zlib'
 import { permute32 } from '../util/ids.js'
 import { Random } from '../util/random.js'
 import { PAYSIM_COLUMNS, type PaysimType } from './paysim-format.js'
+import { makeDirectory } from '../util/writable-path.js'
 
 /** Row counts per type in the real file (6,362,620 rows), which the generator's mix follows. */
 export const REAL_TYPE_COUNTS: Record<PaysimType, number> = { CASH_OUT: 2_237_500, PAYMENT: 2_151_495, CASH_IN: 1_399_284, TRANSFER: 532_909, DEBIT: 41_432 }
@@ -83,7 +84,7 @@ export class PaysimGenerator {
 
   /** Writes the CSV (gzip when `path` ends in .gz) with back-pressure; the file appears only once complete. */
   async writeTo(path: string, onProgress?: (rowsWritten: number) => void, signal?: AbortSignal): Promise<number> {
-    await mkdir(dirname(path), { recursive: true })
+    await makeDirectory(dirname(path), { what: '--out', hint: 'Choose a folder you can write to for --out.' })
     const partial = `${path}.partial`
     const file = createWriteStream(partial)
     const gzip = path.endsWith('.gz') ? createGzip() : undefined

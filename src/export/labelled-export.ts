@@ -1,11 +1,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
-import { mkdir, rename } from 'node:fs/promises'
+import { rename } from 'node:fs/promises'
 import { once } from 'node:events'
 import { dirname } from 'node:path'
 import { UserError } from '../errors/user-error.js'
 import type { LabelledTransaction } from '../schema/labels.js'
 import type { Transaction } from '../schema/transaction.js'
 import type { TransactionSource } from '../scenario/transaction-source.js'
+import { makeDirectory } from '../util/writable-path.js'
 
 export type ExportFormat = 'ndjson' | 'csv'
 
@@ -57,7 +58,7 @@ export async function exportLabelled(
   source: TransactionSource,
   options: { count: number; path: string; format: ExportFormat; onProgress?: (progress: ExportProgress) => void; signal?: AbortSignal },
 ): Promise<ExportProgress> {
-  await mkdir(dirname(options.path), { recursive: true })
+  await makeDirectory(dirname(options.path), { what: '--out', hint: 'Choose a folder you can write to for --out.' })
   const partial = `${options.path}.partial`
   const out = createWriteStream(partial)
   const opened = new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UserError } from '../errors/user-error.js'
 import { cardPathFor, readModelCard } from '../model/model-card.js'
@@ -13,6 +13,7 @@ import { startScoringServer, type ScoringServer } from '../serve/http-server.js'
 import { buildK6Summary } from './k6-report.js'
 import { k6Thresholds } from './k6-script.js'
 import { writeK6Test } from './write-k6-test.js'
+import { makeDirectory } from '../util/writable-path.js'
 
 export interface K6RunOptions {
   plan: RunPlan
@@ -38,7 +39,7 @@ export const K6_FILES = { k6Script: 'k6-script.js', k6Data: 'k6-script.data.json
 export async function runK6(options: K6RunOptions): Promise<{ summary: RunSummary; reportDir: string; k6ExitCode: number | null }> {
   const runId = newRunId()
   const folder = reportFolder(options.reportsDir, runId)
-  await mkdir(folder, { recursive: true })
+  await makeDirectory(folder, { what: 'The report folder', hint: 'Choose a folder you can write to with --reports-dir.' })
   const script = join(folder, K6_FILES.k6Script)
   const written = await writeK6Test(options.plan, script, { batchSize: options.batchSize, defaultUrl: options.targetUrl ?? 'http://127.0.0.1:8080' })
   let server: ScoringServer | undefined

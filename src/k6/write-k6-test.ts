@@ -1,10 +1,11 @@
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
 import { basename, dirname, join } from 'node:path'
 import { instantiatePlan, type RunPlan } from '../run/run-plan.js'
 import { renderK6Script, type K6Row } from './k6-script.js'
+import { makeDirectory } from '../util/writable-path.js'
 
 /** Rows in the data file at most; a longer test cycles through them (k6 holds them all in memory). */
 export const MAX_K6_ROWS = 1_000_000
@@ -22,7 +23,7 @@ export async function writeK6Test(plan: RunPlan, out: string, options: { batchSi
   const data = join(dirname(out), dataName)
   const count = Math.min(MAX_K6_ROWS, Math.max(options.batchSize, Math.ceil(plan.expectedTransactions)))
   const { source } = instantiatePlan(plan, `k6-${plan.seed}`)
-  await mkdir(dirname(out), { recursive: true })
+  await makeDirectory(dirname(out), { what: '--out', hint: 'Choose a folder you can write to for --out.' })
   // Streamed a row at a time: a million rows must not sit in the CLI's small heap at once.
   const file = createWriteStream(data)
   let frauds = 0

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { rename, writeFile } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { FEATURE_ENGINE_VERSION } from '../features/feature-names.js'
 import { fraudlabVersion } from '../util/versions.js'
@@ -10,6 +10,7 @@ import { chooseThreshold, confusionAt, prAuc } from '../metrics/score-ranking.js
 import { cardPathFor, MODEL_CARD_SCHEMA_VERSION, type ModelCard } from './model-card.js'
 import { MODEL_INPUT, MODEL_OUTPUT, treeEnsembleToOnnx } from './onnx/tree-ensemble-onnx.js'
 import { buildTrainingSet, type TrainingSource } from './training-set.js'
+import { makeDirectory } from '../util/writable-path.js'
 
 export interface TrainModelOptions {
   data: string[]
@@ -80,7 +81,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     validation: validationMetrics(matrix, scores, validationRows, blockAt, sources),
   }
   const cardPath = cardPathFor(options.out)
-  await mkdir(dirname(options.out), { recursive: true })
+  await makeDirectory(dirname(options.out), { what: '--out', hint: 'Choose a folder you can write to for --out.' })
   await writeAtomically(options.out, onnx)
   await writeAtomically(cardPath, JSON.stringify(card, null, 2) + '\n')
   return { modelPath: options.out, cardPath, card, result, matrix, stoppedByUser: options.stopRequested?.() ?? false }

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { DECISIONS_FILE } from '../collector/decision-log.js'
 import { encodeHistograms, HISTOGRAMS_FILE, type RunHistograms } from './histogram-file.js'
@@ -6,6 +6,7 @@ import { renderHtmlReport } from './html/html-report.js'
 import { renderJunit } from './junit.js'
 import { renderMarkdown } from './markdown.js'
 import type { RunSummary } from './summary-schema.js'
+import { makeDirectory } from '../util/writable-path.js'
 
 /** What a report's renderers read: the summary, and the run's histograms when it has its own. */
 export interface ReportContent {
@@ -55,7 +56,7 @@ export function reportFolder(reportsDir: string, runId: string): string {
  */
 export async function writeRunReport(reportsDir: string, summary: RunSummary, histograms: RunHistograms | undefined): Promise<string> {
   const folder = reportFolder(reportsDir, summary.runId)
-  await mkdir(folder, { recursive: true })
+  await makeDirectory(folder, { what: 'The report folder', hint: 'Choose a folder you can write to with --reports-dir.' })
   const content: ReportContent = { summary, histograms }
   for (const { file, render } of RENDERED_FILES) {
     const text = render(content)

@@ -2,6 +2,7 @@ import { checkModel } from '../decision/check-model.js'
 import { cardPathFor, readModelCard, type ModelCard } from '../model/model-card.js'
 import { NO_FAULTS, type FaultPlan } from '../stack/fault-plan.js'
 import type { TargetName } from '../aws/endpoints.js'
+import { checkWritableDirectory, checkWritableFile } from '../util/writable-path.js'
 import { assertFaultsSupported } from './fault-injection.js'
 
 export interface RunChecks {
@@ -12,14 +13,21 @@ export interface RunChecks {
 }
 
 /**
- * Phase 1, before anything starts: a wrong model or a fault the target cannot inject is a user
- * error, not a failed run with a report.
+ * Phase 1, before anything starts: a wrong model, a fault the target cannot inject or an output
+ * path that cannot be written is a user error, not a failed run found out at its end.
  */
-export async function checkRun(options: { target: TargetName; model: string; shadowModel?: string; faults?: { plan: FaultPlan } }): Promise<RunChecks> {
+export async function checkRun(options: { target: TargetName; model: string; shadowModel?: string; faults?: { plan: FaultPlan }; reportsDir: string; featuresLogPath?: string }): Promise<RunChecks> {
   const faultPlan = options.faults?.plan ?? NO_FAULTS
   assertFaultsSupported(options.target, faultPlan)
+  await checkOutputPaths(options)
   const { modelVersion } = await checkModel(options.model)
   const modelCard = options.model === 'rules' ? null : readModelCard(cardPathFor(options.model))
   const shadowModelVersion = options.shadowModel === undefined ? undefined : (await checkModel(options.shadowModel)).modelVersion
   return { modelVersion, modelCard, faultPlan, shadowModelVersion }
+}
+
+/** Where the run writes: the reports folder and the features log. */
+export async function checkOutputPaths(options: { reportsDir: string; featuresLogPath?: string }): Promise<void> {
+  await checkWritableDirectory(options.reportsDir, { what: '--reports-dir', hint: 'Choose a folder you can write to with --reports-dir.' })
+  if (options.featuresLogPath !== undefined) await checkWritableFile(options.featuresLogPath, { what: '--features-log', hint: 'Choose a file you can write to with --features-log.' })
 }

@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises'
-import { UserError } from '../errors/user-error.js'
 import { reportFolder } from '../report/write-report.js'
 import { createAwsClients, type AwsClients } from '../stack/aws-clients.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
@@ -7,6 +5,7 @@ import { provision, type ProvisionedResources } from '../stack/provision.js'
 import type { ResourceNames } from '../stack/resource-names.js'
 import { shardCapacityWarning } from '../stack/shard-capacity.js'
 import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../stack/targets.js'
+import { makeDirectory } from '../util/writable-path.js'
 import { applyEmulatorFaults } from './fault-injection.js'
 import { acquireRunLock, type HeldRunLock } from '../stack/run-lock.js'
 import type { RunResources } from './run-resources.js'
@@ -33,9 +32,7 @@ export async function resolveRunTarget(request: RunTargetRequest, names: Resourc
 /** Created once the run can start (the model and target are good), so a refused run leaves no folder. */
 export async function createReportFolder(reportsDir: string, runId: string): Promise<string> {
   const folder = reportFolder(reportsDir, runId)
-  await mkdir(folder, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new UserError(`Cannot create the report folder ${folder}: ${error.code ?? error.message}.`, { hint: 'Choose a writable folder with --reports-dir.' })
-  })
+  await makeDirectory(folder, { what: 'The report folder', hint: 'Choose a folder you can write to with --reports-dir.' })
   return folder
 }
 

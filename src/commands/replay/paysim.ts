@@ -66,7 +66,7 @@ export default class ReplayPaysim extends PipelineCommand {
     const { flags } = await this.parse(ReplayPaysim)
     const request = replayRequest(flags)
     if (flags['dry-run']) {
-      this.checkRunFlags(flags)
+      await this.checkRunFlags(flags)
       const plan = await planReplay(request)
       this.log(describeReplayPlan(plan).join('\n'))
       return plan
