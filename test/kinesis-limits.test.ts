@@ -8,6 +8,7 @@ import { errorName } from '../src/aws/backoff.js'
 import type { RunSummary } from '../src/report/summary-schema.js'
 import { decisionShardsForRate, shardCapacityWarning, shardsForRate } from '../src/stack/shard-capacity.js'
 import { startEmbeddedStack, type EmbeddedStack } from '../src/stack/embedded-stack.js'
+import { CONTROL_TOKEN_HEADER } from '../src/stack/emulator-control.js'
 import { CONTROL_PATH, NO_FAULTS, parseFaultPlan } from '../src/stack/fault-plan.js'
 import { KINESIS_SHARD_LIMITS, ShardLimiter } from '../src/stack/front/shard-limiter.js'
 import { hashKeyOf, ShardMap } from '../src/stream/shard-map.js'
@@ -165,14 +166,15 @@ describe('Kinesis per-shard limits: the embedded stack through the AWS SDK', () 
 
   it('PutRecord, refused, fails as a whole with ProvisionedThroughputExceededException (here by an injected throttle of 1)', async () => {
     const control = new URL(CONTROL_PATH, stack.endpoints().kinesis).toString()
-    await fetch(control, { method: 'PUT', body: JSON.stringify({ throttle: 1 }) })
+    const headers = { [CONTROL_TOKEN_HEADER]: stack.controlToken }
+    await fetch(control, { method: 'PUT', headers, body: JSON.stringify({ throttle: 1 }) })
     try {
       const single = await clients.kinesis.send(new PutRecordCommand({ StreamName: 'one', PartitionKey: 'x', Data: Buffer.from('{}') })).catch((error: unknown) => error)
       assert.equal(errorName(single), 'ProvisionedThroughputExceededException')
-      const { counts } = (await (await fetch(control)).json()) as { counts: { injected: number } }
+      const { counts } = (await (await fetch(control, { headers })).json()) as { counts: { injected: number } }
       assert.equal(counts.injected, 1)
     } finally {
-      await fetch(control, { method: 'PUT', body: JSON.stringify({ throttle: 0 }) })
+      await fetch(control, { method: 'PUT', headers, body: JSON.stringify({ throttle: 0 }) })
     }
   })
 

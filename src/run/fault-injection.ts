@@ -1,9 +1,16 @@
 import type { AwsEndpoints } from '../aws/endpoints.js'
 import { UserError } from '../errors/user-error.js'
 import type { RunSummary } from '../report/summary-schema.js'
+import { CONTROL_TOKEN_HEADER } from '../stack/emulator-control.js'
 import { CONTROL_PATH, type FaultPlan, type FrontCounts } from '../stack/fault-plan.js'
 
 type EmulatorFaultService = 'kinesis' | 'dynamodb' | 'sns'
+
+/** An embedded stack's emulators and the token their control path asks for. */
+export interface EmulatorControl {
+  endpoints: AwsEndpoints
+  controlToken?: string
+}
 
 /** Emulator faults need the embedded stack; the scorer crash works on every target. */
 export function assertFaultsSupported(target: AwsEndpoints['target'] | string, plan: FaultPlan): void {
@@ -20,7 +27,8 @@ export function assertFaultsSupported(target: AwsEndpoints['target'] | string, p
  * path), resetting their counts. Every run sets them, so a stack started earlier by `stack up`
  * carries no faults over from a previous run.
  */
-export async function applyEmulatorFaults(endpoints: AwsEndpoints, plan: FaultPlan, kinesisLimits: boolean, seed: number): Promise<void> {
+export async function applyEmulatorFaults(stack: EmulatorControl, plan: FaultPlan, kinesisLimits: boolean, seed: number): Promise<void> {
+  const { endpoints } = stack
   const settings: Record<EmulatorFaultService, Record<string, unknown>> = {
     kinesis: { limits: kinesisLimits, throttle: plan.kinesisThrottle, latencyMs: plan.kinesisLatencyMs, seed },
     dynamodb: { limits: false, throttle: plan.dynamodbThrottle, latencyMs: 0, seed: seed + 1 },
@@ -28,10 +36,10 @@ export async function applyEmulatorFaults(endpoints: AwsEndpoints, plan: FaultPl
   }
   await Promise.all(
     (Object.keys(settings) as EmulatorFaultService[]).map(async (service) => {
-      const response = await control(endpoints, service, { method: 'PUT', body: JSON.stringify(settings[service]) })
+      const response = await control(stack, service, { method: 'PUT', body: JSON.stringify(settings[service]) })
       if (!response?.ok) {
         throw new UserError(`The embedded ${service} emulator at ${endpoints[service]} does not take limits and faults (it answered ${response ? response.status : 'nothing'}).`, {
-          hint: 'It was started by an older fraudlab: run `fraudlab stack down`, then `fraudlab stack up` (or let the run start its own stack).',
+          hint: 'It was started by an older fraudlab, or its state file lost the key to it: run `fraudlab stack down`, then `fraudlab stack up` (or let the run start its own stack).',
         })
       }
     }),
@@ -39,9 +47,9 @@ export async function applyEmulatorFaults(endpoints: AwsEndpoints, plan: FaultPl
 }
 
 /** What each emulator injected and refused during the run. */
-export async function readEmulatorFaultCounts(endpoints: AwsEndpoints): Promise<Record<EmulatorFaultService, FrontCounts | null>> {
+export async function readEmulatorFaultCounts(stack: EmulatorControl): Promise<Record<EmulatorFaultService, FrontCounts | null>> {
   const read = async (service: EmulatorFaultService) => {
-    const response = await control(endpoints, service, { method: 'GET' })
+    const response = await control(stack, service, { method: 'GET' })
     if (!response?.ok) return null
     const { counts } = (await response.json()) as { counts: FrontCounts }
     return { limitThrottled: counts.limitThrottled, injected: counts.injected, delayed: counts.delayed }
@@ -54,11 +62,12 @@ export function faultsSummary(specs: readonly string[], kinesisLimits: boolean, 
   return { kinesisLimits, injected: [...specs], ...counts, scorerCrashes }
 }
 
-async function control(endpoints: AwsEndpoints, service: EmulatorFaultService, init: { method: string; body?: string }): Promise<Response | undefined> {
-  const base = endpoints[service]
+async function control(stack: EmulatorControl, service: EmulatorFaultService, init: { method: string; body?: string }): Promise<Response | undefined> {
+  const base = stack.endpoints[service]
   if (!base) return undefined
+  const headers = { 'content-type': 'application/json', ...(stack.controlToken ? { [CONTROL_TOKEN_HEADER]: stack.controlToken } : {}) }
   try {
-    return await fetch(new URL(CONTROL_PATH, base), { ...init, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5_000) })
+    return await fetch(new URL(CONTROL_PATH, base), { ...init, headers, signal: AbortSignal.timeout(5_000) })
   } catch {
     return undefined
   }

@@ -46,7 +46,7 @@ export async function reconcile(
       ? faultsSummary(
           parts.faults.specs,
           embedded && parts.faults.kinesisLimits,
-          embedded ? await readEmulatorFaultCounts(target!.endpoints) : { kinesis: null, dynamodb: null, sns: null },
+          embedded ? await readEmulatorFaultCounts(target!) : { kinesis: null, dynamodb: null, sns: null },
           pipeline?.supervisor.injectedCrashes ?? 0,
         )
       : undefined

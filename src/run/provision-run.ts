@@ -64,6 +64,6 @@ export async function provisionRun(
   const notes: string[] = []
   const capacity = !embedded || request.kinesisLimits ? shardCapacityWarning(request.offeredRatePerSec, provisioned.transactionShards, { aggregated: request.aggregate }) : undefined
   if (capacity) notes.push(capacity)
-  if (embedded) await applyEmulatorFaults(target.endpoints, request.faultPlan, request.kinesisLimits, request.seed)
+  if (embedded) await applyEmulatorFaults(target, request.faultPlan, request.kinesisLimits, request.seed)
   return { clients, resources: provisioned, notes, lock }
 }

@@ -3,6 +3,7 @@ import { mkdirSync, openSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { EMULATOR_CREDENTIALS, type AwsEndpoints } from '../aws/endpoints.js'
+import { CONTROL_TOKEN_ENV, newControlToken } from './emulator-control.js'
 import { READY_MARKER } from './emulator-protocol.js'
 import { EMULATOR_SERVICES, isOurEmulator, type EmulatorService, type ServiceRecord } from './state-file.js'
 
@@ -33,6 +34,8 @@ export class EmbeddedStack {
   constructor(
     readonly services: ServiceRecord[],
     private readonly children: ChildProcess[],
+    /** Opens the emulators' control path (limits and faults); kept in the state file for the runs. */
+    readonly controlToken: string,
   ) {
     children.forEach((child, i) =>
       child.on('exit', (code, signal) => {
@@ -80,7 +83,8 @@ export function embeddedEndpoints(services: ServiceRecord[]): AwsEndpoints {
 /** Starts fraudlab's Kinesis, dynalite and the SNS endpoint, each in its own process on a free loopback port. */
 export async function startEmbeddedStack(options: StartEmbeddedOptions): Promise<EmbeddedStack> {
   if (options.logDir) mkdirSync(options.logDir, { recursive: true })
-  const started = await Promise.allSettled(EMULATOR_SERVICES.map((service) => startService(service, options)))
+  const controlToken = newControlToken()
+  const started = await Promise.allSettled(EMULATOR_SERVICES.map((service) => startService(service, options, controlToken)))
   const failures = started.filter((result) => result.status === 'rejected')
   if (failures.length) {
     await Promise.all(started.map((result) => (result.status === 'fulfilled' ? stopChild(result.value.child) : undefined)))
@@ -90,15 +94,16 @@ export async function startEmbeddedStack(options: StartEmbeddedOptions): Promise
   return new EmbeddedStack(
     ok.map((s) => s.record),
     ok.map((s) => s.child),
+    controlToken,
   )
 }
 
-async function startService(service: EmulatorService, options: StartEmbeddedOptions): Promise<{ record: ServiceRecord; child: ChildProcess }> {
+async function startService(service: EmulatorService, options: StartEmbeddedOptions, controlToken: string): Promise<{ record: ServiceRecord; child: ChildProcess }> {
   const logFile = options.logDir ? join(options.logDir, `${service}.log`) : undefined
   const logFd = logFile ? openSync(logFile, 'a') : undefined
   const { MALLOC_ARENA_MAX: _cliOnly, ...env } = process.env
   const child = spawn(process.execPath, [...(V8_FLAGS[service] ?? []), HOST_SCRIPT, service], {
-    env,
+    env: { ...env, [CONTROL_TOKEN_ENV]: controlToken },
     detached: options.detached,
     stdio: ['ignore', 'pipe', logFd ?? 'pipe', ...(options.detached ? [] : ['ipc' as const])],
   })

@@ -7,14 +7,17 @@ import { KinesisEngineBackend } from './kinesis/kinesis-backend.js'
 import { SnsEmulator } from './sns/sns-emulator.js'
 
 import { READY_MARKER } from './emulator-protocol.js'
+import { CONTROL_TOKEN_ENV } from './emulator-control.js'
 const require = createRequire(import.meta.url)
 
 async function main(kind: string | undefined): Promise<void> {
+  const token = process.env[CONTROL_TOKEN_ENV]
+  delete process.env[CONTROL_TOKEN_ENV]
   let close: () => Promise<void>
   let port: number
   if (kind === 'kinesis') {
     // fraudlab's own in-memory Kinesis, in this process behind the front that adds AWS' limits and faults.
-    const front = new AwsFront('kinesis', new KinesisEngineBackend(), initialFaults(kind))
+    const front = new AwsFront('kinesis', new KinesisEngineBackend(), initialFaults(kind), token)
     port = await front.listen(0)
     close = () => front.close()
   } else if (kind === 'dynamodb') {
@@ -25,14 +28,14 @@ async function main(kind: string | undefined): Promise<void> {
     })
     server.keepAliveTimeout = 65_000
     // Clients reach the emulator through a front that adds injected faults.
-    const front = new AwsFront(kind, new HttpBackend((server.address() as { port: number }).port), initialFaults(kind))
+    const front = new AwsFront(kind, new HttpBackend((server.address() as { port: number }).port), initialFaults(kind), token)
     port = await front.listen(0)
     close = async () => {
       await front.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
   } else if (kind === 'sns') {
-    const sns = new SnsEmulator()
+    const sns = new SnsEmulator({ controlToken: token })
     port = await sns.listen(0)
     close = () => sns.close()
   } else {

@@ -48,7 +48,8 @@ export async function stackUp(request: StackRequest, log: (line: string) => void
   const clients = createAwsClients(embeddedEndpoints(services))
   try {
     const resources = await provision(clients, { names, transactionShards: request.shards, decisionShards: request.shards })
-    await writeStackState(request.stateDir, { version: 1, target: 'embedded', startedAt: existing?.startedAt ?? new Date().toISOString(), region: EMBEDDED_REGION, services, resources })
+    const controlToken = running ? existing.controlToken : stack!.controlToken
+    await writeStackState(request.stateDir, { version: 1, target: 'embedded', startedAt: existing?.startedAt ?? new Date().toISOString(), region: EMBEDDED_REGION, services, resources, controlToken })
     stack?.detach()
     return { target: 'embedded', alreadyRunning: Boolean(running), services, resources }
   } catch (error) {

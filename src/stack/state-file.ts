@@ -22,6 +22,8 @@ export interface StackState {
   region: string
   services: ServiceRecord[]
   resources: ProvisionedResources
+  /** Opens the emulators' control path (limits and faults): the file is readable by its owner only. */
+  controlToken?: string
 }
 
 /** `FRAUDLAB_STATE_DIR`, else `.fraudlab` in the working directory. */
@@ -51,7 +53,7 @@ export async function readStackState(stateDir: string): Promise<StackState | und
 export async function writeStackState(stateDir: string, state: StackState): Promise<void> {
   await mkdir(stateDir, { recursive: true })
   const temporary = `${stateFilePath(stateDir)}.${process.pid}.tmp`
-  await writeFile(temporary, JSON.stringify(state, null, 2) + '\n')
+  await writeFile(temporary, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
   await rename(temporary, stateFilePath(stateDir))
 }
 

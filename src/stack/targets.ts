@@ -33,6 +33,8 @@ export interface ResolvedTarget {
   ownedStack?: EmbeddedStack
   /** Services of a stack started earlier by `fraudlab stack up`, watched but not owned. */
   externalServices?: ServiceRecord[]
+  /** The embedded stack's key to its emulators' limits and faults. */
+  controlToken?: string
   description: string
 }
 
@@ -49,12 +51,12 @@ export async function resolveTarget(request: TargetRequest, log: (line: string) 
       if (state) {
         const dead = state.services.filter((service) => !isOurEmulator(service.pid))
         if (dead.length === 0) {
-          return { endpoints: embeddedEndpoints(state.services), externalServices: state.services, description: `embedded stack from ${request.stateDir}` }
+          return { endpoints: embeddedEndpoints(state.services), externalServices: state.services, controlToken: state.controlToken, description: `embedded stack from ${request.stateDir}` }
         }
         log(`The stack recorded in ${request.stateDir} is not running (${dead.map((s) => s.implementation).join(', ')} gone); starting a fresh one for this run.`)
       }
       const stack = await startEmbeddedStack({ detached: false })
-      return { endpoints: stack.endpoints(), ownedStack: stack, description: 'embedded stack started for this run' }
+      return { endpoints: stack.endpoints(), ownedStack: stack, controlToken: stack.controlToken, description: 'embedded stack started for this run' }
     }
     case 'localstack': {
       const endpoint = await localStackEndpoint(request)

@@ -1,5 +1,6 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { Random } from '../../util/random.js'
+import { FrontFaultsInput, isControlAuthorized, parseControlInput, readBoundedBody } from '../emulator-control.js'
 import { CONTROL_PATH, type FrontCounts } from '../fault-plan.js'
 import { ShardLimiter } from './shard-limiter.js'
 import { ShardMap } from '../../stream/shard-map.js'
@@ -18,6 +19,13 @@ export interface FrontFaults {
 const DYNAMODB_DATA_CALLS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'GetItem', 'BatchWriteItem', 'BatchGetItem', 'Query', 'Scan', 'TransactWriteItems', 'TransactGetItems'])
 const PTEE = 'ProvisionedThroughputExceededException'
 const ACCOUNT = '000000000000'
+/** AWS' limit on a PutRecords request: 5 MiB of data and partition keys. */
+const PUT_RECORDS_MAX_BYTES = 5 * 2 ** 20
+/**
+ * The largest body a front reads. Kinesis: 5 MiB of data in base64 (4/3 of it) plus the JSON around
+ * 500 records; DynamoDB: AWS' 16 MB request limit. A larger body is refused without being held.
+ */
+const MAX_BODY_BYTES = { kinesis: Math.ceil((PUT_RECORDS_MAX_BYTES * 4) / 3) + 256 * 2 ** 10, dynamodb: 16 * 2 ** 20 } as const
 /** Shard iterators remembered (iterator → shard) at most; a reader holds one per shard. */
 const MAX_ITERATORS = 10_000
 
@@ -88,6 +96,8 @@ export class AwsFront {
     private readonly service: 'kinesis' | 'dynamodb',
     private readonly backend: FrontBackend,
     faults: FrontFaults,
+    /** Required on the control path; without one, the control path is closed. */
+    private readonly controlToken?: string,
   ) {
     this.faults = faults
     this.random = new Random(faults.seed)
@@ -109,10 +119,11 @@ export class AwsFront {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request)
-    if (request.url === CONTROL_PATH) return this.control(request, body, response)
+    if (request.url === CONTROL_PATH) return this.control(request, response)
     const target = String(request.headers['x-amz-target'] ?? '')
     const action = target.slice(target.indexOf('.') + 1)
+    const body = await readBoundedBody(request, MAX_BODY_BYTES[this.service])
+    if (!body) return this.refuseTooLarge(action, response)
     const json = String(request.headers['content-type'] ?? '').includes('json')
     if (this.service === 'dynamodb') {
       if (DYNAMODB_DATA_CALLS.has(action) && this.injectThrottle()) {
@@ -133,6 +144,7 @@ export class AwsFront {
     const input = JSON.parse(body.toString('utf8')) as { Records?: PutRecordsEntry[]; StreamName?: string; StreamARN?: string }
     const stream = streamNameOf(input)
     if (!Array.isArray(input.Records) || !stream) return this.passThrough(request, body, response, input)
+    if (recordsBytes(input.Records) > PUT_RECORDS_MAX_BYTES) return this.refuseTooLarge('PutRecords', response)
     const shards = await this.shardMapOf(request, stream)
     const results: Array<PutRecordsResult | undefined> = new Array(input.Records.length)
     const admitted: PutRecordsEntry[] = []
@@ -242,10 +254,24 @@ export class AwsFront {
     return new ShardMap(open.map((s) => ({ shardId: s.ShardId, startingHashKey: BigInt(s.HashKeyRange.StartingHashKey), endingHashKey: BigInt(s.HashKeyRange.EndingHashKey) })))
   }
 
-  private control(request: IncomingMessage, body: Buffer, response: ServerResponse): void {
+  /** AWS' answers to a request over its size limit (Kinesis: InvalidArgumentException; DynamoDB: ValidationException). */
+  private refuseTooLarge(action: string, response: ServerResponse): Promise<void> {
+    response.setHeader('connection', 'close')
+    if (this.service === 'dynamodb') return this.send(response, 400, { __type: 'com.amazon.coral.validate#ValidationException', message: 'The total request size exceeds 16 MB.' }, false)
+    if (action === 'PutRecords' || action === 'PutRecord') return this.send(response, 400, { __type: 'InvalidArgumentException', message: 'Records size exceeds 5 MB limit' }, false)
+    return this.send(response, 413, { __type: 'SerializationException', message: `The request body exceeds ${MAX_BODY_BYTES.kinesis} bytes.` }, false)
+  }
+
+  private async control(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!isControlAuthorized(request.headers, this.controlToken)) {
+      request.resume()
+      return void this.send(response, 403, { message: 'The control path needs the token of the stack that started this emulator.' }, false)
+    }
     if (request.method === 'PUT') {
-      const next = JSON.parse(body.toString('utf8') || '{}') as Partial<FrontFaults>
-      this.faults = { ...this.faults, ...next }
+      const body = await readBoundedBody(request, 4_096)
+      const input = body ? parseControlInput(FrontFaultsInput, body.toString('utf8')) : { ok: false as const, message: 'the body exceeds 4 KiB' }
+      if (!input.ok) return void this.send(response, 400, { message: `Faults not changed: ${input.message}.` }, false)
+      this.faults = { ...this.faults, ...input.value }
       this.random = new Random(this.faults.seed)
       this.limiter = new ShardLimiter()
       Object.assign(this.counts, { limitThrottled: 0, injected: 0, delayed: 0 })
@@ -306,6 +332,13 @@ function nextShardIterator(body: Buffer): string | undefined {
 function base64Length(data: string): number {
   const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0
   return Math.floor((data.length * 3) / 4) - padding
+}
+
+/** Bytes of data and partition keys, as AWS counts them against a PutRecords request's limit. */
+function recordsBytes(records: PutRecordsEntry[]): number {
+  let bytes = 0
+  for (const record of records) bytes += base64Length(String(record?.Data ?? '')) + String(record?.PartitionKey ?? '').length
+  return bytes
 }
 
 function readBody(stream: IncomingMessage): Promise<Buffer> {

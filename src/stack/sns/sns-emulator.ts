@@ -14,6 +14,7 @@ import {
   type QueryParams,
 } from './query-protocol.js'
 import { Random } from '../../util/random.js'
+import { isControlAuthorized, parseControlInput, readBoundedBody, SnsFaultsInput } from '../emulator-control.js'
 import { CONTROL_PATH, type FrontCounts } from '../fault-plan.js'
 
 interface Topic {
@@ -49,6 +50,8 @@ const DELIVERY_BACKOFF_MS = [0, 200, 1_000, 3_000]
 export interface SnsEmulatorOptions {
   region?: string
   accountId?: string
+  /** Required on the control path; without one, the control path is closed. */
+  controlToken?: string
 }
 
 export interface SnsEmulatorStats {
@@ -76,10 +79,12 @@ export class SnsEmulator {
   private failProbability = 0
   private random = new Random(1)
   private injectedFailures = 0
+  private readonly controlToken?: string
 
   constructor(options: SnsEmulatorOptions = {}) {
     this.region = options.region ?? 'us-east-1'
     this.accountId = options.accountId ?? '000000000000'
+    this.controlToken = options.controlToken
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
@@ -106,7 +111,7 @@ export class SnsEmulator {
     try {
       const url = new URL(req.url ?? '/', this.baseUrl)
       if (url.pathname === CONTROL_PATH) return await this.control(req, res)
-      const body = req.method === 'POST' ? await readBody(req, MAX_MESSAGE_BYTES * MAX_BATCH_ENTRIES + 65_536) : ''
+      const body = req.method === 'POST' ? await readQueryBody(req) : ''
       const params = req.method === 'GET' ? new Map(url.searchParams) : parseQuery(body)
       const action = params.get('Action')
       if (!action) throw new SnsApiError('MissingAction', 'The request must contain the parameter Action.')
@@ -265,12 +270,19 @@ export class SnsEmulator {
     return `<Subscriptions>${members.join('')}</Subscriptions>`
   }
 
-  /** `GET/PUT /__fraudlab/faults`: the injected failure rate and how many failures were injected. */
+  /** `GET/PUT /__fraudlab/faults`: the injected failure rate and how many failures were injected (with the stack's token only). */
   private async control(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refuse = (status: number, message: string) => void res.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ message }))
+    if (!isControlAuthorized(req.headers, this.controlToken)) {
+      req.resume()
+      return refuse(403, 'The control path needs the token of the stack that started this emulator.')
+    }
     if (req.method === 'PUT') {
-      const next = JSON.parse((await readBody(req, 4_096)) || '{}') as { fail?: number; seed?: number }
-      this.failProbability = Math.min(1, Math.max(0, Number(next.fail ?? 0)))
-      this.random = new Random(next.seed ?? 1)
+      const body = await readBoundedBody(req, 4_096)
+      const input = body ? parseControlInput(SnsFaultsInput, body.toString('utf8')) : { ok: false as const, message: 'the body exceeds 4 KiB' }
+      if (!input.ok) return refuse(400, `Faults not changed: ${input.message}.`)
+      this.failProbability = input.value.fail ?? 0
+      this.random = new Random(input.value.seed ?? 1)
       this.injectedFailures = 0
     }
     const counts: FrontCounts = { limitThrottled: 0, injected: this.injectedFailures, delayed: 0 }
@@ -434,20 +446,9 @@ function required(params: Map<string, string>, name: string): string {
   return value
 }
 
-function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limitBytes) {
-        reject(new SnsApiError('RequestTooLarge', 'The request body is too large.', 413))
-        req.destroy()
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
+/** A Query-protocol body up to the largest PublishBatch; a larger one is refused without being held. */
+async function readQueryBody(req: IncomingMessage): Promise<string> {
+  const body = await readBoundedBody(req, MAX_MESSAGE_BYTES * MAX_BATCH_ENTRIES + 65_536)
+  if (!body) throw new SnsApiError('RequestTooLarge', 'The request body is too large.', 413)
+  return body.toString('utf8')
 }
