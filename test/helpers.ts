@@ -22,12 +22,15 @@ export interface CliResult {
   stderr: string
 }
 
-/** Runs the real `fraudlab` binary, as a user would. */
+/**
+ * Runs the real `fraudlab` binary, as a user would. Each call has its own state directory unless
+ * the test gives one: a stack the developer started in the working copy is never used, or changed.
+ */
 export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, FRAUDLAB_STATE_DIR: tempDir('state'), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

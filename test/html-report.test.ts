@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { PNG } from 'pngjs'
 import { tempDir } from './helpers.js'
 import { syntheticRun, writeSyntheticReport } from './report-fixtures.js'
+import { describeNeeding } from './optional-suite.js'
 
 const run = promisify(execFile)
 const CHROMIUM = [process.env.CHROMIUM_BINARY, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => path && existsSync(path))
@@ -41,7 +41,7 @@ function countColor(png: PNG, top: number, bottom: number, color: string): numbe
   return count
 }
 
-describe('report.html in headless Chromium', { skip: CHROMIUM ? false : 'Chromium is not installed (apt-get install chromium; .ci/run installs it)' }, () => {
+describeNeeding('report.html in headless Chromium', CHROMIUM ? false : 'Chromium is not installed (apt-get install chromium; .ci/run installs it)', ({ it, before, after }) => {
   it('draws every chart: each data series shows up in its colour, in a screenshot', async () => {
     const dir = tempDir('html')
     const { folder } = await writeSyntheticReport('html-run', syntheticRun(6_000, 30, 11), dir, ['e2e.p99<100ms', 'recall>0.5'])

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
 import type { RunSummary } from '../src/report/summary-schema.js'
 import { CLI, REPO_ROOT, tempDir } from './helpers.js'
+import { describeNeeding } from './optional-suite.js'
 
 const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux'].find((path) => existsSync(path))
 
@@ -28,7 +28,7 @@ async function waitForPane(session: string, pattern: RegExp, timeoutMs: number):
 
 const sentOf = (pane: string) => Number((/([\d,]+)\/[\d,]+ sent/.exec(pane)?.[1] ?? 'NaN').replaceAll(',', ''))
 
-describe('the live view in a real terminal (tmux)', { skip: TMUX ? false : 'tmux is not installed (apt-get install tmux; .ci/run installs it)' }, () => {
+describeNeeding('the live view in a real terminal (tmux)', TMUX ? false : 'tmux is not installed (apt-get install tmux; .ci/run installs it)', ({ it, before, after }) => {
   it('appears, updates, pauses on p, and q ends the run with the report written', async () => {
     const dir = tempDir('tmux')
     const session = `fraudlab-test-${process.pid}`

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis'
 import { createAwsClients } from '../src/stack/aws-clients.js'
 import { EMULATOR_CREDENTIALS } from '../src/aws/endpoints.js'
 import { dockerUnavailableReason, LOCALSTACK_IMAGE, type LocalStackRecord } from '../src/stack/localstack-container.js'
 import { motoCommand, startMoto, type MotoServer } from './moto.js'
 import { runCli, tempDir } from './helpers.js'
+import { describeNeeding } from './optional-suite.js'
 
 const noDocker = await dockerUnavailableReason()
 // Nothing listens on the discard port: a LocalStack that is not there.
 const DEAD_ENDPOINT_ENV = { AWS_ENDPOINT_URL: '' }
 
-describe('--target localstack without Docker', { skip: noDocker ? false : 'a Docker engine is reachable here: the no-Docker message cannot be shown' }, () => {
+describeNeeding('--target localstack without Docker', noDocker ? false : 'a Docker engine is reachable here: the no-Docker message cannot be shown', ({ it, before, after }) => {
   it('stack up, with no LocalStack answering and no Docker engine: says so, points to the compose file and --endpoint, exit 2, no stack trace', async () => {
     const state = tempDir('ls-state')
     const result = await runCli(['stack', 'up', '--target', 'localstack', '--state-dir', state], { env: DEAD_ENDPOINT_ENV })
@@ -32,7 +32,7 @@ describe('--target localstack without Docker', { skip: noDocker ? false : 'a Doc
   })
 })
 
-describe('stack up --target localstack with a Docker engine', { skip: noDocker ? `no Docker engine is reachable (${noDocker}); the LocalStack container test runs where one is` : false }, () => {
+describeNeeding('stack up --target localstack with a Docker engine', noDocker ? `no Docker engine is reachable (${noDocker}); the LocalStack container test runs where one is` : false, ({ it, before, after }) => {
   it('starts LocalStack with testcontainers, provisions it, and stack down stops it', { timeout: 600_000 }, async () => {
     const state = tempDir('ls-docker')
     const up = await runCli(['stack', 'up', '--target', 'localstack', '--state-dir', state, '--json'], { env: DEAD_ENDPOINT_ENV, timeoutMs: 600_000 })
@@ -45,7 +45,7 @@ describe('stack up --target localstack with a Docker engine', { skip: noDocker ?
 })
 
 const moto = motoCommand()
-describe('a LocalStack recorded by stack up is the one later commands use', { skip: 'missing' in moto ? moto.missing : false }, () => {
+describeNeeding('a LocalStack recorded by stack up is the one later commands use', 'missing' in moto ? moto.missing : false, ({ it, before, after }) => {
   let server: MotoServer
   before(async () => {
     server = await startMoto((moto as { command: string[] }).command)

@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { REPO_ROOT } from './helpers.js'
 
 /** A moto server (PyPI's AWS emulator, not written by fraudlab) for conformance tests; tests only. */
 export interface MotoServer {
@@ -7,11 +9,17 @@ export interface MotoServer {
   stop(): Promise<void>
 }
 
-/** How to start moto here, or why it cannot be (the tests then skip with that reason). */
-export function motoCommand(): { command: string[] } | { missing: string } {
+const ONE_REQUEST_AT_A_TIME = join(REPO_ROOT, 'test', 'moto-one-request-at-a-time.py')
+
+/**
+ * How to start moto here, or why it cannot be (the tests then skip with that reason). `command`
+ * serves one request at a time (see test/moto-one-request-at-a-time.py: moto loses Kinesis records
+ * under concurrent writes); `threadedCommand` is moto's own server, for the test that shows why.
+ */
+export function motoCommand(): { command: string[]; threadedCommand: string[]; version: string } | { missing: string } {
   for (const python of ['python3', 'python']) {
     const probe = spawnSync(python, ['-c', 'import moto.server, flask; print(moto.__version__)'], { encoding: 'utf8' })
-    if (probe.status === 0) return { command: [python, '-m', 'moto.server'] }
+    if (probe.status === 0) return { command: [python, ONE_REQUEST_AT_A_TIME], threadedCommand: [python, '-m', 'moto.server'], version: probe.stdout.trim() }
   }
   return { missing: "moto's server is not installed (pip install 'moto[server]'; .ci/run installs it)" }
 }
