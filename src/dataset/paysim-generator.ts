@@ -5,8 +5,8 @@ import { dirname } from 'node:path'
 import { createGzip } from 'node:zlib'
 import { permute32 } from '../util/ids.js'
 import { Random } from '../util/random.js'
-import { PAYSIM_COLUMNS, type PaysimType } from './paysim-format.js'
 import { makeDirectory } from '../util/writable-path.js'
+import { PAYSIM_COLUMNS, type PaysimType } from './paysim-format.js'
 
 /** Row counts per type in the real file (6,362,620 rows), which the generator's mix follows. */
 export const REAL_TYPE_COUNTS: Record<PaysimType, number> = { CASH_OUT: 2_237_500, PAYMENT: 2_151_495, CASH_IN: 1_399_284, TRANSFER: 532_909, DEBIT: 41_432 }
