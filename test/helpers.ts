@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { after, before } from 'node:test'
 import { createAwsClients, type AwsClients } from '../src/stack/aws-clients.js'
@@ -71,4 +73,30 @@ export function embeddedStackFixture(): StackFixture {
     await runCli(['stack', 'down'], { env: fixture.env })
   })
   return fixture
+}
+
+const kinesisAgg = createRequire(import.meta.url)('aws-kinesis-agg') as {
+  deaggregateSync(record: object, computeChecksums: boolean, done: (error: Error | undefined, records?: Array<{ Data: string }>) => void): void
+}
+
+/** Every record of a stream from its start, de-aggregated (KPL) as a KCL consumer would read them. */
+export async function readWholeStream(kinesis: KinesisClient, stream: string): Promise<unknown[]> {
+  const records: unknown[] = []
+  const { Shards: shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }))
+  for (const shard of shards) {
+    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator
+    while (iterator) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }))
+      // Decisions arrive as KPL aggregates: read them with AWS's own de-aggregator, as a KCL consumer would.
+      for (const record of page.Records ?? []) {
+        kinesisAgg.deaggregateSync({ PartitionKey: record.PartitionKey, SequenceNumber: record.SequenceNumber, Data: Buffer.from(record.Data!).toString('base64') }, true, (error, users) => {
+          if (error) throw error
+          for (const user of users ?? []) records.push(JSON.parse(Buffer.from(user.Data, 'base64').toString('utf8')))
+        })
+      }
+      if (!page.Records?.length) break
+      iterator = page.NextShardIterator
+    }
+  }
+  return records
 }

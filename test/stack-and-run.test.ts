@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { describe, it } from 'node:test'
 import { ScanCommand } from '@aws-sdk/client-dynamodb'
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, ListStreamsCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
+import { ListStreamsCommand } from '@aws-sdk/client-kinesis'
 import { ListTopicsCommand } from '@aws-sdk/client-sns'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import { prAuc } from '../src/metrics/score-ranking.js'
@@ -16,32 +15,7 @@ import { instantiatePlan, planRun } from '../src/run/run-plan.js'
 import { DecisionSchema } from '../src/schema/decision.js'
 import { TransactionSchema } from '../src/schema/transaction.js'
 import { isOurEmulator } from '../src/stack/state-file.js'
-import { embeddedStackFixture, REPO_ROOT, runCli, tempDir } from './helpers.js'
-
-const kinesisAgg = createRequire(import.meta.url)('aws-kinesis-agg') as {
-  deaggregateSync(record: object, computeChecksums: boolean, done: (error: Error | undefined, records?: Array<{ Data: string }>) => void): void
-}
-
-async function readWholeStream(kinesis: KinesisClient, stream: string): Promise<unknown[]> {
-  const records: unknown[] = []
-  const { Shards: shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }))
-  for (const shard of shards) {
-    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator
-    while (iterator) {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }))
-      // Decisions arrive as KPL aggregates: read them with AWS's own de-aggregator, as a KCL consumer would.
-      for (const record of page.Records ?? []) {
-        kinesisAgg.deaggregateSync({ PartitionKey: record.PartitionKey, SequenceNumber: record.SequenceNumber, Data: Buffer.from(record.Data!).toString('base64') }, true, (error, users) => {
-          if (error) throw error
-          for (const user of users ?? []) records.push(JSON.parse(Buffer.from(user.Data, 'base64').toString('utf8')))
-        })
-      }
-      if (!page.Records?.length) break
-      iterator = page.NextShardIterator
-    }
-  }
-  return records
-}
+import { embeddedStackFixture, readWholeStream, REPO_ROOT, runCli, tempDir } from './helpers.js'
 
 describe('stack up → simulate → stack down, through the real binary', () => {
   const stack = embeddedStackFixture()

@@ -8,7 +8,8 @@ import { PauseGate } from '../load/pause-gate.js'
 import { nowMs } from '../util/clock.js'
 import { parseFaultPlan } from '../stack/fault-plan.js'
 import { assertFaultsSupported } from '../run/fault-injection.js'
-import { checkOutputPaths } from '../run/check-run.js'
+import { assertExternalScorerFlags, checkOutputPaths } from '../run/check-run.js'
+import type { ScorerChoice } from '../run/start-pipeline.js'
 import { FraudlabCommand } from './base-command.js'
 import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags } from './flags.js'
 
@@ -49,6 +50,15 @@ export const pipelineFlags = {
       "Write transactions packed in the Kinesis Producer Library's aggregated records (many per Kinesis record, bound for one shard), as KPL producers do; the consumer must de-aggregate (the KCL, Lambda and fraudlab's scorer do). Shards then bind by bytes, not records.",
     default: false,
   }),
+  scorer: Flags.string({
+    description: "Whose scorer consumes the transactions stream: fraudlab's own (started for the run), or external (yours, already running; fraudlab produces, observes its decisions and effects, and reconciles). See docs/scorer-contract.md.",
+    options: ['fraudlab', 'external'],
+    default: 'fraudlab',
+  }),
+  'transactions-stream': Flags.string({ description: 'Use this existing Kinesis stream for transactions (never created or deleted by fraudlab; default: PREFIX + transactions).', helpValue: '<name>' }),
+  'decisions-stream': Flags.string({ description: 'Use this existing Kinesis stream for decisions (never created or deleted by fraudlab).', helpValue: '<name>' }),
+  'blocklist-table': Flags.string({ description: 'Use this existing DynamoDB table as the BlockList (keys account, transactionId; never created or deleted by fraudlab).', helpValue: '<name>' }),
+  'alerts-topic': Flags.string({ description: 'Use this existing SNS topic (its name) for alerts (never created or deleted by fraudlab).', helpValue: '<name>' }),
   model: modelFlag,
   'shadow-model': shadowModelFlag,
   'features-log': featuresLogFlag,
@@ -64,7 +74,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -76,9 +86,11 @@ export abstract class PipelineCommand extends FraudlabCommand {
   static override enableJsonFlag = true
 
   /** What a dry run checks of the run's own flags, so that a plan that prints is a plan that starts. */
-  protected async checkRunFlags(flags: Pick<PipelineFlagValues, 'inject' | 'threshold' | 'target' | 'reports-dir' | 'features-log'>): Promise<void> {
+  protected async checkRunFlags(flags: Pick<PipelineFlagValues, 'inject' | 'threshold' | 'target' | 'reports-dir' | 'features-log' | 'scorer' | 'shadow-model'>): Promise<void> {
     for (const threshold of flags.threshold ?? []) parseThreshold(threshold, 'flag')
-    assertFaultsSupported(flags.target, parseFaultPlan(flags.inject ?? []))
+    const faultPlan = parseFaultPlan(flags.inject ?? [])
+    assertFaultsSupported(flags.target, faultPlan)
+    if (flags.scorer === 'external') assertExternalScorerFlags({ shadowModel: flags['shadow-model'], featuresLogPath: flags['features-log'] }, faultPlan)
     await checkOutputPaths({ reportsDir: flags['reports-dir'], featuresLogPath: flags['features-log'] })
   }
 
@@ -126,6 +138,8 @@ export abstract class PipelineCommand extends FraudlabCommand {
         yes: flags.yes,
         stateDir: flags['state-dir'],
         reportsDir: flags['reports-dir'],
+        scorer: flags.scorer as ScorerChoice,
+        userResources: { transactionsStream: flags['transactions-stream'], decisionsStream: flags['decisions-stream'], blockListTable: flags['blocklist-table'], alertsTopic: flags['alerts-topic'] },
         faults,
         kinesisLimits: flags['kinesis-limits'],
         aggregate: flags.aggregate,

@@ -11,7 +11,10 @@ const DECISIONS_PER_CALL = 2_000
  * each decision and hands it to the ledger, which joins it with labels and drops duplicates.
  */
 export class DecisionCollector {
+  /** Records on the decisions stream that break the contract (DecisionSchema): counted, never fatal. */
   invalidDecisions = 0
+  /** What was wrong with the first of them, and how it began. */
+  firstInvalid?: string
   error?: Error
   private readonly reader: ShardReader
   private readonly controller = new AbortController()
@@ -46,17 +49,25 @@ export class DecisionCollector {
 
   private collect({ records, fetchedAtMs: observedAt }: ShardBatch): void {
     for (const record of records) {
-      const parsed = DecisionSchema.safeParse(safeJson(record.Data))
+      const text = Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch {
+        this.invalid('not JSON', text)
+        continue
+      }
+      const parsed = DecisionSchema.safeParse(json)
       if (parsed.success) this.ledger.recordDecision(parsed.data, observedAt)
-      else this.invalidDecisions++
+      else {
+        const [issue] = parsed.error.issues
+        this.invalid(`${issue.path.join('.') || 'the record'}: ${issue.message}`, text)
+      }
     }
   }
-}
 
-function safeJson(data: Uint8Array | undefined): unknown {
-  try {
-    return JSON.parse(Buffer.from(data ?? new Uint8Array()).toString('utf8'))
-  } catch {
-    return undefined
+  private invalid(problem: string, text: string): void {
+    this.invalidDecisions++
+    this.firstInvalid ??= `${problem} (in ${JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text)})`
   }
 }

@@ -51,8 +51,8 @@ export class DecisionLog {
     this.push(
       `{"id":"${decision.transactionId}",${this.labelJson(label)},"score":${decision.score},"verdict":"${decision.verdict}",` +
         (decision.shadow ? `"shadow":{"score":${decision.shadow.score},"verdict":"${decision.shadow.verdict}"},` : '') +
-        `"t":{"scheduled":${ms(scheduledAt)},"sent":${ms(sentAt)},"acked":${ms(ackedAt)},"arrived":${ms(t.arrivedAt)},` +
-        `"fetched":${ms(t.fetchedAt)},"scored":${ms(t.scoredAt)},"acted":${ms(t.actedAt)},"observed":${ms(observedAtMs)}}}\n`,
+        `"t":{"scheduled":${ms(scheduledAt)},"sent":${ms(sentAt)},"acked":${ms(ackedAt)},"arrived":${ms(t?.arrivedAt ?? NaN)},` +
+        `"fetched":${ms(t?.fetchedAt ?? NaN)},"scored":${ms(t?.scoredAt ?? NaN)},"acted":${ms(t?.actedAt ?? NaN)},"observed":${ms(observedAtMs)}}}\n`,
     )
   }
 

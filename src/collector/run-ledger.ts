@@ -67,6 +67,8 @@ export class RunLedger {
   foreignAlerts = 0
   /** Decisions that arrived after their send timestamps left the ring (not timed). */
   untimedDecisions = 0
+  /** First decisions without `timestamps.actedAt` (another scorer's): timed when read. */
+  decisionsTimedWhenRead = 0
   reviewed = 0
   rejected = 0
   lastObservedAtMs = 0
@@ -220,28 +222,31 @@ export class RunLedger {
           this.firstVerdict[index] = code
           this.scores[index] = decision.score
           this.count(index, code)
-          if (this.state[index] & FRAUD) this.attacks.recordBlocked(index, decision.timestamps.actedAt)
+          if (this.state[index] & FRAUD) this.attacks.recordBlocked(index, decision.timestamps?.actedAt ?? observedAtMs)
         }
       }
       return
     }
     this.state[index] |= DECIDED
     this.decided++
+    // A scorer that does not say when its decision took effect is timed when fraudlab reads it.
+    const actedAt = decision.timestamps?.actedAt ?? observedAtMs
+    if (decision.timestamps?.actedAt === undefined) this.decisionsTimedWhenRead++
     this.firstVerdict[index] = code
     this.scores[index] = decision.score
     if (decision.modelMs !== undefined) recordMs(this.modelLatency, decision.modelMs)
     if (decision.shadow) this.recordShadow(index, decision.shadow)
     this.count(index, code)
-    if (code === VERDICT_CODES.block && this.state[index] & FRAUD) this.attacks.recordBlocked(index, decision.timestamps.actedAt)
+    if (code === VERDICT_CODES.block && this.state[index] & FRAUD) this.attacks.recordBlocked(index, actedAt)
     this.timeline.recordDecided(observedAtMs, code === VERDICT_CODES.block)
     if (this.live && code === VERDICT_CODES.block) {
       this.live.recordBlock({
         transactionId: decision.transactionId,
         score: decision.score,
-        reasons: decision.reasons,
+        reasons: decision.reasons ?? [],
         isFraud: (this.state[index] & FRAUD) !== 0,
         archetype: this.archetypes[this.archetypeOf[index]],
-        atMs: decision.timestamps.actedAt,
+        atMs: actedAt,
       })
     }
     this.lastObservedAtMs = Math.max(this.lastObservedAtMs, observedAtMs)
@@ -256,7 +261,7 @@ export class RunLedger {
     this.decisionLog?.recordDecision(this.labelOf(index), decision, scheduledAtMs, this.originMs + this.ringSentAt[slot], this.originMs + this.ringAckedAt[slot], observedAtMs)
     const endToEndMs = observedAtMs - scheduledAtMs
     // The scorer's clock is this machine's too; a decision never takes effect before its time.
-    const decisionMs = Math.max(0, t.actedAt - scheduledAtMs)
+    const decisionMs = Math.max(0, actedAt - scheduledAtMs)
     const archetype = this.archetypeOf[index]
     recordMs(this.decision, decisionMs)
     recordMs(this.decisionByArchetype[archetype], decisionMs)
@@ -264,22 +269,22 @@ export class RunLedger {
     recordMs(this.endToEndByArchetype[archetype], endToEndMs)
     this.timeline.recordLatency(scheduledAtMs, decisionMs)
     this.timeline.recordOutcome(scheduledAtMs, this.state[index] & FRAUD ? this.archetypes[archetype] : undefined, code === VERDICT_CODES.block)
-    // Kinesis' arrival timestamp has millisecond resolution and another process' clock: clamp at 0.
-    const propagationMs = Math.max(0, t.fetchedAt - this.originMs - this.ringAckedAt[slot])
-    const collectionMs = Math.max(0, observedAtMs - t.actedAt)
-    recordMs(this.stages.propagation, propagationMs)
-    recordMs(this.stages.scoring, t.scoredAt - t.fetchedAt)
-    recordMs(this.stages.actions, t.actedAt - t.scoredAt)
-    recordMs(this.stages.collection, collectionMs)
     if (this.live) {
       this.live.record('decision', decisionMs)
       this.live.record('endToEnd', endToEndMs)
-      this.live.record('propagation', propagationMs)
-      this.live.record('scoring', t.scoredAt - t.fetchedAt)
-      this.live.record('actions', t.actedAt - t.scoredAt)
-      this.live.record('collection', collectionMs)
     }
+    // Each scorer-side stage is timed when the scorer gave both its ends (fraudlab's always does).
+    // Kinesis' arrival timestamp has millisecond resolution and another process' clock: clamp at 0.
+    if (t?.fetchedAt !== undefined) this.recordStage('propagation', Math.max(0, t.fetchedAt - this.originMs - this.ringAckedAt[slot]))
+    if (t?.fetchedAt !== undefined && t.scoredAt !== undefined) this.recordStage('scoring', t.scoredAt - t.fetchedAt)
+    if (t?.scoredAt !== undefined && t.actedAt !== undefined) this.recordStage('actions', t.actedAt - t.scoredAt)
+    if (t?.actedAt !== undefined) this.recordStage('collection', Math.max(0, observedAtMs - t.actedAt))
     this.releaseSlot(index)
+  }
+
+  private recordStage(stage: 'propagation' | 'scoring' | 'actions' | 'collection', ms: number): void {
+    recordMs(this.stages[stage], ms)
+    this.live?.record(stage, ms)
   }
 
   recordAlert(transactionId: string): void {

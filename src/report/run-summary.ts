@@ -70,6 +70,8 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
   if (input.alertsObserved && ledger.alerts !== ledger.blocked) notes.push(`${ledger.alerts} alerts were received for ${ledger.blocked} blocks`)
   if (ledger.untimedDecisions) notes.push(`${ledger.untimedDecisions} decisions arrived too late to be timed`)
   const ok = missingCount === 0 && ledger.failed === 0 && notes.length === input.notes.length && input.status !== 'failed'
+  // Said, but no reconciliation failure: the decisions are all there, only timed differently.
+  if (ledger.decisionsTimedWhenRead) notes.push(`${ledger.decisionsTimedWhenRead} decisions carried no timestamps.actedAt: their decision latency is when fraudlab read them (it includes the decisions stream's propagation)`)
   const scored = ledger.scoredDecisions()
   const achievedTps = round(ledger.ackedInWindow / (windowMs / 1000))
   const archetypes = archetypeCounts(ledger)

@@ -51,7 +51,7 @@ export const RunCountsSchema = z.strictObject({
   throttled: Count,
   retried: Count,
   scorerRestarts: Count,
-  invalidRecords: Count,
+  invalidRecords: Count.describe('Records that broke the contract: transactions the scorer could not read, and decisions fraudlab could not read (the notes give the first error).'),
 })
 
 const Confusion = {

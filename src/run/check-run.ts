@@ -1,4 +1,5 @@
 import { checkModel } from '../decision/check-model.js'
+import { UserError } from '../errors/user-error.js'
 import { cardPathFor, readModelCard, type ModelCard } from '../model/model-card.js'
 import { NO_FAULTS, type FaultPlan } from '../stack/fault-plan.js'
 import type { TargetName } from '../aws/endpoints.js'
@@ -16,10 +17,14 @@ export interface RunChecks {
  * Phase 1, before anything starts: a wrong model, a fault the target cannot inject or an output
  * path that cannot be written is a user error, not a failed run found out at its end.
  */
-export async function checkRun(options: { target: TargetName; model: string; shadowModel?: string; faults?: { plan: FaultPlan }; reportsDir: string; featuresLogPath?: string }): Promise<RunChecks> {
+export async function checkRun(options: { target: TargetName; scorer?: 'fraudlab' | 'external'; model: string; shadowModel?: string; faults?: { plan: FaultPlan }; reportsDir: string; featuresLogPath?: string }): Promise<RunChecks> {
   const faultPlan = options.faults?.plan ?? NO_FAULTS
   assertFaultsSupported(options.target, faultPlan)
   await checkOutputPaths(options)
+  if (options.scorer === 'external') {
+    assertExternalScorerFlags(options, faultPlan)
+    return { modelVersion: 'external', modelCard: null, faultPlan }
+  }
   const { modelVersion } = await checkModel(options.model)
   const modelCard = options.model === 'rules' ? null : readModelCard(cardPathFor(options.model))
   const shadowModelVersion = options.shadowModel === undefined ? undefined : (await checkModel(options.shadowModel)).modelVersion
@@ -30,4 +35,12 @@ export async function checkRun(options: { target: TargetName; model: string; sha
 export async function checkOutputPaths(options: { reportsDir: string; featuresLogPath?: string }): Promise<void> {
   await checkWritableDirectory(options.reportsDir, { what: '--reports-dir', hint: 'Choose a folder you can write to with --reports-dir.' })
   if (options.featuresLogPath !== undefined) await checkWritableFile(options.featuresLogPath, { what: '--features-log', hint: 'Choose a file you can write to with --features-log.' })
+}
+
+/** What only fraudlab's own scorer can do, refused with an external scorer rather than ignored. */
+export function assertExternalScorerFlags(options: { shadowModel?: string; featuresLogPath?: string }, faultPlan: FaultPlan): void {
+  const ownScorerOnly = [options.shadowModel !== undefined && '--shadow-model', options.featuresLogPath !== undefined && '--features-log', faultPlan.scorerCrashEveryMs !== undefined && '--inject scorer.crash'].filter(Boolean)
+  if (ownScorerOnly.length) {
+    throw new UserError(`${ownScorerOnly.join(', ')} act on fraudlab's own scorer; with --scorer external your scorer runs it.`, { hint: 'Drop them, or leave out --scorer external.' })
+  }
 }

@@ -19,6 +19,8 @@ export interface Reconciliation {
   blockListItems: number | null
   scorer: ScorerStats | undefined
   faults: RunSummary['faults'] | undefined
+  /** Records on the decisions stream that broke the contract. */
+  invalidDecisions: number
   notes: string[]
 }
 
@@ -35,6 +37,10 @@ export async function reconcile(
   const { target, clients, pipeline } = parts
   const notes: string[] = []
   await pipeline?.stop()
+  const collector = pipeline?.collector
+  if (collector?.invalidDecisions) {
+    notes.push(`${collector.invalidDecisions} records on the decisions stream broke the decision contract (docs/scorer-contract.md) and were not counted as decisions; the first: ${collector.firstInvalid}`)
+  }
   ledger.logUndecided()
   // A decision log that cannot be finished (a full disk) is noted; the summary is still written.
   await decisionLog.close().catch((error: Error) => notes.push(`${REPORT_FILES.decisions} is incomplete: ${error.message}`))
@@ -47,10 +53,10 @@ export async function reconcile(
           parts.faults.specs,
           embedded && parts.faults.kinesisLimits,
           embedded ? await readEmulatorFaultCounts(target!) : { kinesis: null, dynamodb: null, sns: null },
-          pipeline?.supervisor.injectedCrashes ?? 0,
+          pipeline?.supervisor?.injectedCrashes ?? 0,
         )
       : undefined
-  return { blockListItems, scorer: pipeline?.supervisor.totals(), faults, notes }
+  return { blockListItems, scorer: pipeline?.supervisor?.totals(), faults, invalidDecisions: collector?.invalidDecisions ?? 0, notes }
 }
 
 export interface ReportInputs {
@@ -114,7 +120,7 @@ export async function reportRun(input: ReportInputs): Promise<{ summary: RunSumm
     throttled: (producer?.stats.throttled ?? 0) + (scorer ? scorer.throttled + scorer.actions.throttled : 0),
     retried: (producer?.stats.retried ?? 0) + (producer?.stats.sdkRetries ?? 0) + (scorer ? scorer.retried + scorer.actions.retried : 0),
     scorerRestarts: input.scorerRestarts,
-    invalidRecords: scorer?.invalidRecords ?? 0,
+    invalidRecords: (scorer?.invalidRecords ?? 0) + reconciliation.invalidDecisions,
     notes: [...input.notes, ...reconciliation.notes],
     files: { ...REPORT_FILES },
     diagnostics,

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DecisionLog } from '../collector/decision-log.js'
+import { UserError } from '../errors/user-error.js'
 import { LiveWindow } from '../collector/live-window.js'
 import { RunLedger } from '../collector/run-ledger.js'
 import type { ArrivalSchedule } from '../load/arrival-schedule.js'
@@ -12,8 +13,7 @@ import type { Threshold } from '../report/thresholds.js'
 import { REPORT_FILES } from '../report/write-report.js'
 import type { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
-import { resourceNames } from '../stack/resource-names.js'
-import { StackInUseError } from '../stack/run-lock.js'
+import { resourceNames, withUserResources, type UserResources } from '../stack/resource-names.js'
 import { decisionShardsForRate, shardsForRate } from '../stack/shard-capacity.js'
 import type { ResolvedTarget, TargetSelection } from '../stack/targets.js'
 import type { RecordWriter } from '../stream/batching-producer.js'
@@ -26,7 +26,7 @@ import { openTransactionWriter, runLoad, type LoadResult } from './load-phase.js
 import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun } from './provision-run.js'
 import { RunMonitor } from './run-monitor.js'
 import { RunResources } from './run-resources.js'
-import { startPipeline, type RunningPipeline } from './start-pipeline.js'
+import { startPipeline, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
 
 const UNLIMITED_COLLECTOR_POLL_MS = 10
 
@@ -48,6 +48,10 @@ export interface PipelineOptions extends TargetSelection {
   reportsDir: string
   /** `rules`, or the path of an ONNX model with its card. */
   model: string
+  /** `external`: the user's scorer consumes the transactions stream; fraudlab starts none, observes and reconciles. */
+  scorer?: ScorerChoice
+  /** The user's own streams, table and topic, used as they are (never created or deleted). */
+  userResources?: UserResources
   /** A second model (same forms) that scores every transaction and takes no action: champion/challenger. */
   shadowModel?: string
   /** Where the scorer writes the features it computed (NDJSON), if anywhere. */
@@ -106,7 +110,8 @@ export interface PipelineResult {
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const startedAtMs = Date.now()
   const { runId } = options
-  const names = resourceNames(options.prefix)
+  const names = withUserResources(resourceNames(options.prefix), options.userResources)
+  const scorer = options.scorer ?? 'fraudlab'
   const seed = typeof options.config.seed === 'number' ? options.config.seed : null
   const kinesisLimits = options.kinesisLimits ?? true
   const aggregate = options.aggregate ?? false
@@ -158,13 +163,15 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target,
         provisioned,
         ledger,
-        { runId, names, model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        { runId, names, scorer, model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
         resources,
         monitor.fail,
       )
       notes.push(...pipeline.notes)
-      monitor.watchScorer(pipeline.supervisor)
-      options.hooks?.onScorerStarted?.(pipeline.supervisor)
+      if (pipeline.supervisor) {
+        monitor.watchScorer(pipeline.supervisor)
+        options.hooks?.onScorerStarted?.(pipeline.supervisor)
+      }
 
       producer = await openTransactionWriter(provisioned.clients.kinesis, names.transactionsStream, ledger, { aggregate })
       monitor.watchProducer(producer)
@@ -193,7 +200,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       loadEndedAtMs = drained.loadEndedAtMs
       notes.push(...drained.notes)
     } catch (error) {
-      if (error instanceof StackInUseError) await refused(error)
+      // A user's mistake found before the scorer started (a stack in use, a named stream that does not exist) is refused, not reported.
+      if (error instanceof UserError && pipeline === undefined) await refused(error)
       monitor.fail(error as Error)
     }
     if (provisioned?.lock.lostTo) {
@@ -230,6 +238,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         shards,
         maxLatenessMs: options.maxLatenessMs,
         prefix: options.prefix,
+        scorer,
+        ...Object.fromEntries(Object.entries(options.userResources ?? {}).filter(([, name]) => name !== undefined)),
         pollIntervalMs: options.pollIntervalMs,
         checkpointIntervalMs: options.checkpointIntervalMs,
         drainTimeoutMs: options.drainTimeoutMs,
@@ -238,7 +248,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       model: { path: options.model, version: checks.modelVersion, card: checks.modelCard },
       reconciliation,
       producer,
-      scorerRestarts: pipeline?.supervisor.restarts ?? 0,
+      scorerRestarts: pipeline?.supervisor?.restarts ?? 0,
       alertsObserved: pipeline?.alerts !== undefined,
       notes,
       diagnostics,

@@ -11,6 +11,8 @@ import { once, type RunResources } from './run-resources.js'
 export interface PipelineStartSettings {
   runId: string
   names: ResourceNames
+  /** `external`: the user's scorer consumes the stream; fraudlab starts none and only observes. */
+  scorer: ScorerChoice
   model: string
   shadowModel?: string
   featuresLogPath?: string
@@ -23,8 +25,11 @@ export interface PipelineStartSettings {
 }
 
 /** The consumers of a running pipeline: the scorer process, the decisions collector and the alerts endpoint. */
+export type ScorerChoice = 'fraudlab' | 'external'
+
 export interface RunningPipeline {
-  supervisor: ScorerSupervisor
+  /** fraudlab's own scorer process; absent with an external scorer. */
+  supervisor?: ScorerSupervisor
   collector: DecisionCollector
   /** Absent where SNS cannot call back to this machine (LocalStack, AWS). */
   alerts?: AlertReceiver
@@ -54,7 +59,7 @@ export async function startPipeline(
   collector.start()
   let alerts: AlertReceiver | undefined
   const notes: string[] = []
-  const supervisor = new ScorerSupervisor({
+  const supervisor = settings.scorer === 'external' ? undefined : new ScorerSupervisor({
     endpoints: target.endpoints,
     names: settings.names,
     alertsTopicArn: provisioned.resources.alertsTopicArn,
@@ -69,7 +74,7 @@ export async function startPipeline(
   })
   const stop = once(async () => {
     stopCrashing()
-    await supervisor.stop().catch(() => undefined)
+    await supervisor?.stop().catch(() => undefined)
     await collector.stop().catch(() => undefined)
     await alerts?.stop().catch(() => undefined)
   })
@@ -83,9 +88,11 @@ export async function startPipeline(
   } else {
     notes.push(`alerts are not observed on target ${target.endpoints.target}: SNS cannot deliver to this machine's loopback`)
   }
-  supervisor.onFatal(onFatal)
-  await supervisor.start()
-  const everyMs = settings.faultPlan.scorerCrashEveryMs
-  if (everyMs) crashTimer = setInterval(() => supervisor.crash(), everyMs)
+  if (supervisor) {
+    supervisor.onFatal(onFatal)
+    await supervisor.start()
+    const everyMs = settings.faultPlan.scorerCrashEveryMs
+    if (everyMs) crashTimer = setInterval(() => supervisor.crash(), everyMs)
+  }
   return { supervisor, collector, alerts, notes, stopCrashing, stop }
 }

@@ -1,7 +1,7 @@
 import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { backoffDelayMs, isThrottling, withRetries } from '../aws/backoff.js'
-import type { Decision } from '../schema/decision.js'
+import type { ScorerDecision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { nowMs, sleep } from '../util/clock.js'
 
@@ -17,7 +17,7 @@ export interface ActionStats {
 
 export interface BlockAction {
   transaction: Transaction
-  decision: Decision
+  decision: ScorerDecision
 }
 
 /** The message published to the alerts topic for every block. */

@@ -8,7 +8,7 @@ import { FeaturesLog } from '../decision/features-log.js'
 import type { ScoreModel } from '../decision/score-model.js'
 import { EMPTY_FEATURE_MEMORY, type FeatureMemory } from '../features/feature-engine.js'
 import { FEATURE_COUNT } from '../features/feature-names.js'
-import type { Decision } from '../schema/decision.js'
+import type { ScorerDecision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { BatchingProducer } from '../stream/batching-producer.js'
 import { aggregate } from '../stream/record-aggregation.js'
@@ -209,9 +209,9 @@ export class ScorerService {
 
   /** One page of transactions: decide, act on the blocks, write the decisions; the reader checkpoints after. */
   private async decideAndAct({ records, fetchedAtMs: fetchedAt }: ShardBatch): Promise<void> {
-    const decisions: Decision[] = []
+    const decisions: ScorerDecision[] = []
     const blocks: BlockAction[] = []
-    const replayed: Array<{ transaction: Transaction; decision: Decision }> = []
+    const replayed: Array<{ transaction: Transaction; decision: ScorerDecision }> = []
     const transactions: Transaction[] = []
     const arrivals: number[] = []
     for (const record of records) {
@@ -285,7 +285,7 @@ export class ScorerService {
    * Writes decisions as aggregated records (the KPL's format: fewer, fatter Kinesis records; the
    * collector de-aggregates), each stamped with the moment it takes effect.
    */
-  private emitDecisions(page: DecisionsOfPage, decisions: Decision[]): void {
+  private emitDecisions(page: DecisionsOfPage, decisions: ScorerDecision[]): void {
     if (decisions.length === 0) return
     const actedAt = nowMs()
     const records = decisions.map((decision) => {
@@ -302,7 +302,7 @@ export class ScorerService {
    * so a verdict can change. A block already in the BlockList is an effect that happened: the
    * decision says block too (and the alert is re-checked), so effects and decisions agree.
    */
-  private async honourEarlierBlocks(replayed: Array<{ transaction: Transaction; decision: Decision }>, blocks: BlockAction[]): Promise<void> {
+  private async honourEarlierBlocks(replayed: Array<{ transaction: Transaction; decision: ScorerDecision }>, blocks: BlockAction[]): Promise<void> {
     if (replayed.length === 0) return
     const blocked = await this.actions.alreadyBlocked(replayed.map((r) => r.transaction))
     for (const { transaction, decision } of replayed) {
@@ -313,7 +313,7 @@ export class ScorerService {
     }
   }
 
-  private decision(transactionId: string, result: { score: number; verdict: Decision['verdict']; reasons: string[] }, arrivedAt: number, fetchedAt: number, modelVersion: string): Decision {
+  private decision(transactionId: string, result: { score: number; verdict: ScorerDecision['verdict']; reasons: string[] }, arrivedAt: number, fetchedAt: number, modelVersion: string): ScorerDecision {
     return {
       transactionId,
       score: result.score,

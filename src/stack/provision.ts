@@ -2,11 +2,12 @@ import { CreateTableCommand, DescribeTableCommand, TagResourceCommand, type Dyna
 import { AddTagsToStreamCommand, CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
 import { CreateTopicCommand, ListTopicsCommand, TagResourceCommand as TagTopicCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { errorName } from '../aws/backoff.js'
+import { UserError } from '../errors/user-error.js'
 import { sleep } from '../util/clock.js'
 import type { ResourceNames } from './resource-names.js'
 
 export interface ProvisionRequest {
-  names: ResourceNames
+  names: ResourceNames & { userOwned?: ReadonlySet<string> }
   transactionShards: number
   decisionShards: number
 }
@@ -47,13 +48,18 @@ export async function provision(
   const deadline = Date.now() + (options.timeoutMs ?? 120_000)
   const created: string[] = []
   const { names } = request
+  const userOwned = names.userOwned ?? new Set<string>()
   const [transactionShards, decisionShards] = await Promise.all([
-    ensureStream(clients.kinesis, names.transactionsStream, request.transactionShards, names, created, deadline),
-    ensureStream(clients.kinesis, names.decisionsStream, request.decisionShards, names, created, deadline),
-    ensureTable(clients.dynamodb, names.blockListTable, TABLE_KEYS.blockList, names, created, deadline),
+    userOwned.has('transactionsStream') ? existingStream(clients.kinesis, names.transactionsStream, '--transactions-stream') : ensureStream(clients.kinesis, names.transactionsStream, request.transactionShards, names, created, deadline),
+    userOwned.has('decisionsStream') ? existingStream(clients.kinesis, names.decisionsStream, '--decisions-stream') : ensureStream(clients.kinesis, names.decisionsStream, request.decisionShards, names, created, deadline),
+    userOwned.has('blockListTable') ? existingTable(clients.dynamodb, names.blockListTable, '--blocklist-table') : ensureTable(clients.dynamodb, names.blockListTable, TABLE_KEYS.blockList, names, created, deadline),
     ensureTable(clients.dynamodb, names.checkpointsTable, TABLE_KEYS.checkpoints, names, created, deadline),
   ])
-  const existed = await topicExists(clients.sns, names.alertsTopic)
+  const existed = await topicArn(clients.sns, names.alertsTopic)
+  if (userOwned.has('alertsTopic')) {
+    if (!existed) throw new UserError(`--alerts-topic ${names.alertsTopic}: no such topic on this target.`, { hint: 'Give the name of an existing SNS topic (not its ARN), or leave the flag out and fraudlab creates one.' })
+    return { names, alertsTopicArn: existed, transactionShards, decisionShards, created }
+  }
   const topic = await clients.sns.send(new CreateTopicCommand({ Name: names.alertsTopic }))
   if (!topic.TopicArn) throw new Error(`CreateTopic ${names.alertsTopic} returned no TopicArn`)
   if (!existed) {
@@ -72,14 +78,41 @@ export const TABLE_KEYS: Record<'blockList' | 'checkpoints', Array<[string, 'HAS
   checkpoints: [['leaseKey', 'HASH']],
 }
 
-async function topicExists(sns: SNSClient, name: string): Promise<boolean> {
+async function topicArn(sns: SNSClient, name: string): Promise<string | undefined> {
   let NextToken: string | undefined
   do {
     const page = await sns.send(new ListTopicsCommand({ NextToken }))
-    if (page.Topics?.some((t) => t.TopicArn?.endsWith(`:${name}`))) return true
+    const found = page.Topics?.find((t) => t.TopicArn?.endsWith(`:${name}`))
+    if (found?.TopicArn) return found.TopicArn
     NextToken = page.NextToken
   } while (NextToken)
-  return false
+  return undefined
+}
+
+/** A stream the user named: it must exist and be ACTIVE; it is used as it is. */
+async function existingStream(kinesis: KinesisClient, name: string, flag: string): Promise<number> {
+  try {
+    const { StreamDescriptionSummary: summary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))
+    if (summary?.StreamStatus !== 'ACTIVE' && summary?.StreamStatus !== 'UPDATING') throw new UserError(`${flag} ${name} is ${summary?.StreamStatus}, not ACTIVE.`, { hint: 'Wait until it is ACTIVE, then run again.' })
+    return summary.OpenShardCount ?? 1
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException') throw new UserError(`${flag} ${name}: no such stream on this target.`, { hint: 'Give the name of an existing Kinesis stream, or leave the flag out and fraudlab creates one.' })
+    throw error
+  }
+}
+
+/** A table the user named: it must exist with the BlockList's keys (account, transactionId). */
+async function existingTable(dynamodb: DynamoDBClient, name: string, flag: string): Promise<number> {
+  try {
+    const { Table: table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }))
+    const keys = (table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',')
+    const expected = TABLE_KEYS.blockList.map(([attribute, type]) => `${attribute}:${type}`).join(',')
+    if (keys !== expected) throw new UserError(`${flag} ${name} has keys ${keys || 'none'}; a BlockList needs ${expected}.`, { hint: 'See docs/scorer-contract.md for the BlockList item.' })
+    return 0
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException') throw new UserError(`${flag} ${name}: no such table on this target.`, { hint: 'Give the name of an existing DynamoDB table, or leave the flag out and fraudlab creates one.' })
+    throw error
+  }
 }
 
 async function ensureStream(kinesis: KinesisClient, name: string, shards: number, names: ResourceNames, created: string[], deadline: number): Promise<number> {

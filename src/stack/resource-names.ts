@@ -21,6 +21,14 @@ export function resourceNames(prefix = DEFAULT_PREFIX): ResourceNames {
   }
 }
 
+/** Resources a user names (their own, existing ones): fraudlab uses them, never creates or deletes them. */
+export type UserResources = Partial<Pick<ResourceNames, 'transactionsStream' | 'decisionsStream' | 'blockListTable' | 'alertsTopic'>>
+
+export function withUserResources(names: ResourceNames, user: UserResources = {}): ResourceNames & { userOwned: ReadonlySet<keyof UserResources> } {
+  const given = Object.entries(user).filter(([, name]) => name !== undefined) as Array<[keyof UserResources, string]>
+  return { ...names, ...Object.fromEntries(given), userOwned: new Set(given.map(([key]) => key)) }
+}
+
 export function isValidPrefix(prefix: string): boolean {
   return /^[A-Za-z0-9_.-]{0,40}$/.test(prefix)
 }

@@ -135,11 +135,9 @@ function isGoneOnThisHost(holder: RunLockHolder): boolean {
 }
 
 /** A second run on streams and tables a run already uses: refused before it touches anything. */
-export class StackInUseError extends UserError {}
-
-function stackInUse(holder: RunLockHolder | undefined, names: ResourceNames, where: string): StackInUseError {
+function stackInUse(holder: RunLockHolder | undefined, names: ResourceNames, where: string): UserError {
   const who = holder ? `run ${holder.runId} (${holder.command}, pid ${holder.pid} on ${holder.host}, started ${holder.startedAt})` : 'another run'
-  return new StackInUseError(`The streams and tables with prefix "${names.prefix}" on ${where} are in use by ${who}: two runs on them would read each other's transactions and decisions.`, {
+  return new UserError(`The streams and tables with prefix "${names.prefix}" on ${where} are in use by ${who}: two runs on them would read each other's transactions and decisions.`, {
     hint: `Wait for that run to end, or give this one its own streams and tables on the same stack with --prefix (for example --prefix ${names.prefix}2-), or start a separate stack: FRAUDLAB_STATE_DIR=/tmp/another-stack fraudlab stack up. A run killed without warning frees the lock within ${LOCK_EXPIRY_MS / 1000} s.`,
   })
 }

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { describe, it } from 'node:test'
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import type { RunSummary } from '../src/report/run-summary.js'
+import { CONTRACT_SCHEMAS, renderContractSchema } from '../src/schema/contract-schemas.js'
+import { ShardReader } from '../src/stream/shard-reader.js'
+import { embeddedStackFixture, readWholeStream, REPO_ROOT, runCli, tempDir, type StackFixture } from './helpers.js'
+import { describeNeeding } from './optional-suite.js'
+
+const PYTHON_SCORER = join(REPO_ROOT, 'examples', 'python-scorer', 'scorer.py')
+const pythonMissing = spawnSync('python3', ['-c', 'import boto3'], { encoding: 'utf8' }).status === 0 ? false : 'python3 with boto3 is not installed (pip install boto3; .ci/run installs moto, which brings it)'
+
+/** The embedded stack's endpoints, as boto3 reads them from the environment. */
+function awsEnvOf(stack: StackFixture): Record<string, string> {
+  const endpoint = (service: string) => stack.state.services.find((s) => s.service === service)!.endpoint
+  return {
+    AWS_ENDPOINT_URL_KINESIS: endpoint('kinesis'),
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint('dynamodb'),
+    AWS_ENDPOINT_URL_SNS: endpoint('sns'),
+    AWS_ACCESS_KEY_ID: 'fraudlab',
+    AWS_SECRET_ACCESS_KEY: 'fraudlab',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+  }
+}
+
+/** Starts the Python example scorer and waits until it reads every shard. */
+async function startPythonScorer(stack: StackFixture): Promise<ChildProcess> {
+  const child = spawn('python3', [PYTHON_SCORER, '--alerts-topic-arn', stack.state.resources.alertsTopicArn, '--poll-interval', '0.2'], { env: { ...process.env, ...awsEnvOf(stack) }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk))
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready:') && resolve())
+    child.once('exit', (code) => reject(new Error(`the Python scorer exited (${code}): ${stderr}`)))
+  })
+  return child
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+}
+
+describe('the scorer contract, published', () => {
+  it('the committed JSON Schemas are the zod schemas fraudlab validates with, and they accept what fraudlab writes', () => {
+    for (const path of Object.keys(CONTRACT_SCHEMAS) as Array<keyof typeof CONTRACT_SCHEMAS>) {
+      assert.equal(readFileSync(join(REPO_ROOT, path), 'utf8'), renderContractSchema(path), `run \`npm run schema:contract\` and commit ${path}`)
+    }
+    const ajv = new Ajv2020({ strict: false })
+    const decision = ajv.compile(JSON.parse(readFileSync(join(REPO_ROOT, 'docs/contract/decision.schema.json'), 'utf8')))
+    const transaction = ajv.compile(JSON.parse(readFileSync(join(REPO_ROOT, 'docs/contract/transaction.schema.json'), 'utf8')))
+    assert.equal(decision({ transactionId: 'r-1', verdict: 'block', score: 0.9 }), true, 'the three required fields are enough')
+    assert.equal(decision({ transactionId: 'r-1', verdict: 'maybe', score: 0.9 }), false)
+    assert.equal(decision({ verdict: 'allow', score: 0.1 }), false)
+    const tx = { id: 'r-1', eventTime: 1, account: 'C1', counterparty: 'M1', type: 'PAYMENT', amount: 10, currency: 'USD', channel: 'web' }
+    assert.equal(transaction(tx), true)
+    assert.equal(transaction({ ...tx, isFraud: 1 }), false, 'labels never travel: a record carrying one breaks the contract')
+  })
+})
+
+describe('simulate --scorer external: fraudlab tests a scorer it did not start', () => {
+  const stack = embeddedStackFixture()
+
+  describeNeeding('against the Python example scorer', pythonMissing, ({ it }) => {
+    it('every transaction decided by the Python scorer, nothing lost, BlockList = alerts = blocks, precision and recall as recounted from its own decisions', async () => {
+      const scorer = await startPythonScorer(stack)
+      const reportsDir = tempDir('external')
+      try {
+        const run = await runCli(['simulate', '--scorer', 'external', '--scenario', 'paysim-mule', '--count', '1500', '--tps', '300', '--seed', '3', '--json', '--reports-dir', reportsDir], { env: stack.env })
+        assert.equal(run.code, 0, run.stderr)
+        const summary = JSON.parse(run.stdout) as RunSummary
+        assert.equal(summary.config.scorer, 'external')
+        const { sent, decided, lost, blocked, blockListItems, alertsReceived } = summary.counts
+        assert.deepEqual({ sent, decided, lost }, { sent: 1500, decided: 1500, lost: 0 })
+        assert.ok(blocked > 0, 'the rule blocked something')
+        assert.deepEqual({ blockListItems, alertsReceived }, { blockListItems: blocked, alertsReceived: blocked })
+        assert.ok(summary.latencyMs.stages.scoring.count === 1500, 'the Python scorer’s stage timestamps were used')
+
+        // The verdicts as the Python scorer wrote them to the stream, joined with the labels of the run's log.
+        const labels = new Map<string, boolean>()
+        for (const line of gunzipSync(readFileSync(join(reportsDir, summary.runId, 'decisions.ndjson.gz'))).toString('utf8').trim().split('\n')) {
+          const row = JSON.parse(line) as { id: string; isFraud: boolean }
+          labels.set(row.id, row.isFraud)
+        }
+        let tp = 0
+        let fp = 0
+        let fn = 0
+        const written = (await readWholeStream(stack.clients.kinesis, 'fraudlab-decisions')) as Array<{ transactionId: string; verdict: string; scorerId?: string }>
+        for (const decision of written.filter((d) => d.transactionId.startsWith(`${summary.runId}-`))) {
+          assert.equal(decision.scorerId, 'python-example')
+          const fraud = labels.get(decision.transactionId)
+          if (decision.verdict === 'block') fraud ? tp++ : fp++
+          else if (fraud) fn++
+        }
+        assert.equal(summary.accuracy.truePositives, tp)
+        assert.equal(summary.accuracy.falsePositives, fp)
+        assert.equal(summary.accuracy.falseNegatives, fn)
+        assert.equal(summary.accuracy.precision, tp / (tp + fp))
+        assert.equal(summary.accuracy.recall, tp / (tp + fn))
+      } finally {
+        await stop(scorer)
+      }
+    })
+  })
+
+  it('decisions that break the contract are counted as invalid with the first error; their transactions end lost, exit 1, no crash', async () => {
+    // A scorer that answers every transaction, a third of them wrongly: no id, a verdict that does not exist, not JSON.
+    const controller = new AbortController()
+    let answered = 0
+    const reader = new ShardReader({
+      kinesis: stack.clients.kinesis,
+      stream: 'fraudlab-transactions',
+      startAt: 'LATEST',
+      pollIntervalMs: 100,
+      recordsPerCall: 1_000,
+      handler: async ({ records }) => {
+        if (records.length === 0) return
+        const entries = records.map((record) => {
+          const { id } = JSON.parse(Buffer.from(record.Data!).toString('utf8')) as { id: string }
+          const kind = answered++ % 6
+          const body =
+            kind === 1 ? JSON.stringify({ verdict: 'allow', score: 0.1 }) : kind === 3 ? JSON.stringify({ transactionId: id, verdict: 'maybe', score: 0.1 }) : kind === 5 ? `{"transactionId": "${id}", verdict` : JSON.stringify({ transactionId: id, verdict: 'allow', score: 0.1 })
+          return { PartitionKey: id, Data: Buffer.from(body) }
+        })
+        await stack.clients.kinesis.send(new PutRecordsCommand({ StreamName: 'fraudlab-decisions', Records: entries }))
+      },
+    })
+    await reader.open()
+    const reading = reader.run(controller.signal)
+    try {
+      const run = await runCli(['simulate', '--scorer', 'external', '--count', '300', '--tps', '150', '--drain-timeout', '3s', '--json', '--reports-dir', tempDir('malformed')], { env: stack.env })
+      assert.equal(run.code, 1, run.stderr)
+      const summary = JSON.parse(run.stdout) as RunSummary
+      assert.equal(summary.counts.sent, 300)
+      assert.equal(summary.counts.decided, 150)
+      assert.equal(summary.counts.lost, 150)
+      assert.equal(summary.counts.invalidRecords, 150)
+      assert.equal(summary.reconciliation.ok, false)
+      const note = summary.reconciliation.notes.find((n) => n.includes('broke the decision contract')) ?? ''
+      assert.match(note, /^150 records on the decisions stream broke the decision contract .*; the first: (transactionId: Invalid input: expected string, received undefined|verdict: Invalid option: expected one of "allow".*|not JSON) \(in ".*"\)$/)
+      assert.doesNotMatch(run.stderr, /\n\s+at /)
+    } finally {
+      controller.abort()
+      await reading
+    }
+  })
+
+  it('--scorer external refuses what only fraudlab’s own scorer does, and resources that do not exist', async () => {
+    const crash = await runCli(['simulate', '--scorer', 'external', '--inject', 'scorer.crash=every:5s', '--dry-run'], { env: stack.env })
+    assert.equal(crash.code, 2)
+    assert.match(crash.stderr, /--inject scorer\.crash act on fraudlab's own scorer; with --scorer external your scorer runs it/)
+    const missing = await runCli(['simulate', '--scorer', 'external', '--transactions-stream', 'nobody-has-this', '--count', '10', '--reports-dir', tempDir('missing')], { env: stack.env })
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, /--transactions-stream nobody-has-this: no such stream on this target/)
+  })
+})
