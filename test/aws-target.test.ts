@@ -2,11 +2,13 @@ import assert from 'node:assert/strict'
 import { readdirSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { describe, it } from 'node:test'
+import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs'
 import { CreateStreamCommand, DescribeStreamSummaryCommand, ListStreamsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis'
 import {
   CreateTopicCommand,
   DeleteTopicCommand,
   GetTopicAttributesCommand,
+  ListSubscriptionsByTopicCommand,
   ListTagsForResourceCommand,
   ListTopicsCommand,
   PublishBatchCommand,
@@ -132,9 +134,12 @@ describeNeeding('against moto, an AWS emulator fraudlab did not write', skipMoto
       assert.equal(up.code, 0, up.stderr)
     }
     // Same prefix, not created by fraudlab: must survive.
-    const clients = createAwsClients({ target: 'localstack', region: 'us-east-1', kinesis: server.url, dynamodb: server.url, sns: server.url, credentials: EMULATOR_CREDENTIALS })
+    const clients = createAwsClients({ target: 'localstack', region: 'us-east-1', kinesis: server.url, dynamodb: server.url, sns: server.url, sqs: server.url, credentials: EMULATOR_CREDENTIALS })
     try {
       await clients.kinesis.send(new CreateStreamCommand({ StreamName: 'mine-hand-made', ShardCount: 1 }))
+      // An alert queue a killed run left behind (tagged as a run tags it), and a queue of someone else's.
+      await clients.sqs.send(new CreateQueueCommand({ QueueName: 'mine-alerts-killed-run', tags: { 'fraudlab-managed': 'true', 'fraudlab-prefix': 'mine-' } }))
+      await clients.sqs.send(new CreateQueueCommand({ QueueName: 'mine-orders' }))
       const streams = async () => ((await clients.kinesis.send(new ListStreamsCommand({}))).StreamNames ?? []).sort()
       const before = await streams()
 
@@ -149,7 +154,9 @@ describeNeeding('against moto, an AWS emulator fraudlab did not write', skipMoto
       const down = await runCli(['stack', 'down', '--target', 'aws', '--prefix', 'mine-', '--yes', '--json'], { env })
       assert.equal(down.code, 0, down.stderr)
       const result = JSON.parse(down.stdout) as { deleted: Array<{ kind: string; name: string }> }
-      assert.deepEqual(result.deleted.map((r) => `${r.kind} ${r.name}`).sort(), ['stream mine-decisions', 'stream mine-transactions', 'table mine-blocklist', 'table mine-checkpoints', 'topic mine-alerts'])
+      assert.deepEqual(result.deleted.map((r) => `${r.kind} ${r.name}`).sort(), ['queue mine-alerts-killed-run', 'stream mine-decisions', 'stream mine-transactions', 'table mine-blocklist', 'table mine-checkpoints', 'topic mine-alerts'])
+      const queues = ((await clients.sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []).map((url) => url.split('/').pop())
+      assert.deepEqual(queues, ['mine-orders'])
       assert.deepEqual(await streams(), ['mine-b-decisions', 'mine-b-transactions', 'mine-hand-made'])
       const topics = ((await clients.sns.send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn!.split(':').pop())
       assert.deepEqual(topics, ['mine-b-alerts'])
@@ -171,10 +178,21 @@ describeNeeding('against moto, an AWS emulator fraudlab did not write', skipMoto
     assert.equal(summary.counts.decided, 1_000)
     assert.ok(summary.counts.blocked > 0)
     assert.equal(summary.counts.blockListItems, summary.counts.blocked, 'each block is one BlockList item in moto’s DynamoDB')
+    assert.equal(summary.counts.alertsReceived, summary.counts.blocked, 'each block’s alert arrived through the run’s SQS queue')
+    assert.equal(summary.reconciliation.ok, true, summary.reconciliation.notes.join('; '))
     assert.ok((summary.accuracy.recall ?? 0) > 0)
+    // The run's queue and its subscription went with the run.
+    const clients = createAwsClients({ target: 'localstack', region: 'us-east-1', kinesis: server.url, dynamodb: server.url, sns: server.url, sqs: server.url, credentials: EMULATOR_CREDENTIALS })
+    try {
+      assert.deepEqual((await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'conformance-' }))).QueueUrls ?? [], [])
+      const topicArn = ((await clients.sns.send(new ListTopicsCommand({}))).Topics ?? []).find((t) => t.TopicArn?.endsWith(':conformance-alerts'))?.TopicArn
+      assert.deepEqual((await clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }))).Subscriptions ?? [], [])
+    } finally {
+      clients.destroy()
+    }
   })
 
-  it(`moto's own threaded server still loses Kinesis records under concurrent PutRecords (why the tests serve it one request at a time)`, async () => {
+  it(`moto's own threaded server still loses Kinesis records under concurrent PutRecords (why the tests serve it one Kinesis request at a time)`, async () => {
     const threaded = await startMoto((moto as { threadedCommand: string[] }).threadedCommand)
     const clients = createAwsClients({ target: 'localstack', region: 'us-east-1', kinesis: threaded.url, dynamodb: threaded.url, sns: threaded.url, credentials: EMULATOR_CREDENTIALS })
     try {
@@ -193,7 +211,7 @@ describeNeeding('against moto, an AWS emulator fraudlab did not write', skipMoto
       }
       assert.ok(
         rounds.some((r) => r.distinct < r.acked),
-        `moto ${(moto as { version: string }).version} gave every acknowledged record its own sequence number in ${JSON.stringify(rounds)}: the race seems fixed; serve moto threaded again (drop test/moto-one-request-at-a-time.py) and pin this version in .ci/run`,
+        `moto ${(moto as { version: string }).version} gave every acknowledged record its own sequence number in ${JSON.stringify(rounds)}: the race seems fixed; serve moto threaded again (drop test/moto-one-kinesis-request-at-a-time.py) and pin this version in .ci/run`,
       )
     } finally {
       clients.destroy()

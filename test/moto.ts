@@ -9,11 +9,11 @@ export interface MotoServer {
   stop(): Promise<void>
 }
 
-const ONE_REQUEST_AT_A_TIME = join(REPO_ROOT, 'test', 'moto-one-request-at-a-time.py')
+const ONE_REQUEST_AT_A_TIME = join(REPO_ROOT, 'test', 'moto-one-kinesis-request-at-a-time.py')
 
 /**
  * How to start moto here, or why it cannot be (the tests then skip with that reason). `command`
- * serves one request at a time (see test/moto-one-request-at-a-time.py: moto loses Kinesis records
+ * serves one Kinesis request at a time (see test/moto-one-kinesis-request-at-a-time.py: moto loses Kinesis records
  * under concurrent writes); `threadedCommand` is moto's own server, for the test that shows why.
  */
 export function motoCommand(): { command: string[]; threadedCommand: string[]; version: string } | { missing: string } {

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { SNSClient } from '@aws-sdk/client-sns'
+import { SQSClient } from '@aws-sdk/client-sqs'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { Agent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
@@ -7,7 +8,7 @@ import type { Logger } from '@smithy/types'
 import type { AwsEndpoints } from './endpoints.js'
 import { decodeBase64, SILENT_SDK_LOGGER } from './lean-sdk-config.js'
 
-export type AwsService = 'kinesis' | 'dynamodb' | 'sns'
+export type AwsService = 'kinesis' | 'dynamodb' | 'sns' | 'sqs'
 
 export interface AwsClientConfig {
   region: string
@@ -31,6 +32,8 @@ export interface AwsClientSet<Kinesis> {
   kinesis: Kinesis
   dynamodb: DynamoDBClient
   sns: SNSClient
+  /** Where alerts are observed on LocalStack and AWS (a queue subscribed to the alerts topic). */
+  sqs: SQSClient
   destroy(): void
 }
 
@@ -75,14 +78,17 @@ export function openAwsClients<Kinesis extends { destroy(): void }>(
   const kinesis = kinesisFrom(connection.clientConfig('kinesis'))
   const dynamodb = new DynamoDBClient(connection.clientConfig('dynamodb'))
   const sns = new SNSClient(connection.clientConfig('sns'))
+  const sqs = new SQSClient(connection.clientConfig('sqs'))
   return {
     kinesis,
     dynamodb,
     sns,
+    sqs,
     destroy() {
       kinesis.destroy()
       dynamodb.destroy()
       sns.destroy()
+      sqs.destroy()
       connection.destroy()
     },
   }

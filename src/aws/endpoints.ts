@@ -6,6 +6,8 @@ export interface AwsEndpoints {
   kinesis?: string
   dynamodb?: string
   sns?: string
+  /** LocalStack's (the embedded stack has no SQS: its SNS endpoint calls back over HTTP). */
+  sqs?: string
   /** Static credentials for emulators; undefined means the SDK's default credential chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string }
 }

@@ -167,7 +167,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         resources,
         monitor.fail,
       )
-      notes.push(...pipeline.notes)
       if (pipeline.supervisor) {
         monitor.watchScorer(pipeline.supervisor)
         options.hooks?.onScorerStarted?.(pipeline.supervisor)

@@ -1,8 +1,10 @@
+import { AlertQueue, alertQueueName } from '../collector/alert-queue.js'
 import { AlertReceiver } from '../collector/alert-receiver.js'
 import { DecisionCollector } from '../collector/decision-collector.js'
 import type { RunLedger } from '../collector/run-ledger.js'
 import { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
+import { managedTags } from '../stack/provision.js'
 import type { ResourceNames } from '../stack/resource-names.js'
 import type { ResolvedTarget } from '../stack/targets.js'
 import type { ProvisionedRun } from './provision-run.js'
@@ -31,10 +33,8 @@ export interface RunningPipeline {
   /** fraudlab's own scorer process; absent with an external scorer. */
   supervisor?: ScorerSupervisor
   collector: DecisionCollector
-  /** Absent where SNS cannot call back to this machine (LocalStack, AWS). */
-  alerts?: AlertReceiver
-  /** Why alerts are not observed, when they are not. */
-  notes: string[]
+  /** Alerts as they arrive: over HTTP from the embedded SNS, through an SQS queue elsewhere. */
+  alerts?: AlertReceiver | AlertQueue
   /** Ends `--inject scorer.crash` (the load is over). */
   stopCrashing(): void
   /** Stops the scorer (it finishes its batch and checkpoints), then the collector and the alerts endpoint. Idempotent. */
@@ -57,8 +57,7 @@ export async function startPipeline(
   const collector = new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, settings.collectorPollIntervalMs)
   await collector.prepare()
   collector.start()
-  let alerts: AlertReceiver | undefined
-  const notes: string[] = []
+  let alerts: AlertReceiver | AlertQueue | undefined
   const supervisor = settings.scorer === 'external' ? undefined : new ScorerSupervisor({
     endpoints: target.endpoints,
     names: settings.names,
@@ -82,17 +81,16 @@ export async function startPipeline(
   const stopCrashing = () => clearInterval(crashTimer)
   resources.onRelease(stop)
 
-  if (target.endpoints.target === 'embedded') {
-    alerts = new AlertReceiver(clients.sns, provisioned.resources.alertsTopicArn, ledger)
-    await alerts.start()
-  } else {
-    notes.push(`alerts are not observed on target ${target.endpoints.target}: SNS cannot deliver to this machine's loopback`)
-  }
+  // The embedded SNS calls back over loopback; elsewhere SNS cannot reach this machine, so alerts come through a queue of the run's own.
+  const topicArn = provisioned.resources.alertsTopicArn
+  const tags = Object.fromEntries(managedTags(settings.names).map((tag) => [tag.Key, tag.Value]))
+  alerts = target.endpoints.target === 'embedded' ? new AlertReceiver(clients.sns, topicArn, ledger) : new AlertQueue(clients, topicArn, alertQueueName(settings.names.prefix, settings.runId), tags, ledger)
+  await alerts.start()
   if (supervisor) {
     supervisor.onFatal(onFatal)
     await supervisor.start()
     const everyMs = settings.faultPlan.scorerCrashEveryMs
     if (everyMs) crashTimer = setInterval(() => supervisor.crash(), everyMs)
   }
-  return { supervisor, collector, alerts, notes, stopCrashing, stop }
+  return { supervisor, collector, alerts, stopCrashing, stop }
 }

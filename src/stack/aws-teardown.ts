@@ -1,13 +1,14 @@
 import { DeleteTableCommand, DescribeTableCommand, ListTablesCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb'
 import { DeleteStreamCommand, ListStreamsCommand, ListTagsForStreamCommand } from '@aws-sdk/client-kinesis'
 import { DeleteTopicCommand, ListTagsForResourceCommand, ListTopicsCommand } from '@aws-sdk/client-sns'
+import { DeleteQueueCommand, ListQueuesCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs'
 import type { AwsClients } from './aws-clients.js'
 import { MANAGED_TAG, PREFIX_TAG } from './provision.js'
 
 export interface FoundResource {
-  kind: 'stream' | 'table' | 'topic'
+  kind: 'stream' | 'table' | 'topic' | 'queue'
   name: string
-  /** The table's or topic's ARN (streams are deleted by name). */
+  /** The table's or topic's ARN, the queue's URL (streams are deleted by name). */
   arn?: string
 }
 
@@ -44,6 +45,11 @@ export async function planTeardown(clients: AwsClients, prefix: string): Promise
     const { Tags } = await clients.sns.send(new ListTagsForResourceCommand({ ResourceArn: arn }))
     sort({ kind: 'topic', name: arn.slice(arn.lastIndexOf(':') + 1), arn }, Tags ?? [])
   }
+  // Alert queues a run left behind (killed before it could delete its own).
+  for (const url of await listQueues(clients, prefix)) {
+    const { Tags } = await clients.sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))
+    sort({ kind: 'queue', name: url.slice(url.lastIndexOf('/') + 1), arn: url }, Object.entries(Tags ?? {}).map(([Key, Value]) => ({ Key, Value })))
+  }
   return plan
 }
 
@@ -53,6 +59,7 @@ export async function deleteManaged(clients: AwsClients, plan: TeardownPlan): Pr
   for (const resource of plan.managed) {
     if (resource.kind === 'stream') await clients.kinesis.send(new DeleteStreamCommand({ StreamName: resource.name, EnforceConsumerDeletion: true }))
     else if (resource.kind === 'table') await clients.dynamodb.send(new DeleteTableCommand({ TableName: resource.name }))
+    else if (resource.kind === 'queue') await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: resource.arn }))
     else await clients.sns.send(new DeleteTopicCommand({ TopicArn: resource.arn }))
     deleted.push(resource)
   }
@@ -92,4 +99,15 @@ async function listTopics(clients: AwsClients, prefix: string): Promise<string[]
     NextToken = page.NextToken
   } while (NextToken)
   return arns.filter((arn) => arn.slice(arn.lastIndexOf(':') + 1).startsWith(prefix))
+}
+
+async function listQueues(clients: AwsClients, prefix: string): Promise<string[]> {
+  const urls: string[] = []
+  let NextToken: string | undefined
+  do {
+    const page = await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix.replace(/[^A-Za-z0-9_-]/g, '-') || undefined, NextToken }))
+    urls.push(...(page.QueueUrls ?? []))
+    NextToken = page.NextToken
+  } while (NextToken)
+  return urls
 }

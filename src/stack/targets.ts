@@ -63,7 +63,7 @@ export async function resolveTarget(request: TargetRequest, log: (line: string) 
       await assertReachable(endpoint)
       const region = request.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
       return {
-        endpoints: { target: 'localstack', region, kinesis: endpoint, dynamodb: endpoint, sns: endpoint, credentials: EMULATOR_CREDENTIALS },
+        endpoints: { target: 'localstack', region, kinesis: endpoint, dynamodb: endpoint, sns: endpoint, sqs: endpoint, credentials: EMULATOR_CREDENTIALS },
         description: `LocalStack at ${endpoint}`,
       }
     }
