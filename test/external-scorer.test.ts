@@ -41,6 +41,36 @@ async function startPythonScorer(stack: StackFixture): Promise<ChildProcess> {
   return child
 }
 
+/**
+ * A scorer written in the test: it reads the transactions stream and writes, for the n-th record it
+ * reads, what `answer` returns (a decision's text; undefined writes nothing).
+ */
+async function startFakeScorer(stack: StackFixture, answer: (transactionId: string, n: number) => string | undefined): Promise<() => Promise<void>> {
+  const controller = new AbortController()
+  let n = 0
+  const reader = new ShardReader({
+    kinesis: stack.clients.kinesis,
+    stream: 'fraudlab-transactions',
+    startAt: 'LATEST',
+    pollIntervalMs: 100,
+    recordsPerCall: 1_000,
+    handler: async ({ records }) => {
+      const entries = records.flatMap((record) => {
+        const { id } = JSON.parse(Buffer.from(record.Data!).toString('utf8')) as { id: string }
+        const body = answer(id, n++)
+        return body === undefined ? [] : [{ PartitionKey: id, Data: Buffer.from(body) }]
+      })
+      if (entries.length) await stack.clients.kinesis.send(new PutRecordsCommand({ StreamName: 'fraudlab-decisions', Records: entries }))
+    },
+  })
+  await reader.open()
+  const reading = reader.run(controller.signal)
+  return async () => {
+    controller.abort()
+    await reading
+  }
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -108,32 +138,31 @@ describe('simulate --scorer external: fraudlab tests a scorer it did not start',
         await stop(scorer)
       }
     })
+
+    it('scorer verify passes against it: every canary decided, valid, and each block with its BlockList item and alert', async () => {
+      const scorer = await startPythonScorer(stack)
+      try {
+        const run = await runCli(['scorer', 'verify', '--canaries', '20', '--json'], { env: stack.env })
+        assert.equal(run.code, 0, run.stderr)
+        const result = JSON.parse(run.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string }> }
+        assert.equal(result.ok, true)
+        assert.deepEqual(result.checks.map((c) => [c.name, c.ok]), [['sent', true], ['decided', true], ['valid', true], ['blocklist', true], ['alerts', true]])
+        assert.match(result.checks[3].detail, /^4 blocks, each with its BlockList item$/, 'the Python rule blocks the four canaries that empty their account')
+      } finally {
+        await stop(scorer)
+      }
+    })
   })
 
   it('decisions that break the contract are counted as invalid with the first error; their transactions end lost, exit 1, no crash', async () => {
     // A scorer that answers every transaction, a third of them wrongly: no id, a verdict that does not exist, not JSON.
-    const controller = new AbortController()
-    let answered = 0
-    const reader = new ShardReader({
-      kinesis: stack.clients.kinesis,
-      stream: 'fraudlab-transactions',
-      startAt: 'LATEST',
-      pollIntervalMs: 100,
-      recordsPerCall: 1_000,
-      handler: async ({ records }) => {
-        if (records.length === 0) return
-        const entries = records.map((record) => {
-          const { id } = JSON.parse(Buffer.from(record.Data!).toString('utf8')) as { id: string }
-          const kind = answered++ % 6
-          const body =
-            kind === 1 ? JSON.stringify({ verdict: 'allow', score: 0.1 }) : kind === 3 ? JSON.stringify({ transactionId: id, verdict: 'maybe', score: 0.1 }) : kind === 5 ? `{"transactionId": "${id}", verdict` : JSON.stringify({ transactionId: id, verdict: 'allow', score: 0.1 })
-          return { PartitionKey: id, Data: Buffer.from(body) }
-        })
-        await stack.clients.kinesis.send(new PutRecordsCommand({ StreamName: 'fraudlab-decisions', Records: entries }))
-      },
+    const stopScorer = await startFakeScorer(stack, (id, n) => {
+      const kind = n % 6
+      if (kind === 1) return JSON.stringify({ verdict: 'allow', score: 0.1 })
+      if (kind === 3) return JSON.stringify({ transactionId: id, verdict: 'maybe', score: 0.1 })
+      if (kind === 5) return `{"transactionId": "${id}", verdict`
+      return JSON.stringify({ transactionId: id, verdict: 'allow', score: 0.1 })
     })
-    await reader.open()
-    const reading = reader.run(controller.signal)
     try {
       const run = await runCli(['simulate', '--scorer', 'external', '--count', '300', '--tps', '150', '--drain-timeout', '3s', '--json', '--reports-dir', tempDir('malformed')], { env: stack.env })
       assert.equal(run.code, 1, run.stderr)
@@ -147,8 +176,27 @@ describe('simulate --scorer external: fraudlab tests a scorer it did not start',
       assert.match(note, /^150 records on the decisions stream broke the decision contract .*; the first: (transactionId: Invalid input: expected string, received undefined|verdict: Invalid option: expected one of "allow".*|not JSON) \(in ".*"\)$/)
       assert.doesNotMatch(run.stderr, /\n\s+at /)
     } finally {
-      controller.abort()
-      await reading
+      await stopScorer()
+    }
+  })
+
+  it('scorer verify fails against a scorer that drops every tenth record, naming the canaries it dropped', async () => {
+    const dropped: string[] = []
+    const stopScorer = await startFakeScorer(stack, (id, n) => {
+      if (n % 10 === 9) return void dropped.push(id)
+      return JSON.stringify({ transactionId: id, verdict: 'allow', score: 0.2 })
+    })
+    try {
+      const run = await runCli(['scorer', 'verify', '--canaries', '20', '--timeout', '4s'], { env: stack.env })
+      assert.equal(run.code, 1, run.stderr)
+      assert.equal(dropped.length, 2)
+      assert.match(run.stdout, /^pass {2}sent {6}20 canary transactions written to fraudlab-transactions$/m)
+      const failed = /^FAIL {2}decided {3}2 of 20 canaries got no decision within 4 s: (.+)$/m.exec(run.stdout)
+      assert.ok(failed, run.stdout)
+      assert.deepEqual(failed[1].split(', ').sort(), [...dropped].sort())
+      assert.match(run.stderr, /The scorer does not meet the contract \(docs\/scorer-contract\.md\): decided failed\./)
+    } finally {
+      await stopScorer()
     }
   })
 

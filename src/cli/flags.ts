@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { TARGETS } from '../aws/endpoints.js'
-import { DEFAULT_PREFIX, isValidPrefix } from '../stack/resource-names.js'
+import { DEFAULT_PREFIX, isValidPrefix, type UserResources } from '../stack/resource-names.js'
 import { defaultStateDir } from '../stack/state-file.js'
 import { parseDurationMs } from '../util/duration.js'
 import { DEFAULT_MODEL_PATH } from '../decision/load-score-model.js'
@@ -118,4 +118,16 @@ export const k6LoadFlags = {
   duration: durationFlag({ name: 'duration', description: "How long (default: the scenario's).", maxMs: 24 * 3_600_000 }),
   seed: integerFlag({ name: 'seed', description: "Seed (default: the scenario's).", min: 0, max: 2 ** 32 - 1 }),
   batch: integerFlag({ name: 'batch', description: 'Transactions per request (1 sends single transactions).', min: 1, max: 1_000, default: 1 }),
+}
+
+/** Resources of the user's own, by name: fraudlab uses them as they are, never creates or deletes them. */
+export const userResourceFlags = {
+  'transactions-stream': Flags.string({ description: 'Use this existing Kinesis stream for transactions (never created or deleted by fraudlab; default: PREFIX + transactions).', helpValue: '<name>' }),
+  'decisions-stream': Flags.string({ description: 'Use this existing Kinesis stream for decisions (never created or deleted by fraudlab).', helpValue: '<name>' }),
+  'blocklist-table': Flags.string({ description: 'Use this existing DynamoDB table as the BlockList (keys account, transactionId; never created or deleted by fraudlab).', helpValue: '<name>' }),
+  'alerts-topic': Flags.string({ description: 'Use this existing SNS topic (its name) for alerts (never created or deleted by fraudlab).', helpValue: '<name>' }),
+}
+
+export function userResourcesOf(flags: { 'transactions-stream'?: string; 'decisions-stream'?: string; 'blocklist-table'?: string; 'alerts-topic'?: string }): UserResources {
+  return { transactionsStream: flags['transactions-stream'], decisionsStream: flags['decisions-stream'], blockListTable: flags['blocklist-table'], alertsTopic: flags['alerts-topic'] }
 }

@@ -11,7 +11,7 @@ import { assertFaultsSupported } from '../run/fault-injection.js'
 import { assertExternalScorerFlags, checkOutputPaths } from '../run/check-run.js'
 import type { ScorerChoice } from '../run/start-pipeline.js'
 import { FraudlabCommand } from './base-command.js'
-import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags } from './flags.js'
+import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags, userResourceFlags, userResourcesOf } from './flags.js'
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** Within this long of the first, the same stop signal again is taken as its copy (the wrapper forwards what the process group already got). */
@@ -55,10 +55,7 @@ export const pipelineFlags = {
     options: ['fraudlab', 'external'],
     default: 'fraudlab',
   }),
-  'transactions-stream': Flags.string({ description: 'Use this existing Kinesis stream for transactions (never created or deleted by fraudlab; default: PREFIX + transactions).', helpValue: '<name>' }),
-  'decisions-stream': Flags.string({ description: 'Use this existing Kinesis stream for decisions (never created or deleted by fraudlab).', helpValue: '<name>' }),
-  'blocklist-table': Flags.string({ description: 'Use this existing DynamoDB table as the BlockList (keys account, transactionId; never created or deleted by fraudlab).', helpValue: '<name>' }),
-  'alerts-topic': Flags.string({ description: 'Use this existing SNS topic (its name) for alerts (never created or deleted by fraudlab).', helpValue: '<name>' }),
+  ...userResourceFlags,
   model: modelFlag,
   'shadow-model': shadowModelFlag,
   'features-log': featuresLogFlag,
@@ -139,7 +136,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         stateDir: flags['state-dir'],
         reportsDir: flags['reports-dir'],
         scorer: flags.scorer as ScorerChoice,
-        userResources: { transactionsStream: flags['transactions-stream'], decisionsStream: flags['decisions-stream'], blockListTable: flags['blocklist-table'], alertsTopic: flags['alerts-topic'] },
+        userResources: userResourcesOf(flags),
         faults,
         kinesisLimits: flags['kinesis-limits'],
         aggregate: flags.aggregate,

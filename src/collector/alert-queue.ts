@@ -27,7 +27,7 @@ export class AlertQueue {
     private readonly topicArn: string,
     private readonly queueName: string,
     private readonly tags: Record<string, string>,
-    private readonly ledger: RunLedger,
+    private readonly ledger: Pick<RunLedger, 'recordAlert'>,
   ) {}
 
   async start(): Promise<void> {

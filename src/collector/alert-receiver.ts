@@ -23,7 +23,7 @@ export class AlertReceiver {
   constructor(
     private readonly sns: SNSClient,
     private readonly topicArn: string,
-    private readonly ledger: RunLedger,
+    private readonly ledger: Pick<RunLedger, 'recordAlert'>,
   ) {}
 
   async start(confirmTimeoutMs = 10_000): Promise<void> {
