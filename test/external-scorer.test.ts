@@ -200,6 +200,22 @@ describe('simulate --scorer external: fraudlab tests a scorer it did not start',
     }
   })
 
+  it('--observe effects: blocks from alerts and the BlockList, the rest allowed once effects are quiet: the same confusion matrix as reading the decisions stream', async () => {
+    // Streams of their own: fraudlab's scorer would otherwise first read what the external scorers of the tests above left unscored.
+    const run = (observe: string) => runCli(['simulate', '--prefix', 'observe-', '--scenario', 'mixed', '--count', '1500', '--tps', '300', '--seed', '4', '--observe', observe, '--json', '--reports-dir', tempDir('observe')], { env: stack.env })
+    const fromDecisions = JSON.parse((await run('decisions')).stdout) as RunSummary
+    const effectsRun = await run('effects')
+    assert.equal(effectsRun.code, 0, effectsRun.stderr)
+    const fromEffects = JSON.parse(effectsRun.stdout) as RunSummary
+    // A review has no effect: seen from the effects, it was allowed. Retries and lateness vary from run to run.
+    const outcome = (s: RunSummary) => ({ ...s.counts, reviewed: 0, throttled: 0, retried: 0, late: 0, tp: s.accuracy.truePositives, fp: s.accuracy.falsePositives, fn: s.accuracy.falseNegatives, tn: s.accuracy.trueNegatives })
+    assert.ok(fromDecisions.counts.blocked > 0)
+    assert.deepEqual(outcome(fromEffects), outcome(fromDecisions))
+    assert.equal(fromEffects.counts.lost, 0)
+    assert.equal(fromEffects.latencyMs.decision.count, fromEffects.counts.blocked, 'only blocks are timed')
+    assert.match(fromEffects.reconciliation.notes.join('\n'), new RegExp(`effects only: .*; ${1500 - fromEffects.counts.blocked} transactions without a block 5 s after the last effect were counted as allowed`))
+  })
+
   it('--scorer external refuses what only fraudlab’s own scorer does, and resources that do not exist', async () => {
     const crash = await runCli(['simulate', '--scorer', 'external', '--inject', 'scorer.crash=every:5s', '--dry-run'], { env: stack.env })
     assert.equal(crash.code, 2)

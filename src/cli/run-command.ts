@@ -9,7 +9,7 @@ import { nowMs } from '../util/clock.js'
 import { parseFaultPlan } from '../stack/fault-plan.js'
 import { assertFaultsSupported } from '../run/fault-injection.js'
 import { assertExternalScorerFlags, checkOutputPaths } from '../run/check-run.js'
-import type { ScorerChoice } from '../run/start-pipeline.js'
+import type { ObserveChoice, ScorerChoice } from '../run/start-pipeline.js'
 import { FraudlabCommand } from './base-command.js'
 import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags, userResourceFlags, userResourcesOf } from './flags.js'
 
@@ -55,6 +55,11 @@ export const pipelineFlags = {
     options: ['fraudlab', 'external'],
     default: 'fraudlab',
   }),
+  observe: Flags.string({
+    description: "How fraudlab learns each decision: from the decisions stream, or from the effects alone (alerts and BlockList items are blocks; the rest is counted as allowed once the effects are quiet), for a scorer that writes no decisions stream.",
+    options: ['decisions', 'effects'],
+    default: 'decisions',
+  }),
   ...userResourceFlags,
   model: modelFlag,
   'shadow-model': shadowModelFlag,
@@ -71,7 +76,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -136,6 +141,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         stateDir: flags['state-dir'],
         reportsDir: flags['reports-dir'],
         scorer: flags.scorer as ScorerChoice,
+        observe: flags.observe as ObserveChoice,
         userResources: userResourcesOf(flags),
         faults,
         kinesisLimits: flags['kinesis-limits'],

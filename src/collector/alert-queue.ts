@@ -3,9 +3,9 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQ
 import { z } from 'zod'
 import { withRetries } from '../aws/backoff.js'
 import { sleep } from '../util/clock.js'
-import type { RunLedger } from './run-ledger.js'
+import type { AlertSink } from './alert-receiver.js'
 
-const AlertSchema = z.object({ transactionId: z.string() })
+const AlertSchema = z.object({ transactionId: z.string(), score: z.number().min(0).max(1).optional() })
 /** Long polls, short enough that stopping waits at most this long for the last one. */
 const WAIT_SECONDS = 2
 
@@ -27,7 +27,7 @@ export class AlertQueue {
     private readonly topicArn: string,
     private readonly queueName: string,
     private readonly tags: Record<string, string>,
-    private readonly ledger: Pick<RunLedger, 'recordAlert'>,
+    private readonly ledger: AlertSink,
   ) {}
 
   async start(): Promise<void> {
@@ -67,7 +67,7 @@ export class AlertQueue {
       const messages = output.Messages ?? []
       for (const message of messages) {
         const alert = AlertSchema.safeParse(safeJson(message.Body ?? ''))
-        if (alert.success) this.ledger.recordAlert(alert.data.transactionId)
+        if (alert.success) this.ledger.recordAlert(alert.data.transactionId, alert.data.score)
         else this.invalidMessages++
       }
       if (messages.length) {

@@ -1,14 +1,18 @@
 import { SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { createServer, get, type IncomingMessage, type Server } from 'node:http'
 import { z } from 'zod'
-import type { RunLedger } from './run-ledger.js'
 
 const SnsEnvelopeSchema = z.object({
   Type: z.string(),
   Message: z.string().optional(),
   SubscribeURL: z.string().optional(),
 })
-const AlertSchema = z.object({ transactionId: z.string() })
+/** Who hears of each alert: the run ledger, or an observer that takes alerts for blocks. */
+export interface AlertSink {
+  recordAlert(transactionId: string, score?: number): void
+}
+
+const AlertSchema = z.object({ transactionId: z.string(), score: z.number().min(0).max(1).optional() })
 
 /**
  * An HTTP endpoint subscribed to the alerts topic, so the run observes alerts the way a real
@@ -23,7 +27,7 @@ export class AlertReceiver {
   constructor(
     private readonly sns: SNSClient,
     private readonly topicArn: string,
-    private readonly ledger: Pick<RunLedger, 'recordAlert'>,
+    private readonly ledger: AlertSink,
   ) {}
 
   async start(confirmTimeoutMs = 10_000): Promise<void> {
@@ -42,7 +46,7 @@ export class AlertReceiver {
           markConfirmed()
         } else if (envelope.data.Type === 'Notification') {
           const alert = AlertSchema.safeParse(safeJson(envelope.data.Message ?? ''))
-          if (alert.success) this.ledger.recordAlert(alert.data.transactionId)
+          if (alert.success) this.ledger.recordAlert(alert.data.transactionId, alert.data.score)
           else this.invalidMessages++
         }
         res.writeHead(200).end()

@@ -300,6 +300,11 @@ export class RunLedger {
     }
   }
 
+  hasDecision(transactionId: string): boolean {
+    const index = this.indexOf(transactionId)
+    return index !== -1 && (this.state[index] & DECIDED) !== 0
+  }
+
   /** Ids of transactions Kinesis accepted that have no decision yet. */
   undecidedIds(limit = Infinity): string[] {
     const ids: string[] = []
@@ -311,6 +316,26 @@ export class RunLedger {
 
   get undecided(): number {
     return this.acked - this.decided
+  }
+
+  /**
+   * Effects-only observation, after its window: every accepted transaction with no block observed
+   * was allowed. Counted in the confusion matrix with score 0; not timed (nothing was observed).
+   */
+  inferAllowed(): number {
+    let inferred = 0
+    for (let i = 0; i < this.emitted; i++) {
+      if ((this.state[i] & (ACKED | DECIDED)) !== ACKED) continue
+      this.state[i] |= DECIDED
+      this.decided++
+      this.firstVerdict[i] = VERDICT_CODES.allow
+      this.scores[i] = 0
+      this.count(i, VERDICT_CODES.allow)
+      this.releaseSlot(i)
+      this.decisionLog?.recordDecision(this.labelOf(i), { transactionId: this.transactionId(i), verdict: 'allow', score: 0 }, NaN, NaN, NaN, NaN)
+      inferred++
+    }
+    return inferred
   }
 
   /** Writes the undecided transactions to the decision log (at the end of the run). */

@@ -4,6 +4,8 @@ import { nowMs, sleep } from '../util/clock.js'
 import type { RunningPipeline } from './start-pipeline.js'
 
 const ALERT_GRACE_MS = 5_000
+/** Effects only: the load's effects are taken as complete after this long without a new one. */
+export const EFFECTS_QUIET_MS = 5_000
 
 export interface DrainResult {
   /** When the last transaction was acknowledged or given up on. */
@@ -27,10 +29,20 @@ export async function drain(
   await untilAborted(producer.flush(), options.fatal)
   const loadEndedAtMs = nowMs()
   if (producer.fatalError) options.fail(new Error(`the producer cannot write to ${options.stream}: ${producer.fatalError.message}`))
+  if (pipeline.effects) {
+    const { effects } = pipeline
+    await waitFor(() => nowMs() - Math.max(loadEndedAtMs, effects.lastEffectAtMs) >= EFFECTS_QUIET_MS, options.drainTimeoutMs, options.stop)
+    const settled = await effects.settle()
+    notes.push(
+      `effects only: decisions come from the alerts (timed when they arrived) and the BlockList (${settled.blockListOnly} blocks without an alert, timed by blockedAt); ` +
+        `${settled.inferredAllowed} transactions without a block ${EFFECTS_QUIET_MS / 1000} s after the last effect were counted as allowed, untimed. Latency is that of the blocks alone.`,
+    )
+    return { loadEndedAtMs, notes }
+  }
   const drained = await waitFor(() => ledger.decided >= ledger.acked, options.drainTimeoutMs, options.stop)
   if (drained) await waitFor(() => !pipeline.alerts || ledger.alerts >= ledger.blocked, ALERT_GRACE_MS, options.stop)
   else if (!options.fatal.aborted) notes.push(`drain timed out after ${options.drainTimeoutMs}ms with ${ledger.undecided} transactions undecided`)
-  if (pipeline.collector.error) options.fail(pipeline.collector.error)
+  if (pipeline.collector?.error) options.fail(pipeline.collector.error)
   return { loadEndedAtMs, notes }
 }
 

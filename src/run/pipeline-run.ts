@@ -26,7 +26,7 @@ import { openTransactionWriter, runLoad, type LoadResult } from './load-phase.js
 import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun } from './provision-run.js'
 import { RunMonitor } from './run-monitor.js'
 import { RunResources } from './run-resources.js'
-import { startPipeline, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
+import { startPipeline, type ObserveChoice, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
 
 const UNLIMITED_COLLECTOR_POLL_MS = 10
 
@@ -50,6 +50,8 @@ export interface PipelineOptions extends TargetSelection {
   model: string
   /** `external`: the user's scorer consumes the transactions stream; fraudlab starts none, observes and reconciles. */
   scorer?: ScorerChoice
+  /** `effects`: the decisions are learnt from the BlockList and alerts alone (a scorer that writes no decisions stream). */
+  observe?: ObserveChoice
   /** The user's own streams, table and topic, used as they are (never created or deleted). */
   userResources?: UserResources
   /** A second model (same forms) that scores every transaction and takes no action: champion/challenger. */
@@ -163,7 +165,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target,
         provisioned,
         ledger,
-        { runId, names, scorer, model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        { runId, names, scorer, observe: options.observe ?? 'decisions', model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
         resources,
         monitor.fail,
       )
@@ -238,6 +240,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         maxLatenessMs: options.maxLatenessMs,
         prefix: options.prefix,
         scorer,
+        observe: options.observe ?? 'decisions',
         ...Object.fromEntries(Object.entries(options.userResources ?? {}).filter(([, name]) => name !== undefined)),
         pollIntervalMs: options.pollIntervalMs,
         checkpointIntervalMs: options.checkpointIntervalMs,

@@ -1,6 +1,7 @@
 import { AlertQueue, alertQueueName } from '../collector/alert-queue.js'
 import { AlertReceiver } from '../collector/alert-receiver.js'
 import { DecisionCollector } from '../collector/decision-collector.js'
+import { EffectsObserver } from '../collector/effects-observer.js'
 import type { RunLedger } from '../collector/run-ledger.js'
 import { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
@@ -15,6 +16,8 @@ export interface PipelineStartSettings {
   names: ResourceNames
   /** `external`: the user's scorer consumes the stream; fraudlab starts none and only observes. */
   scorer: ScorerChoice
+  /** What fraudlab reads to learn the decisions: the decisions stream, or the effects alone. */
+  observe: ObserveChoice
   model: string
   shadowModel?: string
   featuresLogPath?: string
@@ -28,11 +31,15 @@ export interface PipelineStartSettings {
 
 /** The consumers of a running pipeline: the scorer process, the decisions collector and the alerts endpoint. */
 export type ScorerChoice = 'fraudlab' | 'external'
+export type ObserveChoice = 'decisions' | 'effects'
 
 export interface RunningPipeline {
   /** fraudlab's own scorer process; absent with an external scorer. */
   supervisor?: ScorerSupervisor
-  collector: DecisionCollector
+  /** Reads the decisions stream; absent when only effects are observed. */
+  collector?: DecisionCollector
+  /** Takes alerts and BlockList items for the decisions, with `--observe effects`. */
+  effects?: EffectsObserver
   /** Alerts as they arrive: over HTTP from the embedded SNS, through an SQS queue elsewhere. */
   alerts?: AlertReceiver | AlertQueue
   /** Ends `--inject scorer.crash` (the load is over). */
@@ -54,9 +61,11 @@ export async function startPipeline(
   onFatal: (error: Error) => void,
 ): Promise<RunningPipeline> {
   const { clients } = provisioned
-  const collector = new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, settings.collectorPollIntervalMs)
-  await collector.prepare()
-  collector.start()
+  // Effects only: no decisions stream is read; alerts and BlockList items are the decisions.
+  const effects = settings.observe === 'effects' ? new EffectsObserver(ledger, clients.dynamodb, settings.names.blockListTable) : undefined
+  const collector = effects ? undefined : new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, settings.collectorPollIntervalMs)
+  await collector?.prepare()
+  collector?.start()
   let alerts: AlertReceiver | AlertQueue | undefined
   const supervisor = settings.scorer === 'external' ? undefined : new ScorerSupervisor({
     endpoints: target.endpoints,
@@ -74,7 +83,7 @@ export async function startPipeline(
   const stop = once(async () => {
     stopCrashing()
     await supervisor?.stop().catch(() => undefined)
-    await collector.stop().catch(() => undefined)
+    await collector?.stop().catch(() => undefined)
     await alerts?.stop().catch(() => undefined)
   })
   let crashTimer: NodeJS.Timeout | undefined
@@ -84,7 +93,8 @@ export async function startPipeline(
   // The embedded SNS calls back over loopback; elsewhere SNS cannot reach this machine, so alerts come through a queue of the run's own.
   const topicArn = provisioned.resources.alertsTopicArn
   const tags = Object.fromEntries(managedTags(settings.names).map((tag) => [tag.Key, tag.Value]))
-  alerts = target.endpoints.target === 'embedded' ? new AlertReceiver(clients.sns, topicArn, ledger) : new AlertQueue(clients, topicArn, alertQueueName(settings.names.prefix, settings.runId), tags, ledger)
+  const sink = effects ?? ledger
+  alerts = target.endpoints.target === 'embedded' ? new AlertReceiver(clients.sns, topicArn, sink) : new AlertQueue(clients, topicArn, alertQueueName(settings.names.prefix, settings.runId), tags, sink)
   await alerts.start()
   if (supervisor) {
     supervisor.onFatal(onFatal)
@@ -92,5 +102,5 @@ export async function startPipeline(
     const everyMs = settings.faultPlan.scorerCrashEveryMs
     if (everyMs) crashTimer = setInterval(() => supervisor.crash(), everyMs)
   }
-  return { supervisor, collector, alerts, stopCrashing, stop }
+  return { supervisor, collector, effects, alerts, stopCrashing, stop }
 }
