@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { describe, it } from 'node:test'
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis'
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb'
+import { CreateStreamCommand, DescribeStreamSummaryCommand, ListStreamsCommand, ListTagsForStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis'
+import { CreateTopicCommand } from '@aws-sdk/client-sns'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import type { RunSummary } from '../src/report/run-summary.js'
 import { CONTRACT_SCHEMAS, renderContractSchema } from '../src/schema/contract-schemas.js'
@@ -45,12 +47,16 @@ async function startPythonScorer(stack: StackFixture): Promise<ChildProcess> {
  * A scorer written in the test: it reads the transactions stream and writes, for the n-th record it
  * reads, what `answer` returns (a decision's text; undefined writes nothing).
  */
-async function startFakeScorer(stack: StackFixture, answer: (transactionId: string, n: number) => string | undefined): Promise<() => Promise<void>> {
+async function startFakeScorer(
+  stack: StackFixture,
+  answer: (transactionId: string, n: number) => string | undefined,
+  streams = { transactions: 'fraudlab-transactions', decisions: 'fraudlab-decisions' },
+): Promise<() => Promise<void>> {
   const controller = new AbortController()
   let n = 0
   const reader = new ShardReader({
     kinesis: stack.clients.kinesis,
-    stream: 'fraudlab-transactions',
+    stream: streams.transactions,
     startAt: 'LATEST',
     pollIntervalMs: 100,
     recordsPerCall: 1_000,
@@ -60,7 +66,7 @@ async function startFakeScorer(stack: StackFixture, answer: (transactionId: stri
         const body = answer(id, n++)
         return body === undefined ? [] : [{ PartitionKey: id, Data: Buffer.from(body) }]
       })
-      if (entries.length) await stack.clients.kinesis.send(new PutRecordsCommand({ StreamName: 'fraudlab-decisions', Records: entries }))
+      if (entries.length) await stack.clients.kinesis.send(new PutRecordsCommand({ StreamName: streams.decisions, Records: entries }))
     },
   })
   await reader.open()
@@ -214,6 +220,30 @@ describe('simulate --scorer external: fraudlab tests a scorer it did not start',
     assert.equal(fromEffects.counts.lost, 0)
     assert.equal(fromEffects.latencyMs.decision.count, fromEffects.counts.blocked, 'only blocks are timed')
     assert.match(fromEffects.reconciliation.notes.join('\n'), new RegExp(`effects only: .*; ${1500 - fromEffects.counts.blocked} transactions without a block 5 s after the last effect were counted as allowed`))
+  })
+
+  it('uses the streams, table and topic the user names as they are: nothing created for them, nothing tagged, nothing deleted', async () => {
+    const { kinesis, dynamodb, sns } = stack.clients
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'team-payments', ShardCount: 1 }))
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'team-verdicts', ShardCount: 1 }))
+    await dynamodb.send(new CreateTableCommand({ TableName: 'team-blocklist', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'account', AttributeType: 'S' }, { AttributeName: 'transactionId', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'account', KeyType: 'HASH' }, { AttributeName: 'transactionId', KeyType: 'RANGE' }] }))
+    await sns.send(new CreateTopicCommand({ Name: 'team-alerts' }))
+    while ((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'team-verdicts' }))).StreamDescriptionSummary?.StreamStatus !== 'ACTIVE') await new Promise((resolve) => setTimeout(resolve, 100))
+    const stopScorer = await startFakeScorer(stack, (id) => JSON.stringify({ transactionId: id, verdict: 'allow', score: 0.1 }), { transactions: 'team-payments', decisions: 'team-verdicts' })
+    try {
+      const named = ['--transactions-stream', 'team-payments', '--decisions-stream', 'team-verdicts', '--blocklist-table', 'team-blocklist', '--alerts-topic', 'team-alerts']
+      const run = await runCli(['simulate', '--scorer', 'external', ...named, '--count', '200', '--tps', '100', '--json', '--reports-dir', tempDir('named')], { env: stack.env })
+      assert.equal(run.code, 0, run.stderr)
+      const summary = JSON.parse(run.stdout) as RunSummary
+      assert.deepEqual([summary.counts.sent, summary.counts.decided, summary.counts.lost], [200, 200, 0])
+      assert.equal(summary.config.transactionsStream, 'team-payments')
+      for (const stream of ['team-payments', 'team-verdicts']) assert.deepEqual((await kinesis.send(new ListTagsForStreamCommand({ StreamName: stream }))).Tags, [], `${stream} untouched`)
+      const streams = (await kinesis.send(new ListStreamsCommand({}))).StreamNames ?? []
+      assert.ok(streams.includes('team-payments') && streams.includes('team-verdicts'))
+      assert.equal(streams.filter((name) => name.startsWith('fraudlab-')).length, 2, 'no stream created in their place')
+    } finally {
+      await stopScorer()
+    }
   })
 
   it('--scorer external refuses what only fraudlab’s own scorer does, and resources that do not exist', async () => {
