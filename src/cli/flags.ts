@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
-import { TARGETS } from '../aws/endpoints.js'
+import { TARGETS, type TargetName } from '../aws/endpoints.js'
+import type { TargetSelection } from '../stack/targets.js'
 import { DEFAULT_PREFIX, isValidPrefix, type UserResources } from '../stack/resource-names.js'
 import { defaultStateDir } from '../stack/state-file.js'
 import { parseDurationMs } from '../util/duration.js'
@@ -130,4 +131,9 @@ export const userResourceFlags = {
 
 export function userResourcesOf(flags: { 'transactions-stream'?: string; 'decisions-stream'?: string; 'blocklist-table'?: string; 'alerts-topic'?: string }): UserResources {
   return { transactionsStream: flags['transactions-stream'], decisionsStream: flags['decisions-stream'], blockListTable: flags['blocklist-table'], alertsTopic: flags['alerts-topic'] }
+}
+
+/** The target the shared target flags select, as every command that reaches one takes it. */
+export function targetSelectionOf(flags: { target: string; endpoint?: string; region?: string; prefix: string; yes: boolean; 'state-dir': string }): TargetSelection {
+  return { target: flags.target as TargetName, endpoint: flags.endpoint, region: flags.region, prefix: flags.prefix, yes: flags.yes, stateDir: flags['state-dir'] }
 }

@@ -1,5 +1,4 @@
 import { Flags, type Interfaces } from '@oclif/core'
-import type { TargetName } from '../aws/endpoints.js'
 import type { RunSummary } from '../report/run-summary.js'
 import { renderTerminalSummary } from '../report/terminal-summary.js'
 import { parseThreshold, THRESHOLDS_CROSSED_EXIT_CODE } from '../report/thresholds.js'
@@ -11,7 +10,7 @@ import { assertFaultsSupported } from '../run/fault-injection.js'
 import { assertExternalScorerFlags, checkOutputPaths } from '../run/check-run.js'
 import type { ObserveChoice, ScorerChoice } from '../run/start-pipeline.js'
 import { FraudlabCommand } from './base-command.js'
-import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags, userResourceFlags, userResourcesOf } from './flags.js'
+import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags, targetSelectionOf, userResourceFlags, userResourcesOf } from './flags.js'
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** Within this long of the first, the same stop signal again is taken as its copy (the wrapper forwards what the process group already got). */
@@ -133,12 +132,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
     }
     try {
       const { summary, reportDir } = await run({
-        target: flags.target as TargetName,
-        endpoint: flags.endpoint,
-        region: flags.region,
-        prefix: flags.prefix,
-        yes: flags.yes,
-        stateDir: flags['state-dir'],
+        ...targetSelectionOf(flags),
         reportsDir: flags['reports-dir'],
         scorer: flags.scorer as ScorerChoice,
         observe: flags.observe as ObserveChoice,

@@ -1,7 +1,6 @@
-import type { TargetName } from '../../aws/endpoints.js'
 import { createAwsClients } from '../../stack/aws-clients.js'
 import { FraudlabCommand } from '../../cli/base-command.js'
-import { durationFlag, featuresLogFlag, modelFlag, shadowModelFlag, shardsFlag, targetFlags } from '../../cli/flags.js'
+import { durationFlag, featuresLogFlag, modelFlag, shadowModelFlag, shardsFlag, targetFlags, targetSelectionOf } from '../../cli/flags.js'
 import { UserError } from '../../errors/user-error.js'
 import { checkModel } from '../../decision/check-model.js'
 import { ScorerService, type ScorerStats } from '../../scorer/scorer-service.js'
@@ -35,11 +34,7 @@ export default class Scorer extends FraudlabCommand {
     const { flags } = await this.parse(Scorer)
     const names = resourceNames(flags.prefix)
     const request = {
-      target: flags.target as TargetName,
-      endpoint: flags.endpoint,
-      region: flags.region,
-      stateDir: flags['state-dir'],
-      yes: flags.yes,
+      ...targetSelectionOf(flags),
       names,
       transactionShards: flags.shards,
       decisionShards: flags.shards,

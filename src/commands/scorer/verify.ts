@@ -1,6 +1,5 @@
-import type { TargetName } from '../../aws/endpoints.js'
 import { FraudlabCommand } from '../../cli/base-command.js'
-import { durationFlag, integerFlag, targetFlags, userResourceFlags, userResourcesOf } from '../../cli/flags.js'
+import { durationFlag, integerFlag, targetFlags, targetSelectionOf, userResourceFlags, userResourcesOf } from '../../cli/flags.js'
 import { verifyScorer, type VerifyResult } from '../../run/verify-scorer.js'
 
 export default class ScorerVerify extends FraudlabCommand {
@@ -27,12 +26,7 @@ export default class ScorerVerify extends FraudlabCommand {
   async run(): Promise<VerifyResult> {
     const { flags } = await this.parse(ScorerVerify)
     const result = await verifyScorer({
-      target: flags.target as TargetName,
-      endpoint: flags.endpoint,
-      region: flags.region,
-      prefix: flags.prefix,
-      yes: flags.yes,
-      stateDir: flags['state-dir'],
+      ...targetSelectionOf(flags),
       userResources: userResourcesOf(flags),
       canaries: flags.canaries,
       timeoutMs: flags.timeout,

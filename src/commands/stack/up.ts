@@ -1,6 +1,5 @@
-import type { TargetName } from '../../aws/endpoints.js'
 import { FraudlabCommand } from '../../cli/base-command.js'
-import { shardsFlag, targetFlags } from '../../cli/flags.js'
+import { shardsFlag, targetFlags, targetSelectionOf } from '../../cli/flags.js'
 import { stackUp } from '../../stack/stack-service.js'
 
 export default class StackUp extends FraudlabCommand {
@@ -24,7 +23,7 @@ export default class StackUp extends FraudlabCommand {
   async run() {
     const { flags } = await this.parse(StackUp)
     const result = await stackUp(
-      { target: flags.target as TargetName, endpoint: flags.endpoint, region: flags.region, prefix: flags.prefix, yes: flags.yes, stateDir: flags['state-dir'], shards: flags.shards },
+      { ...targetSelectionOf(flags), shards: flags.shards },
       (line) => this.progress(line),
     )
     this.log(result.alreadyRunning ? 'Embedded stack already running.' : `Stack up (${result.target}).`)
