@@ -76,6 +76,7 @@ describe('commands return data; --json prints it', () => {
       'scenarios list',
       'scenarios show',
       'scorer',
+      'scorer verify',
       'simulate',
       'stack down',
       'stack status',
