@@ -256,7 +256,6 @@ export class AwsFront {
 
   /** AWS' answers to a request over its size limit (Kinesis: InvalidArgumentException; DynamoDB: ValidationException). */
   private refuseTooLarge(action: string, response: ServerResponse): Promise<void> {
-    response.setHeader('connection', 'close')
     if (this.service === 'dynamodb') return this.send(response, 400, { __type: 'com.amazon.coral.validate#ValidationException', message: 'The total request size exceeds 16 MB.' }, false)
     if (action === 'PutRecords' || action === 'PutRecord') return this.send(response, 400, { __type: 'InvalidArgumentException', message: 'Records size exceeds 5 MB limit' }, false)
     return this.send(response, 413, { __type: 'SerializationException', message: `The request body exceeds ${MAX_BODY_BYTES.kinesis} bytes.` }, false)

@@ -272,7 +272,7 @@ export class SnsEmulator {
 
   /** `GET/PUT /__fraudlab/faults`: the injected failure rate and how many failures were injected (with the stack's token only). */
   private async control(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refuse = (status: number, message: string) => void res.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ message }))
+    const refuse = (status: number, message: string) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message }))
     if (!isControlAuthorized(req.headers, this.controlToken)) {
       req.resume()
       return refuse(403, 'The control path needs the token of the stack that started this emulator.')
