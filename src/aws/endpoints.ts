@@ -6,6 +6,8 @@ export interface AwsEndpoints {
   kinesis?: string
   dynamodb?: string
   sns?: string
+  /** Where SubscribeToShard goes over HTTP/2 when it is not `kinesis` (the embedded Kinesis serves it on its own port). */
+  kinesisFanOut?: string
   /** LocalStack's (the embedded stack has no SQS: its SNS endpoint calls back over HTTP). */
   sqs?: string
   /** Static credentials for emulators; undefined means the SDK's default credential chain. */

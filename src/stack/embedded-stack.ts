@@ -74,6 +74,7 @@ export function embeddedEndpoints(services: ServiceRecord[]): AwsEndpoints {
     target: 'embedded',
     region: EMBEDDED_REGION,
     kinesis: endpoint('kinesis'),
+    kinesisFanOut: services.find((s) => s.service === 'kinesis')?.fanOutEndpoint,
     dynamodb: endpoint('dynamodb'),
     sns: endpoint('sns'),
     credentials: EMULATOR_CREDENTIALS,
@@ -110,7 +111,7 @@ async function startService(service: EmulatorService, options: StartEmbeddedOpti
   if (logFd !== undefined) closeSync(logFd)
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)))
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, efoPort } = await new Promise<{ port: number; efoPort?: number }>((resolve, reject) => {
     let stdout = ''
     const timer = setTimeout(() => fail(new Error(`${IMPLEMENTATION[service]} did not start within ${options.startTimeoutMs ?? 20_000}ms`)), options.startTimeoutMs ?? 20_000)
     function fail(error: Error) {
@@ -123,7 +124,7 @@ async function startService(service: EmulatorService, options: StartEmbeddedOpti
       const line = stdout.split('\n').find((l) => l.startsWith(READY_MARKER))
       if (!line) return
       clearTimeout(timer)
-      resolve((JSON.parse(line.slice(READY_MARKER.length)) as { port: number }).port)
+      resolve(JSON.parse(line.slice(READY_MARKER.length)) as { port: number; efoPort?: number })
     })
     child.once('exit', (code, signal) =>
       fail(new Error(`${IMPLEMENTATION[service]} exited before it was ready (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`)),
@@ -134,7 +135,7 @@ async function startService(service: EmulatorService, options: StartEmbeddedOpti
   child.stdout!.resume()
   return {
     child,
-    record: { service, implementation: IMPLEMENTATION[service], pid: child.pid!, endpoint: `http://127.0.0.1:${port}`, logFile },
+    record: { service, implementation: IMPLEMENTATION[service], pid: child.pid!, endpoint: `http://127.0.0.1:${port}`, ...(efoPort ? { fanOutEndpoint: `http://127.0.0.1:${efoPort}` } : {}), logFile },
   }
 }
 

@@ -3,7 +3,9 @@
 import { createRequire } from 'node:module'
 import type { Server } from 'node:http'
 import { AwsFront, HttpBackend, type FrontFaults } from './front/aws-front.js'
+import { FanOutServer } from './kinesis/fan-out-server.js'
 import { KinesisEngineBackend } from './kinesis/kinesis-backend.js'
+import { KinesisEngine } from './kinesis/kinesis-engine.js'
 import { SnsEmulator } from './sns/sns-emulator.js'
 
 import { READY_MARKER } from './emulator-protocol.js'
@@ -15,11 +17,19 @@ async function main(kind: string | undefined): Promise<void> {
   delete process.env[CONTROL_TOKEN_ENV]
   let close: () => Promise<void>
   let port: number
+  let efoPort: number | undefined
   if (kind === 'kinesis') {
-    // fraudlab's own in-memory Kinesis, in this process behind the front that adds AWS' limits and faults.
-    const front = new AwsFront('kinesis', new KinesisEngineBackend(), initialFaults(kind), token)
+    // fraudlab's own in-memory Kinesis, in this process behind the front that adds AWS' limits and faults,
+    // and its enhanced fan-out (SubscribeToShard over HTTP/2) on a second port.
+    const engine = new KinesisEngine()
+    const front = new AwsFront('kinesis', new KinesisEngineBackend(engine), initialFaults(kind), token)
+    const fanOut = new FanOutServer(engine)
     port = await front.listen(0)
-    close = () => front.close()
+    efoPort = await fanOut.listen(0)
+    close = async () => {
+      await fanOut.close()
+      await front.close()
+    }
   } else if (kind === 'dynamodb') {
     const server: Server = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
     await new Promise<void>((resolve, reject) => {
@@ -42,7 +52,7 @@ async function main(kind: string | undefined): Promise<void> {
     process.stderr.write(`emulator-host: unknown emulator "${kind}" (expected kinesis, dynamodb or sns)\n`)
     process.exit(2)
   }
-  process.stdout.write(`${READY_MARKER}${JSON.stringify({ port })}\n`)
+  process.stdout.write(`${READY_MARKER}${JSON.stringify({ port, efoPort })}\n`)
   const stop = () => void close().finally(() => process.exit(0))
   process.on('SIGTERM', stop)
   if (process.send) {

@@ -11,6 +11,8 @@ export interface ServiceRecord {
   implementation: string
   pid: number
   endpoint: string
+  /** The embedded Kinesis' SubscribeToShard endpoint (HTTP/2 cleartext). */
+  fanOutEndpoint?: string
   logFile?: string
 }
 

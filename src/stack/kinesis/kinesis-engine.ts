@@ -46,7 +46,26 @@ interface Stream {
   /** Where a record goes: the shards' hash-key ranges, in shard order. */
   placement: ShardMap
   tags: Map<string, string>
+  /** Enhanced fan-out consumers, by name. */
+  consumers: Map<string, Consumer>
 }
+
+interface Consumer {
+  name: string
+  arn: string
+  createdAtMs: number
+}
+
+/** Where an enhanced fan-out subscription reads next in its shard. */
+export interface SubscriptionCursor {
+  consumerArn: string
+  stream: string
+  shardIndex: number
+  position: number
+}
+
+/** AWS allows 20 registered consumers per stream. */
+const MAX_CONSUMERS_PER_STREAM = 20
 
 export interface KinesisEngineOptions {
   region?: string
@@ -103,6 +122,17 @@ export class KinesisEngine {
         return this.addTags(input)
       case 'RemoveTagsFromStream':
         return this.removeTags(input)
+      case 'RegisterStreamConsumer':
+        return this.registerConsumer(input)
+      case 'DescribeStreamConsumer':
+        return JSON.stringify({ ConsumerDescription: { ...describeConsumer(this.consumer(input).consumer), StreamARN: this.consumer(input).stream.arn } })
+      case 'ListStreamConsumers':
+        return JSON.stringify({ Consumers: [...this.stream(input).consumers.values()].map(describeConsumer) })
+      case 'DeregisterStreamConsumer': {
+        const { stream, consumer } = this.consumer(input)
+        stream.consumers.delete(consumer.name)
+        return ''
+      }
       case 'ListTagsForStream':
         return JSON.stringify({ Tags: [...this.stream(input).tags].map(([Key, Value]) => ({ Key, Value })), HasMoreTags: false })
       default:
@@ -127,12 +157,13 @@ export class KinesisEngine {
       arrivals: [],
       bytes: [],
       head: 0,
-      first: 0,
-      next: 0,
+      // Counters start at 1, so that "after counter 0" names the start of an empty shard (a continuation).
+      first: 1,
+      next: 1,
       heldBytes: 0,
     }))
     const placement = new ShardMap(shards.map((shard) => ({ shardId: shard.id, startingHashKey: shard.startingHashKey, endingHashKey: shard.endingHashKey })))
-    this.streams.set(name, { name, arn: `arn:aws:kinesis:${this.region}:${ACCOUNT}:stream/${name}`, createdAtMs, shards, placement, tags: new Map() })
+    this.streams.set(name, { name, arn: `arn:aws:kinesis:${this.region}:${ACCOUNT}:stream/${name}`, createdAtMs, shards, placement, tags: new Map(), consumers: new Map() })
     this.totalShards += count
     return ''
   }
@@ -153,7 +184,7 @@ export class KinesisEngine {
       StreamStatus: 'ACTIVE',
       StreamCreationTimestamp: Math.floor(stream.createdAtMs / 1000),
       OpenShardCount: stream.shards.length,
-      ConsumerCount: 0,
+      ConsumerCount: stream.consumers.size,
     }
   }
 
@@ -286,6 +317,79 @@ export class KinesisEngine {
     return `{"Records":[${records}],"MillisBehindLatest":${behind},"NextShardIterator":"${iteratorOf(stream.name, shard.index, position, now)}"}`
   }
 
+  private registerConsumer(input: Record<string, unknown>): string {
+    const stream = this.stream(input)
+    const name = requireString(input, 'ConsumerName')
+    if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(name)) throw validation(`Value '${name}' at 'consumerName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`)
+    if (stream.consumers.has(name)) throw new KinesisError('ResourceInUseException', `Consumer ${name} under stream ${stream.name} already exists for account ${ACCOUNT}.`)
+    if (stream.consumers.size >= MAX_CONSUMERS_PER_STREAM) {
+      throw new KinesisError('LimitExceededException', `Stream ${stream.name} under account ${ACCOUNT} has reached the limit of ${MAX_CONSUMERS_PER_STREAM} registered consumers.`)
+    }
+    const createdAtMs = this.now()
+    const consumer = { name, arn: `${stream.arn}/consumer/${name}:${Math.floor(createdAtMs / 1000)}`, createdAtMs }
+    stream.consumers.set(name, consumer)
+    return JSON.stringify({ Consumer: describeConsumer(consumer) })
+  }
+
+  /** A consumer by ConsumerARN, or by StreamARN and ConsumerName. */
+  private consumer(input: Record<string, unknown>): { stream: Stream; consumer: Consumer } {
+    if (typeof input.ConsumerARN === 'string') {
+      const found = this.consumerByArn(input.ConsumerARN)
+      if (!found) throw new KinesisError('ResourceNotFoundException', `Consumer ${input.ConsumerARN} under account ${ACCOUNT} not found.`)
+      return found
+    }
+    const stream = this.stream(input)
+    const name = requireString(input, 'ConsumerName')
+    const consumer = stream.consumers.get(name)
+    if (!consumer) throw new KinesisError('ResourceNotFoundException', `Consumer ${name} under stream ${stream.name} under account ${ACCOUNT} not found.`)
+    return { stream, consumer }
+  }
+
+  private consumerByArn(arn: string): { stream: Stream; consumer: Consumer } | undefined {
+    const match = /:stream\/([^/]+)\/consumer\/([^:]+):/.exec(arn)
+    const stream = match ? this.streams.get(match[1]) : undefined
+    const consumer = stream?.consumers.get(match![2])
+    return stream && consumer && consumer.arn === arn ? { stream, consumer } : undefined
+  }
+
+  /** Whether a consumer is still registered (a subscription ends when it is not). */
+  hasConsumer(consumerArn: string): boolean {
+    return this.consumerByArn(consumerArn) !== undefined
+  }
+
+  /** SubscribeToShard's start: the consumer and shard checked, the starting position resolved as for an iterator. */
+  openSubscription(input: Record<string, unknown>): SubscriptionCursor {
+    const consumerArn = requireString(input, 'ConsumerARN')
+    const { stream } = this.consumer({ ConsumerARN: consumerArn })
+    const start = (input.StartingPosition ?? {}) as { Type?: string; SequenceNumber?: string; Timestamp?: number }
+    const { ShardIterator: iterator } = JSON.parse(
+      this.getShardIterator({ StreamName: stream.name, ShardId: input.ShardId, ShardIteratorType: start.Type, StartingSequenceNumber: start.SequenceNumber, Timestamp: start.Timestamp }),
+    ) as { ShardIterator: string }
+    const { shardIndex, position } = parseIterator(iterator)
+    return { consumerArn, stream: stream.name, shardIndex, position }
+  }
+
+  /**
+   * The next records of a subscription that arrived before `visibleUntilMs` (the push latency holds
+   * back newer ones), up to `maxBytes`; moves the cursor past them. The continuation is the
+   * sequence number a new subscription resumes after.
+   */
+  readSubscription(cursor: SubscriptionCursor, visibleUntilMs: number, maxBytes: number): { records: string[]; bytes: number; continuation: string; millisBehind: number } {
+    const stream = this.streams.get(cursor.stream)
+    const shard = stream?.shards[cursor.shardIndex]
+    if (!stream || !shard) throw new KinesisError('ResourceNotFoundException', `Stream ${cursor.stream} under account ${ACCOUNT} not found.`)
+    cursor.position = Math.max(cursor.position, shard.first)
+    const start = cursor.position - shard.first + shard.head
+    let index = start
+    let bytes = 0
+    const end = Math.min(shard.fragments.length, start + MAX_RECORDS_PER_GET)
+    while (index < end && shard.arrivals[index] <= visibleUntilMs && bytes + shard.bytes[index] <= maxBytes) bytes += shard.bytes[index++]
+    const records = shard.fragments.slice(start, index)
+    cursor.position += index - start
+    const millisBehind = cursor.position < shard.next ? Math.max(0, this.now() - shard.arrivals[index]) : 0
+    return { records, bytes, continuation: sequenceOf(stream, shard, cursor.position - 1), millisBehind }
+  }
+
   private addTags(input: Record<string, unknown>): string {
     const stream = this.stream(input)
     for (const [key, value] of Object.entries((input.Tags as Record<string, string> | undefined) ?? {})) stream.tags.set(key, String(value))
@@ -318,6 +422,10 @@ export class KinesisEngine {
     }
     return Number(sequenceNumber.slice(-COUNTER_DIGITS))
   }
+}
+
+function describeConsumer(consumer: Consumer) {
+  return { ConsumerName: consumer.name, ConsumerARN: consumer.arn, ConsumerStatus: 'ACTIVE', ConsumerCreationTimestamp: consumer.createdAtMs / 1000 }
 }
 
 function sequencePrefix(stream: Stream, shard: Shard): string {

@@ -1,0 +1,147 @@
+import { createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2'
+import { EventStreamCodec } from '@smithy/core/event-streams'
+import { fromUtf8, toUtf8 } from '@smithy/core/serde'
+import { KinesisError, type KinesisEngine, type SubscriptionCursor } from './kinesis-engine.js'
+
+/** Enhanced fan-out's settings; each is AWS' figure unless a test shortens it. */
+export interface FanOutSettings {
+  /**
+   * How long after its arrival a record is pushed. AWS documents about 70 ms on average for
+   * enhanced fan-out (Kinesis Data Streams developer guide, "Develop enhanced fan-out consumers").
+   */
+  pushLatencyMs: number
+  /** A subscription ends after this long (AWS: 5 minutes); the consumer resubscribes with its continuation. */
+  subscriptionLifetimeMs: number
+  /** Bytes a second per consumer per shard (AWS: 2 MiB). */
+  bytesPerSecond: number
+  /** An event is sent at least this often, records or not (AWS sends one about every 5 s). */
+  heartbeatMs: number
+  /** How often each subscription looks for new records. */
+  tickMs: number
+}
+
+export const AWS_FAN_OUT: FanOutSettings = { pushLatencyMs: 70, subscriptionLifetimeMs: 300_000, bytesPerSecond: 2 * 2 ** 20, heartbeatMs: 5_000, tickMs: 5 }
+
+const codec = new EventStreamCodec(toUtf8, fromUtf8)
+const JSON_HEADERS = { 'content-type': 'application/x-amz-json-1.1' }
+
+/**
+ * SubscribeToShard for the embedded Kinesis: HTTP/2 cleartext, as the SDK's own NodeHttp2Handler
+ * speaks it, with the event-stream framing the SDK decodes (its own codec encodes it here). A
+ * subscription sends the initial-response event, then SubscribeToShardEvents with the records,
+ * their continuation sequence number and MillisBehindLatest, and ends after its lifetime; a
+ * consumer deregistered mid-subscription gets ResourceNotFoundException as an exception event.
+ */
+export class FanOutServer {
+  private readonly server: Http2Server
+  private readonly active = new Map<string, () => void>()
+  /** The 2 MiB a second is the consumer's on its shard, whatever its subscriptions: the bucket outlives each one. */
+  private readonly buckets = new Map<string, { allowance: number; refilledAtMs: number }>()
+  settings: FanOutSettings
+
+  constructor(
+    private readonly engine: KinesisEngine,
+    settings: Partial<FanOutSettings> = {},
+  ) {
+    this.settings = { ...AWS_FAN_OUT, ...settings }
+    this.server = createServer()
+    this.server.on('stream', (stream, headers) => {
+      const target = String(headers['x-amz-target'] ?? '')
+      if (!target.endsWith('.SubscribeToShard')) return fail(stream, 400, 'UnknownOperationException', `This endpoint serves SubscribeToShard only; got ${target || 'no X-Amz-Target'}.`)
+      const chunks: Buffer[] = []
+      let size = 0
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length
+        if (size <= 65_536) chunks.push(chunk)
+      })
+      stream.on('end', () => {
+        if (size > 65_536) return fail(stream, 400, 'ValidationException', 'The request body is too large.')
+        let input: Record<string, unknown>
+        try {
+          input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>
+        } catch {
+          return fail(stream, 400, 'SerializationException', 'The request body is not valid JSON.')
+        }
+        this.subscribe(stream, input)
+      })
+    })
+  }
+
+  async listen(port = 0): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, '127.0.0.1', () => resolve())
+    })
+    return (this.server.address() as { port: number }).port
+  }
+
+  async close(): Promise<void> {
+    for (const end of [...this.active.values()]) end()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  private subscribe(stream: ServerHttp2Stream, input: Record<string, unknown>): void {
+    let cursor: SubscriptionCursor
+    try {
+      cursor = this.engine.openSubscription(input)
+    } catch (error) {
+      if (error instanceof KinesisError) return fail(stream, 400, error.type, error.message)
+      throw error
+    }
+    const key = `${cursor.consumerArn}|${cursor.shardIndex}`
+    if (this.active.has(key)) {
+      return fail(stream, 400, 'ResourceInUseException', `Another active subscription exists for consumer ${cursor.consumerArn} on shard ${String(input.ShardId)}.`)
+    }
+    const settings = this.settings
+    stream.respond({ ':status': 200, 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': `fraudlab-efo-${Date.now()}` })
+    stream.write(message('event', 'initial-response', '{}'))
+    const startedAtMs = Date.now()
+    let lastEventAtMs = startedAtMs
+    let bucket = this.buckets.get(key)
+    if (!bucket) this.buckets.set(key, (bucket = { allowance: settings.bytesPerSecond, refilledAtMs: startedAtMs }))
+    const end = (last?: Uint8Array) => {
+      clearInterval(timer)
+      this.active.delete(key)
+      if (!stream.closed) stream.end(last)
+    }
+    const tick = () => {
+      const now = Date.now()
+      if (!this.engine.hasConsumer(cursor.consumerArn)) return end(message('exception', 'ResourceNotFoundException', JSON.stringify({ message: `Consumer ${cursor.consumerArn} not found.` })))
+      bucket.allowance = Math.min(settings.bytesPerSecond, bucket.allowance + ((now - bucket.refilledAtMs) * settings.bytesPerSecond) / 1000)
+      bucket.refilledAtMs = now
+      let read: ReturnType<KinesisEngine['readSubscription']>
+      try {
+        read = this.engine.readSubscription(cursor, now - settings.pushLatencyMs, Math.max(0, Math.floor(bucket.allowance)))
+      } catch (error) {
+        const type = error instanceof KinesisError ? error.type : 'InternalFailureException'
+        return end(message('exception', type, JSON.stringify({ message: (error as Error).message })))
+      }
+      if (read.records.length > 0 || now - lastEventAtMs >= settings.heartbeatMs) {
+        bucket.allowance -= read.bytes
+        lastEventAtMs = now
+        stream.write(message('event', 'SubscribeToShardEvent', `{"Records":[${read.records.join(',')}],"ContinuationSequenceNumber":"${read.continuation}","MillisBehindLatest":${read.millisBehind}}`))
+      }
+      if (now - startedAtMs >= settings.subscriptionLifetimeMs) end()
+    }
+    const timer = setInterval(tick, settings.tickMs)
+    this.active.set(key, () => end())
+    stream.on('close', () => {
+      clearInterval(timer)
+      this.active.delete(key)
+    })
+  }
+}
+
+function message(type: 'event' | 'exception', name: string, body: string): Uint8Array {
+  const kind = type === 'event' ? ':event-type' : ':exception-type'
+  return codec.encode({
+    headers: { ':message-type': { type: 'string', value: type }, [kind]: { type: 'string', value: name }, ':content-type': { type: 'string', value: 'application/json' } },
+    body: fromUtf8(body),
+  })
+}
+
+function fail(stream: ServerHttp2Stream, status: number, type: string, text: string): void {
+  if (stream.closed) return
+  stream.respond({ ':status': status, ...JSON_HEADERS, 'x-amzn-errortype': type })
+  stream.end(JSON.stringify({ __type: type, message: text }))
+}

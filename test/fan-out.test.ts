@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import {
+  CreateStreamCommand,
+  DeregisterStreamConsumerCommand,
+  DescribeStreamConsumerCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  ListStreamConsumersCommand,
+  PutRecordsCommand,
+  RegisterStreamConsumerCommand,
+  SubscribeToShardCommand,
+  type SubscribeToShardEventStream,
+} from '@aws-sdk/client-kinesis'
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
+import { errorName } from '../src/aws/backoff.js'
+import { startEmbeddedStack } from '../src/stack/embedded-stack.js'
+import { AwsFront } from '../src/stack/front/aws-front.js'
+import { FanOutServer } from '../src/stack/kinesis/fan-out-server.js'
+import { KinesisEngineBackend } from '../src/stack/kinesis/kinesis-backend.js'
+import { KinesisEngine } from '../src/stack/kinesis/kinesis-engine.js'
+
+const SHARD = 'shardId-000000000000'
+const credentials = { accessKeyId: 'fraudlab', secretAccessKey: 'fraudlab' }
+
+interface Received {
+  records: Array<{ data: string; sequenceNumber: string; partitionKey: string; arrivedAt: number; receivedAt: number }>
+  continuations: string[]
+  millisBehind: number[]
+  events: number
+  ended: 'end' | string
+}
+
+/**
+ * Reads a subscription with the SDK's own event-stream decoder until it ends, or until `stopAfter`
+ * records, when `abort` closes it (as a consumer that stops reading must).
+ */
+async function drainSubscription(stream: AsyncIterable<SubscribeToShardEventStream> | undefined, stopAfter = Infinity, abort?: AbortController): Promise<Received> {
+  const received: Received = { records: [], continuations: [], millisBehind: [], events: 0, ended: 'end' }
+  try {
+    for await (const event of stream ?? []) {
+      const e = event.SubscribeToShardEvent
+      assert.ok(e, `an event the SDK knows: ${Object.keys(event).join(',')}`)
+      received.events++
+      for (const record of e.Records ?? []) {
+        received.records.push({ data: Buffer.from(record.Data!).toString('utf8'), sequenceNumber: record.SequenceNumber!, partitionKey: record.PartitionKey!, arrivedAt: record.ApproximateArrivalTimestamp!.getTime(), receivedAt: Date.now() })
+      }
+      received.continuations.push(e.ContinuationSequenceNumber!)
+      received.millisBehind.push(e.MillisBehindLatest!)
+      if (received.records.length >= stopAfter) {
+        abort?.abort()
+        break
+      }
+    }
+  } catch (error) {
+    received.ended = errorName(error)
+  }
+  return received
+}
+
+describe('enhanced fan-out on the embedded Kinesis, through the SDK’s own HTTP/2 client and event-stream decoder', () => {
+  const engine = new KinesisEngine()
+  const front = new AwsFront('kinesis', new KinesisEngineBackend(engine), { limits: false, throttle: 0, latencyMs: 0, seed: 1 })
+  const fanOut = new FanOutServer(engine, { subscriptionLifetimeMs: 1_500, heartbeatMs: 400 })
+  let kinesis: KinesisClient
+  let subscriber: KinesisClient
+  let streamArn: string
+  const put = (keys: string[], prefix: string) => kinesis.send(new PutRecordsCommand({ StreamName: 'efo', Records: keys.map((key, i) => ({ PartitionKey: key, Data: Buffer.from(`${prefix}-${i}`) })) }))
+
+  before(async () => {
+    const port = await front.listen(0)
+    const efoPort = await fanOut.listen(0)
+    kinesis = new KinesisClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials, requestHandler: new NodeHttpHandler() })
+    subscriber = new KinesisClient({ endpoint: `http://127.0.0.1:${efoPort}`, region: 'us-east-1', credentials, requestHandler: new NodeHttp2Handler(), maxAttempts: 1 })
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'efo', ShardCount: 1 }))
+    streamArn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'efo' }))).StreamDescriptionSummary!.StreamARN!
+  })
+  after(async () => {
+    kinesis.destroy()
+    subscriber.destroy()
+    await fanOut.close()
+    await front.close()
+  })
+
+  it('registers, describes, lists and deregisters consumers as AWS does, up to 20 a stream', async () => {
+    const { Consumer: consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'scorers' }))
+    assert.equal(consumer?.ConsumerStatus, 'ACTIVE')
+    assert.match(consumer!.ConsumerARN!, new RegExp(`^${streamArn}/consumer/scorers:\\d+$`))
+    const again = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'scorers' })).catch((error: unknown) => error)
+    assert.equal(errorName(again), 'ResourceInUseException', 'registering twice is refused: the caller describes the existing one')
+    const described = await kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumer!.ConsumerARN }))
+    assert.equal(described.ConsumerDescription?.StreamARN, streamArn)
+    for (let i = 1; i < 20; i++) await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: `extra-${i}` }))
+    const over = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'one-too-many' })).catch((error: unknown) => error)
+    assert.equal(errorName(over), 'LimitExceededException')
+    assert.equal((await kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn }))).Consumers?.length, 20)
+    assert.equal((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'efo' }))).StreamDescriptionSummary?.ConsumerCount, 20)
+    for (let i = 1; i < 20; i++) await kinesis.send(new DeregisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: `extra-${i}` }))
+    assert.deepEqual((await kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn }))).Consumers?.map((c) => c.ConsumerName), ['scorers'])
+  })
+
+  it('pushes records no sooner than the push latency after they arrive, with their continuation; ends the subscription after its lifetime; a new one resumes after the continuation with no gap and no duplicate', async () => {
+    const { ConsumerDescription: consumer } = await kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'scorers' }))
+    const first = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } }))
+    const putAt = Date.now()
+    await put(['a', 'b', 'c'], 'first')
+    const received = await drainSubscription(first.EventStream)
+    assert.equal(received.ended, 'end', 'the subscription ended after its lifetime, as AWS ends one after 5 minutes')
+    assert.deepEqual(received.records.map((r) => r.data), ['first-0', 'first-1', 'first-2'])
+    assert.deepEqual(received.records.map((r) => r.partitionKey), ['a', 'b', 'c'])
+    assert.ok(received.records.every((r) => r.receivedAt - putAt >= fanOut.settings.pushLatencyMs), 'never sooner than the push latency')
+    assert.ok(received.events >= 3, `heartbeat events while idle (${received.events})`)
+    const continuation = received.continuations.at(-1)!
+    assert.equal(continuation, received.records.at(-1)!.sequenceNumber, 'the continuation is the last record delivered')
+
+    // Records written between the two subscriptions are not lost: the next one starts after the continuation.
+    await put(['d', 'e'], 'between')
+    const abort = new AbortController()
+    const renewed = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: continuation } }), { abortSignal: abort.signal })
+    const next = await drainSubscription(renewed.EventStream, 2, abort)
+    assert.deepEqual(next.records.map((r) => r.data), ['between-0', 'between-1'])
+  })
+
+  it('refuses a second subscription of one consumer to one shard, and a consumer that does not exist, with AWS’ errors', async () => {
+    const { ConsumerDescription: consumer } = await kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'scorers' }))
+    const open = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } }))
+    const second = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } })).catch((error: unknown) => error)
+    assert.equal(errorName(second), 'ResourceInUseException')
+    const missing = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: `${streamArn}/consumer/nobody:1`, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } })).catch((error: unknown) => error)
+    assert.equal(errorName(missing), 'ResourceNotFoundException')
+    await drainSubscription(open.EventStream)
+  })
+
+  it('ends a subscription whose consumer is deregistered with a ResourceNotFoundException event the SDK raises', async () => {
+    const { Consumer: consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'short-lived' }))
+    const subscription = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } }))
+    setTimeout(() => void kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumer!.ConsumerARN })), 200)
+    const received = await drainSubscription(subscription.EventStream)
+    assert.equal(received.ended, 'ResourceNotFoundException')
+    assert.equal(received.records.length, 5, 'what the shard held was pushed first')
+  })
+
+  it('pushes at most 2 MiB a second per consumer and shard', async () => {
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'bulk', ShardCount: 1 }))
+    const bulkArn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'bulk' }))).StreamDescriptionSummary!.StreamARN!
+    const { Consumer: bulkConsumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: bulkArn, ConsumerName: 'bulk' }))
+    const payload = Buffer.alloc(100 * 1024, 7)
+    for (let batch = 0; batch < 6; batch++) await kinesis.send(new PutRecordsCommand({ StreamName: 'bulk', Records: Array.from({ length: 10 }, (_, i) => ({ PartitionKey: `k${i}`, Data: payload })) }))
+    const startedAt = Date.now()
+    const records: string[] = []
+    // Subscriptions here last 1.5 s: each next one starts after the last one's continuation.
+    let position: { Type: 'TRIM_HORIZON' } | { Type: 'AFTER_SEQUENCE_NUMBER'; SequenceNumber: string } = { Type: 'TRIM_HORIZON' }
+    while (records.length < 60) {
+      const abort = new AbortController()
+      const subscription = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: bulkConsumer!.ConsumerARN, ShardId: SHARD, StartingPosition: position }), { abortSignal: abort.signal })
+      const received = await drainSubscription(subscription.EventStream, 60 - records.length, abort)
+      records.push(...received.records.map((r) => r.sequenceNumber))
+      position = { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: received.continuations.at(-1)! }
+    }
+    const seconds = (Date.now() - startedAt) / 1000
+    // 60 records of 100 KiB, about 8 MiB as the JSON they travel in: a full 2 MiB bucket, then 2 MiB a second.
+    assert.equal(new Set(records).size, 60, 'each record once, across the renewals')
+    assert.ok(seconds >= 2.5, `6 MiB of data (8 MiB on the wire) took ${seconds.toFixed(1)} s`)
+  })
+})
+
+describe('the embedded stack serves enhanced fan-out from its Kinesis process', () => {
+  it('records its SubscribeToShard endpoint (HTTP/2) beside the Kinesis endpoint, and pushes there what is put through the front', async () => {
+    const stack = await startEmbeddedStack({ detached: false })
+    const endpoints = stack.endpoints()
+    assert.match(endpoints.kinesisFanOut ?? '', /^http:\/\/127\.0\.0\.1:\d+$/)
+    const kinesis = new KinesisClient({ endpoint: endpoints.kinesis, region: 'us-east-1', credentials, requestHandler: new NodeHttpHandler() })
+    const subscriber = new KinesisClient({ endpoint: endpoints.kinesisFanOut, region: 'us-east-1', credentials, requestHandler: new NodeHttp2Handler() })
+    try {
+      await kinesis.send(new CreateStreamCommand({ StreamName: 'pushed', ShardCount: 1 }))
+      const streamArn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'pushed' }))).StreamDescriptionSummary!.StreamARN!
+      const { Consumer: consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'scorer' }))
+      const abort = new AbortController()
+      const subscription = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } }), { abortSignal: abort.signal })
+      await kinesis.send(new PutRecordsCommand({ StreamName: 'pushed', Records: [{ PartitionKey: 'k', Data: Buffer.from('over http/2') }] }))
+      const received = await drainSubscription(subscription.EventStream, 1, abort)
+      assert.deepEqual(received.records.map((r) => r.data), ['over http/2'])
+    } finally {
+      kinesis.destroy()
+      subscriber.destroy()
+      await stack.stop()
+    }
+  })
+})
