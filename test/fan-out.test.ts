@@ -14,11 +14,13 @@ import {
 } from '@aws-sdk/client-kinesis'
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
 import { errorName } from '../src/aws/backoff.js'
+import type { RunSummary } from '../src/report/run-summary.js'
 import { startEmbeddedStack } from '../src/stack/embedded-stack.js'
 import { AwsFront } from '../src/stack/front/aws-front.js'
 import { FanOutServer } from '../src/stack/kinesis/fan-out-server.js'
 import { KinesisEngineBackend } from '../src/stack/kinesis/kinesis-backend.js'
 import { KinesisEngine } from '../src/stack/kinesis/kinesis-engine.js'
+import { embeddedStackFixture, runCli, tempDir } from './helpers.js'
 
 const SHARD = 'shardId-000000000000'
 const credentials = { accessKeyId: 'fraudlab', secretAccessKey: 'fraudlab' }
@@ -185,5 +187,39 @@ describe('the embedded stack serves enhanced fan-out from its Kinesis process', 
       subscriber.destroy()
       await stack.stop()
     }
+  })
+})
+
+describe('fraudlab’s scorer on enhanced fan-out (--consumer efo)', () => {
+  const stack = embeddedStackFixture()
+  const run = async (extra: string[]) => {
+    const result = await runCli(['simulate', '--consumer', 'efo', '--tps', '300', '--json', '--reports-dir', tempDir('efo'), ...extra], { env: stack.env })
+    assert.equal(result.code, 0, result.stderr)
+    return JSON.parse(result.stdout) as RunSummary & { diagnostics: { scorer: { subscriptions: number; getRecordsCalls: number } } }
+  }
+
+  it('decides every transaction from pushed records: nothing lost, no duplicate, propagation well under polling’s 200 ms', async () => {
+    const summary = await run(['--duration', '6s', '--prefix', 'efo-a-'])
+    assert.equal(summary.config.consumer, 'efo')
+    assert.deepEqual([summary.counts.lost, summary.counts.duplicated], [0, 0])
+    assert.equal(summary.counts.decided, summary.counts.sent)
+    assert.equal(summary.diagnostics.scorer.getRecordsCalls, 0, 'no polling')
+    assert.ok((summary.latencyMs.stages.propagation.p99 ?? Infinity) < 150, `propagation p99 ${summary.latencyMs.stages.propagation.p99} ms`)
+    assert.ok((summary.latencyMs.stages.propagation.p50 ?? 0) >= 70, 'never sooner than the push latency')
+  })
+
+  it('renews each subscription when it ends (here every second): no gap that loses a record, no duplicate', async () => {
+    const summary = await run(['--duration', '8s', '--prefix', 'efo-b-', '--inject', 'efo.lifetime=1s'])
+    assert.deepEqual([summary.counts.lost, summary.counts.duplicated, summary.counts.decided], [0, 0, summary.counts.sent])
+    const shards = Number(summary.config.shards)
+    assert.ok(summary.diagnostics.scorer.subscriptions >= shards * 6, `${summary.diagnostics.scorer.subscriptions} subscriptions over ${shards} shards in 8 s`)
+  })
+
+  it('a scorer killed mid-subscription resumes from its checkpoint: nothing lost, what it replays counted as duplicates', async () => {
+    const summary = await run(['--duration', '10s', '--prefix', 'efo-c-', '--inject', 'scorer.crash=every:3s'])
+    assert.ok(summary.counts.scorerRestarts >= 2, `${summary.counts.scorerRestarts} restarts`)
+    assert.equal(summary.counts.lost, 0)
+    assert.equal(summary.counts.decided, summary.counts.sent)
+    assert.equal(summary.reconciliation.ok, true, summary.reconciliation.notes.join('; '))
   })
 })

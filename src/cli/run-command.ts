@@ -8,7 +8,7 @@ import { nowMs } from '../util/clock.js'
 import { parseFaultPlan } from '../stack/fault-plan.js'
 import { assertFaultsSupported } from '../run/fault-injection.js'
 import { assertExternalScorerFlags, checkOutputPaths } from '../run/check-run.js'
-import type { ObserveChoice, ScorerChoice } from '../run/start-pipeline.js'
+import type { ConsumerChoice, ObserveChoice, ScorerChoice } from '../run/start-pipeline.js'
 import { FraudlabCommand } from './base-command.js'
 import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags, targetSelectionOf, userResourceFlags, userResourcesOf } from './flags.js'
 
@@ -54,6 +54,11 @@ export const pipelineFlags = {
     options: ['fraudlab', 'external'],
     default: 'fraudlab',
   }),
+  consumer: Flags.string({
+    description: "How fraudlab's scorer reads the transactions stream: polling (GetRecords, 5 calls a second per shard) or efo (enhanced fan-out: SubscribeToShard over HTTP/2, records pushed about 70 ms after they arrive).",
+    options: ['polling', 'efo'],
+    default: 'polling',
+  }),
   observe: Flags.string({
     description: "How fraudlab learns each decision: from the decisions stream, or from the effects alone (alerts and BlockList items are blocks; the rest is counted as allowed once the effects are quiet), for a scorer that writes no decisions stream.",
     options: ['decisions', 'effects'],
@@ -75,7 +80,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -136,6 +141,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         reportsDir: flags['reports-dir'],
         scorer: flags.scorer as ScorerChoice,
         observe: flags.observe as ObserveChoice,
+        consumer: flags.consumer as ConsumerChoice,
         userResources: userResourcesOf(flags),
         faults,
         kinesisLimits: flags['kinesis-limits'],

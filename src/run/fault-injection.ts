@@ -2,6 +2,7 @@ import type { AwsEndpoints } from '../aws/endpoints.js'
 import { UserError } from '../errors/user-error.js'
 import type { RunSummary } from '../report/summary-schema.js'
 import { CONTROL_TOKEN_HEADER } from '../stack/emulator-control.js'
+import { AWS_FAN_OUT } from '../stack/kinesis/fan-out-server.js'
 import { CONTROL_PATH, type FaultPlan, type FrontCounts } from '../stack/fault-plan.js'
 
 type EmulatorFaultService = 'kinesis' | 'dynamodb' | 'sns'
@@ -14,7 +15,14 @@ export interface EmulatorControl {
 
 /** Emulator faults need the embedded stack; the scorer crash works on every target. */
 export function assertFaultsSupported(target: AwsEndpoints['target'] | string, plan: FaultPlan): void {
-  const emulatorFaults = [plan.kinesisThrottle && 'kinesis.throttle', plan.kinesisLatencyMs && 'kinesis.latency', plan.dynamodbThrottle && 'dynamodb.throttle', plan.snsFail && 'sns.fail'].filter(Boolean)
+  const emulatorFaults = [
+    plan.kinesisThrottle && 'kinesis.throttle',
+    plan.kinesisLatencyMs && 'kinesis.latency',
+    plan.dynamodbThrottle && 'dynamodb.throttle',
+    plan.snsFail && 'sns.fail',
+    plan.efoLifetimeMs !== undefined && 'efo.lifetime',
+    plan.efoLatencyMs !== undefined && 'efo.latency',
+  ].filter(Boolean)
   if (target !== 'embedded' && emulatorFaults.length) {
     throw new UserError(`--inject ${emulatorFaults.join(', ')} needs the embedded stack; this run's target is ${target}.`, {
       hint: 'Drop --target (embedded is the default), or keep only scorer.crash, which works on every target.',
@@ -30,7 +38,8 @@ export function assertFaultsSupported(target: AwsEndpoints['target'] | string, p
 export async function applyEmulatorFaults(stack: EmulatorControl, plan: FaultPlan, kinesisLimits: boolean, seed: number): Promise<void> {
   const { endpoints } = stack
   const settings: Record<EmulatorFaultService, Record<string, unknown>> = {
-    kinesis: { limits: kinesisLimits, throttle: plan.kinesisThrottle, latencyMs: plan.kinesisLatencyMs, seed },
+    // Every run sets the fan-out's settings too: AWS' own unless this run injects others.
+    kinesis: { limits: kinesisLimits, throttle: plan.kinesisThrottle, latencyMs: plan.kinesisLatencyMs, seed, fanOut: { subscriptionLifetimeMs: plan.efoLifetimeMs ?? AWS_FAN_OUT.subscriptionLifetimeMs, pushLatencyMs: plan.efoLatencyMs ?? AWS_FAN_OUT.pushLatencyMs } },
     dynamodb: { limits: false, throttle: plan.dynamodbThrottle, latencyMs: 0, seed: seed + 1 },
     sns: { fail: plan.snsFail, seed: seed + 2 },
   }

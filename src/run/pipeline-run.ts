@@ -26,7 +26,7 @@ import { openTransactionWriter, runLoad, type LoadResult } from './load-phase.js
 import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun } from './provision-run.js'
 import { RunMonitor } from './run-monitor.js'
 import { RunResources } from './run-resources.js'
-import { startPipeline, type ObserveChoice, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
+import { startPipeline, type ConsumerChoice, type ObserveChoice, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
 
 const UNLIMITED_COLLECTOR_POLL_MS = 10
 
@@ -50,6 +50,8 @@ export interface PipelineOptions extends TargetSelection {
   model: string
   /** `external`: the user's scorer consumes the transactions stream; fraudlab starts none, observes and reconciles. */
   scorer?: ScorerChoice
+  /** How fraudlab's scorer reads the transactions stream: GetRecords polling, or enhanced fan-out (SubscribeToShard). */
+  consumer?: ConsumerChoice
   /** `effects`: the decisions are learnt from the BlockList and alerts alone (a scorer that writes no decisions stream). */
   observe?: ObserveChoice
   /** The user's own streams, table and topic, used as they are (never created or deleted). */
@@ -165,7 +167,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target,
         provisioned,
         ledger,
-        { runId, names, scorer, observe: options.observe ?? 'decisions', model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        { runId, names, scorer, observe: options.observe ?? 'decisions', consumer: options.consumer ?? 'polling', model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
         resources,
         monitor.fail,
       )
@@ -241,6 +243,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         prefix: options.prefix,
         scorer,
         observe: options.observe ?? 'decisions',
+        consumer: options.consumer ?? 'polling',
         ...Object.fromEntries(Object.entries(options.userResources ?? {}).filter(([, name]) => name !== undefined)),
         pollIntervalMs: options.pollIntervalMs,
         checkpointIntervalMs: options.checkpointIntervalMs,

@@ -18,6 +18,8 @@ export interface PipelineStartSettings {
   scorer: ScorerChoice
   /** What fraudlab reads to learn the decisions: the decisions stream, or the effects alone. */
   observe: ObserveChoice
+  /** How fraudlab's scorer reads the transactions: polling, or enhanced fan-out. */
+  consumer: ConsumerChoice
   model: string
   shadowModel?: string
   featuresLogPath?: string
@@ -32,6 +34,7 @@ export interface PipelineStartSettings {
 /** The consumers of a running pipeline: the scorer process, the decisions collector and the alerts endpoint. */
 export type ScorerChoice = 'fraudlab' | 'external'
 export type ObserveChoice = 'decisions' | 'effects'
+export type ConsumerChoice = 'polling' | 'efo'
 
 export interface RunningPipeline {
   /** fraudlab's own scorer process; absent with an external scorer. */
@@ -72,6 +75,7 @@ export async function startPipeline(
     names: settings.names,
     alertsTopicArn: provisioned.resources.alertsTopicArn,
     pollIntervalMs: settings.pollIntervalMs,
+    consumer: settings.consumer,
     checkpointIntervalMs: settings.checkpointIntervalMs,
     consumerName: 'fraudlab-scorer',
     scorerId: `${settings.runId}-scorer`,

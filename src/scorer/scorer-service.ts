@@ -13,8 +13,9 @@ import type { Transaction } from '../schema/transaction.js'
 import { BatchingProducer } from '../stream/batching-producer.js'
 import { aggregate } from '../stream/record-aggregation.js'
 import { DynamoDbCheckpointStore } from '../stream/checkpoint-store.js'
-import { createKinesisClient, type KinesisDataClient } from '../stream/kinesis-client.js'
+import { createFanOutClient, createKinesisClient, type KinesisDataClient } from '../stream/kinesis-client.js'
 import { newShardReaderStats, ShardReader, type ShardBatch, type ShardReaderStats } from '../stream/shard-reader.js'
+import { ShardSubscriber } from '../stream/shard-subscriber.js'
 import { BoundedMap } from '../util/bounded-map.js'
 import { nowMs } from '../util/clock.js'
 import { BlockActions, type ActionStats, type BlockAction } from './block-actions.js'
@@ -32,6 +33,8 @@ export interface ScorerConfig {
   names: ScorerResources
   alertsTopicArn: string
   pollIntervalMs: number
+  /** How records reach the scorer: GetRecords polling, or pushed by enhanced fan-out (SubscribeToShard). */
+  consumer?: 'polling' | 'efo'
   /** How often each shard's position is saved; a restart replays at most this much. */
   checkpointIntervalMs: number
   consumerName: string
@@ -124,7 +127,8 @@ export class ScorerService {
   private featureMemoryAt = 0
   private readonly decided = new BoundedMap<string, true>(DEDUP_WINDOW_IDS)
   private readonly actions: BlockActions
-  private readonly reader: ShardReader
+  private readonly reader: ShardReader | ShardSubscriber
+  private readonly fanOutClient?: KinesisDataClient
   private readonly decisionsProducer: BatchingProducer<DecisionChunk>
   /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
   private readonly startedAtMs = Date.now()
@@ -166,23 +170,40 @@ export class ScorerService {
       modelVersion: options.model?.modelVersion ?? '',
       features: EMPTY_FEATURE_MEMORY,
     }
-    this.reader = new ShardReader({
-      kinesis: this.clients.kinesis,
+    const checkpoints = new DynamoDbCheckpointStore(this.clients.dynamodb, config.names.checkpointsTable, {
+      consumerName: config.consumerName,
       stream: config.names.transactionsStream,
-      handler: (batch) => this.decideAndAct(batch),
-      startAt: 'TRIM_HORIZON',
-      checkpoints: new DynamoDbCheckpointStore(this.clients.dynamodb, config.names.checkpointsTable, {
-        consumerName: config.consumerName,
-        stream: config.names.transactionsStream,
-        owner: config.scorerId,
-      }),
-      checkpointIntervalMs: config.checkpointIntervalMs,
-      pollIntervalMs: config.pollIntervalMs,
-      recordsPerCall: GET_RECORDS_LIMIT,
-      // The next page is fetched while this one's blocks and decisions are written.
-      pagesInFlight: PAGES_IN_FLIGHT,
-      stats: this.stats,
+      owner: config.scorerId,
     })
+    const handler = (batch: ShardBatch) => this.decideAndAct(batch)
+    if (config.consumer === 'efo') {
+      this.fanOutClient = createFanOutClient(config.endpoints)
+      this.reader = new ShardSubscriber({
+        kinesis: this.clients.kinesis,
+        subscriber: this.fanOutClient,
+        stream: config.names.transactionsStream,
+        consumerName: config.consumerName,
+        handler,
+        startAt: 'TRIM_HORIZON',
+        checkpoints,
+        checkpointIntervalMs: config.checkpointIntervalMs,
+        stats: this.stats,
+      })
+    } else {
+      this.reader = new ShardReader({
+        kinesis: this.clients.kinesis,
+        stream: config.names.transactionsStream,
+        handler,
+        startAt: 'TRIM_HORIZON',
+        checkpoints,
+        checkpointIntervalMs: config.checkpointIntervalMs,
+        pollIntervalMs: config.pollIntervalMs,
+        recordsPerCall: GET_RECORDS_LIMIT,
+        // The next page is fetched while this one's blocks and decisions are written.
+        pagesInFlight: PAGES_IN_FLIGHT,
+        stats: this.stats,
+      })
+    }
   }
 
   /**
@@ -204,6 +225,7 @@ export class ScorerService {
 
   async close(): Promise<void> {
     await this.step?.close()
+    this.fanOutClient?.destroy()
     this.clients.destroy()
   }
 

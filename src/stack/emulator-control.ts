@@ -27,6 +27,8 @@ export const FrontFaultsInput = z
     throttle: z.number().min(0).max(1),
     latencyMs: z.number().int().min(0).max(60_000),
     seed: z.number().int().min(0).max(2 ** 32 - 1),
+    /** The embedded Kinesis' enhanced fan-out: subscription lifetime and push latency. */
+    fanOut: z.strictObject({ subscriptionLifetimeMs: z.number().int().min(500).max(300_000), pushLatencyMs: z.number().int().min(0).max(10_000) }).partial(),
   })
   .partial()
 

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module'
 import type { Server } from 'node:http'
 import { AwsFront, HttpBackend, type FrontFaults } from './front/aws-front.js'
-import { FanOutServer } from './kinesis/fan-out-server.js'
+import { AWS_FAN_OUT, FanOutServer } from './kinesis/fan-out-server.js'
 import { KinesisEngineBackend } from './kinesis/kinesis-backend.js'
 import { KinesisEngine } from './kinesis/kinesis-engine.js'
 import { SnsEmulator } from './sns/sns-emulator.js'
@@ -22,8 +22,8 @@ async function main(kind: string | undefined): Promise<void> {
     // fraudlab's own in-memory Kinesis, in this process behind the front that adds AWS' limits and faults,
     // and its enhanced fan-out (SubscribeToShard over HTTP/2) on a second port.
     const engine = new KinesisEngine()
-    const front = new AwsFront('kinesis', new KinesisEngineBackend(engine), initialFaults(kind), token)
     const fanOut = new FanOutServer(engine)
+    const front = new AwsFront('kinesis', new KinesisEngineBackend(engine), initialFaults(kind), token, (faults) => (fanOut.settings = { ...AWS_FAN_OUT, ...faults.fanOut }))
     port = await front.listen(0)
     efoPort = await fanOut.listen(0)
     close = async () => {

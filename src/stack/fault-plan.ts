@@ -16,13 +16,17 @@ export interface FaultPlan {
   snsFail: number
   /** Kill the scorer process this often (it is restarted from its checkpoints). */
   scorerCrashEveryMs: number | undefined
+  /** Enhanced fan-out subscriptions end this soon (AWS: 5 minutes), so that renewals are exercised. */
+  efoLifetimeMs: number | undefined
+  /** Enhanced fan-out pushes a record this long after it arrives (AWS: about 70 ms on average). */
+  efoLatencyMs: number | undefined
 }
 
-export const NO_FAULTS: FaultPlan = { kinesisThrottle: 0, kinesisLatencyMs: 0, dynamodbThrottle: 0, snsFail: 0, scorerCrashEveryMs: undefined }
+export const NO_FAULTS: FaultPlan = { kinesisThrottle: 0, kinesisLatencyMs: 0, dynamodbThrottle: 0, snsFail: 0, scorerCrashEveryMs: undefined, efoLifetimeMs: undefined, efoLatencyMs: undefined }
 
-export const FAULT_NAMES = ['kinesis.throttle', 'kinesis.latency', 'dynamodb.throttle', 'sns.fail', 'scorer.crash'] as const
+export const FAULT_NAMES = ['kinesis.throttle', 'kinesis.latency', 'dynamodb.throttle', 'sns.fail', 'scorer.crash', 'efo.lifetime', 'efo.latency'] as const
 
-const EXAMPLES = 'kinesis.throttle=0.05, kinesis.latency=50ms, dynamodb.throttle=0.02, sns.fail=0.01, scorer.crash=every:30s'
+const EXAMPLES = 'kinesis.throttle=0.05, kinesis.latency=50ms, dynamodb.throttle=0.02, sns.fail=0.01, scorer.crash=every:30s, efo.lifetime=10s, efo.latency=200ms'
 
 export function parseFaultPlan(specs: readonly string[]): FaultPlan {
   const plan: FaultPlan = { ...NO_FAULTS }
@@ -55,6 +59,18 @@ export function parseFaultPlan(specs: readonly string[]): FaultPlan {
         const ms = value.startsWith('every:') ? parseDurationMs(value.slice('every:'.length)) : undefined
         if (ms === undefined || ms < 1_000) throw new UserError(`--inject ${spec}: ${value} is not every:DURATION of at least 1s.`, { hint: 'As in scorer.crash=every:30s.' })
         plan.scorerCrashEveryMs = ms
+        break
+      }
+      case 'efo.lifetime': {
+        const ms = parseDurationMs(value)
+        if (ms === undefined || ms < 500 || ms > 300_000) throw new UserError(`--inject ${spec}: ${value} is not a lifetime from 500ms to 5m.`, { hint: 'As in efo.lifetime=10s (AWS ends a subscription after 5 minutes).' })
+        plan.efoLifetimeMs = ms
+        break
+      }
+      case 'efo.latency': {
+        const ms = parseDurationMs(value)
+        if (ms === undefined || ms > 10_000) throw new UserError(`--inject ${spec}: ${value} is not a latency up to 10s.`, { hint: 'As in efo.latency=200ms (AWS: about 70 ms on average).' })
+        plan.efoLatencyMs = ms
         break
       }
       default:

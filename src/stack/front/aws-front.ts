@@ -14,6 +14,8 @@ export interface FrontFaults {
   /** Added to every response, in milliseconds. */
   latencyMs: number
   seed: number
+  /** The embedded Kinesis' enhanced fan-out settings (applied by whoever serves SubscribeToShard). */
+  fanOut?: { subscriptionLifetimeMs?: number; pushLatencyMs?: number }
 }
 
 const DYNAMODB_DATA_CALLS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'GetItem', 'BatchWriteItem', 'BatchGetItem', 'Query', 'Scan', 'TransactWriteItems', 'TransactGetItems'])
@@ -98,6 +100,8 @@ export class AwsFront {
     faults: FrontFaults,
     /** Required on the control path; without one, the control path is closed. */
     private readonly controlToken?: string,
+    /** Told of every change of faults (the fan-out server takes its settings from them). */
+    private readonly onFaults?: (faults: FrontFaults) => void,
   ) {
     this.faults = faults
     this.random = new Random(faults.seed)
@@ -271,6 +275,7 @@ export class AwsFront {
       const input = body ? parseControlInput(FrontFaultsInput, body.toString('utf8')) : { ok: false as const, message: 'the body exceeds 4 KiB' }
       if (!input.ok) return void this.send(response, 400, { message: `Faults not changed: ${input.message}.` }, false)
       this.faults = { ...this.faults, ...input.value }
+      this.onFaults?.(this.faults)
       this.random = new Random(this.faults.seed)
       this.limiter = new ShardLimiter()
       Object.assign(this.counts, { limitThrottled: 0, injected: 0, delayed: 0 })

@@ -1,0 +1,151 @@
+import {
+  DescribeStreamConsumerCommand,
+  DescribeStreamSummaryCommand,
+  ListShardsCommand,
+  RegisterStreamConsumerCommand,
+  SubscribeToShardCommand,
+  type KinesisClient,
+  type StartingPosition,
+} from '@aws-sdk/client-kinesis'
+import { backoffDelayMs, errorName, isRetryable } from '../aws/backoff.js'
+import { nowMs, sleep } from '../util/clock.js'
+import type { CheckpointStore } from './checkpoint-store.js'
+import { deaggregateAll, isAggregated } from './record-aggregation.js'
+import { newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
+
+export interface ShardSubscriberOptions {
+  /** Control-plane calls (ListShards, the consumer's registration) over HTTP/1.1. */
+  kinesis: Pick<KinesisClient, 'send'>
+  /** SubscribeToShard, over HTTP/2. */
+  subscriber: Pick<KinesisClient, 'send'>
+  stream: string
+  /** The stream consumer, registered once for every process of the group (idempotently). */
+  consumerName: string
+  handler: (batch: ShardBatch) => Promise<void> | void
+  startAt: 'TRIM_HORIZON' | 'LATEST'
+  checkpoints?: CheckpointStore
+  checkpointIntervalMs?: number
+  stats?: ShardReaderStats
+}
+
+const MAX_CONSECUTIVE_FAILURES = 20
+
+interface Subscription {
+  shardId: string
+  /** The last sequence number handled (its effects done), or the last continuation: where a new subscription starts after. */
+  resumeAfter: string | undefined
+  checkpointed: string | undefined
+}
+
+/**
+ * Enhanced fan-out's reader: the same contract as the polling ShardReader (positions from the
+ * checkpoints, effects done before the checkpoint moves, replay rather than loss after a crash),
+ * with records pushed over one SubscribeToShard per shard. A subscription that ends (AWS ends
+ * each after 5 minutes) is renewed at once from its continuation; one refused because the last
+ * is still closing (ResourceInUseException) or cut by the network is renewed with backoff.
+ */
+export class ShardSubscriber {
+  readonly stats: ShardReaderStats & { subscriptions: number }
+  private consumerArn = ''
+  private subscriptions: Subscription[] = []
+
+  constructor(private readonly options: ShardSubscriberOptions) {
+    this.stats = Object.assign(options.stats ?? newShardReaderStats(), { subscriptions: 0 })
+  }
+
+  async open(): Promise<void> {
+    this.consumerArn = await this.registerConsumer()
+    const shardIds: string[] = []
+    let nextToken: string | undefined
+    do {
+      const output = await this.options.kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: this.options.stream }))
+      for (const shard of output.Shards ?? []) if (shard.ShardId) shardIds.push(shard.ShardId)
+      nextToken = output.NextToken
+    } while (nextToken)
+    this.subscriptions = await Promise.all(
+      shardIds.map(async (shardId) => {
+        const checkpoint = await this.options.checkpoints?.read(shardId)
+        return { shardId, resumeAfter: checkpoint, checkpointed: checkpoint }
+      }),
+    )
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all(this.subscriptions.map((subscription) => this.follow(subscription, signal)))
+  }
+
+  /** The consumer's ARN: registered now, or found registered by another process of the group. */
+  private async registerConsumer(): Promise<string> {
+    const { kinesis, stream, consumerName } = this.options
+    const streamArn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamARN
+    try {
+      await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: consumerName }))
+    } catch (error) {
+      if (errorName(error) !== 'ResourceInUseException') throw error
+    }
+    // AWS takes a few seconds to make a new consumer ACTIVE.
+    for (;;) {
+      const { ConsumerDescription: consumer } = await kinesis.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: consumerName }))
+      if (consumer?.ConsumerStatus === 'ACTIVE' && consumer.ConsumerARN) return consumer.ConsumerARN
+      await sleep(500)
+    }
+  }
+
+  private async follow(subscription: Subscription, signal: AbortSignal): Promise<void> {
+    let failures = 0
+    let lastCheckpointAt = nowMs()
+    while (!signal.aborted) {
+      const start: StartingPosition = subscription.resumeAfter ? { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: subscription.resumeAfter } : { Type: this.options.startAt }
+      const abort = new AbortController()
+      const stop = () => abort.abort()
+      signal.addEventListener('abort', stop, { once: true })
+      try {
+        this.stats.subscriptions++
+        const output = await this.options.subscriber.send(new SubscribeToShardCommand({ ConsumerARN: this.consumerArn, ShardId: subscription.shardId, StartingPosition: start }), { abortSignal: abort.signal })
+        for await (const event of output.EventStream ?? []) {
+          const pushed = event.SubscribeToShardEvent
+          if (!pushed) continue
+          failures = 0
+          this.stats.millisBehindLatest[subscription.shardId] = pushed.MillisBehindLatest ?? 0
+          const kinesisRecords = pushed.Records ?? []
+          if (kinesisRecords.length) {
+            const records = kinesisRecords.some((record) => isAggregated(record.Data)) ? deaggregateAll(kinesisRecords) : kinesisRecords
+            await this.options.handler({ shardId: subscription.shardId, records, fetchedAtMs: nowMs() })
+          }
+          // Handled (or nothing to handle): a new subscription resumes after this event's continuation.
+          subscription.resumeAfter = pushed.ContinuationSequenceNumber ?? kinesisRecords.at(-1)?.SequenceNumber ?? subscription.resumeAfter
+          if (nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(subscription))) lastCheckpointAt = nowMs()
+          if (signal.aborted) break
+        }
+      } catch (error) {
+        if (signal.aborted) break
+        const name = errorName(error)
+        if (name !== 'ResourceInUseException' && !isRetryable(error) && name !== 'AbortError' && !isConnectionError(error)) throw error
+        if (++failures > MAX_CONSECUTIVE_FAILURES) throw error
+        this.stats.retried++
+        await sleep(backoffDelayMs(failures, Math.random, 100, 5_000), signal)
+      } finally {
+        signal.removeEventListener('abort', stop)
+        abort.abort()
+      }
+    }
+    await this.checkpoint(subscription)
+  }
+
+  private async checkpoint(subscription: Subscription): Promise<boolean> {
+    const store = this.options.checkpoints
+    if (!store || !subscription.resumeAfter || subscription.resumeAfter === subscription.checkpointed) return false
+    const startedAt = nowMs()
+    await store.write(subscription.shardId, subscription.resumeAfter)
+    subscription.checkpointed = subscription.resumeAfter
+    this.stats.checkpointsWritten++
+    this.stats.checkpointMs += nowMs() - startedAt
+    return true
+  }
+}
+
+/** An HTTP/2 session or stream that broke (the server went away, a reset): renew the subscription. */
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? ''
+  return code.startsWith('ERR_HTTP2') || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE'].includes(code)
+}
