@@ -3,6 +3,7 @@
 // with the shards a run picks for its rate (transactions by records, decisions by bytes: shards tx/dec).
 // Kinesis' per-shard limits are on, as in a run; KINESIS_LIMITS=off lifts them (and polls every 50 ms).
 // AGGREGATE=on writes transactions as KPL aggregates (--aggregate).
+// CONSUMERS=polling,efo runs each rate with each way the scorer reads (--consumer), side by side.
 // Each process's CPU time per decided transaction (µs/tx) and peak resident memory are printed too:
 // CPU per transaction is the figure that stays stable on a noisy machine. The CLI is this process
 // (run with bin/run.js's heap flag);
@@ -21,12 +22,13 @@ const f = (value: number | null) => (value !== null && Number.isFinite(value) ? 
 
 const kinesisLimits = process.env.KINESIS_LIMITS !== 'off'
 const aggregate = process.env.AGGREGATE === 'on'
+const consumers = (process.env.CONSUMERS ?? 'polling').split(',') as Array<'polling' | 'efo'>
 const shardsUsed = (resources: unknown) => {
   const { transactionShards, decisionShards } = (resources ?? {}) as { transactionShards?: number; decisionShards?: number }
   return `${transactionShards ?? '?'}/${decisionShards ?? '?'}`
 }
 console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, Kinesis limits ${kinesisLimits ? 'on' : 'off'}${aggregate ? ', transactions aggregated' : ''}, node ${process.versions.node}`)
-console.log('offered shards  achieved  decided/s  ratio  dropped  lost  decision p50   p90    p99    max  observed p99 | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns | peak RSS MB: cli  scorer  kinesis  dynamodb  sns')
+console.log('offered consumer shards  achieved  decided/s  ratio  dropped  lost  decision p50   p90    p99    max  observed p99 | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns | peak RSS MB: cli  scorer  kinesis  dynamodb  sns')
 
 /** User + system CPU of a process, in µs, from /proc (clock ticks of 10 ms); undefined once it has exited. */
 function processCpuUs(pid: number): number | undefined {
@@ -81,7 +83,7 @@ class CpuSampler {
   }
 }
 
-for (const tps of rates) {
+for (const tps of rates) for (const consumer of consumers) {
   const sampler = new CpuSampler()
   const cliBefore = process.cpuUsage()
   const { summary } = await simulate({
@@ -98,6 +100,7 @@ for (const tps of rates) {
     reportsDir: tempDir('bench-reports'),
     kinesisLimits,
     aggregate,
+    consumer,
     maxLatenessMs: 1_000,
     pollIntervalMs: kinesisLimits ? 200 : 50,
     checkpointIntervalMs: 1_000,
@@ -112,6 +115,7 @@ for (const tps of rates) {
   console.log(
     [
       String(tps).padStart(7),
+      consumer.padStart(8),
       shardsUsed(summary.diagnostics.resources).padStart(6),
       f(summary.throughput.achievedTps).padStart(9),
       f(summary.throughput.decidedTps).padStart(10),

@@ -103,13 +103,16 @@ describe('Kinesis per-shard limits: the token buckets', () => {
 
 describe('--inject', () => {
   it('parses every fault, and refuses a bad value with what to write instead', () => {
-    assert.deepEqual(parseFaultPlan(['kinesis.throttle=0.05', 'kinesis.latency=50ms', 'dynamodb.throttle=.02', 'sns.fail=1', 'scorer.crash=every:30s']), {
+    assert.deepEqual(parseFaultPlan(['kinesis.throttle=0.05', 'kinesis.latency=50ms', 'dynamodb.throttle=.02', 'sns.fail=1', 'scorer.crash=every:30s', 'efo.lifetime=10s', 'efo.latency=200ms']), {
       kinesisThrottle: 0.05,
       kinesisLatencyMs: 50,
       dynamodbThrottle: 0.02,
       snsFail: 1,
       scorerCrashEveryMs: 30_000,
+      efoLifetimeMs: 10_000,
+      efoLatencyMs: 200,
     })
+    assert.throws(() => parseFaultPlan(['efo.lifetime=10m']), /not a lifetime from 500ms to 5m/)
     assert.deepEqual(parseFaultPlan([]), NO_FAULTS)
     assert.throws(() => parseFaultPlan(['sns.fail=1.5']), /sns\.fail=1\.5: 1\.5 is not a probability/)
     assert.throws(() => parseFaultPlan(['kinesis.latency=fast']), /not a latency up to 60s/)

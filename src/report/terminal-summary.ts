@@ -10,13 +10,19 @@ function latencyRow(name: string, l: LatencySummaryMs): string {
   return `  ${name.padEnd(14)} ${[l.p50, l.p90, l.p95, l.p99, l.max].map((v) => ms(v).padStart(10)).join('')}`
 }
 
+/** Whose scorer decided, how it read the stream and how fraudlab learnt its decisions, when not the default. */
+function howDecided(summary: RunSummary): string {
+  const { scorer, consumer, observe } = summary.config as { scorer?: string; consumer?: string; observe?: string }
+  return [scorer === 'external' && ' · external scorer', consumer === 'efo' && ' · enhanced fan-out', observe === 'effects' && ' · effects only'].filter(Boolean).join('')
+}
+
 /** The end-of-run summary printed in the terminal: a pure function of the summary. */
 export function renderTerminalSummary(summary: RunSummary, reportPath?: string): string {
   const c = summary.counts
   const a = summary.accuracy
   const t = summary.throughput
   const lines = [
-    `fraudlab ${summary.command} · run ${summary.runId} · ${summary.status}${summary.error ? `: ${summary.error}` : ''}`,
+    `fraudlab ${summary.command} · run ${summary.runId}${howDecided(summary)} · ${summary.status}${summary.error ? `: ${summary.error}` : ''}`,
     '',
     `Reconciliation   ${summary.reconciliation.ok ? 'OK' : 'FAILED'}: sent ${c.sent}, decided ${c.decided}, lost ${c.lost}, duplicated ${c.duplicated} (removed)` +
       (c.failedToProduce ? `, failed to produce ${c.failedToProduce}` : ''),
@@ -29,7 +35,9 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     latencyRow('decision', summary.latencyMs.decision),
     latencyRow('end to end', summary.latencyMs.endToEnd),
     // A k6 run measures the round trip only: stages without data are left out.
-    ...Object.entries(summary.latencyMs.stages).filter(([, l]) => l.count > 0).map(([name, l]) => latencyRow(name, l)),
+    ...Object.entries(summary.latencyMs.stages)
+      .filter(([, l]) => l.count > 0)
+      .map(([name, l]) => latencyRow(name === 'propagation' && summary.config.consumer === 'efo' ? 'propagation efo' : name, l)),
     '',
     `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}, PR-AUC ${ratio(a.prAuc)}`,
     `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,

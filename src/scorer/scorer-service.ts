@@ -187,6 +187,7 @@ export class ScorerService {
         startAt: 'TRIM_HORIZON',
         checkpoints,
         checkpointIntervalMs: config.checkpointIntervalMs,
+        pagesInFlight: PAGES_IN_FLIGHT,
         stats: this.stats,
       })
     } else {

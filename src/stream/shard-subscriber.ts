@@ -26,6 +26,12 @@ export interface ShardSubscriberOptions {
   checkpoints?: CheckpointStore
   checkpointIntervalMs?: number
   stats?: ShardReaderStats
+  /**
+   * Events of one shard the handler may hold at once (default 1), as the polling reader's pages:
+   * the next push is taken while this one's effects are written, handled in order, and the
+   * position moves only over events done without a gap.
+   */
+  pagesInFlight?: number
 }
 
 const MAX_CONSECUTIVE_FAILURES = 20
@@ -94,7 +100,28 @@ export class ShardSubscriber {
   private async follow(subscription: Subscription, signal: AbortSignal): Promise<void> {
     let failures = 0
     let lastCheckpointAt = nowMs()
-    while (!signal.aborted) {
+    const maxInFlight = Math.max(1, this.options.pagesInFlight ?? 1)
+    const inFlight: Array<{ resumeAfter: string | undefined; done: boolean; settled: Promise<void> }> = []
+    let failure: { error: unknown } | undefined
+    const advance = () => {
+      while (inFlight.length && inFlight[0].done) subscription.resumeAfter = inFlight.shift()!.resumeAfter ?? subscription.resumeAfter
+    }
+    // Handled in order: each waits for the one before it, so effects keep the shard's order.
+    let chain: Promise<void> = Promise.resolve()
+    const hand = (batch: ShardBatch | undefined, resumeAfter: string | undefined) => {
+      const page = { resumeAfter, done: false, settled: Promise.resolve() }
+      page.settled = chain = chain
+        .then(() => (batch ? this.options.handler(batch) : undefined))
+        .then(
+          () => {
+            page.done = true
+            advance()
+          },
+          (error: unknown) => void (failure ??= { error }),
+        )
+      inFlight.push(page)
+    }
+    while (!signal.aborted && !failure) {
       const start: StartingPosition = subscription.resumeAfter ? { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: subscription.resumeAfter } : { Type: this.options.startAt }
       const abort = new AbortController()
       const stop = () => abort.abort()
@@ -108,17 +135,16 @@ export class ShardSubscriber {
           failures = 0
           this.stats.millisBehindLatest[subscription.shardId] = pushed.MillisBehindLatest ?? 0
           const kinesisRecords = pushed.Records ?? []
-          if (kinesisRecords.length) {
-            const records = kinesisRecords.some((record) => isAggregated(record.Data)) ? deaggregateAll(kinesisRecords) : kinesisRecords
-            await this.options.handler({ shardId: subscription.shardId, records, fetchedAtMs: nowMs() })
-          }
-          // Handled (or nothing to handle): a new subscription resumes after this event's continuation.
-          subscription.resumeAfter = pushed.ContinuationSequenceNumber ?? kinesisRecords.at(-1)?.SequenceNumber ?? subscription.resumeAfter
+          const records = kinesisRecords.some((record) => isAggregated(record.Data)) ? deaggregateAll(kinesisRecords) : kinesisRecords
+          // Once handled (or with nothing to handle), a new subscription resumes after this event's continuation.
+          hand(records.length ? { shardId: subscription.shardId, records, fetchedAtMs: nowMs() } : undefined, pushed.ContinuationSequenceNumber ?? kinesisRecords.at(-1)?.SequenceNumber)
+          while (inFlight.length >= maxInFlight && !failure) await inFlight[0].settled
+          if (failure) break
           if (nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(subscription))) lastCheckpointAt = nowMs()
           if (signal.aborted) break
         }
       } catch (error) {
-        if (signal.aborted) break
+        if (signal.aborted || failure) break
         const name = errorName(error)
         if (name !== 'ResourceInUseException' && !isRetryable(error) && name !== 'AbortError' && !isConnectionError(error)) throw error
         if (++failures > MAX_CONSECUTIVE_FAILURES) throw error
@@ -128,7 +154,11 @@ export class ShardSubscriber {
         signal.removeEventListener('abort', stop)
         abort.abort()
       }
+      // A renewed subscription starts after what is done: the events in hand finish first.
+      await Promise.all(inFlight.map((page) => page.settled))
     }
+    await Promise.all(inFlight.map((page) => page.settled))
+    if (failure) throw failure.error
     await this.checkpoint(subscription)
   }
 
