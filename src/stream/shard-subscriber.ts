@@ -101,7 +101,7 @@ export class ShardSubscriber {
     let failures = 0
     let lastCheckpointAt = nowMs()
     const maxInFlight = Math.max(1, this.options.pagesInFlight ?? 1)
-    const inFlight: Array<{ resumeAfter: string | undefined; done: boolean; settled: Promise<void> }> = []
+    const inFlight: Array<{ batch: ShardBatch | undefined; resumeAfter: string | undefined; started: boolean; done: boolean; settled: Promise<void> }> = []
     let failure: { error: unknown } | undefined
     const advance = () => {
       while (inFlight.length && inFlight[0].done) subscription.resumeAfter = inFlight.shift()!.resumeAfter ?? subscription.resumeAfter
@@ -109,9 +109,20 @@ export class ShardSubscriber {
     // Handled in order: each waits for the one before it, so effects keep the shard's order.
     let chain: Promise<void> = Promise.resolve()
     const hand = (batch: ShardBatch | undefined, resumeAfter: string | undefined) => {
-      const page = { resumeAfter, done: false, settled: Promise.resolve() }
+      // Pushes that arrive while the handler is busy join the page still waiting its turn: one
+      // model call and one decisions write for them all, as a polled page would have them.
+      const waiting = inFlight.at(-1)
+      if (waiting && !waiting.started) {
+        if (batch) waiting.batch = waiting.batch ? { ...waiting.batch, records: waiting.batch.records.concat(batch.records) } : batch
+        waiting.resumeAfter = resumeAfter ?? waiting.resumeAfter
+        return
+      }
+      const page = { batch, resumeAfter, started: false, done: false, settled: Promise.resolve() }
       page.settled = chain = chain
-        .then(() => (batch ? this.options.handler(batch) : undefined))
+        .then(() => {
+          page.started = true
+          return page.batch ? this.options.handler(page.batch) : undefined
+        })
         .then(
           () => {
             page.done = true
