@@ -35,6 +35,8 @@ export interface ShardSubscriberOptions {
 }
 
 const MAX_CONSECUTIVE_FAILURES = 20
+/** Records waiting for a free page slot before reading the subscription pauses. */
+const MAX_WAITING_RECORDS = 20_000
 
 interface Subscription {
   shardId: string
@@ -101,36 +103,44 @@ export class ShardSubscriber {
     let failures = 0
     let lastCheckpointAt = nowMs()
     const maxInFlight = Math.max(1, this.options.pagesInFlight ?? 1)
-    const inFlight: Array<{ batch: ShardBatch | undefined; resumeAfter: string | undefined; started: boolean; done: boolean; settled: Promise<void> }> = []
+    const inFlight: Array<{ resumeAfter: string | undefined; done: boolean; settled: Promise<void> }> = []
+    /** Pushes that came while every slot was taken: one page, started when a slot frees. */
+    let pending: { batch: ShardBatch | undefined; resumeAfter: string | undefined } | undefined
     let failure: { error: unknown } | undefined
+    // Pages finish in any order; the position moves over the finished ones at the front only.
     const advance = () => {
       while (inFlight.length && inFlight[0].done) subscription.resumeAfter = inFlight.shift()!.resumeAfter ?? subscription.resumeAfter
     }
-    // Handled in order: each waits for the one before it, so effects keep the shard's order.
-    let chain: Promise<void> = Promise.resolve()
-    const hand = (batch: ShardBatch | undefined, resumeAfter: string | undefined) => {
-      // Pushes that arrive while the handler is busy join the page still waiting its turn: one
-      // model call and one decisions write for them all, as a polled page would have them.
-      const waiting = inFlight.at(-1)
-      if (waiting && !waiting.started) {
-        if (batch) waiting.batch = waiting.batch ? { ...waiting.batch, records: waiting.batch.records.concat(batch.records) } : batch
-        waiting.resumeAfter = resumeAfter ?? waiting.resumeAfter
-        return
-      }
-      const page = { batch, resumeAfter, started: false, done: false, settled: Promise.resolve() }
-      page.settled = chain = chain
-        .then(() => {
-          page.started = true
-          return page.batch ? this.options.handler(page.batch) : undefined
-        })
+    const start = (batch: ShardBatch | undefined, resumeAfter: string | undefined) => {
+      const page = { resumeAfter, done: false, settled: Promise.resolve() }
+      page.settled = Promise.resolve()
+        .then(() => (batch ? this.options.handler(batch) : undefined))
         .then(
           () => {
             page.done = true
             advance()
+            startPending()
           },
           (error: unknown) => void (failure ??= { error }),
         )
       inFlight.push(page)
+    }
+    const startPending = () => {
+      if (!pending || inFlight.length >= maxInFlight || failure) return
+      const { batch, resumeAfter } = pending
+      pending = undefined
+      start(batch, resumeAfter)
+    }
+    // As the polling reader's pages: up to `maxInFlight` handled at once. What arrives beyond joins
+    // one waiting page: one model call and one decisions write for it all, as a polled page would be.
+    const hand = (batch: ShardBatch | undefined, resumeAfter: string | undefined) => {
+      if (!pending && inFlight.length < maxInFlight) return start(batch, resumeAfter)
+      const waiting = pending?.batch
+      pending = { batch: waiting && batch ? { ...waiting, records: waiting.records.concat(batch.records) } : (waiting ?? batch), resumeAfter: resumeAfter ?? pending?.resumeAfter }
+    }
+    const settleAll = async () => {
+      do await Promise.all(inFlight.map((page) => page.settled))
+      while (!failure && (pending || inFlight.some((page) => !page.done)))
     }
     while (!signal.aborted && !failure) {
       const start: StartingPosition = subscription.resumeAfter ? { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: subscription.resumeAfter } : { Type: this.options.startAt }
@@ -149,7 +159,8 @@ export class ShardSubscriber {
           const records = kinesisRecords.some((record) => isAggregated(record.Data)) ? deaggregateAll(kinesisRecords) : kinesisRecords
           // Once handled (or with nothing to handle), a new subscription resumes after this event's continuation.
           hand(records.length ? { shardId: subscription.shardId, records, fetchedAtMs: nowMs() } : undefined, pushed.ContinuationSequenceNumber ?? kinesisRecords.at(-1)?.SequenceNumber)
-          while (inFlight.length >= maxInFlight && !failure) await inFlight[0].settled
+          // A handler far behind holds the stream (HTTP/2 flow control then holds the server).
+          while ((pending?.batch?.records.length ?? 0) > MAX_WAITING_RECORDS && !failure) await inFlight[0].settled
           if (failure) break
           if (nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(subscription))) lastCheckpointAt = nowMs()
           if (signal.aborted) break
@@ -166,9 +177,9 @@ export class ShardSubscriber {
         abort.abort()
       }
       // A renewed subscription starts after what is done: the events in hand finish first.
-      await Promise.all(inFlight.map((page) => page.settled))
+      await settleAll()
     }
-    await Promise.all(inFlight.map((page) => page.settled))
+    await settleAll()
     if (failure) throw failure.error
     await this.checkpoint(subscription)
   }
