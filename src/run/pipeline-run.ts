@@ -128,7 +128,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const collectorPollIntervalMs = embedded && !kinesisLimits ? Math.min(options.pollIntervalMs, UNLIMITED_COLLECTOR_POLL_MS) : options.pollIntervalMs
   const resources = new RunResources()
   const monitor = new RunMonitor(
-    { ...options, title: options.title ?? options.describe ?? options.command, target: options.target, seed },
+    // The live view's header says how the scorer reads when it is not by polling.
+    { ...options, title: `${options.title ?? options.describe ?? options.command}${options.consumer === 'efo' ? ' · enhanced fan-out' : ''}`, target: options.target, seed },
     resources,
   )
   try {
