@@ -1,4 +1,4 @@
-import { createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2'
+import { createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
 import { EventStreamCodec } from '@smithy/core/event-streams'
 import { fromUtf8, toUtf8 } from '@smithy/core/serde'
 import { KinesisError, type KinesisEngine, type SubscriptionCursor } from './kinesis-engine.js'
@@ -39,6 +39,7 @@ const JSON_HEADERS = { 'content-type': 'application/x-amz-json-1.1' }
 export class FanOutServer {
   private readonly server: Http2Server
   private readonly active = new Map<string, () => void>()
+  private readonly sessions = new Set<ServerHttp2Session>()
   /** The 2 MiB a second is the consumer's on its shard, whatever its subscriptions: the bucket outlives each one. */
   private readonly buckets = new Map<string, { allowance: number; refilledAtMs: number }>()
   settings: FanOutSettings
@@ -49,6 +50,10 @@ export class FanOutServer {
   ) {
     this.settings = { ...AWS_FAN_OUT, ...settings }
     this.server = createServer()
+    this.server.on('session', (session) => {
+      this.sessions.add(session)
+      session.once('close', () => this.sessions.delete(session))
+    })
     this.server.on('stream', (stream, headers) => {
       const target = String(headers['x-amz-target'] ?? '')
       if (!target.endsWith('.SubscribeToShard')) return fail(stream, 400, 'UnknownOperationException', `This endpoint serves SubscribeToShard only; got ${target || 'no X-Amz-Target'}.`)
@@ -81,6 +86,8 @@ export class FanOutServer {
 
   async close(): Promise<void> {
     for (const end of [...this.active.values()]) end()
+    // A client keeps its HTTP/2 session open between subscriptions: closing waits for none.
+    for (const session of this.sessions) session.close()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
