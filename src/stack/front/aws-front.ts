@@ -2,6 +2,7 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import { Random } from '../../util/random.js'
 import { FrontFaultsInput, isControlAuthorized, parseControlInput, readBoundedBody } from '../emulator-control.js'
 import { CONTROL_PATH, type FrontCounts } from '../fault-plan.js'
+import { listenOnLoopback } from '../loopback.js'
 import { ShardLimiter } from './shard-limiter.js'
 import { ShardMap } from '../../stream/shard-map.js'
 
@@ -109,12 +110,8 @@ export class AwsFront {
     this.server.keepAliveTimeout = 65_000
   }
 
-  async listen(port = 0): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(port, '127.0.0.1', () => resolve())
-    })
-    return (this.server.address() as { port: number }).port
+  listen(port = 0): Promise<number> {
+    return listenOnLoopback(this.server, port)
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
 import { EventStreamCodec } from '@smithy/core/event-streams'
 import { fromUtf8, toUtf8 } from '@smithy/core/serde'
+import { listenOnLoopback } from '../loopback.js'
 import { KinesisError, type KinesisEngine, type SubscriptionCursor } from './kinesis-engine.js'
 
 /** Enhanced fan-out's settings; each is AWS' figure unless a test shortens it. */
@@ -76,12 +77,8 @@ export class FanOutServer {
     })
   }
 
-  async listen(port = 0): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(port, '127.0.0.1', () => resolve())
-    })
-    return (this.server.address() as { port: number }).port
+  listen(port = 0): Promise<number> {
+    return listenOnLoopback(this.server, port)
   }
 
   async close(): Promise<void> {
