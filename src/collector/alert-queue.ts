@@ -1,11 +1,9 @@
 import { SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import { z } from 'zod'
 import { withRetries } from '../aws/backoff.js'
 import { sleep } from '../util/clock.js'
-import type { AlertSink } from './alert-receiver.js'
+import { parseAlert, type AlertSink } from './alert-receiver.js'
 
-const AlertSchema = z.object({ transactionId: z.string(), score: z.number().min(0).max(1).optional() })
 /** Long polls, short enough that stopping waits at most this long for the last one. */
 const WAIT_SECONDS = 2
 
@@ -66,8 +64,8 @@ export class AlertQueue {
       }
       const messages = output.Messages ?? []
       for (const message of messages) {
-        const alert = AlertSchema.safeParse(safeJson(message.Body ?? ''))
-        if (alert.success) this.ledger.recordAlert(alert.data.transactionId, alert.data.score)
+        const alert = parseAlert(message.Body ?? '')
+        if (alert) this.ledger.recordAlert(alert.transactionId, alert.score)
         else this.invalidMessages++
       }
       if (messages.length) {
@@ -81,12 +79,4 @@ export class AlertQueue {
 /** A queue name from the prefix and run id: SQS allows letters, digits, - and _, at most 80. */
 export function alertQueueName(prefix: string, runId: string): string {
   return `${prefix}alerts-${runId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80)
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
 }

@@ -14,6 +14,12 @@ export interface AlertSink {
 
 const AlertSchema = z.object({ transactionId: z.string(), score: z.number().min(0).max(1).optional() })
 
+/** An alert message (the contract asks for `transactionId`; `score` is used when present), or undefined. */
+export function parseAlert(text: string): { transactionId: string; score?: number } | undefined {
+  const alert = AlertSchema.safeParse(safeJson(text))
+  return alert.success ? alert.data : undefined
+}
+
 /**
  * An HTTP endpoint subscribed to the alerts topic, so the run observes alerts the way a real
  * consumer would: it answers the SubscriptionConfirmation handshake and counts notifications.
@@ -45,8 +51,8 @@ export class AlertReceiver {
           await visit(envelope.data.SubscribeURL)
           markConfirmed()
         } else if (envelope.data.Type === 'Notification') {
-          const alert = AlertSchema.safeParse(safeJson(envelope.data.Message ?? ''))
-          if (alert.success) this.ledger.recordAlert(alert.data.transactionId, alert.data.score)
+          const alert = parseAlert(envelope.data.Message ?? '')
+          if (alert) this.ledger.recordAlert(alert.transactionId, alert.score)
           else this.invalidMessages++
         }
         res.writeHead(200).end()

@@ -1,4 +1,4 @@
-import { DecisionSchema } from '../schema/decision.js'
+import { DecisionSchema, type Decision } from '../schema/decision.js'
 import type { KinesisDataClient } from '../stream/kinesis-client.js'
 import { ShardReader, type ShardBatch } from '../stream/shard-reader.js'
 import type { RunLedger } from './run-ledger.js'
@@ -49,25 +49,28 @@ export class DecisionCollector {
 
   private collect({ records, fetchedAtMs: observedAt }: ShardBatch): void {
     for (const record of records) {
-      const text = Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        this.invalid('not JSON', text)
-        continue
-      }
-      const parsed = DecisionSchema.safeParse(json)
-      if (parsed.success) this.ledger.recordDecision(parsed.data, observedAt)
+      const read = readDecision(record.Data)
+      if ('decision' in read) this.ledger.recordDecision(read.decision, observedAt)
       else {
-        const [issue] = parsed.error.issues
-        this.invalid(`${issue.path.join('.') || 'the record'}: ${issue.message}`, text)
+        this.invalidDecisions++
+        this.firstInvalid ??= read.invalid
       }
     }
   }
+}
 
-  private invalid(problem: string, text: string): void {
-    this.invalidDecisions++
-    this.firstInvalid ??= `${problem} (in ${JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text)})`
+/** A decisions-stream record checked against the contract: the decision, or what is wrong with it and how it began. */
+export function readDecision(data: Uint8Array | undefined): { decision: Decision } | { invalid: string } {
+  const text = Buffer.from(data ?? new Uint8Array()).toString('utf8')
+  const excerpt = () => JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text)
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return { invalid: `not JSON (in ${excerpt()})` }
   }
+  const parsed = DecisionSchema.safeParse(json)
+  if (parsed.success) return { decision: parsed.data }
+  const [issue] = parsed.error.issues
+  return { invalid: `${issue.path.join('.') || 'the record'}: ${issue.message} (in ${excerpt()})` }
 }

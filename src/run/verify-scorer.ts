@@ -1,8 +1,9 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { AlertQueue, alertQueueName } from '../collector/alert-queue.js'
 import { AlertReceiver } from '../collector/alert-receiver.js'
+import { readDecision } from '../collector/decision-collector.js'
 import { UserError } from '../errors/user-error.js'
-import { DecisionSchema, type Decision } from '../schema/decision.js'
+import type { Decision } from '../schema/decision.js'
 import { TransactionSchema, type Transaction } from '../schema/transaction.js'
 import { createAwsClients } from '../stack/aws-clients.js'
 import { managedTags, provision } from '../stack/provision.js'
@@ -78,18 +79,17 @@ export async function verifyScorer(request: VerifyRequest): Promise<VerifyResult
       recordsPerCall: 1_000,
       handler: ({ records, fetchedAtMs }) => {
         for (const record of records) {
-          const text = Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')
-          const parsed = DecisionSchema.safeParse(safeJson(text))
-          if (!parsed.success) {
+          const read = readDecision(record.Data)
+          if (!('decision' in read)) {
             // The lock keeps other runs off the stream, and it is read from the moment verify began: a broken decision is the scorer's answer to a canary.
             invalid++
-            const [issue] = parsed.error.issues
-            firstInvalid ??= `${issue.path.join('.') || 'the record'}: ${issue.message} (in ${JSON.stringify(text.slice(0, 120))})`
+            firstInvalid ??= read.invalid
             continue
           }
-          if (!parsed.data.transactionId.startsWith(`${runId}-`) || decisions.has(parsed.data.transactionId)) continue
-          decisions.set(parsed.data.transactionId, parsed.data)
-          decidedAt.set(parsed.data.transactionId, fetchedAtMs)
+          const { decision } = read
+          if (!decision.transactionId.startsWith(`${runId}-`) || decisions.has(decision.transactionId)) continue
+          decisions.set(decision.transactionId, decision)
+          decidedAt.set(decision.transactionId, fetchedAtMs)
         }
       },
     })
@@ -175,12 +175,4 @@ export function canaryTransactions(runId: string, count: number): Transaction[] 
       channel: 'mobile',
     })
   })
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
 }

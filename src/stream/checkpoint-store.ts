@@ -1,5 +1,6 @@
 import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { withRetries } from '../aws/backoff.js'
+import { nowMs } from '../util/clock.js'
 
 /**
  * Where a shard reader keeps the last sequence number it finished, per shard. The reader is its
@@ -8,6 +9,25 @@ import { withRetries } from '../aws/backoff.js'
 export interface CheckpointStore {
   read(shardId: string): Promise<string | undefined>
   write(shardId: string, sequenceNumber: string): Promise<void>
+}
+
+/**
+ * Saves a shard's position unless it is the one saved last: true when it wrote, counted (with
+ * its time) in `stats`. The polling reader and the fan-out subscriber both checkpoint through it.
+ */
+export async function saveCheckpoint(
+  store: CheckpointStore | undefined,
+  shardId: string,
+  sequenceNumber: string | undefined,
+  lastSaved: string | undefined,
+  stats: { checkpointsWritten: number; checkpointMs: number },
+): Promise<boolean> {
+  if (!store || !sequenceNumber || sequenceNumber === lastSaved) return false
+  const startedAt = nowMs()
+  await store.write(shardId, sequenceNumber)
+  stats.checkpointsWritten++
+  stats.checkpointMs += nowMs() - startedAt
+  return true
 }
 
 /** Checkpoints in a DynamoDB table, one item per consumer, stream and shard. */

@@ -9,7 +9,7 @@ import {
 import { backoffDelayMs, errorName, isRetryable, isThrottling } from '../aws/backoff.js'
 import { sdkRetries } from '../aws/connection.js'
 import { nowMs, sleep } from '../util/clock.js'
-import type { CheckpointStore } from './checkpoint-store.js'
+import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
 import { deaggregateAll, isAggregated, type StreamRecord } from './record-aggregation.js'
 
 export type { StreamRecord }
@@ -223,13 +223,9 @@ export class ShardReader {
 
   /** Saves the shard's position if it moved; true when it wrote. */
   private async checkpoint(position: ShardPosition): Promise<boolean> {
-    const store = this.options.checkpoints
-    if (!store || !position.lastSequence || position.lastSequence === position.checkpointed) return false
-    const startedAt = nowMs()
-    await store.write(position.shardId, position.lastSequence)
-    position.checkpointed = position.lastSequence
-    this.stats.checkpointsWritten++
-    this.stats.checkpointMs += nowMs() - startedAt
+    const saved = position.lastSequence
+    if (!(await saveCheckpoint(this.options.checkpoints, position.shardId, saved, position.checkpointed, this.stats))) return false
+    position.checkpointed = saved
     return true
   }
 }

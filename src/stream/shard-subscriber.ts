@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kinesis'
 import { backoffDelayMs, errorName, isRetryable } from '../aws/backoff.js'
 import { nowMs, sleep } from '../util/clock.js'
-import type { CheckpointStore } from './checkpoint-store.js'
+import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
 import { deaggregateAll, isAggregated } from './record-aggregation.js'
 import { newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
 
@@ -185,13 +185,9 @@ export class ShardSubscriber {
   }
 
   private async checkpoint(subscription: Subscription): Promise<boolean> {
-    const store = this.options.checkpoints
-    if (!store || !subscription.resumeAfter || subscription.resumeAfter === subscription.checkpointed) return false
-    const startedAt = nowMs()
-    await store.write(subscription.shardId, subscription.resumeAfter)
-    subscription.checkpointed = subscription.resumeAfter
-    this.stats.checkpointsWritten++
-    this.stats.checkpointMs += nowMs() - startedAt
+    const saved = subscription.resumeAfter
+    if (!(await saveCheckpoint(this.options.checkpoints, subscription.shardId, saved, subscription.checkpointed, this.stats))) return false
+    subscription.checkpointed = saved
     return true
   }
 }
