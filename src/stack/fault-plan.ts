@@ -39,6 +39,11 @@ export function parseFaultPlan(specs: readonly string[]): FaultPlan {
       if (!/^\d*\.?\d+$/.test(value) || !(p >= 0 && p <= 1)) throw new UserError(`--inject ${spec}: ${value} is not a probability.`, { hint: `Give a number from 0 to 1, as in ${name}=0.05.` })
       return p
     }
+    const duration = (minMs: number, maxMs: number, what: string, hint: string) => {
+      const ms = parseDurationMs(value)
+      if (ms === undefined || ms < minMs || ms > maxMs) throw new UserError(`--inject ${spec}: ${value} is not ${what}.`, { hint })
+      return ms
+    }
     switch (name) {
       case 'kinesis.throttle':
         plan.kinesisThrottle = probability()
@@ -49,30 +54,21 @@ export function parseFaultPlan(specs: readonly string[]): FaultPlan {
       case 'sns.fail':
         plan.snsFail = probability()
         break
-      case 'kinesis.latency': {
-        const ms = parseDurationMs(value)
-        if (ms === undefined || ms > 60_000) throw new UserError(`--inject ${spec}: ${value} is not a latency up to 60s.`, { hint: 'Give a duration, as in kinesis.latency=50ms.' })
-        plan.kinesisLatencyMs = ms
+      case 'kinesis.latency':
+        plan.kinesisLatencyMs = duration(0, 60_000, 'a latency up to 60s', 'Give a duration, as in kinesis.latency=50ms.')
         break
-      }
       case 'scorer.crash': {
         const ms = value.startsWith('every:') ? parseDurationMs(value.slice('every:'.length)) : undefined
         if (ms === undefined || ms < 1_000) throw new UserError(`--inject ${spec}: ${value} is not every:DURATION of at least 1s.`, { hint: 'As in scorer.crash=every:30s.' })
         plan.scorerCrashEveryMs = ms
         break
       }
-      case 'efo.lifetime': {
-        const ms = parseDurationMs(value)
-        if (ms === undefined || ms < 500 || ms > 300_000) throw new UserError(`--inject ${spec}: ${value} is not a lifetime from 500ms to 5m.`, { hint: 'As in efo.lifetime=10s (AWS ends a subscription after 5 minutes).' })
-        plan.efoLifetimeMs = ms
+      case 'efo.lifetime':
+        plan.efoLifetimeMs = duration(500, 300_000, 'a lifetime from 500ms to 5m', 'As in efo.lifetime=10s (AWS ends a subscription after 5 minutes).')
         break
-      }
-      case 'efo.latency': {
-        const ms = parseDurationMs(value)
-        if (ms === undefined || ms > 10_000) throw new UserError(`--inject ${spec}: ${value} is not a latency up to 10s.`, { hint: 'As in efo.latency=200ms (AWS: about 70 ms on average).' })
-        plan.efoLatencyMs = ms
+      case 'efo.latency':
+        plan.efoLatencyMs = duration(0, 10_000, 'a latency up to 10s', 'As in efo.latency=200ms (AWS: about 70 ms on average).')
         break
-      }
       default:
         throw new UserError(`--inject ${spec}: there is no fault named ${name}.`, { hint: `Faults: ${FAULT_NAMES.join(', ')}; for example ${EXAMPLES}.` })
     }

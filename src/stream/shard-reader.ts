@@ -103,7 +103,7 @@ export class ShardReader {
    * load starts, so that LATEST is taken before the first record is written.
    */
   async open(): Promise<void> {
-    const shardIds = await this.listShards()
+    const shardIds = await listShardIds(this.options.kinesis, this.options.stream)
     this.positions = await Promise.all(
       shardIds.map(async (shardId) => {
         const checkpoint = await this.options.checkpoints?.read(shardId)
@@ -121,16 +121,6 @@ export class ShardReader {
     await Promise.all(this.positions.map((position, i) => this.readShard(position, signal, startAt + (pollIntervalMs * i) / this.positions.length)))
   }
 
-  private async listShards(): Promise<string[]> {
-    const ids: string[] = []
-    let nextToken: string | undefined
-    do {
-      const output = await this.options.kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: this.options.stream }))
-      for (const shard of output.Shards ?? []) if (shard.ShardId) ids.push(shard.ShardId)
-      nextToken = output.NextToken
-    } while (nextToken)
-    return ids
-  }
 
   private async iteratorAfter(shardId: string, sequenceNumber: string | undefined): Promise<string> {
     const input: GetShardIteratorCommandInput = sequenceNumber
@@ -228,4 +218,16 @@ export class ShardReader {
     position.checkpointed = saved
     return true
   }
+}
+
+/** Every shard of a stream, across ListShards pages. */
+export async function listShardIds(kinesis: Pick<KinesisClient, 'send'>, stream: string): Promise<string[]> {
+  const ids: string[] = []
+  let nextToken: string | undefined
+  do {
+    const output = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }))
+    for (const shard of output.Shards ?? []) if (shard.ShardId) ids.push(shard.ShardId)
+    nextToken = output.NextToken
+  } while (nextToken)
+  return ids
 }

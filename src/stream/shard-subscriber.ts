@@ -1,7 +1,6 @@
 import {
   DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
-  ListShardsCommand,
   RegisterStreamConsumerCommand,
   SubscribeToShardCommand,
   type KinesisClient,
@@ -11,7 +10,7 @@ import { backoffDelayMs, errorName, isRetryable } from '../aws/backoff.js'
 import { nowMs, sleep } from '../util/clock.js'
 import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
 import { deaggregateAll, isAggregated } from './record-aggregation.js'
-import { newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
+import { listShardIds, newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
 
 export interface ShardSubscriberOptions {
   /** Control-plane calls (ListShards, the consumer's registration) over HTTP/1.1. */
@@ -63,13 +62,7 @@ export class ShardSubscriber {
 
   async open(): Promise<void> {
     this.consumerArn = await this.registerConsumer()
-    const shardIds: string[] = []
-    let nextToken: string | undefined
-    do {
-      const output = await this.options.kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: this.options.stream }))
-      for (const shard of output.Shards ?? []) if (shard.ShardId) shardIds.push(shard.ShardId)
-      nextToken = output.NextToken
-    } while (nextToken)
+    const shardIds = await listShardIds(this.options.kinesis, this.options.stream)
     this.subscriptions = await Promise.all(
       shardIds.map(async (shardId) => {
         const checkpoint = await this.options.checkpoints?.read(shardId)
