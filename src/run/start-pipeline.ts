@@ -1,13 +1,11 @@
-import { AlertQueue, alertQueueName } from '../collector/alert-queue.js'
-import { AlertReceiver } from '../collector/alert-receiver.js'
 import { DecisionCollector } from '../collector/decision-collector.js'
 import { EffectsObserver } from '../collector/effects-observer.js'
 import type { RunLedger } from '../collector/run-ledger.js'
 import { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
-import { managedTags } from '../stack/provision.js'
 import type { ResourceNames } from '../stack/resource-names.js'
 import type { ResolvedTarget } from '../stack/targets.js'
+import { alertObserver, type AlertObserver } from './alert-observer.js'
 import type { ProvisionedRun } from './provision-run.js'
 import { once, type RunResources } from './run-resources.js'
 
@@ -44,7 +42,7 @@ export interface RunningPipeline {
   /** Takes alerts and BlockList items for the decisions, with `--observe effects`. */
   effects?: EffectsObserver
   /** Alerts as they arrive: over HTTP from the embedded SNS, through an SQS queue elsewhere. */
-  alerts?: AlertReceiver | AlertQueue
+  alerts?: AlertObserver
   /** Ends `--inject scorer.crash` (the load is over). */
   stopCrashing(): void
   /** Stops the scorer (it finishes its batch and checkpoints), then the collector and the alerts endpoint. Idempotent. */
@@ -69,7 +67,7 @@ export async function startPipeline(
   const collector = effects ? undefined : new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, settings.collectorPollIntervalMs)
   await collector?.prepare()
   collector?.start()
-  let alerts: AlertReceiver | AlertQueue | undefined
+  let alerts: AlertObserver | undefined
   const supervisor = settings.scorer === 'external' ? undefined : new ScorerSupervisor({
     endpoints: target.endpoints,
     names: settings.names,
@@ -94,11 +92,7 @@ export async function startPipeline(
   const stopCrashing = () => clearInterval(crashTimer)
   resources.onRelease(stop)
 
-  // The embedded SNS calls back over loopback; elsewhere SNS cannot reach this machine, so alerts come through a queue of the run's own.
-  const topicArn = provisioned.resources.alertsTopicArn
-  const tags = Object.fromEntries(managedTags(settings.names).map((tag) => [tag.Key, tag.Value]))
-  const sink = effects ?? ledger
-  alerts = target.endpoints.target === 'embedded' ? new AlertReceiver(clients.sns, topicArn, sink) : new AlertQueue(clients, topicArn, alertQueueName(settings.names.prefix, settings.runId), tags, sink)
+  alerts = alertObserver(target, clients, provisioned.resources.alertsTopicArn, settings.names, settings.runId, effects ?? ledger)
   await alerts.start()
   if (supervisor) {
     supervisor.onFatal(onFatal)

@@ -1,12 +1,10 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { AlertQueue, alertQueueName } from '../collector/alert-queue.js'
-import { AlertReceiver } from '../collector/alert-receiver.js'
 import { readDecision } from '../collector/decision-collector.js'
 import { UserError } from '../errors/user-error.js'
 import type { Decision } from '../schema/decision.js'
 import { TransactionSchema, type Transaction } from '../schema/transaction.js'
 import { createAwsClients } from '../stack/aws-clients.js'
-import { managedTags, provision } from '../stack/provision.js'
+import { provision } from '../stack/provision.js'
 import { resourceNames, withUserResources, type UserResources } from '../stack/resource-names.js'
 import { acquireRunLock } from '../stack/run-lock.js'
 import { resolveTarget, type TargetSelection } from '../stack/targets.js'
@@ -14,6 +12,7 @@ import { BatchingProducer } from '../stream/batching-producer.js'
 import { ShardReader } from '../stream/shard-reader.js'
 import { nowMs, sleep } from '../util/clock.js'
 import { newRunId } from '../util/run-id.js'
+import { alertObserver } from './alert-observer.js'
 import { RunResources } from './run-resources.js'
 
 export interface VerifyRequest extends TargetSelection {
@@ -101,11 +100,7 @@ export async function verifyScorer(request: VerifyRequest): Promise<VerifyResult
       await readerDone
     })
     const alertSink = { recordAlert: (id: string) => void alerted.add(id) }
-    const tags = Object.fromEntries(managedTags(names).map((tag) => [tag.Key, tag.Value]))
-    const alerts =
-      target.endpoints.target === 'embedded'
-        ? new AlertReceiver(clients.sns, provisioned.alertsTopicArn, alertSink)
-        : new AlertQueue(clients, provisioned.alertsTopicArn, alertQueueName(names.prefix, runId), tags, alertSink)
+    const alerts = alertObserver(target, clients, provisioned.alertsTopicArn, names, runId, alertSink)
     await alerts.start()
     resources.onRelease(() => alerts.stop())
 
