@@ -7,6 +7,7 @@ import {
   DescribeStreamSummaryCommand,
   KinesisClient,
   ListStreamConsumersCommand,
+  ListTagsForResourceCommand,
   PutRecordsCommand,
   RegisterStreamConsumerCommand,
   SubscribeToShardCommand,
@@ -20,6 +21,12 @@ import { AwsFront } from '../src/stack/front/aws-front.js'
 import { AWS_FAN_OUT, FanOutServer } from '../src/stack/kinesis/fan-out-server.js'
 import { KinesisEngineBackend } from '../src/stack/kinesis/kinesis-backend.js'
 import { KinesisEngine } from '../src/stack/kinesis/kinesis-engine.js'
+import { ShardSubscriber } from '../src/stream/shard-subscriber.js'
+import { awsPreflight } from '../src/stack/aws-preflight.js'
+import { deleteManaged, managedConsumers } from '../src/stack/aws-teardown.js'
+import { managedConsumerTags } from '../src/stack/provision.js'
+import { resourceNames } from '../src/stack/resource-names.js'
+import { COLLECTOR_CONSUMER_NAME, SCORER_CONSUMER_NAME } from '../src/stream/consumer-names.js'
 import { embeddedStackFixture, runCli, tempDir } from './helpers.js'
 
 const SHARD = 'shardId-000000000000'
@@ -142,6 +149,28 @@ describe('enhanced fan-out on the embedded Kinesis, through the SDK’s own HTTP
     assert.equal(received.records.length, 5, 'what the shard held was pushed first')
   })
 
+  it('a reader that starts at LATEST is positioned when it opens: it gets what was put after open, before run, and nothing from before', async () => {
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'latest', ShardCount: 2 }))
+    const putMany = (prefix: string) => kinesis.send(new PutRecordsCommand({ StreamName: 'latest', Records: Array.from({ length: 20 }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(`${prefix}-${i}`) })) }))
+    await putMany('before')
+    const seen: string[] = []
+    const reader = new ShardSubscriber({ kinesis, subscriber, stream: 'latest', consumerName: 'collector', startAt: 'LATEST', handler: (batch) => void seen.push(...batch.records.map((r) => Buffer.from(r.Data!).toString('utf8'))) })
+    await reader.open()
+    await putMany('after-open')
+    // Longer than the push latency: a subscription taken at run() instead of open() would miss these.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const stop = new AbortController()
+    const running = reader.run(stop.signal)
+    await putMany('running')
+    const deadline = Date.now() + 5_000
+    while (seen.length < 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    stop.abort()
+    await running
+    assert.deepEqual(seen.filter((data) => data.startsWith('before')), [])
+    assert.equal(seen.filter((data) => data.startsWith('after-open')).length, 20)
+    assert.equal(seen.filter((data) => data.startsWith('running')).length, 20)
+  })
+
   it('pushes at most 2 MiB a second per consumer and shard', async () => {
     await kinesis.send(new CreateStreamCommand({ StreamName: 'bulk', ShardCount: 1 }))
     const bulkArn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'bulk' }))).StreamDescriptionSummary!.StreamARN!
@@ -221,5 +250,61 @@ describe('fraudlab’s scorer on enhanced fan-out (--consumer efo)', () => {
     assert.equal(summary.counts.lost, 0)
     assert.equal(summary.counts.decided, summary.counts.sent)
     assert.equal(summary.reconciliation.ok, true, summary.reconciliation.notes.join('; '))
+  })
+})
+
+describe('enhanced fan-out consumers: the collector’s own, the AWS plan’s list and cost, and their removal', () => {
+  const stack = embeddedStackFixture()
+  const streamArn = async (stream: string) => (await stack.clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary!.StreamARN!
+  const consumersOf = async (stream: string) => (await stack.clients.kinesis.send(new ListStreamConsumersCommand({ StreamARN: await streamArn(stream) }))).Consumers ?? []
+  const tagsOf = async (consumerArn: string) => (await stack.clients.kinesis.send(new ListTagsForResourceCommand({ ResourceARN: consumerArn }))).Tags ?? []
+
+  it('the collector reads the decisions by a consumer of its own (--collector-consumer efo): nothing lost, both consumers tagged as fraudlab’s', async () => {
+    const result = await runCli(['simulate', '--consumer', 'efo', '--collector-consumer', 'efo', '--tps', '300', '--duration', '5s', '--prefix', 'efo-d-', '--reports-dir', tempDir('efo')], { env: stack.env })
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /enhanced fan-out · collector by enhanced fan-out/)
+    assert.match(result.stdout, /lost 0, duplicated 0/)
+    assert.match(result.stdout, /^ {2}propagation efo /m)
+    assert.match(result.stdout, /^ {2}collection efo /m)
+    const [scorer] = await consumersOf('efo-d-transactions')
+    const [collector] = await consumersOf('efo-d-decisions')
+    assert.deepEqual([scorer?.ConsumerName, collector?.ConsumerName], [SCORER_CONSUMER_NAME, COLLECTOR_CONSUMER_NAME])
+    for (const consumer of [scorer, collector]) assert.deepEqual(await tagsOf(consumer.ConsumerARN!), [{ Key: 'fraudlab-managed', Value: 'true' }, { Key: 'fraudlab-prefix', Value: 'efo-d-' }])
+  })
+
+  it('on streams the user owns, a run deregisters the consumers it registered when it ends, and leaves the user’s own', async () => {
+    for (const stream of ['users-transactions', 'users-decisions']) await stack.clients.kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 2 }))
+    await stack.clients.kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: await streamArn('users-transactions'), ConsumerName: 'their-app' }))
+    const result = await runCli(
+      ['simulate', '--consumer', 'efo', '--collector-consumer', 'efo', '--tps', '200', '--duration', '3s', '--prefix', 'efo-e-', '--transactions-stream', 'users-transactions', '--decisions-stream', 'users-decisions', '--json', '--reports-dir', tempDir('efo')],
+      { env: stack.env },
+    )
+    assert.equal(result.code, 0, result.stderr)
+    const summary = JSON.parse(result.stdout) as RunSummary
+    assert.deepEqual([summary.counts.lost, summary.counts.decided], [0, summary.counts.sent])
+    assert.deepEqual((await consumersOf('users-transactions')).map((c) => c.ConsumerName), ['their-app'])
+    assert.deepEqual(await consumersOf('users-decisions'), [])
+  })
+
+  it('the AWS plan lists the consumers registered on the run’s streams and those it would register, with their hourly cost', async () => {
+    const names = resourceNames('efo-d-')
+    const lines = await awsPreflight(stack.clients, { names, transactionShards: 4, decisionShards: 2, region: 'us-east-1', fanOutConsumers: [{ stream: names.transactionsStream, name: SCORER_CONSUMER_NAME }, { stream: names.decisionsStream, name: 'fraudlab-other' }] }, { account: '000000000000', arn: 'arn:test' })
+    const text = lines.join('\n')
+    assert.match(text, /Enhanced fan-out consumers on efo-d-transactions: fraudlab-scorer \(active, reused\)/)
+    assert.match(text, /Enhanced fan-out consumers on efo-d-decisions: fraudlab-collector \(active\), fraudlab-other \(to register\)/)
+    // The streams exist with their own shard counts, but the plan is for the counts asked: 1 consumer × 4 shards + 2 × 2.
+    assert.match(text, /Enhanced fan-out: 8 consumer-shard-hours per hour at \$0\.015 = \$0\.120\/hour while registered/)
+  })
+
+  it('stack down’s plan finds the consumers fraudlab registered for a prefix on streams it did not create, and deregisters only those', async () => {
+    await stack.clients.kinesis.send(new CreateStreamCommand({ StreamName: 'someone-elses', ShardCount: 1 }))
+    const arn = await streamArn('someone-elses')
+    await stack.clients.kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: SCORER_CONSUMER_NAME, Tags: managedConsumerTags(resourceNames('left-behind-')) }))
+    await stack.clients.kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: COLLECTOR_CONSUMER_NAME }))
+    const found = await managedConsumers(stack.clients, 'left-behind-', ['someone-elses'])
+    assert.deepEqual(found.map((r) => [r.kind, r.name]), [['consumer', `${SCORER_CONSUMER_NAME} on someone-elses`]], 'an untagged consumer with fraudlab’s name is not fraudlab’s')
+    assert.deepEqual(await managedConsumers(stack.clients, 'another-prefix-', ['someone-elses']), [])
+    await deleteManaged(stack.clients, { managed: found })
+    assert.deepEqual((await consumersOf('someone-elses')).map((c) => c.ConsumerName), [COLLECTOR_CONSUMER_NAME])
   })
 })

@@ -90,6 +90,13 @@ export function numberFlag(options: { name: string; description: string; min: nu
   })()
 }
 
+/** How fraudlab's scorer reads the transactions stream (a run's scorer, or `fraudlab scorer`). */
+export const consumerFlag = Flags.string({
+  description: "How fraudlab's scorer reads the transactions stream: polling (GetRecords, 5 calls a second per shard) or efo (enhanced fan-out: a registered stream consumer, SubscribeToShard over HTTP/2, records pushed about 70 ms after they arrive).",
+  options: ['polling', 'efo'],
+  default: 'polling',
+})
+
 /** The model the scorer serves: an ONNX file with its card, or `rules`. */
 export const modelFlag = Flags.string({
   description: 'Model the scorer serves: an .onnx file with NAME.card.json beside it, or "rules" for the rules baseline.',

@@ -10,7 +10,7 @@ import { assertFaultsSupported } from '../run/fault-injection.js'
 import { assertExternalScorerFlags, checkOutputPaths } from '../run/check-run.js'
 import type { ConsumerChoice, ObserveChoice, ScorerChoice } from '../run/start-pipeline.js'
 import { FraudlabCommand } from './base-command.js'
-import { durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags, targetSelectionOf, userResourceFlags, userResourcesOf } from './flags.js'
+import { consumerFlag, durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags, targetSelectionOf, userResourceFlags, userResourcesOf } from './flags.js'
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** Within this long of the first, the same stop signal again is taken as its copy (the wrapper forwards what the process group already got). */
@@ -54,8 +54,9 @@ export const pipelineFlags = {
     options: ['fraudlab', 'external'],
     default: 'fraudlab',
   }),
-  consumer: Flags.string({
-    description: "How fraudlab's scorer reads the transactions stream: polling (GetRecords, 5 calls a second per shard) or efo (enhanced fan-out: SubscribeToShard over HTTP/2, records pushed about 70 ms after they arrive).",
+  consumer: consumerFlag,
+  'collector-consumer': Flags.string({
+    description: "How fraudlab's collector reads the decisions stream, apart from the scorer: polling, or efo (a stream consumer of its own, records pushed). Decision latency does not depend on it; end-to-end latency and the collection stage do.",
     options: ['polling', 'efo'],
     default: 'polling',
   }),
@@ -80,7 +81,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'collectorConsumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -142,6 +143,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         scorer: flags.scorer as ScorerChoice,
         observe: flags.observe as ObserveChoice,
         consumer: flags.consumer as ConsumerChoice,
+        collectorConsumer: flags['collector-consumer'] as ConsumerChoice,
         userResources: userResourcesOf(flags),
         faults,
         kinesisLimits: flags['kinesis-limits'],

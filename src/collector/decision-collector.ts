@@ -1,7 +1,16 @@
+import type { AwsEndpoints } from '../aws/endpoints.js'
 import { DecisionSchema, type Decision } from '../schema/decision.js'
-import type { KinesisDataClient } from '../stream/kinesis-client.js'
+import { createFanOutClient, type KinesisDataClient } from '../stream/kinesis-client.js'
 import { ShardReader, type ShardBatch } from '../stream/shard-reader.js'
+import { COLLECTOR_CONSUMER_NAME } from '../stream/consumer-names.js'
+import { ShardSubscriber } from '../stream/shard-subscriber.js'
 import type { RunLedger } from './run-ledger.js'
+
+export interface DecisionCollectorOptions {
+  pollIntervalMs?: number
+  /** Read by enhanced fan-out (a stream consumer of its own) rather than by polling. */
+  fanOut?: { endpoints: AwsEndpoints; consumerTags?: Record<string, string> }
+}
 
 /** Modest pages: a 10,000-record page is ~5 MB of JSON per shard, which a run would hold at once. */
 const DECISIONS_PER_CALL = 2_000
@@ -16,7 +25,8 @@ export class DecisionCollector {
   /** What was wrong with the first of them, and how it began. */
   firstInvalid?: string
   error?: Error
-  private readonly reader: ShardReader
+  private readonly reader: ShardReader | ShardSubscriber
+  private readonly fanOutClient?: KinesisDataClient
   private readonly controller = new AbortController()
   private reading: Promise<void> = Promise.resolve()
 
@@ -24,16 +34,22 @@ export class DecisionCollector {
     kinesis: KinesisDataClient,
     stream: string,
     private readonly ledger: RunLedger,
-    pollIntervalMs = 200,
+    options: DecisionCollectorOptions = {},
   ) {
-    this.reader = new ShardReader({ kinesis, stream, handler: (batch) => this.collect(batch), startAt: 'LATEST', pollIntervalMs, recordsPerCall: DECISIONS_PER_CALL })
+    const handler = (batch: ShardBatch) => this.collect(batch)
+    if (options.fanOut) {
+      this.fanOutClient = createFanOutClient(options.fanOut.endpoints)
+      this.reader = new ShardSubscriber({ kinesis, subscriber: this.fanOutClient, stream, consumerName: COLLECTOR_CONSUMER_NAME, consumerTags: options.fanOut.consumerTags, handler, startAt: 'LATEST' })
+    } else {
+      this.reader = new ShardReader({ kinesis, stream, handler, startAt: 'LATEST', pollIntervalMs: options.pollIntervalMs ?? 200, recordsPerCall: DECISIONS_PER_CALL })
+    }
   }
 
   get retried(): number {
     return this.reader.stats.retried
   }
 
-  /** Positions an iterator at the tip of every shard; call before the load starts. */
+  /** Positions the reader at the tip of every shard (an iterator, or an open subscription); call before the load starts. */
   async prepare(): Promise<void> {
     await this.reader.open()
   }
@@ -45,6 +61,7 @@ export class DecisionCollector {
   async stop(): Promise<void> {
     this.controller.abort()
     await this.reading
+    this.fanOutClient?.destroy()
   }
 
   private collect({ records, fetchedAtMs: observedAt }: ShardBatch): void {

@@ -12,8 +12,22 @@ function latencyRow(name: string, l: LatencySummaryMs): string {
 
 /** Whose scorer decided, how it read the stream and how fraudlab learnt its decisions, when not the default. */
 function howDecided(summary: RunSummary): string {
-  const { scorer, consumer, observe } = summary.config as { scorer?: string; consumer?: string; observe?: string }
-  return [scorer === 'external' && ' · external scorer', consumer === 'efo' && ' · enhanced fan-out', observe === 'effects' && ' · effects only'].filter(Boolean).join('')
+  const { scorer, consumer, collectorConsumer, observe } = summary.config as { scorer?: string; consumer?: string; collectorConsumer?: string; observe?: string }
+  return [
+    scorer === 'external' && ' · external scorer',
+    consumer === 'efo' && ' · enhanced fan-out',
+    collectorConsumer === 'efo' && ' · collector by enhanced fan-out',
+    observe === 'effects' && ' · effects only',
+  ]
+    .filter(Boolean)
+    .join('')
+}
+
+/** A stage's row name, with the consumer that read it when enhanced fan-out did. */
+function stageLabel(stage: string, config: RunSummary['config']): string {
+  if (stage === 'propagation' && config.consumer === 'efo') return 'propagation efo'
+  if (stage === 'collection' && config.collectorConsumer === 'efo') return 'collection efo'
+  return stage
 }
 
 /** The end-of-run summary printed in the terminal: a pure function of the summary. */
@@ -37,7 +51,7 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     // A k6 run measures the round trip only: stages without data are left out.
     ...Object.entries(summary.latencyMs.stages)
       .filter(([, l]) => l.count > 0)
-      .map(([name, l]) => latencyRow(name === 'propagation' && summary.config.consumer === 'efo' ? 'propagation efo' : name, l)),
+      .map(([name, l]) => latencyRow(stageLabel(name, summary.config), l)),
     '',
     `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}, PR-AUC ${ratio(a.prAuc)}`,
     `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,

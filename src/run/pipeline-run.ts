@@ -26,7 +26,7 @@ import { openTransactionWriter, runLoad, type LoadResult } from './load-phase.js
 import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun } from './provision-run.js'
 import { RunMonitor } from './run-monitor.js'
 import { RunResources } from './run-resources.js'
-import { startPipeline, type ConsumerChoice, type ObserveChoice, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
+import { fanOutConsumersOf, startPipeline, type ConsumerChoice, type ObserveChoice, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
 
 const UNLIMITED_COLLECTOR_POLL_MS = 10
 
@@ -52,6 +52,8 @@ export interface PipelineOptions extends TargetSelection {
   scorer?: ScorerChoice
   /** How fraudlab's scorer reads the transactions stream: GetRecords polling, or enhanced fan-out (SubscribeToShard). */
   consumer?: ConsumerChoice
+  /** How the collector reads the decisions stream: GetRecords polling, or enhanced fan-out. */
+  collectorConsumer?: ConsumerChoice
   /** `effects`: the decisions are learnt from the BlockList and alerts alone (a scorer that writes no decisions stream). */
   observe?: ObserveChoice
   /** The user's own streams, table and topic, used as they are (never created or deleted). */
@@ -129,7 +131,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const resources = new RunResources()
   const monitor = new RunMonitor(
     // The live view's header says how the scorer reads when it is not by polling.
-    { ...options, title: `${options.title ?? options.describe ?? options.command}${options.consumer === 'efo' ? ' · enhanced fan-out' : ''}`, target: options.target, seed },
+    { ...options, title: `${options.title ?? options.describe ?? options.command}${options.consumer === 'efo' ? ' · enhanced fan-out' : ''}${options.collectorConsumer === 'efo' ? ' · collector by enhanced fan-out' : ''}`, target: options.target, seed },
     resources,
   )
   try {
@@ -146,7 +148,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       await rm(folder, { recursive: true, force: true })
       throw error
     }
-    const target = await resolveRunTarget({ ...options, shards, decisionShards }, names, resources, monitor.log).catch(refused)
+    const consumers = { scorer, observe: options.observe ?? 'decisions', consumer: options.consumer ?? 'polling', collectorConsumer: options.collectorConsumer ?? 'polling' } as const
+    const fanOutConsumers = fanOutConsumersOf(names, consumers)
+    const target = await resolveRunTarget({ ...options, shards, decisionShards, fanOutConsumers }, names, resources, monitor.log).catch(refused)
     monitor.watchTarget(target)
     options.hooks?.onTargetReady?.(target)
 
@@ -168,7 +172,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target,
         provisioned,
         ledger,
-        { runId, names, scorer, observe: options.observe ?? 'decisions', consumer: options.consumer ?? 'polling', model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        { runId, names, ...consumers, model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
         resources,
         monitor.fail,
       )
@@ -242,9 +246,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         shards,
         maxLatenessMs: options.maxLatenessMs,
         prefix: options.prefix,
-        scorer,
-        observe: options.observe ?? 'decisions',
-        consumer: options.consumer ?? 'polling',
+        ...consumers,
         ...Object.fromEntries(Object.entries(options.userResources ?? {}).filter(([, name]) => name !== undefined)),
         pollIntervalMs: options.pollIntervalMs,
         checkpointIntervalMs: options.checkpointIntervalMs,

@@ -4,6 +4,7 @@ import type { FaultPlan } from '../stack/fault-plan.js'
 import { provision, type ProvisionedResources } from '../stack/provision.js'
 import type { ResourceNames } from '../stack/resource-names.js'
 import { shardCapacityWarning } from '../stack/shard-capacity.js'
+import type { FanOutConsumer } from '../stack/aws-preflight.js'
 import { resolveTarget, type ResolvedTarget, type TargetSelection } from '../stack/targets.js'
 import { makeDirectory } from '../util/writable-path.js'
 import { applyEmulatorFaults } from './fault-injection.js'
@@ -14,12 +15,13 @@ export interface RunTargetRequest extends TargetSelection {
   shards: number
   decisionShards: number
   offeredRatePerSec: number
+  fanOutConsumers: FanOutConsumer[]
 }
 
 /** Phase 2: the target's endpoints, starting an embedded stack for the run if none runs (released with the run). */
 export async function resolveRunTarget(request: RunTargetRequest, names: ResourceNames, resources: RunResources, log: (line: string) => void): Promise<ResolvedTarget> {
   const target = await resolveTarget(
-    { target: request.target, endpoint: request.endpoint, region: request.region, stateDir: request.stateDir, yes: request.yes, names, transactionShards: request.shards, decisionShards: request.decisionShards, offeredTps: request.offeredRatePerSec },
+    { target: request.target, endpoint: request.endpoint, region: request.region, stateDir: request.stateDir, yes: request.yes, names, transactionShards: request.shards, decisionShards: request.decisionShards, offeredTps: request.offeredRatePerSec, fanOutConsumers: request.fanOutConsumers },
     log,
   )
   if (target.ownedStack) {

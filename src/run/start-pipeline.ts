@@ -2,8 +2,12 @@ import { DecisionCollector } from '../collector/decision-collector.js'
 import { EffectsObserver } from '../collector/effects-observer.js'
 import type { RunLedger } from '../collector/run-ledger.js'
 import { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
+import { COLLECTOR_CONSUMER_NAME, SCORER_CONSUMER_NAME } from '../stream/consumer-names.js'
+import type { FanOutConsumer } from '../stack/aws-preflight.js'
+import { managedConsumerTags } from '../stack/provision.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
-import type { ResourceNames } from '../stack/resource-names.js'
+import { isUserStream, type ResourceNames, type RunResourceNames } from '../stack/resource-names.js'
+import { deregisterRunConsumers } from '../stack/fan-out-consumers.js'
 import type { ResolvedTarget } from '../stack/targets.js'
 import { alertObserver, type AlertObserver } from './alert-observer.js'
 import type { ProvisionedRun } from './provision-run.js'
@@ -11,13 +15,15 @@ import { once, type RunResources } from './run-resources.js'
 
 export interface PipelineStartSettings {
   runId: string
-  names: ResourceNames
+  names: RunResourceNames
   /** `external`: the user's scorer consumes the stream; fraudlab starts none and only observes. */
   scorer: ScorerChoice
   /** What fraudlab reads to learn the decisions: the decisions stream, or the effects alone. */
   observe: ObserveChoice
   /** How fraudlab's scorer reads the transactions: polling, or enhanced fan-out. */
   consumer: ConsumerChoice
+  /** How the collector reads the decisions stream: polling, or enhanced fan-out. */
+  collectorConsumer: ConsumerChoice
   model: string
   shadowModel?: string
   featuresLogPath?: string
@@ -27,6 +33,14 @@ export interface PipelineStartSettings {
   collectorPollIntervalMs: number
   checkpointIntervalMs: number
   faultPlan: FaultPlan
+}
+
+/** The stream consumers a run registers for enhanced fan-out: the scorer's and the collector's, as chosen. */
+export function fanOutConsumersOf(names: ResourceNames, settings: Pick<PipelineStartSettings, 'scorer' | 'observe' | 'consumer' | 'collectorConsumer'>): FanOutConsumer[] {
+  return [
+    ...(settings.scorer === 'fraudlab' && settings.consumer === 'efo' ? [{ stream: names.transactionsStream, name: SCORER_CONSUMER_NAME }] : []),
+    ...(settings.observe === 'decisions' && settings.collectorConsumer === 'efo' ? [{ stream: names.decisionsStream, name: COLLECTOR_CONSUMER_NAME }] : []),
+  ]
 }
 
 /** The consumers of a running pipeline: the scorer process, the decisions collector and the alerts endpoint. */
@@ -62,9 +76,15 @@ export async function startPipeline(
   onFatal: (error: Error) => void,
 ): Promise<RunningPipeline> {
   const { clients } = provisioned
+  // Released after the consumers stop (releases run newest first).
+  const onUserStreams = fanOutConsumersOf(settings.names, settings).filter(({ stream }) => isUserStream(settings.names, stream))
+  if (onUserStreams.length) resources.onRelease(() => deregisterRunConsumers(clients.kinesis, onUserStreams, settings.names.prefix))
   // Effects only: no decisions stream is read; alerts and BlockList items are the decisions.
   const effects = settings.observe === 'effects' ? new EffectsObserver(ledger, clients.dynamodb, settings.names.blockListTable) : undefined
-  const collector = effects ? undefined : new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, settings.collectorPollIntervalMs)
+  const collector = effects ? undefined : new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, {
+        pollIntervalMs: settings.collectorPollIntervalMs,
+        fanOut: settings.collectorConsumer === 'efo' ? { endpoints: target.endpoints, consumerTags: managedConsumerTags(settings.names) } : undefined,
+      })
   await collector?.prepare()
   collector?.start()
   let alerts: AlertObserver | undefined
@@ -75,7 +95,8 @@ export async function startPipeline(
     pollIntervalMs: settings.pollIntervalMs,
     consumer: settings.consumer,
     checkpointIntervalMs: settings.checkpointIntervalMs,
-    consumerName: 'fraudlab-scorer',
+    consumerName: SCORER_CONSUMER_NAME,
+    consumerTags: managedConsumerTags(settings.names),
     scorerId: `${settings.runId}-scorer`,
     model: settings.model,
     shadowModel: settings.shadowModel,

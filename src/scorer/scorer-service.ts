@@ -38,6 +38,8 @@ export interface ScorerConfig {
   /** How often each shard's position is saved; a restart replays at most this much. */
   checkpointIntervalMs: number
   consumerName: string
+  /** Tags for the stream consumer when the scorer registers it (`--consumer efo`). */
+  consumerTags?: Record<string, string>
   scorerId: string
   /** `rules`, or the path of an ONNX model with its card beside it. */
   model: string
@@ -183,6 +185,7 @@ export class ScorerService {
         subscriber: this.fanOutClient,
         stream: config.names.transactionsStream,
         consumerName: config.consumerName,
+        consumerTags: config.consumerTags,
         handler,
         startAt: 'TRIM_HORIZON',
         checkpoints,

@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
-import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis'
+import { DescribeStreamSummaryCommand, ListStreamConsumersCommand, type Consumer } from '@aws-sdk/client-kinesis'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import type { AwsClients } from './aws-clients.js'
 import { errorName } from '../aws/backoff.js'
@@ -15,7 +15,19 @@ export interface AwsPreflightRequest {
   region: string
   /** The run's offered rate, when there is one: a warning if the shards cannot take it. */
   offeredTps?: number
+  /** The stream consumers the run registers for enhanced fan-out. */
+  fanOutConsumers?: FanOutConsumer[]
 }
+
+/** A stream consumer a run registers (enhanced fan-out) on one of its streams. */
+export interface FanOutConsumer {
+  stream: string
+  name: string
+}
+
+/** us-east-1 list prices of enhanced fan-out (provisioned streams). */
+const FAN_OUT_CONSUMER_SHARD_HOUR_USD = 0.015
+const FAN_OUT_USD_PER_GB = 0.013
 
 /** Who the credentials belong to: GetCallerIdentity needs no permission and changes nothing. */
 export async function checkCredentials(region: string): Promise<{ account: string; arn: string }> {
@@ -60,6 +72,7 @@ export async function awsPreflight(clients: AwsClients, request: AwsPreflightReq
   ])
   const state = (found: boolean) => (found ? 'exists, reused as it is' : 'to create')
   const shards = request.transactionShards + request.decisionShards
+  const fanOut = await fanOutPlan(clients, request, { [names.transactionsStream]: transactions, [names.decisionsStream]: decisions })
   const lines = [
     `Plan for AWS account ${identity.account} in ${request.region} (as ${identity.arn}):`,
     `  Kinesis stream ${names.transactionsStream}: ${request.transactionShards} provisioned shards (${state(transactions)})`,
@@ -67,14 +80,61 @@ export async function awsPreflight(clients: AwsClients, request: AwsPreflightReq
     `  DynamoDB table ${names.blockListTable}, on-demand (${state(blockList)})`,
     `  DynamoDB table ${names.checkpointsTable}, on-demand (${state(checkpoints)})`,
     `  SNS topic ${names.alertsTopic} (created if missing)`,
-    '  Subscriptions: none (fraudlab does not observe alerts on AWS; subscribe your own endpoint to the topic)',
+    `  SQS queue per run, subscribed to the topic to observe alerts (tagged, deleted when the run ends)`,
+    ...fanOut.lines,
     `  What fraudlab creates is tagged ${MANAGED_TAG}=true and ${PREFIX_TAG}=${names.prefix}; \`fraudlab stack down --target aws --prefix ${names.prefix}\` deletes exactly that.`,
     'Cost drivers (us-east-1 list prices; check your region):',
     `  Kinesis: ${shards} shard-hours per hour at $0.015 = $${(shards * 0.015).toFixed(3)}/hour while the streams exist, plus $0.014 per million PUT payload units`,
     '  DynamoDB on-demand: $0.625 per million writes, $0.125 per million reads; no hourly charge',
     '  SNS: $0.50 per million publishes; no hourly charge',
+    ...fanOut.cost,
   ]
+  return lines.concat(capacityWarning(request))
+}
+
+function capacityWarning(request: AwsPreflightRequest): string[] {
   const capacity = request.offeredTps === undefined ? undefined : shardCapacityWarning(request.offeredTps, request.transactionShards)
-  if (capacity) lines.push(`Warning: ${capacity}`)
-  return lines
+  return capacity ? [`Warning: ${capacity}`] : []
+}
+
+/**
+ * The consumers registered on the run's streams and those the run will register, with what they
+ * cost: enhanced fan-out is billed per consumer-shard-hour while a consumer is registered, used or not.
+ */
+async function fanOutPlan(clients: AwsClients, request: AwsPreflightRequest, streamExists: Record<string, boolean>): Promise<{ lines: string[]; cost: string[] }> {
+  const shardsOf: Record<string, number> = { [request.names.transactionsStream]: request.transactionShards, [request.names.decisionsStream]: request.decisionShards }
+  const lines: string[] = []
+  let consumerShards = 0
+  for (const stream of Object.keys(shardsOf)) {
+    let registered: Consumer[] = []
+    try {
+      registered = streamExists[stream] ? await listConsumers(clients, stream) : []
+    } catch (error) {
+      lines.push(`  Enhanced fan-out consumers on ${stream}: not listed (${errorName(error)}); the cost below counts only those the run registers`)
+    }
+    const wanted = (request.fanOutConsumers ?? []).filter((consumer) => consumer.stream === stream).map((consumer) => consumer.name)
+    const toRegister = wanted.filter((name) => !registered.some((consumer) => consumer.ConsumerName === name))
+    if (registered.length + toRegister.length === 0) continue
+    consumerShards += (registered.length + toRegister.length) * shardsOf[stream]
+    const described = [...registered.map((consumer) => `${consumer.ConsumerName} (${consumer.ConsumerStatus?.toLowerCase() ?? 'registered'}${wanted.includes(consumer.ConsumerName ?? '') ? ', reused' : ''})`), ...toRegister.map((name) => `${name} (to register)`)]
+    lines.push(`  Enhanced fan-out consumers on ${stream}: ${described.join(', ')}`)
+  }
+  if (consumerShards === 0) return { lines, cost: [] }
+  lines.push(`  Consumers fraudlab registers are tagged too: on your own streams a run deregisters its consumers when it ends; \`fraudlab stack down --target aws --prefix ${request.names.prefix}\` removes any left behind.`)
+  const cost = [
+    `  Enhanced fan-out: ${consumerShards} consumer-shard-hours per hour at $${FAN_OUT_CONSUMER_SHARD_HOUR_USD} = $${(consumerShards * FAN_OUT_CONSUMER_SHARD_HOUR_USD).toFixed(3)}/hour while registered (used or not), plus $${FAN_OUT_USD_PER_GB} per GB pushed`,
+  ]
+  return { lines, cost }
+}
+
+async function listConsumers(clients: AwsClients, stream: string): Promise<Consumer[]> {
+  const { StreamDescriptionSummary: summary } = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))
+  const consumers: Consumer[] = []
+  let NextToken: string | undefined
+  do {
+    const page = await clients.kinesis.send(new ListStreamConsumersCommand(NextToken ? { StreamARN: summary?.StreamARN, NextToken } : { StreamARN: summary?.StreamARN }))
+    consumers.push(...(page.Consumers ?? []))
+    NextToken = page.NextToken
+  } while (NextToken)
+  return consumers
 }

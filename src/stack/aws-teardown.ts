@@ -1,14 +1,23 @@
 import { DeleteTableCommand, DescribeTableCommand, ListTablesCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb'
-import { DeleteStreamCommand, ListStreamsCommand, ListTagsForStreamCommand } from '@aws-sdk/client-kinesis'
+import {
+  DeleteStreamCommand,
+  DeregisterStreamConsumerCommand,
+  DescribeStreamSummaryCommand,
+  ListStreamConsumersCommand,
+  ListStreamsCommand,
+  ListTagsForResourceCommand as ListKinesisTagsCommand,
+  ListTagsForStreamCommand,
+} from '@aws-sdk/client-kinesis'
 import { DeleteTopicCommand, ListTagsForResourceCommand, ListTopicsCommand } from '@aws-sdk/client-sns'
 import { DeleteQueueCommand, ListQueuesCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs'
 import type { AwsClients } from './aws-clients.js'
+import { FRAUDLAB_CONSUMER_NAMES } from '../stream/consumer-names.js'
 import { MANAGED_TAG, PREFIX_TAG } from './provision.js'
 
 export interface FoundResource {
-  kind: 'stream' | 'table' | 'topic' | 'queue'
+  kind: 'stream' | 'table' | 'topic' | 'queue' | 'consumer'
   name: string
-  /** The table's or topic's ARN, the queue's URL (streams are deleted by name). */
+  /** The table's, topic's or consumer's ARN, the queue's URL (streams are deleted by name). */
   arn?: string
 }
 
@@ -27,15 +36,23 @@ export function isManagedBy(tags: readonly Tag[], prefix: string): boolean {
   return value(MANAGED_TAG) === 'true' && value(PREFIX_TAG) === prefix
 }
 
-/** Lists the streams, tables and topics whose names start with the prefix, and sorts them by their tags. Read-only. */
+/**
+ * Lists the streams, tables and topics whose names start with the prefix, and sorts them by their
+ * tags; and the stream consumers fraudlab registered for this prefix on streams it did not create
+ * (those on its own streams go with them). Read-only.
+ */
 export async function planTeardown(clients: AwsClients, prefix: string): Promise<TeardownPlan> {
   const plan: TeardownPlan = { managed: [], leftAlone: [] }
   const sort = (resource: FoundResource, tags: readonly Tag[]) => (isManagedBy(tags, prefix) ? plan.managed : plan.leftAlone).push(resource)
 
-  for (const name of await listStreams(clients, prefix)) {
+  const streams = await listStreams(clients)
+  const deletedStreams = new Set<string>()
+  for (const name of streams.filter((stream) => stream.startsWith(prefix))) {
     const { Tags } = await clients.kinesis.send(new ListTagsForStreamCommand({ StreamName: name }))
     sort({ kind: 'stream', name }, Tags ?? [])
+    if (isManagedBy(Tags ?? [], prefix)) deletedStreams.add(name)
   }
+  plan.managed.push(...(await managedConsumers(clients, prefix, streams.filter((name) => !deletedStreams.has(name)))))
   for (const name of await listTables(clients, prefix)) {
     const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }))
     const { Tags } = await clients.dynamodb.send(new ListTagsOfResourceCommand({ ResourceArn: Table!.TableArn }))
@@ -54,19 +71,47 @@ export async function planTeardown(clients: AwsClients, prefix: string): Promise
 }
 
 /** Deletes the managed resources of a plan (and nothing else); a topic's subscriptions go with it. */
-export async function deleteManaged(clients: AwsClients, plan: TeardownPlan): Promise<FoundResource[]> {
+export async function deleteManaged(clients: AwsClients, plan: Pick<TeardownPlan, 'managed'>): Promise<FoundResource[]> {
   const deleted: FoundResource[] = []
   for (const resource of plan.managed) {
     if (resource.kind === 'stream') await clients.kinesis.send(new DeleteStreamCommand({ StreamName: resource.name, EnforceConsumerDeletion: true }))
     else if (resource.kind === 'table') await clients.dynamodb.send(new DeleteTableCommand({ TableName: resource.name }))
     else if (resource.kind === 'queue') await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: resource.arn }))
+    else if (resource.kind === 'consumer') await clients.kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: resource.arn }))
     else await clients.sns.send(new DeleteTopicCommand({ TopicArn: resource.arn }))
     deleted.push(resource)
   }
   return deleted
 }
 
-async function listStreams(clients: AwsClients, prefix: string): Promise<string[]> {
+/** The consumers fraudlab registered for this prefix (tagged so) on the given streams. */
+export async function managedConsumers(clients: Pick<AwsClients, 'kinesis'>, prefix: string, streams: readonly string[]): Promise<FoundResource[]> {
+  const managed: FoundResource[] = []
+  for (const stream of streams) {
+    for (const consumer of await fraudlabConsumers(clients, stream)) {
+      const { Tags } = await clients.kinesis.send(new ListKinesisTagsCommand({ ResourceARN: consumer.arn }))
+      if (isManagedBy(Tags ?? [], prefix)) managed.push(consumer)
+    }
+  }
+  return managed
+}
+
+/** The consumers on a stream that carry fraudlab's names (whoever registered them: the tags tell). */
+async function fraudlabConsumers(clients: Pick<AwsClients, 'kinesis'>, stream: string): Promise<FoundResource[]> {
+  const { StreamDescriptionSummary: summary } = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))
+  const found: FoundResource[] = []
+  let NextToken: string | undefined
+  do {
+    const page = await clients.kinesis.send(new ListStreamConsumersCommand(NextToken ? { StreamARN: summary?.StreamARN, NextToken } : { StreamARN: summary?.StreamARN }))
+    for (const consumer of page.Consumers ?? []) {
+      if (FRAUDLAB_CONSUMER_NAMES.includes(consumer.ConsumerName ?? '')) found.push({ kind: 'consumer', name: `${consumer.ConsumerName} on ${stream}`, arn: consumer.ConsumerARN })
+    }
+    NextToken = page.NextToken
+  } while (NextToken)
+  return found
+}
+
+async function listStreams(clients: AwsClients): Promise<string[]> {
   const names: string[] = []
   let ExclusiveStartStreamName: string | undefined
   for (;;) {
@@ -76,7 +121,7 @@ async function listStreams(clients: AwsClients, prefix: string): Promise<string[
     if (!page.HasMoreStreams || batch.length === 0) break
     ExclusiveStartStreamName = batch[batch.length - 1]
   }
-  return names.filter((name) => name.startsWith(prefix))
+  return names
 }
 
 async function listTables(clients: AwsClients, prefix: string): Promise<string[]> {

@@ -27,6 +27,11 @@ export function managedTags(names: ResourceNames): Array<{ Key: string; Value: s
   ]
 }
 
+/** The same tags in the form RegisterStreamConsumer takes: a consumer fraudlab registers is found and removed by `stack down`. */
+export function managedConsumerTags(names: ResourceNames): Record<string, string> {
+  return Object.fromEntries(managedTags(names).map(({ Key, Value }) => [Key, Value]))
+}
+
 export interface ProvisionedResources {
   names: ResourceNames
   alertsTopicArn: string

@@ -29,6 +29,14 @@ export function withUserResources(names: ResourceNames, user: UserResources = {}
   return { ...names, ...Object.fromEntries(given), userOwned: new Set(given.map(([key]) => key)) }
 }
 
+/** A run's names with the user's own resources marked. */
+export type RunResourceNames = ReturnType<typeof withUserResources>
+
+/** Whether a stream of the run is the user's (named with a flag) rather than one fraudlab made. */
+export function isUserStream(names: RunResourceNames, stream: string): boolean {
+  return (names.userOwned.has('transactionsStream') && stream === names.transactionsStream) || (names.userOwned.has('decisionsStream') && stream === names.decisionsStream)
+}
+
 export function isValidPrefix(prefix: string): boolean {
   return /^[A-Za-z0-9_.-]{0,40}$/.test(prefix)
 }

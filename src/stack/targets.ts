@@ -1,7 +1,7 @@
 import { UserError } from '../errors/user-error.js'
 import { createAwsClients } from './aws-clients.js'
 import { EMULATOR_CREDENTIALS, type AwsEndpoints, type TargetName } from '../aws/endpoints.js'
-import { awsPreflight, checkCredentials } from './aws-preflight.js'
+import { awsPreflight, checkCredentials, type FanOutConsumer } from './aws-preflight.js'
 import { readLocalStackRecord } from './localstack-container.js'
 import { embeddedEndpoints, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.js'
 import type { ResourceNames } from './resource-names.js'
@@ -25,6 +25,8 @@ export interface TargetRequest extends Omit<TargetSelection, 'prefix'> {
   decisionShards: number
   /** The run's offered rate, for the AWS plan's shard-capacity warning. */
   offeredTps?: number
+  /** The stream consumers the run registers (enhanced fan-out), for the AWS plan's list and cost. */
+  fanOutConsumers?: FanOutConsumer[]
 }
 
 export interface ResolvedTarget {

@@ -5,6 +5,7 @@ import {
   SubscribeToShardCommand,
   type KinesisClient,
   type StartingPosition,
+  type SubscribeToShardCommandOutput,
 } from '@aws-sdk/client-kinesis'
 import { backoffDelayMs, errorName, isRetryable } from '../aws/backoff.js'
 import { nowMs, sleep } from '../util/clock.js'
@@ -20,6 +21,8 @@ export interface ShardSubscriberOptions {
   stream: string
   /** The stream consumer, registered once for every process of the group (idempotently). */
   consumerName: string
+  /** Tags for the consumer when this registers it (one registered before keeps its own). */
+  consumerTags?: Record<string, string>
   handler: (batch: ShardBatch) => Promise<void> | void
   startAt: 'TRIM_HORIZON' | 'LATEST'
   checkpoints?: CheckpointStore
@@ -42,6 +45,8 @@ interface Subscription {
   /** The last sequence number handled (its effects done), or the last continuation: where a new subscription starts after. */
   resumeAfter: string | undefined
   checkpointed: string | undefined
+  /** A subscription opened by `open` (LATEST is then where it was opened), waiting for `run`. */
+  opened?: { abort: AbortController; output: SubscribeToShardCommandOutput }
 }
 
 /**
@@ -60,15 +65,29 @@ export class ShardSubscriber {
     this.stats = Object.assign(options.stats ?? newShardReaderStats(), { subscriptions: 0 })
   }
 
+  /**
+   * Registers the consumer and finds each shard's position. A shard with no checkpoint that starts
+   * at LATEST is subscribed to now, so that LATEST means this moment, not whenever `run` starts.
+   */
   async open(): Promise<void> {
     this.consumerArn = await this.registerConsumer()
     const shardIds = await listShardIds(this.options.kinesis, this.options.stream)
     this.subscriptions = await Promise.all(
-      shardIds.map(async (shardId) => {
+      shardIds.map(async (shardId): Promise<Subscription> => {
         const checkpoint = await this.options.checkpoints?.read(shardId)
-        return { shardId, resumeAfter: checkpoint, checkpointed: checkpoint }
+        const subscription: Subscription = { shardId, resumeAfter: checkpoint, checkpointed: checkpoint }
+        if (checkpoint === undefined && this.options.startAt === 'LATEST') {
+          const abort = new AbortController()
+          subscription.opened = { abort, output: await this.subscribe(shardId, { Type: 'LATEST' }, abort.signal) }
+        }
+        return subscription
       }),
     )
+  }
+
+  private subscribe(shardId: string, position: StartingPosition, signal: AbortSignal): Promise<SubscribeToShardCommandOutput> {
+    this.stats.subscriptions++
+    return this.options.subscriber.send(new SubscribeToShardCommand({ ConsumerARN: this.consumerArn, ShardId: shardId, StartingPosition: position }), { abortSignal: signal })
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -80,7 +99,7 @@ export class ShardSubscriber {
     const { kinesis, stream, consumerName } = this.options
     const streamArn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamARN
     try {
-      await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: consumerName }))
+      await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: consumerName, Tags: this.options.consumerTags }))
     } catch (error) {
       if (errorName(error) !== 'ResourceInUseException') throw error
     }
@@ -137,12 +156,14 @@ export class ShardSubscriber {
     }
     while (!signal.aborted && !failure) {
       const start: StartingPosition = subscription.resumeAfter ? { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: subscription.resumeAfter } : { Type: this.options.startAt }
-      const abort = new AbortController()
+      const opened = subscription.opened
+      subscription.opened = undefined
+      const abort = opened?.abort ?? new AbortController()
       const stop = () => abort.abort()
+      if (signal.aborted) stop()
       signal.addEventListener('abort', stop, { once: true })
       try {
-        this.stats.subscriptions++
-        const output = await this.options.subscriber.send(new SubscribeToShardCommand({ ConsumerARN: this.consumerArn, ShardId: subscription.shardId, StartingPosition: start }), { abortSignal: abort.signal })
+        const output = opened?.output ?? (await this.subscribe(subscription.shardId, start, abort.signal))
         for await (const event of output.EventStream ?? []) {
           const pushed = event.SubscribeToShardEvent
           if (!pushed) continue

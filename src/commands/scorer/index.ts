@@ -1,10 +1,11 @@
 import { createAwsClients } from '../../stack/aws-clients.js'
 import { FraudlabCommand } from '../../cli/base-command.js'
-import { durationFlag, featuresLogFlag, modelFlag, shadowModelFlag, shardsFlag, targetFlags, targetSelectionOf } from '../../cli/flags.js'
+import { consumerFlag, durationFlag, featuresLogFlag, modelFlag, shadowModelFlag, shardsFlag, targetFlags, targetSelectionOf } from '../../cli/flags.js'
 import { UserError } from '../../errors/user-error.js'
 import { checkModel } from '../../decision/check-model.js'
+import { SCORER_CONSUMER_NAME } from '../../stream/consumer-names.js'
 import { ScorerService, type ScorerStats } from '../../scorer/scorer-service.js'
-import { provision } from '../../stack/provision.js'
+import { managedConsumerTags, provision } from '../../stack/provision.js'
 import { resourceNames } from '../../stack/resource-names.js'
 import { resolveTarget } from '../../stack/targets.js'
 
@@ -15,13 +16,14 @@ export default class Scorer extends FraudlabCommand {
     'BlockList, publishes alerts and writes decisions. Use it to score traffic from your own producer, or to run the ' +
     'scorer in another terminal. The embedded target needs a stack started with `fraudlab stack up`.'
 
-  static override examples = ['<%= config.bin %> scorer', '<%= config.bin %> scorer --target localstack --poll-interval 1s']
+  static override examples = ['<%= config.bin %> scorer', '<%= config.bin %> scorer --target localstack --poll-interval 1s', '<%= config.bin %> scorer --target aws --consumer efo']
 
   static override enableJsonFlag = true
 
   static override flags = {
     ...targetFlags,
     shards: shardsFlag,
+    consumer: consumerFlag,
     model: modelFlag,
     'shadow-model': shadowModelFlag,
     'features-log': featuresLogFlag,
@@ -54,8 +56,10 @@ export default class Scorer extends FraudlabCommand {
         names,
         alertsTopicArn: resources.alertsTopicArn,
         pollIntervalMs: flags['poll-interval'],
+        consumer: flags.consumer as 'polling' | 'efo',
         checkpointIntervalMs: flags['checkpoint-interval'],
-        consumerName: 'fraudlab-scorer',
+        consumerName: SCORER_CONSUMER_NAME,
+        consumerTags: managedConsumerTags(names),
         scorerId: `scorer-${process.pid}`,
         model: flags.model,
         shadowModel: flags['shadow-model'],

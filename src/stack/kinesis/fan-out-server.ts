@@ -104,7 +104,8 @@ export class FanOutServer {
     stream.respond({ ':status': 200, 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': `fraudlab-efo-${Date.now()}` })
     stream.write(message('event', 'initial-response', '{}'))
     const startedAtMs = Date.now()
-    let lastEventAtMs = startedAtMs
+    // The first tick sends an event even without records: its continuation pins where a LATEST subscription began.
+    let lastEventAtMs = -Infinity
     let bucket = this.buckets.get(key)
     if (!bucket) this.buckets.set(key, (bucket = { allowance: settings.bytesPerSecond, refilledAtMs: startedAtMs }))
     const end = (last?: Uint8Array) => {

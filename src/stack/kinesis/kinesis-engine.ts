@@ -54,6 +54,7 @@ interface Consumer {
   name: string
   arn: string
   createdAtMs: number
+  tags: Map<string, string>
 }
 
 /** Where an enhanced fan-out subscription reads next in its shard. */
@@ -135,6 +136,8 @@ export class KinesisEngine {
       }
       case 'ListTagsForStream':
         return JSON.stringify({ Tags: [...this.stream(input).tags].map(([Key, Value]) => ({ Key, Value })), HasMoreTags: false })
+      case 'ListTagsForResource':
+        return JSON.stringify({ Tags: [...this.resourceTags(requireString(input, 'ResourceARN'))].map(([Key, Value]) => ({ Key, Value })) })
       default:
         throw new KinesisError('UnknownOperationException', `The embedded Kinesis does not implement ${action}.`)
     }
@@ -326,9 +329,18 @@ export class KinesisEngine {
       throw new KinesisError('LimitExceededException', `Stream ${stream.name} under account ${ACCOUNT} has reached the limit of ${MAX_CONSUMERS_PER_STREAM} registered consumers.`)
     }
     const createdAtMs = this.now()
-    const consumer = { name, arn: `${stream.arn}/consumer/${name}:${Math.floor(createdAtMs / 1000)}`, createdAtMs }
+    const tags = new Map(Object.entries((input.Tags as Record<string, string> | undefined) ?? {}).map(([key, value]) => [key, String(value)]))
+    const consumer = { name, arn: `${stream.arn}/consumer/${name}:${Math.floor(createdAtMs / 1000)}`, createdAtMs, tags }
     stream.consumers.set(name, consumer)
     return JSON.stringify({ Consumer: describeConsumer(consumer) })
+  }
+
+  /** The tags of a stream or a consumer, by its ARN (ListTagsForResource). */
+  private resourceTags(arn: string): Map<string, string> {
+    for (const stream of this.streams.values()) if (stream.arn === arn) return stream.tags
+    const found = this.consumerByArn(arn)
+    if (found) return found.consumer.tags
+    throw new KinesisError('ResourceNotFoundException', `Resource ${arn} not found.`)
   }
 
   /** A consumer by ConsumerARN, or by StreamARN and ConsumerName. */
