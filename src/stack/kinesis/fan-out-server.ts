@@ -125,10 +125,10 @@ export class FanOutServer {
         const type = error instanceof KinesisError ? error.type : 'InternalFailureException'
         return end(message('exception', type, JSON.stringify({ message: (error as Error).message })))
       }
-      if (read.records.length > 0 || now - lastEventAtMs >= settings.heartbeatMs) {
+      if (read.count > 0 || now - lastEventAtMs >= settings.heartbeatMs) {
         bucket.allowance -= read.bytes
         lastEventAtMs = now
-        stream.write(message('event', 'SubscribeToShardEvent', `{"Records":[${read.records.join(',')}],"ContinuationSequenceNumber":"${read.continuation}","MillisBehindLatest":${read.millisBehind}}`))
+        stream.write(message('event', 'SubscribeToShardEvent', `{"Records":[${read.records}],"ContinuationSequenceNumber":"${read.continuation}","MillisBehindLatest":${read.millisBehind}}`))
       }
       if (now - startedAtMs >= settings.subscriptionLifetimeMs) end()
     }

@@ -1,3 +1,4 @@
+import { RecordLog } from './record-log.js'
 import { ShardMap } from '../../stream/shard-map.js'
 
 const ACCOUNT = '000000000000'
@@ -27,15 +28,8 @@ interface Shard {
   index: number
   startingHashKey: bigint
   endingHashKey: bigint
-  /** Each record's answer in GetRecords, already as JSON, oldest first from `head`. */
-  fragments: string[]
-  arrivals: number[]
-  bytes: number[]
-  head: number
-  /** The record counter of fragments[head]; the next record appended gets `next`. */
-  first: number
-  next: number
-  heldBytes: number
+  /** Each record's answer in GetRecords, already as JSON, numbered by a counter. */
+  log: RecordLog
 }
 
 interface Stream {
@@ -156,14 +150,7 @@ export class KinesisEngine {
       index,
       startingHashKey: (HASH_SPACE * BigInt(index)) / BigInt(count),
       endingHashKey: (HASH_SPACE * BigInt(index + 1)) / BigInt(count) - 1n,
-      fragments: [],
-      arrivals: [],
-      bytes: [],
-      head: 0,
-      // Counters start at 1, so that "after counter 0" names the start of an empty shard (a continuation).
-      first: 1,
-      next: 1,
-      heldBytes: 0,
+      log: new RecordLog(),
     }))
     const placement = new ShardMap(shards.map((shard) => ({ shardId: shard.id, startingHashKey: shard.startingHashKey, endingHashKey: shard.endingHashKey })))
     this.streams.set(name, { name, arn: `arn:aws:kinesis:${this.region}:${ACCOUNT}:stream/${name}`, createdAtMs, shards, placement, tags: new Map(), consumers: new Map() })
@@ -232,12 +219,8 @@ export class KinesisEngine {
   private append(stream: Stream, { data, partitionKey, explicitHashKey }: CheckedRecord, now: number): [Shard, string] {
     // The ranges are created in shard order, so the map's index is the shard's.
     const shard = stream.shards[stream.placement.indexOf(partitionKey, explicitHashKey)]
-    const sequenceNumber = sequenceOf(stream, shard, shard.next++)
-    const fragment = `{"SequenceNumber":"${sequenceNumber}","ApproximateArrivalTimestamp":${now / 1000},"Data":"${data}","PartitionKey":${JSON.stringify(partitionKey)}}`
-    shard.fragments.push(fragment)
-    shard.arrivals.push(now)
-    shard.bytes.push(fragment.length)
-    shard.heldBytes += fragment.length
+    const sequenceNumber = sequenceOf(stream, shard, shard.log.next)
+    shard.log.append(`{"SequenceNumber":"${sequenceNumber}","ApproximateArrivalTimestamp":${now / 1000},"Data":"${data}","PartitionKey":${JSON.stringify(partitionKey)}}`, now)
     this.trim(shard, now)
     return [shard, sequenceNumber]
   }
@@ -246,19 +229,8 @@ export class KinesisEngine {
   private trim(shard: Shard, now: number): void {
     const budget = this.maxHeldBytes / Math.max(1, this.totalShards)
     const oldest = now - RETENTION_HOURS * 3_600_000
-    while (shard.head < shard.fragments.length && (shard.heldBytes > budget || shard.arrivals[shard.head] < oldest)) {
-      shard.heldBytes -= shard.bytes[shard.head]
-      shard.fragments[shard.head] = ''
-      shard.head++
-      shard.first++
-    }
-    // Compact once the dropped prefix is as long as what is held: amortised O(1) per record.
-    if (shard.head > 1_024 && shard.head * 2 >= shard.fragments.length) {
-      shard.fragments = shard.fragments.slice(shard.head)
-      shard.arrivals = shard.arrivals.slice(shard.head)
-      shard.bytes = shard.bytes.slice(shard.head)
-      shard.head = 0
-    }
+    const { log } = shard
+    while (log.first < log.next && (log.heldBytes > budget || log.arrival(log.first) < oldest)) log.dropOldest()
   }
 
   private getShardIterator(input: Record<string, unknown>): string {
@@ -270,21 +242,21 @@ export class KinesisEngine {
     let position: number
     switch (type) {
       case 'TRIM_HORIZON':
-        position = shard.first
+        position = shard.log.first
         break
       case 'LATEST':
-        position = shard.next
+        position = shard.log.next
         break
       case 'AT_SEQUENCE_NUMBER':
       case 'AFTER_SEQUENCE_NUMBER': {
         const counter = this.counterOf(stream, shard, requireString(input, 'StartingSequenceNumber'))
-        position = Math.max(shard.first, counter + (type === 'AFTER_SEQUENCE_NUMBER' ? 1 : 0))
+        position = Math.max(shard.log.first, counter + (type === 'AFTER_SEQUENCE_NUMBER' ? 1 : 0))
         break
       }
       case 'AT_TIMESTAMP': {
         const atMs = Number(input.Timestamp) * 1000
-        position = shard.first
-        while (position < shard.next && shard.arrivals[position - shard.first + shard.head] < atMs) position++
+        position = shard.log.first
+        while (position < shard.log.next && shard.log.arrival(position) < atMs) position++
         break
       }
       default:
@@ -307,15 +279,14 @@ export class KinesisEngine {
     if (!stream || !shard) throw new KinesisError('ResourceNotFoundException', `Shard shardId-${String(iterator.shardIndex).padStart(12, '0')} in stream ${iterator.stream} under account ${ACCOUNT} does not exist`)
     const limit = typeof input.Limit === 'number' ? Math.min(MAX_RECORDS_PER_GET, Math.max(1, input.Limit)) : MAX_RECORDS_PER_GET
     // Records trimmed away since the iterator was issued are skipped, as AWS skips expired data.
-    let position = Math.max(iterator.position, shard.first)
-    const start = position - shard.first + shard.head
-    let index = start
+    const { log } = shard
+    const start = Math.max(iterator.position, log.first)
+    let position = start
     let bytes = 0
-    const end = Math.min(shard.fragments.length, start + limit)
-    while (index < end && (bytes === 0 || bytes + shard.bytes[index] <= MAX_BYTES_PER_GET)) bytes += shard.bytes[index++]
-    const records = index > start ? shard.fragments.slice(start, index).join(',') : ''
-    position += index - start
-    const behind = position < shard.next ? Math.max(0, now - shard.arrivals[index]) : 0
+    const end = Math.min(log.next, start + limit)
+    while (position < end && (bytes === 0 || bytes + log.bytes(position) <= MAX_BYTES_PER_GET)) bytes += log.bytes(position++)
+    const records = log.json(start, position)
+    const behind = position < log.next ? Math.max(0, now - log.arrival(position)) : 0
     // The iterator last: the front finds it by searching back from the end, past no records.
     return `{"Records":[${records}],"MillisBehindLatest":${behind},"NextShardIterator":"${iteratorOf(stream.name, shard.index, position, now)}"}`
   }
@@ -386,21 +357,21 @@ export class KinesisEngine {
    * back newer ones), up to `maxBytes`; moves the cursor past them. The continuation is the
    * sequence number a new subscription resumes after.
    */
-  readSubscription(cursor: SubscriptionCursor, visibleUntilMs: number, maxBytes: number): { records: string[]; bytes: number; continuation: string; millisBehind: number } {
+  readSubscription(cursor: SubscriptionCursor, visibleUntilMs: number, maxBytes: number): { records: string; count: number; bytes: number; continuation: string; millisBehind: number } {
     const stream = this.streams.get(cursor.stream)
     const shard = stream?.shards[cursor.shardIndex]
     if (!stream || !shard) throw new KinesisError('ResourceNotFoundException', `Stream ${cursor.stream} under account ${ACCOUNT} not found.`)
-    cursor.position = Math.max(cursor.position, shard.first)
-    const start = cursor.position - shard.first + shard.head
-    let index = start
+    const { log } = shard
+    const start = Math.max(cursor.position, log.first)
+    let position = start
     let bytes = 0
-    const end = Math.min(shard.fragments.length, start + MAX_RECORDS_PER_GET)
-    while (index < end && shard.arrivals[index] <= visibleUntilMs && bytes + shard.bytes[index] <= maxBytes) bytes += shard.bytes[index++]
-    const records = shard.fragments.slice(start, index)
-    cursor.position += index - start
-    const millisBehind = cursor.position < shard.next ? Math.max(0, this.now() - shard.arrivals[index]) : 0
-    return { records, bytes, continuation: sequenceOf(stream, shard, cursor.position - 1), millisBehind }
+    const end = Math.min(log.next, start + MAX_RECORDS_PER_GET)
+    while (position < end && log.arrival(position) <= visibleUntilMs && bytes + log.bytes(position) <= maxBytes) bytes += log.bytes(position++)
+    cursor.position = position
+    const millisBehind = position < log.next ? Math.max(0, this.now() - log.arrival(position)) : 0
+    return { records: log.json(start, position), count: position - start, bytes, continuation: sequenceOf(stream, shard, position - 1), millisBehind }
   }
+
 
   private addTags(input: Record<string, unknown>): string {
     const stream = this.stream(input)
