@@ -33,7 +33,7 @@ for (let r = 0; r < repetitions; r++) {
 const scorer = await OnnxScoreModel.load(modelPath)
 console.log(`fraudlab model step: ${scorer.modelVersion}, ${rows.toLocaleString('en-US')} rows of mixed, ${repetitions} repetitions, node ${process.versions.node}`)
 console.log(`feature engine            ${k(median(engineRates)).padStart(7)} rows/s (median; ${k(Math.min(...engineRates))}–${k(Math.max(...engineRates))})`)
-for (const batch of [100, 1_000, 10_000]) {
+for (const batch of [1, 15, 100, 1_000, 10_000]) {
   const rates: number[] = []
   let blocks = 0
   for (let r = 0; r < repetitions; r++) {
