@@ -18,6 +18,7 @@ import { newShardReaderStats, ShardReader, type ShardBatch, type ShardReaderStat
 import { ShardSubscriber } from '../stream/shard-subscriber.js'
 import { BoundedMap } from '../util/bounded-map.js'
 import { nowMs } from '../util/clock.js'
+import { TurnGatherer } from '../util/turn-gatherer.js'
 import { BlockActions, type ActionStats, type BlockAction } from './block-actions.js'
 
 /** The streams and tables a scorer reads and writes (a run's resource names have these and more). */
@@ -132,6 +133,12 @@ export class ScorerService {
   private readonly reader: ShardReader | ShardSubscriber
   private readonly fanOutClient?: KinesisDataClient
   private readonly decisionsProducer: BatchingProducer<DecisionChunk>
+  /**
+   * Pages of several shards handed in one turn of the event loop (pushes read from the HTTP/2
+   * session together, pages polled together) are decided together: one model call and one
+   * decisions write for all, instead of one per shard. Nothing waits for a page still to come.
+   */
+  private readonly pages = new TurnGatherer<ShardBatch>((batches) => this.decideAndAct(batches))
   /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
   private readonly startedAtMs = Date.now()
 
@@ -156,7 +163,9 @@ export class ScorerService {
           chunk.page.settle(true)
         },
       },
-      { lingerMs: 1, maxInFlightRequests: 8 },
+      // Decisions take effect when handed to the writer (actedAt); lingering 5 ms lets the pages of
+      // several shards share one PutRecords (fewer requests: 107 → 94 µs a transaction at 5,000/s).
+      { lingerMs: 5, maxInFlightRequests: 8 },
     )
     this.stats = {
       ...newShardReaderStats(),
@@ -177,7 +186,7 @@ export class ScorerService {
       stream: config.names.transactionsStream,
       owner: config.scorerId,
     })
-    const handler = (batch: ShardBatch) => this.decideAndAct(batch)
+    const handler = (batch: ShardBatch) => this.pages.add(batch)
     if (config.consumer === 'efo') {
       this.fanOutClient = createFanOutClient(config.endpoints)
       this.reader = new ShardSubscriber({
@@ -233,33 +242,37 @@ export class ScorerService {
     this.clients.destroy()
   }
 
-  /** One page of transactions: decide, act on the blocks, write the decisions; the reader checkpoints after. */
-  private async decideAndAct({ records, fetchedAtMs: fetchedAt }: ShardBatch): Promise<void> {
+  /** Pages of transactions: decide, act on the blocks, write the decisions; the readers checkpoint after. */
+  private async decideAndAct(pages: ShardBatch[]): Promise<void> {
     const decisions: ScorerDecision[] = []
     const blocks: BlockAction[] = []
     const replayed: Array<{ transaction: Transaction; decision: ScorerDecision }> = []
     const transactions: Transaction[] = []
     const arrivals: number[] = []
-    for (const record of records) {
-      this.stats.recordsRead++
-      const arrivedAt = record.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt
-      const parsed = parseTransaction(record.Data)
-      if (!parsed.ok) {
-        this.stats.invalidRecords++
-        if (parsed.id && !this.decided.get(parsed.id)) {
-          this.decided.set(parsed.id, true)
-          decisions.push(this.decision(parsed.id, { score: 0, verdict: 'reject', reasons: [parsed.reason] }, arrivedAt, fetchedAt, 'none'))
+    const fetches: number[] = []
+    for (const { records, fetchedAtMs: fetchedAt } of pages) {
+      for (const record of records) {
+        this.stats.recordsRead++
+        const arrivedAt = record.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt
+        const parsed = parseTransaction(record.Data)
+        if (!parsed.ok) {
+          this.stats.invalidRecords++
+          if (parsed.id && !this.decided.get(parsed.id)) {
+            this.decided.set(parsed.id, true)
+            decisions.push(this.decision(parsed.id, { score: 0, verdict: 'reject', reasons: [parsed.reason] }, arrivedAt, fetchedAt, 'none'))
+          }
+          continue
         }
-        continue
+        const tx = parsed.transaction
+        if (this.decided.get(tx.id)) {
+          this.stats.duplicatesSkipped++
+          continue
+        }
+        this.decided.set(tx.id, true)
+        transactions.push(tx)
+        arrivals.push(arrivedAt)
+        fetches.push(fetchedAt)
       }
-      const tx = parsed.transaction
-      if (this.decided.get(tx.id)) {
-        this.stats.duplicatesSkipped++
-        continue
-      }
-      this.decided.set(tx.id, true)
-      transactions.push(tx)
-      arrivals.push(arrivedAt)
     }
     const step = this.step!
     const batch = await step.decideWithShadow(transactions)
@@ -268,7 +281,7 @@ export class ScorerService {
     const shadowModelMs = batch.shadow ? round3(batch.shadow.modelMs) : 0
     for (let i = 0; i < transactions.length; i++) {
       const tx = transactions[i]
-      const decision = this.decision(tx.id, batch.scores[i], arrivals[i], fetchedAt, step.modelVersion)
+      const decision = this.decision(tx.id, batch.scores[i], arrivals[i], fetches[i], step.modelVersion)
       decision.modelMs = modelMs
       if (batch.shadow) {
         const said = batch.shadow.scores[i]
@@ -280,7 +293,7 @@ export class ScorerService {
       else if (arrivals[i] < this.startedAtMs) replayed.push({ transaction: tx, decision })
     }
     const scoredAt = nowMs()
-    this.stats.phaseMs.score += scoredAt - fetchedAt
+    this.stats.phaseMs.score += scoredAt - Math.min(...pages.map((page) => page.fetchedAtMs))
     await this.honourEarlierBlocks(replayed, blocks)
     this.stats.blocks += blocks.length
     if (nowMs() - this.featureMemoryAt > 5_000) {
