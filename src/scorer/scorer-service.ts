@@ -20,6 +20,7 @@ import { BoundedMap } from '../util/bounded-map.js'
 import { nowMs } from '../util/clock.js'
 import { TurnGatherer } from '../util/turn-gatherer.js'
 import { BlockActions, type ActionStats, type BlockAction } from './block-actions.js'
+import { warmUpCode } from './code-warm-up.js'
 
 /** The streams and tables a scorer reads and writes (a run's resource names have these and more). */
 export interface ScorerResources {
@@ -226,6 +227,7 @@ export class ScorerService {
   async run(signal: AbortSignal, onReady?: () => void): Promise<void> {
     const model = this.givenModel ?? (await loadScoreModel(this.config.model))
     const shadow = this.config.shadowModel === undefined ? undefined : await loadScoreModel(this.config.shadowModel)
+    await warmUpCode(model, shadow)
     this.step = new DecisionStep(model, this.config.featuresLogPath ? new FeaturesLog(this.config.featuresLogPath) : undefined, shadow)
     this.stats.modelVersion = this.step.modelVersion
     this.stats.shadowModelVersion = this.step.shadowModelVersion
