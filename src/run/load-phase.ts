@@ -79,5 +79,5 @@ export async function openTransactionWriter(kinesis: KinesisDataClient, stream: 
     onFailed: (index) => ledger.recordProduceFailed(index),
   }
   if (options.aggregate) return new AggregatingWriter<number>(kinesis, stream, await ShardMap.of(kinesis, stream), hooks, { lingerMs: 10, producer: { maxInFlightRequests: 8 } })
-  return new BatchingProducer<number>(kinesis, stream, hooks, { lingerMs: 5, maxInFlightRequests: 8 })
+  return new BatchingProducer<number>(kinesis, stream, hooks, { lingerMs: 10, maxInFlightRequests: 8 })
 }

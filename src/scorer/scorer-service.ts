@@ -135,9 +135,9 @@ export class ScorerService {
   private readonly fanOutClient?: KinesisDataClient
   private readonly decisionsProducer: BatchingProducer<DecisionChunk>
   /**
-   * Pages of several shards handed in one turn of the event loop (pushes read from the HTTP/2
-   * session together, pages polled together) are decided together: one model call and one
-   * decisions write for all, instead of one per shard. Nothing waits for a page still to come.
+   * Enhanced fan-out's pushes of several shards handed in one turn of the event loop (read from
+   * the HTTP/2 session together) are decided together: one model call and one decisions write for
+   * all, instead of one per shard. Nothing waits for a push still to come.
    */
   private readonly pages = new TurnGatherer<ShardBatch>((batches) => this.decideAndAct(batches))
   /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
@@ -187,7 +187,9 @@ export class ScorerService {
       stream: config.names.transactionsStream,
       owner: config.scorerId,
     })
-    const handler = (batch: ShardBatch) => this.pages.add(batch)
+    // Pushes are small and many (one per shard every 20 ms or so): gathered. Polled pages are large
+    // already, and gathering them would only make the first wait for the others.
+    const handler = config.consumer === 'efo' ? (batch: ShardBatch) => this.pages.add(batch) : (batch: ShardBatch) => this.decideAndAct([batch])
     if (config.consumer === 'efo') {
       this.fanOutClient = createFanOutClient(config.endpoints)
       this.reader = new ShardSubscriber({
