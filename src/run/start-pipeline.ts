@@ -81,10 +81,8 @@ export async function startPipeline(
   if (onUserStreams.length) resources.onRelease(() => deregisterRunConsumers(clients.kinesis, onUserStreams, settings.names.prefix))
   // Effects only: no decisions stream is read; alerts and BlockList items are the decisions.
   const effects = settings.observe === 'effects' ? new EffectsObserver(ledger, clients.dynamodb, settings.names.blockListTable) : undefined
-  const collector = effects ? undefined : new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, {
-        pollIntervalMs: settings.collectorPollIntervalMs,
-        fanOut: settings.collectorConsumer === 'efo' ? { endpoints: target.endpoints, consumerTags: managedConsumerTags(settings.names) } : undefined,
-      })
+  const collectorFanOut = settings.collectorConsumer === 'efo' ? { endpoints: target.endpoints, consumerTags: managedConsumerTags(settings.names) } : undefined
+  const collector = effects ? undefined : new DecisionCollector(clients.kinesis, settings.names.decisionsStream, ledger, { pollIntervalMs: settings.collectorPollIntervalMs, fanOut: collectorFanOut })
   await collector?.prepare()
   collector?.start()
   let alerts: AlertObserver | undefined

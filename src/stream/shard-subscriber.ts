@@ -160,7 +160,6 @@ export class ShardSubscriber {
       subscription.opened = undefined
       const abort = opened?.abort ?? new AbortController()
       const stop = () => abort.abort()
-      if (signal.aborted) stop()
       signal.addEventListener('abort', stop, { once: true })
       try {
         const output = opened?.output ?? (await this.subscribe(subscription.shardId, start, abort.signal))
