@@ -13,6 +13,8 @@ import {
   SubscribeToShardCommand,
   type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
 import { errorName } from '../src/aws/backoff.js'
 import type { RunSummary } from '../src/report/run-summary.js'
@@ -260,12 +262,21 @@ describe('enhanced fan-out consumers: the collector’s own, the AWS plan’s li
   const tagsOf = async (consumerArn: string) => (await stack.clients.kinesis.send(new ListTagsForResourceCommand({ ResourceARN: consumerArn }))).Tags ?? []
 
   it('the collector reads the decisions by a consumer of its own (--collector-consumer efo): nothing lost, both consumers tagged as fraudlab’s', async () => {
-    const result = await runCli(['simulate', '--consumer', 'efo', '--collector-consumer', 'efo', '--tps', '300', '--duration', '5s', '--prefix', 'efo-d-', '--reports-dir', tempDir('efo')], { env: stack.env })
+    const reportsDir = tempDir('efo')
+    const result = await runCli(['simulate', '--consumer', 'efo', '--collector-consumer', 'efo', '--tps', '300', '--duration', '5s', '--prefix', 'efo-d-', '--reports-dir', reportsDir], { env: stack.env })
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /enhanced fan-out · collector by enhanced fan-out/)
     assert.match(result.stdout, /lost 0, duplicated 0/)
     assert.match(result.stdout, /^ {2}propagation efo /m)
     assert.match(result.stdout, /^ {2}collection efo /m)
+    // Every report names how each stream was read.
+    const [runId] = readdirSync(reportsDir)
+    const markdown = readFileSync(join(reportsDir, runId, 'summary.md'), 'utf8')
+    assert.match(markdown, /The scorer read the transactions by enhanced fan-out; fraudlab read the decisions by enhanced fan-out\./)
+    assert.match(markdown, /^\| propagation efo \|/m)
+    const html = readFileSync(join(reportsDir, runId, 'report.html'), 'utf8')
+    assert.match(html, /<b>scorer reads by<\/b> enhanced fan-out/)
+    assert.match(html, /<td>stream propagation efo<\/td>/)
     const [scorer] = await consumersOf('efo-d-transactions')
     const [collector] = await consumersOf('efo-d-decisions')
     assert.deepEqual([scorer?.ConsumerName, collector?.ConsumerName], [SCORER_CONSUMER_NAME, COLLECTOR_CONSUMER_NAME])

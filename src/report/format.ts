@@ -25,3 +25,19 @@ export function runVerdict(summary: RunSummary): { ok: boolean; text: string } {
   if (summary.status === 'over-capacity') return { ok: true, text: 'over capacity (reconciled)' }
   return { ok: true, text: 'passed' }
 }
+
+/** How the run's streams were read, when not by polling: the scorer's transactions, the collector's decisions. */
+export function readersOf(config: RunSummary['config']): { scorer?: 'enhanced fan-out'; collector?: 'enhanced fan-out' } {
+  return {
+    ...(config.consumer === 'efo' ? { scorer: 'enhanced fan-out' as const } : {}),
+    ...(config.collectorConsumer === 'efo' ? { collector: 'enhanced fan-out' as const } : {}),
+  }
+}
+
+/** A stage's name with the way it was read, where enhanced fan-out read it (propagation: the scorer; collection: the collector). */
+export function stageName(stage: string, label: string, config: RunSummary['config']): string {
+  const readers = readersOf(config)
+  if (stage === 'propagation' && readers.scorer) return `${label} efo`
+  if (stage === 'collection' && readers.collector) return `${label} efo`
+  return label
+}

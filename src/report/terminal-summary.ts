@@ -1,5 +1,5 @@
 import type { LatencySummary as LatencySummaryMs } from './summary-schema.js'
-import { formatLatency, formatRatio } from './format.js'
+import { formatLatency, formatRatio, readersOf, stageName } from './format.js'
 import type { RunSummary } from './run-summary.js'
 import { formatDurationMs } from '../util/duration.js'
 
@@ -12,22 +12,16 @@ function latencyRow(name: string, l: LatencySummaryMs): string {
 
 /** Whose scorer decided, how it read the stream and how fraudlab learnt its decisions, when not the default. */
 function howDecided(summary: RunSummary): string {
-  const { scorer, consumer, collectorConsumer, observe } = summary.config as { scorer?: string; consumer?: string; collectorConsumer?: string; observe?: string }
+  const { scorer, observe } = summary.config as { scorer?: string; observe?: string }
+  const readers = readersOf(summary.config)
   return [
     scorer === 'external' && ' · external scorer',
-    consumer === 'efo' && ' · enhanced fan-out',
-    collectorConsumer === 'efo' && ' · collector by enhanced fan-out',
+    readers.scorer && ` · ${readers.scorer}`,
+    readers.collector && ` · collector by ${readers.collector}`,
     observe === 'effects' && ' · effects only',
   ]
     .filter(Boolean)
     .join('')
-}
-
-/** A stage's row name, with the consumer that read it when enhanced fan-out did. */
-function stageLabel(stage: string, config: RunSummary['config']): string {
-  if (stage === 'propagation' && config.consumer === 'efo') return 'propagation efo'
-  if (stage === 'collection' && config.collectorConsumer === 'efo') return 'collection efo'
-  return stage
 }
 
 /** The end-of-run summary printed in the terminal: a pure function of the summary. */
@@ -51,7 +45,7 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     // A k6 run measures the round trip only: stages without data are left out.
     ...Object.entries(summary.latencyMs.stages)
       .filter(([, l]) => l.count > 0)
-      .map(([name, l]) => latencyRow(stageLabel(name, summary.config), l)),
+      .map(([name, l]) => latencyRow(stageName(name, name, summary.config), l)),
     '',
     `Accuracy         precision ${ratio(a.precision)}, recall ${ratio(a.recall)}, F1 ${ratio(a.f1)}, FPR ${ratio(a.falsePositiveRate)}, PR-AUC ${ratio(a.prAuc)}`,
     `                 TP ${a.truePositives}  FP ${a.falsePositives}  TN ${a.trueNegatives}  FN ${a.falseNegatives}`,

@@ -1,4 +1,4 @@
-import { escapeMarkup as e, formatLatency, formatRatio, runVerdict } from '../format.js'
+import { escapeMarkup as e, formatLatency, formatRatio, readersOf, runVerdict, stageName } from '../format.js'
 import type { RunSummary } from '../summary-schema.js'
 import { barChart, formatNumber, lineChart, PALETTE, stackedBars, type Series } from './svg-chart.js'
 
@@ -44,6 +44,8 @@ function header(summary: RunSummary): string {
     ['scenario', config.scenario],
     ['dataset', config.dataset === undefined ? undefined : `${String(config.dataset)} ${String(config.file ?? '')}`],
     ['target', config.target],
+    ['scorer reads by', readersOf(config).scorer],
+    ['decisions read by', readersOf(config).collector],
     ['seed', config.seed],
     ['model', summary.model?.version ?? 'none'],
     ['started', summary.startedAt],
@@ -129,13 +131,13 @@ function latencySection(summary: RunSummary): string {
     name: 'latency-breakdown',
     title: 'Where the time goes',
     unit: 'ms',
-    segments: stages.map((stage, k) => ({ name: STAGE_LABELS[stage], color: PALETTE[k % PALETTE.length] })),
+    segments: stages.map((stage, k) => ({ name: stageName(stage, STAGE_LABELS[stage], summary.config), color: PALETTE[k % PALETTE.length] })),
     rows: (['p50', 'p90', 'p99'] as const).map((p) => ({ label: `stage ${p}`, segments: stages.map((stage) => summary.latencyMs.stages[stage][p] ?? NaN) })),
   })
   const rows = [
     ['decision', summary.latencyMs.decision] as const,
     ['end to end (observed)', summary.latencyMs.endToEnd] as const,
-    ...stages.map((stage) => [STAGE_LABELS[stage], summary.latencyMs.stages[stage]] as const),
+    ...stages.map((stage) => [stageName(stage, STAGE_LABELS[stage], summary.config), summary.latencyMs.stages[stage]] as const),
     ...Object.entries(summary.latencyMs.decisionByArchetype).map(([name, l]) => [`decision, ${name}`, l] as const),
   ]
   const table = `<table><thead><tr><th>latency</th><th>count</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th><th>mean</th></tr></thead><tbody>${rows
