@@ -20,7 +20,7 @@ import { createAwsClients } from '../src/stack/aws-clients.js'
 import { errorName } from '../src/aws/backoff.js'
 import { EMULATOR_CREDENTIALS } from '../src/aws/endpoints.js'
 import type { RunSummary } from '../src/report/summary-schema.js'
-import { isManagedBy } from '../src/stack/aws-teardown.js'
+import { isManagedBy } from '../src/stack/provision.js'
 import { SnsEmulator } from '../src/stack/sns/sns-emulator.js'
 import { awsEnvFor, motoCommand, startMoto, type MotoServer } from './moto.js'
 import { runCli, tempDir } from './helpers.js'
@@ -69,13 +69,30 @@ describe('--target aws: preflight before anything is created', () => {
       assert.match(result.stderr, /Plan for AWS account 210987654321 in eu-west-1 \(as arn:aws:iam::210987654321:user\/ci\)/)
       assert.match(result.stderr, /fraudlab-transactions: 3 provisioned shards \(to create\)/)
       assert.match(result.stderr, /DynamoDB table fraudlab-blocklist, on-demand \(to create\)/)
-      assert.match(result.stderr, /Subscriptions: none/)
+      assert.match(result.stderr, /SQS queue per run, subscribed to the topic to observe alerts \(tagged, deleted when the run ends\)/)
+      assert.doesNotMatch(result.stderr, /Enhanced fan-out/, 'no consumer, no consumer cost')
       assert.match(result.stderr, /tagged fraudlab-managed=true and fraudlab-prefix=fraudlab-/)
       assert.match(result.stderr, /\$0\.090\/hour/)
       assert.match(result.stderr, /Warning: 5000 transactions\/s exceeds what 3 shards take .* --shards 7/)
       assert.match(result.stderr, /Nothing was created on AWS.*--yes/)
       assert.doesNotMatch(result.stderr + result.stdout, /not-a-real-secret/)
       assert.deepEqual(readdirSync(reports), [])
+      assert.deepEqual([...aws.calls].sort(), ['DescribeStreamSummary', 'DescribeStreamSummary', 'DescribeTable', 'DescribeTable', 'GetCallerIdentity'])
+    } finally {
+      aws.server.close()
+    }
+  })
+
+  it('with --consumer efo and --collector-consumer efo: the consumers it would register and what they cost an hour, still only read calls', async () => {
+    const aws = await recordingAws({ credentialsValid: true })
+    try {
+      const result = await runCli(['simulate', '--target', 'aws', '--region', 'eu-west-1', '--shards', '3', '--consumer', 'efo', '--collector-consumer', 'efo', '--duration', '5s', '--reports-dir', tempDir('aws-plan')], {
+        env: { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'not-a-real-secret' },
+      })
+      assert.equal(result.code, 1)
+      assert.match(result.stderr, /Enhanced fan-out consumers on fraudlab-transactions: fraudlab-scorer \(to register\)/)
+      assert.match(result.stderr, /Enhanced fan-out consumers on fraudlab-decisions: fraudlab-collector \(to register\)/)
+      assert.match(result.stderr, /Enhanced fan-out: 6 consumer-shard-hours per hour at \$0\.015 = \$0\.090\/hour while registered \(used or not\), plus \$0\.013 per GB pushed/)
       assert.deepEqual([...aws.calls].sort(), ['DescribeStreamSummary', 'DescribeStreamSummary', 'DescribeTable', 'DescribeTable', 'GetCallerIdentity'])
     } finally {
       aws.server.close()
