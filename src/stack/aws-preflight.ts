@@ -1,9 +1,10 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
-import { DescribeStreamSummaryCommand, ListStreamConsumersCommand, type Consumer } from '@aws-sdk/client-kinesis'
+import { DescribeStreamSummaryCommand, type Consumer } from '@aws-sdk/client-kinesis'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import type { AwsClients } from './aws-clients.js'
 import { errorName } from '../aws/backoff.js'
 import { UserError } from '../errors/user-error.js'
+import { listStreamConsumers, type FanOutConsumer } from './fan-out-consumers.js'
 import { shardCapacityWarning } from './shard-capacity.js'
 import { MANAGED_TAG, PREFIX_TAG } from './provision.js'
 import type { ResourceNames } from './resource-names.js'
@@ -17,12 +18,6 @@ export interface AwsPreflightRequest {
   offeredTps?: number
   /** The stream consumers the run registers for enhanced fan-out. */
   fanOutConsumers?: FanOutConsumer[]
-}
-
-/** A stream consumer a run registers (enhanced fan-out) on one of its streams. */
-export interface FanOutConsumer {
-  stream: string
-  name: string
 }
 
 /** us-east-1 list prices of enhanced fan-out (provisioned streams). */
@@ -108,7 +103,7 @@ async function fanOutPlan(clients: AwsClients, request: AwsPreflightRequest, str
   for (const stream of Object.keys(shardsOf)) {
     let registered: Consumer[] = []
     try {
-      registered = streamExists[stream] ? await listConsumers(clients, stream) : []
+      registered = streamExists[stream] ? await listStreamConsumers(clients.kinesis, stream) : []
     } catch (error) {
       lines.push(`  Enhanced fan-out consumers on ${stream}: not listed (${errorName(error)}); the cost below counts only those the run registers`)
     }
@@ -127,14 +122,3 @@ async function fanOutPlan(clients: AwsClients, request: AwsPreflightRequest, str
   return { lines, cost }
 }
 
-async function listConsumers(clients: AwsClients, stream: string): Promise<Consumer[]> {
-  const { StreamDescriptionSummary: summary } = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))
-  const consumers: Consumer[] = []
-  let NextToken: string | undefined
-  do {
-    const page = await clients.kinesis.send(new ListStreamConsumersCommand(NextToken ? { StreamARN: summary?.StreamARN, NextToken } : { StreamARN: summary?.StreamARN }))
-    consumers.push(...(page.Consumers ?? []))
-    NextToken = page.NextToken
-  } while (NextToken)
-  return consumers
-}

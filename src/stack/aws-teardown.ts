@@ -2,8 +2,6 @@ import { DeleteTableCommand, DescribeTableCommand, ListTablesCommand, ListTagsOf
 import {
   DeleteStreamCommand,
   DeregisterStreamConsumerCommand,
-  DescribeStreamSummaryCommand,
-  ListStreamConsumersCommand,
   ListStreamsCommand,
   ListTagsForResourceCommand as ListKinesisTagsCommand,
   ListTagsForStreamCommand,
@@ -12,7 +10,8 @@ import { DeleteTopicCommand, ListTagsForResourceCommand, ListTopicsCommand } fro
 import { DeleteQueueCommand, ListQueuesCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs'
 import type { AwsClients } from './aws-clients.js'
 import { FRAUDLAB_CONSUMER_NAMES } from '../stream/consumer-names.js'
-import { MANAGED_TAG, PREFIX_TAG } from './provision.js'
+import { listStreamConsumers } from './fan-out-consumers.js'
+import { isManagedBy } from './provision.js'
 
 export interface FoundResource {
   kind: 'stream' | 'table' | 'topic' | 'queue' | 'consumer'
@@ -29,12 +28,6 @@ export interface TeardownPlan {
 }
 
 type Tag = { Key?: string; Value?: string }
-
-/** Whether fraudlab created a resource for this prefix, from its tags alone (the name is not enough). */
-export function isManagedBy(tags: readonly Tag[], prefix: string): boolean {
-  const value = (key: string) => tags.find((t) => t.Key === key)?.Value
-  return value(MANAGED_TAG) === 'true' && value(PREFIX_TAG) === prefix
-}
 
 /**
  * Lists the streams, tables and topics whose names start with the prefix, and sorts them by their
@@ -98,17 +91,9 @@ export async function managedConsumers(clients: Pick<AwsClients, 'kinesis'>, pre
 
 /** The consumers on a stream that carry fraudlab's names (whoever registered them: the tags tell). */
 async function fraudlabConsumers(clients: Pick<AwsClients, 'kinesis'>, stream: string): Promise<FoundResource[]> {
-  const { StreamDescriptionSummary: summary } = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))
-  const found: FoundResource[] = []
-  let NextToken: string | undefined
-  do {
-    const page = await clients.kinesis.send(new ListStreamConsumersCommand(NextToken ? { StreamARN: summary?.StreamARN, NextToken } : { StreamARN: summary?.StreamARN }))
-    for (const consumer of page.Consumers ?? []) {
-      if (FRAUDLAB_CONSUMER_NAMES.includes(consumer.ConsumerName ?? '')) found.push({ kind: 'consumer', name: `${consumer.ConsumerName} on ${stream}`, arn: consumer.ConsumerARN })
-    }
-    NextToken = page.NextToken
-  } while (NextToken)
-  return found
+  return (await listStreamConsumers(clients.kinesis, stream))
+    .filter((consumer) => FRAUDLAB_CONSUMER_NAMES.includes(consumer.ConsumerName ?? ''))
+    .map((consumer) => ({ kind: 'consumer', name: `${consumer.ConsumerName} on ${stream}`, arn: consumer.ConsumerARN }))
 }
 
 async function listStreams(clients: AwsClients): Promise<string[]> {

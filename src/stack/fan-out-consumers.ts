@@ -2,12 +2,32 @@ import {
   DeregisterStreamConsumerCommand,
   DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
+  ListStreamConsumersCommand,
   ListTagsForResourceCommand,
+  type Consumer,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis'
 import { errorName } from '../aws/backoff.js'
-import type { FanOutConsumer } from './aws-preflight.js'
-import { isManagedBy } from './aws-teardown.js'
+import { isManagedBy } from './provision.js'
+
+/** A stream consumer a run registers (enhanced fan-out) on one of its streams. */
+export interface FanOutConsumer {
+  stream: string
+  name: string
+}
+
+/** Every consumer registered on a stream, page by page. */
+export async function listStreamConsumers(kinesis: Pick<KinesisClient, 'send'>, stream: string): Promise<Consumer[]> {
+  const { StreamDescriptionSummary: summary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))
+  const consumers: Consumer[] = []
+  let NextToken: string | undefined
+  do {
+    const page = await kinesis.send(new ListStreamConsumersCommand(NextToken ? { StreamARN: summary?.StreamARN, NextToken } : { StreamARN: summary?.StreamARN }))
+    consumers.push(...(page.Consumers ?? []))
+    NextToken = page.NextToken
+  } while (NextToken)
+  return consumers
+}
 
 /**
  * Deregisters the stream consumers a run registered on streams the user owns (a consumer bills per

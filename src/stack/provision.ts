@@ -27,6 +27,12 @@ export function managedTags(names: ResourceNames): Array<{ Key: string; Value: s
   ]
 }
 
+/** Whether fraudlab created a resource for this prefix, from its tags alone (the name is not enough). */
+export function isManagedBy(tags: ReadonlyArray<{ Key?: string; Value?: string }>, prefix: string): boolean {
+  const value = (key: string) => tags.find((t) => t.Key === key)?.Value
+  return value(MANAGED_TAG) === 'true' && value(PREFIX_TAG) === prefix
+}
+
 /** The same tags in the form RegisterStreamConsumer takes: a consumer fraudlab registers is found and removed by `stack down`. */
 export function managedConsumerTags(names: ResourceNames): Record<string, string> {
   return Object.fromEntries(managedTags(names).map(({ Key, Value }) => [Key, Value]))
