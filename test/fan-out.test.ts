@@ -226,7 +226,7 @@ describe('fraudlab’s scorer on enhanced fan-out (--consumer efo)', () => {
   const run = async (extra: string[]) => {
     const result = await runCli(['simulate', '--consumer', 'efo', '--tps', '300', '--json', '--reports-dir', tempDir('efo'), ...extra], { env: stack.env })
     assert.equal(result.code, 0, result.stderr)
-    return JSON.parse(result.stdout) as RunSummary & { diagnostics: { scorer: { subscriptions: number; getRecordsCalls: number } } }
+    return JSON.parse(result.stdout) as RunSummary & { diagnostics: { scorer: { subscriptions: number; getRecordsCalls: number; gathered: { groups: number; items: number } } } }
   }
 
   it('decides every transaction from pushed records: nothing lost, no duplicate, propagation well under polling’s 200 ms', async () => {
@@ -235,6 +235,8 @@ describe('fraudlab’s scorer on enhanced fan-out (--consumer efo)', () => {
     assert.deepEqual([summary.counts.lost, summary.counts.duplicated], [0, 0])
     assert.equal(summary.counts.decided, summary.counts.sent)
     assert.equal(summary.diagnostics.scorer.getRecordsCalls, 0, 'no polling')
+    const { groups, items } = summary.diagnostics.scorer.gathered
+    assert.ok(groups > 0 && items >= groups, `pushes decided in groups: ${items} pushes in ${groups} groups`)
     assert.ok((summary.latencyMs.stages.propagation.p99 ?? Infinity) < 150, `propagation p99 ${summary.latencyMs.stages.propagation.p99} ms`)
     assert.ok((summary.latencyMs.stages.propagation.p50 ?? 0) >= AWS_FAN_OUT.pushLatencyMs, 'never sooner than the push latency')
   })

@@ -66,6 +66,8 @@ export interface ScorerStats extends ShardReaderStats {
   decisionsFailed: number
   /** Transactions of warm-up history folded into the feature state before the stream. */
   warmupTransactions: number
+  /** Enhanced fan-out's pushes decided together: the groups decided, and the pushes in them. */
+  gathered: { groups: number; items: number }
   /** Cumulative wall time per step of handling a page (shard loops overlap). */
   phaseMs: { score: number; actions: number; emitDecisions: number }
   actions: ActionStats
@@ -177,6 +179,7 @@ export class ScorerService {
       duplicatesSkipped: 0,
       decisionsFailed: 0,
       warmupTransactions: 0,
+      gathered: this.pages.stats,
       phaseMs: { score: 0, actions: 0, emitDecisions: 0 },
       actions: this.actions.stats,
       modelVersion: options.model?.modelVersion ?? '',

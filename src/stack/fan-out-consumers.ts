@@ -33,10 +33,9 @@ export async function listStreamConsumers(kinesis: Pick<KinesisClient, 'send'>, 
  * Deregisters the stream consumers a run registered on streams the user owns (a consumer bills per
  * shard-hour while registered, used or not, and `stack down` does not delete the user's streams).
  * Only consumers tagged as fraudlab's for this prefix go: one the user registered under the same
- * name stays. Returns what was deregistered.
+ * name stays.
  */
-export async function deregisterRunConsumers(kinesis: Pick<KinesisClient, 'send'>, consumers: readonly FanOutConsumer[], prefix: string): Promise<string[]> {
-  const deregistered: string[] = []
+export async function deregisterRunConsumers(kinesis: Pick<KinesisClient, 'send'>, consumers: readonly FanOutConsumer[], prefix: string): Promise<void> {
   for (const { stream, name } of consumers) {
     try {
       const { StreamDescriptionSummary: summary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))
@@ -44,10 +43,8 @@ export async function deregisterRunConsumers(kinesis: Pick<KinesisClient, 'send'
       const { Tags } = await kinesis.send(new ListTagsForResourceCommand({ ResourceARN: consumer?.ConsumerARN }))
       if (!isManagedBy(Tags ?? [], prefix)) continue
       await kinesis.send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumer?.ConsumerARN }))
-      deregistered.push(`${name} on ${stream}`)
     } catch (error) {
       if (errorName(error) !== 'ResourceNotFoundException') throw error
     }
   }
-  return deregistered
 }
