@@ -12,19 +12,20 @@ export interface CheckpointStore {
 }
 
 /**
- * Saves a shard's position unless it is the one saved last: true when it wrote, counted (with
- * its time) in `stats`. The polling reader and the fan-out subscriber both checkpoint through it.
+ * Saves a shard's position unless it is the one saved last, and marks it saved on `shard` (the
+ * position given, not one a page finished during the write): true when it wrote, counted (with its
+ * time) in `stats`. The polling reader and the fan-out subscriber both checkpoint through it.
  */
 export async function saveCheckpoint(
   store: CheckpointStore | undefined,
-  shardId: string,
+  shard: { shardId: string; checkpointed: string | undefined },
   sequenceNumber: string | undefined,
-  lastSaved: string | undefined,
   stats: { checkpointsWritten: number; checkpointMs: number },
 ): Promise<boolean> {
-  if (!store || !sequenceNumber || sequenceNumber === lastSaved) return false
+  if (!store || !sequenceNumber || sequenceNumber === shard.checkpointed) return false
   const startedAt = nowMs()
-  await store.write(shardId, sequenceNumber)
+  await store.write(shard.shardId, sequenceNumber)
+  shard.checkpointed = sequenceNumber
   stats.checkpointsWritten++
   stats.checkpointMs += nowMs() - startedAt
   return true

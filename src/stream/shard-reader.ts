@@ -10,6 +10,7 @@ import { backoffDelayMs, errorName, isRetryable, isThrottling } from '../aws/bac
 import { sdkRetries } from '../aws/connection.js'
 import { nowMs, sleep } from '../util/clock.js'
 import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
+import { PagesInFlight } from './pages-in-flight.js'
 import { deaggregateAll, isAggregated, type StreamRecord } from './record-aggregation.js'
 
 export type { StreamRecord }
@@ -77,13 +78,6 @@ interface ShardPosition {
   checkpointed: string | undefined
 }
 
-/** A page handed to the handler: done once its effects are. */
-interface PageInFlight {
-  lastSequence: string | undefined
-  done: boolean
-  settled: Promise<void>
-}
-
 /**
  * The one loop that reads Kinesis shards: it owns a set of shards, positions each at its
  * checkpoint (or at `startAt`), spaces GetRecords by the poll interval, retries what a retry can
@@ -134,38 +128,15 @@ export class ShardReader {
   private async readShard(position: ShardPosition, signal: AbortSignal, firstCallAt: number): Promise<void> {
     const { stats } = this
     const maxInFlight = Math.max(1, this.options.pagesInFlight ?? 1)
-    const inFlight: PageInFlight[] = []
-    let failure: unknown
-    let failed = false
-    // Pages finish in any order; the position moves over the finished ones at the front only.
-    const advance = () => {
-      while (inFlight.length && inFlight[0].done) position.lastSequence = inFlight.shift()!.lastSequence
-    }
-    const hand = (batch: ShardBatch) => {
-      const page: PageInFlight = { lastSequence: batch.records[batch.records.length - 1].SequenceNumber, done: false, settled: Promise.resolve() }
-      page.settled = Promise.resolve()
-        .then(() => this.options.handler(batch))
-        .then(
-          () => {
-            page.done = true
-            advance()
-          },
-          (error: unknown) => {
-            failed = true
-            failure = error
-          },
-        )
-      inFlight.push(page)
-    }
+    const pages = new PagesInFlight((sequenceNumber) => (position.lastSequence = sequenceNumber))
     let failures = 0
     const { pollIntervalMs } = this.options
     let nextCallAt = firstCallAt
     let lastCallAt = 0
     let lastCheckpointAt = nowMs()
-    while (position.iterator && !signal.aborted && !failed) {
-      // Room frees only when the oldest page is done (later ones may finish first and wait behind it).
-      while (inFlight.length >= maxInFlight && !failed) await inFlight[0].settled
-      if (failed) break
+    while (position.iterator && !signal.aborted && !pages.failure) {
+      while (pages.size >= maxInFlight && !pages.failure) await pages.oldestSettled()
+      if (pages.failure) break
       // Calls keep to the shard's beat, one per poll interval, whether or not the last one returned
       // records (as KCL does); a call held up by more than an interval takes the next beat.
       const wait = nextCallAt - nowMs()
@@ -198,25 +169,22 @@ export class ShardReader {
       if (kinesisRecords.length) {
         const fetchedAtMs = nowMs()
         const records = kinesisRecords.some((record) => isAggregated(record.Data)) ? deaggregateAll(kinesisRecords) : kinesisRecords
-        hand({ shardId: position.shardId, records, fetchedAtMs })
+        const page = pages.start(() => this.options.handler({ shardId: position.shardId, records, fetchedAtMs }), records[records.length - 1].SequenceNumber)
         position.fetchedSequence = kinesisRecords[kinesisRecords.length - 1].SequenceNumber
-        if (maxInFlight === 1) await inFlight[0].settled
+        if (maxInFlight === 1) await page
       }
-      if (!failed && nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(position))) lastCheckpointAt = nowMs()
+      if (!pages.failure && nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(position))) lastCheckpointAt = nowMs()
       position.iterator = output.NextShardIterator
     }
     // The pages in hand are finished before the last checkpoint; a failed one stops the reader there.
-    await Promise.all(inFlight.map((page) => page.settled))
-    if (failed) throw failure
+    await pages.allSettled()
+    if (pages.failure) throw pages.failure.error
     await this.checkpoint(position)
   }
 
   /** Saves the shard's position if it moved; true when it wrote. */
-  private async checkpoint(position: ShardPosition): Promise<boolean> {
-    const saved = position.lastSequence
-    if (!(await saveCheckpoint(this.options.checkpoints, position.shardId, saved, position.checkpointed, this.stats))) return false
-    position.checkpointed = saved
-    return true
+  private checkpoint(position: ShardPosition): Promise<boolean> {
+    return saveCheckpoint(this.options.checkpoints, position, position.lastSequence, this.stats)
   }
 }
 

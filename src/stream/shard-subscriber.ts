@@ -10,6 +10,7 @@ import {
 import { backoffDelayMs, errorName, isRetryable } from '../aws/backoff.js'
 import { nowMs, sleep } from '../util/clock.js'
 import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
+import { PagesInFlight } from './pages-in-flight.js'
 import { deaggregateAll, isAggregated } from './record-aggregation.js'
 import { listShardIds, newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
 
@@ -115,30 +116,13 @@ export class ShardSubscriber {
     let failures = 0
     let lastCheckpointAt = nowMs()
     const maxInFlight = Math.max(1, this.options.pagesInFlight ?? 1)
-    const inFlight: Array<{ resumeAfter: string | undefined; done: boolean; settled: Promise<void> }> = []
+    const pages = new PagesInFlight((continuation) => (subscription.resumeAfter = continuation))
     /** Pushes that came while every slot was taken: one page, started when a slot frees. */
     let pending: { batch: ShardBatch | undefined; resumeAfter: string | undefined } | undefined
-    let failure: { error: unknown } | undefined
-    // Pages finish in any order; the position moves over the finished ones at the front only.
-    const advance = () => {
-      while (inFlight.length && inFlight[0].done) subscription.resumeAfter = inFlight.shift()!.resumeAfter ?? subscription.resumeAfter
-    }
-    const start = (batch: ShardBatch | undefined, resumeAfter: string | undefined) => {
-      const page = { resumeAfter, done: false, settled: Promise.resolve() }
-      page.settled = Promise.resolve()
-        .then(() => (batch ? this.options.handler(batch) : undefined))
-        .then(
-          () => {
-            page.done = true
-            advance()
-            startPending()
-          },
-          (error: unknown) => void (failure ??= { error }),
-        )
-      inFlight.push(page)
-    }
+    const start = (batch: ShardBatch | undefined, resumeAfter: string | undefined) =>
+      void pages.start(() => (batch ? this.options.handler(batch) : undefined), resumeAfter).then(startPending)
     const startPending = () => {
-      if (!pending || inFlight.length >= maxInFlight || failure) return
+      if (!pending || pages.size >= maxInFlight || pages.failure) return
       const { batch, resumeAfter } = pending
       pending = undefined
       start(batch, resumeAfter)
@@ -146,15 +130,15 @@ export class ShardSubscriber {
     // As the polling reader's pages: up to `maxInFlight` handled at once. What arrives beyond joins
     // one waiting page: one model call and one decisions write for it all, as a polled page would be.
     const hand = (batch: ShardBatch | undefined, resumeAfter: string | undefined) => {
-      if (!pending && inFlight.length < maxInFlight) return start(batch, resumeAfter)
+      if (!pending && pages.size < maxInFlight) return start(batch, resumeAfter)
       const waiting = pending?.batch
       pending = { batch: waiting && batch ? { ...waiting, records: waiting.records.concat(batch.records) } : (waiting ?? batch), resumeAfter: resumeAfter ?? pending?.resumeAfter }
     }
     const settleAll = async () => {
-      do await Promise.all(inFlight.map((page) => page.settled))
-      while (!failure && (pending || inFlight.some((page) => !page.done)))
+      do await pages.allSettled()
+      while (!pages.failure && (pending || pages.busy))
     }
-    while (!signal.aborted && !failure) {
+    while (!signal.aborted && !pages.failure) {
       const start: StartingPosition = subscription.resumeAfter ? { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: subscription.resumeAfter } : { Type: this.options.startAt }
       const opened = subscription.opened
       subscription.opened = undefined
@@ -173,13 +157,13 @@ export class ShardSubscriber {
           // Once handled (or with nothing to handle), a new subscription resumes after this event's continuation.
           hand(records.length ? { shardId: subscription.shardId, records, fetchedAtMs: nowMs() } : undefined, pushed.ContinuationSequenceNumber ?? kinesisRecords.at(-1)?.SequenceNumber)
           // A handler far behind holds the stream (HTTP/2 flow control then holds the server).
-          while ((pending?.batch?.records.length ?? 0) > MAX_WAITING_RECORDS && !failure) await inFlight[0].settled
-          if (failure) break
+          while ((pending?.batch?.records.length ?? 0) > MAX_WAITING_RECORDS && !pages.failure) await pages.oldestSettled()
+          if (pages.failure) break
           if (nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(subscription))) lastCheckpointAt = nowMs()
           if (signal.aborted) break
         }
       } catch (error) {
-        if (signal.aborted || failure) break
+        if (signal.aborted || pages.failure) break
         const name = errorName(error)
         if (name !== 'ResourceInUseException' && !isRetryable(error) && name !== 'AbortError' && !isConnectionError(error)) throw error
         if (++failures > MAX_CONSECUTIVE_FAILURES) throw error
@@ -193,15 +177,12 @@ export class ShardSubscriber {
       await settleAll()
     }
     await settleAll()
-    if (failure) throw failure.error
+    if (pages.failure) throw pages.failure.error
     await this.checkpoint(subscription)
   }
 
-  private async checkpoint(subscription: Subscription): Promise<boolean> {
-    const saved = subscription.resumeAfter
-    if (!(await saveCheckpoint(this.options.checkpoints, subscription.shardId, saved, subscription.checkpointed, this.stats))) return false
-    subscription.checkpointed = saved
-    return true
+  private checkpoint(subscription: Subscription): Promise<boolean> {
+    return saveCheckpoint(this.options.checkpoints, subscription, subscription.resumeAfter, this.stats)
   }
 }
 
