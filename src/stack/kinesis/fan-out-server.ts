@@ -108,11 +108,16 @@ export class FanOutServer {
     let lastEventAtMs = -Infinity
     let bucket = this.buckets.get(key)
     if (!bucket) this.buckets.set(key, (bucket = { allowance: settings.bytesPerSecond, refilledAtMs: startedAtMs }))
-    const end = (last?: Uint8Array) => {
+    // The consumer may renew before this stream's close arrives: only this subscription's entry goes.
+    const forget = () => {
       clearInterval(timer)
-      this.active.delete(key)
+      if (this.active.get(key) === endNow) this.active.delete(key)
+    }
+    const end = (last?: Uint8Array) => {
+      forget()
       if (!stream.closed) stream.end(last)
     }
+    const endNow = () => end()
     const tick = () => {
       const now = Date.now()
       if (!this.engine.hasConsumer(cursor.consumerArn)) return end(message('exception', 'ResourceNotFoundException', JSON.stringify({ message: `Consumer ${cursor.consumerArn} not found.` })))
@@ -133,11 +138,8 @@ export class FanOutServer {
       if (now - startedAtMs >= settings.subscriptionLifetimeMs) end()
     }
     const timer = setInterval(tick, settings.tickMs)
-    this.active.set(key, () => end())
-    stream.on('close', () => {
-      clearInterval(timer)
-      this.active.delete(key)
-    })
+    this.active.set(key, endNow)
+    stream.on('close', forget)
   }
 }
 

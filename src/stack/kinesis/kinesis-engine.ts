@@ -119,8 +119,10 @@ export class KinesisEngine {
         return this.removeTags(input)
       case 'RegisterStreamConsumer':
         return this.registerConsumer(input)
-      case 'DescribeStreamConsumer':
-        return JSON.stringify({ ConsumerDescription: { ...describeConsumer(this.consumer(input).consumer), StreamARN: this.consumer(input).stream.arn } })
+      case 'DescribeStreamConsumer': {
+        const { stream, consumer } = this.consumer(input)
+        return JSON.stringify({ ConsumerDescription: { ...describeConsumer(consumer), StreamARN: stream.arn } })
+      }
       case 'ListStreamConsumers':
         return JSON.stringify({ Consumers: [...this.stream(input).consumers.values()].map(describeConsumer) })
       case 'DeregisterStreamConsumer': {
@@ -300,8 +302,7 @@ export class KinesisEngine {
       throw new KinesisError('LimitExceededException', `Stream ${stream.name} under account ${ACCOUNT} has reached the limit of ${MAX_CONSUMERS_PER_STREAM} registered consumers.`)
     }
     const createdAtMs = this.now()
-    const tags = new Map(Object.entries((input.Tags as Record<string, string> | undefined) ?? {}).map(([key, value]) => [key, String(value)]))
-    const consumer = { name, arn: `${stream.arn}/consumer/${name}:${Math.floor(createdAtMs / 1000)}`, createdAtMs, tags }
+    const consumer = { name, arn: `${stream.arn}/consumer/${name}:${Math.floor(createdAtMs / 1000)}`, createdAtMs, tags: putTags(new Map(), input.Tags) }
     stream.consumers.set(name, consumer)
     return JSON.stringify({ Consumer: describeConsumer(consumer) })
   }
@@ -372,10 +373,8 @@ export class KinesisEngine {
     return { records: log.json(start, position), count: position - start, bytes, continuation: sequenceOf(stream, shard, position - 1), millisBehind }
   }
 
-
   private addTags(input: Record<string, unknown>): string {
-    const stream = this.stream(input)
-    for (const [key, value] of Object.entries((input.Tags as Record<string, string> | undefined) ?? {})) stream.tags.set(key, String(value))
+    putTags(this.stream(input).tags, input.Tags)
     return ''
   }
 
@@ -405,6 +404,12 @@ export class KinesisEngine {
     }
     return Number(sequenceNumber.slice(-COUNTER_DIGITS))
   }
+}
+
+/** Sets the tags of a call's `Tags` map (AddTagsToStream, RegisterStreamConsumer) on `tags`. */
+function putTags(tags: Map<string, string>, given: unknown): Map<string, string> {
+  for (const [key, value] of Object.entries((given as Record<string, string> | undefined) ?? {})) tags.set(key, String(value))
+  return tags
 }
 
 function describeConsumer(consumer: Consumer) {
