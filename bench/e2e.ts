@@ -3,7 +3,8 @@
 // with the shards a run picks for its rate (transactions by records, decisions by bytes: shards tx/dec).
 // Kinesis' per-shard limits are on, as in a run; KINESIS_LIMITS=off lifts them (and polls every 50 ms).
 // AGGREGATE=on writes transactions as KPL aggregates (--aggregate).
-// CONSUMERS=polling,efo runs each rate with each way the scorer reads (--consumer), side by side.
+// CONSUMERS=polling,efo runs each rate with each way the scorer reads (--consumer), side by side;
+// COLLECTOR_CONSUMER=efo has the collector read the decisions by enhanced fan-out too (--collector-consumer).
 // Each process's CPU time per decided transaction (µs/tx) and peak resident memory are printed too:
 // CPU per transaction is the figure that stays stable on a noisy machine. The CLI is this process
 // (run with bin/run.js's heap flag);
@@ -23,6 +24,7 @@ const f = (value: number | null) => (value !== null && Number.isFinite(value) ? 
 const kinesisLimits = process.env.KINESIS_LIMITS !== 'off'
 const aggregate = process.env.AGGREGATE === 'on'
 const consumers = (process.env.CONSUMERS ?? 'polling').split(',') as Array<'polling' | 'efo'>
+const collectorConsumer = (process.env.COLLECTOR_CONSUMER ?? 'polling') as 'polling' | 'efo'
 const shardsUsed = (resources: unknown) => {
   const { transactionShards, decisionShards } = (resources ?? {}) as { transactionShards?: number; decisionShards?: number }
   return `${transactionShards ?? '?'}/${decisionShards ?? '?'}`
@@ -101,6 +103,7 @@ for (const tps of rates) for (const consumer of consumers) {
     kinesisLimits,
     aggregate,
     consumer,
+    collectorConsumer,
     maxLatenessMs: 1_000,
     pollIntervalMs: kinesisLimits ? 200 : 50,
     checkpointIntervalMs: 1_000,
