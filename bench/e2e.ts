@@ -5,6 +5,8 @@
 // AGGREGATE=on writes transactions as KPL aggregates (--aggregate).
 // CONSUMERS=polling,efo runs each rate with each way the scorer reads (--consumer), side by side;
 // COLLECTOR_CONSUMER=efo has the collector read the decisions by enhanced fan-out too (--collector-consumer).
+// SCORERS=1,2 runs each rate with each number of scorer processes sharing the shards (--scorers); the
+// consumer column then says how many (efo/2), and the scorer's CPU is all of them together.
 // Each process's CPU time per decided transaction (µs/tx) and peak resident memory are printed too:
 // CPU per transaction is the figure that stays stable on a noisy machine. The CLI is this process
 // (run with bin/run.js's heap flag);
@@ -25,6 +27,8 @@ const kinesisLimits = process.env.KINESIS_LIMITS !== 'off'
 const aggregate = process.env.AGGREGATE === 'on'
 const consumers = (process.env.CONSUMERS ?? 'polling').split(',') as Array<'polling' | 'efo'>
 const collectorConsumer = (process.env.COLLECTOR_CONSUMER ?? 'polling') as 'polling' | 'efo'
+const scorerCounts = (process.env.SCORERS ?? '1').split(',').map(Number)
+const scorersGiven = process.env.SCORERS !== undefined
 const shardsUsed = (resources: unknown) => {
   const { transactionShards, decisionShards } = (resources ?? {}) as { transactionShards?: number; decisionShards?: number }
   return `${transactionShards ?? '?'}/${decisionShards ?? '?'}`
@@ -85,13 +89,14 @@ class CpuSampler {
   }
 }
 
-for (const tps of rates) for (const consumer of consumers) {
+for (const tps of rates) for (const consumer of consumers) for (const scorers of scorerCounts) {
   const sampler = new CpuSampler()
   const cliBefore = process.cpuUsage()
   const { summary } = await simulate({
     hooks: {
       onTargetReady: (target) => target.ownedStack?.services.forEach((service) => sampler.follow(service.service, () => service.pid)),
-      onScorerStarted: (supervisor) => sampler.follow('scorer', () => supervisor.pid),
+      // Every scorer process counts as the scorer: CPU summed, the largest peak memory.
+      onScorerStarted: (scorers) => scorers.members.forEach((member) => sampler.follow('scorer', () => member.pid)),
     },
     target: 'embedded',
     plan: planRun(scenario, { tps, durationMs, seed: 1 }),
@@ -103,6 +108,7 @@ for (const tps of rates) for (const consumer of consumers) {
     kinesisLimits,
     aggregate,
     consumer,
+    scorers,
     collectorConsumer,
     maxLatenessMs: 1_000,
     pollIntervalMs: kinesisLimits ? 200 : 50,
@@ -118,7 +124,7 @@ for (const tps of rates) for (const consumer of consumers) {
   console.log(
     [
       String(tps).padStart(7),
-      consumer.padStart(8),
+      (scorersGiven ? `${consumer}/${scorers}` : consumer).padStart(8),
       shardsUsed(summary.diagnostics.resources).padStart(6),
       f(summary.throughput.achievedTps).padStart(9),
       f(summary.throughput.decidedTps).padStart(10),

@@ -171,7 +171,7 @@ describeNeeding('against moto, an AWS emulator fraudlab did not write', skipMoto
       const down = await runCli(['stack', 'down', '--target', 'aws', '--prefix', 'mine-', '--yes', '--json'], { env })
       assert.equal(down.code, 0, down.stderr)
       const result = JSON.parse(down.stdout) as { deleted: Array<{ kind: string; name: string }> }
-      assert.deepEqual(result.deleted.map((r) => `${r.kind} ${r.name}`).sort(), ['queue mine-alerts-killed-run', 'stream mine-decisions', 'stream mine-transactions', 'table mine-blocklist', 'table mine-checkpoints', 'topic mine-alerts'])
+      assert.deepEqual(result.deleted.map((r) => `${r.kind} ${r.name}`).sort(), ['queue mine-alerts-killed-run', 'stream mine-decisions', 'stream mine-transactions', 'table mine-blocklist', 'table mine-leases', 'topic mine-alerts'])
       const queues = ((await clients.sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []).map((url) => url.split('/').pop())
       assert.deepEqual(queues, ['mine-orders'])
       assert.deepEqual(await streams(), ['mine-b-decisions', 'mine-b-transactions', 'mine-hand-made'])

@@ -249,7 +249,7 @@ describe('fraudlab’s scorer on enhanced fan-out (--consumer efo)', () => {
   })
 
   it('a scorer killed mid-subscription resumes from its checkpoint: nothing lost, what it replays counted as duplicates', async () => {
-    const summary = await run(['--duration', '10s', '--prefix', 'efo-c-', '--inject', 'scorer.crash=every:3s'])
+    const summary = await run(['--duration', '10s', '--prefix', 'efo-c-', '--inject', 'scorer.crash=every:3s', '--lease-failover', '2s'])
     assert.ok(summary.counts.scorerRestarts >= 2, `${summary.counts.scorerRestarts} restarts`)
     assert.equal(summary.counts.lost, 0)
     assert.equal(summary.counts.decided, summary.counts.sent)

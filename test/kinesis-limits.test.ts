@@ -259,7 +259,8 @@ describe('runs under the limits and faults', () => {
   for (const { inject, counted } of cases) {
     it(`--inject ${inject}: the faults are counted in the report and nothing is lost`, async () => {
       const reports = tempDir('inject')
-      const run = await runCli(['simulate', '--scenario', 'mixed', '--tps', '300', '--duration', '5s', '--seed', '8', '--inject', inject, '--reports-dir', reports, '--json'], { timeoutMs: 180_000 })
+      // A restarted scorer takes its dead predecessor's leases once they expire: soon, here.
+      const run = await runCli(['simulate', '--scenario', 'mixed', '--tps', '300', '--duration', '5s', '--seed', '8', '--inject', inject, '--lease-failover', '2s', '--reports-dir', reports, '--json'], { timeoutMs: 180_000 })
       assert.equal(run.code, 0, run.stderr)
       const summary = JSON.parse(run.stdout) as RunSummary
       assert.deepEqual(summary.faults!.injected, [inject])

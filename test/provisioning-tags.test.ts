@@ -28,7 +28,7 @@ describe('provisioning tags what it creates, and only that', () => {
     const names = resourceNames('tagged-')
     await clients.kinesis.send(new CreateStreamCommand({ StreamName: names.decisionsStream, ShardCount: 1 }))
     const resources = await provision(clients, { names, transactionShards: 1, decisionShards: 1 })
-    assert.deepEqual(resources.created.sort(), ['stream tagged-transactions (1 shards)', 'table tagged-blocklist', 'table tagged-checkpoints', 'topic tagged-alerts'])
+    assert.deepEqual(resources.created.sort(), ['stream tagged-transactions (1 shards)', 'table tagged-blocklist', 'table tagged-leases', 'topic tagged-alerts'])
     const expected = [
       { Key: MANAGED_TAG, Value: 'true' },
       { Key: PREFIX_TAG, Value: 'tagged-' },
@@ -37,7 +37,7 @@ describe('provisioning tags what it creates, and only that', () => {
     assert.deepEqual(streamTags.Tags, expected)
     const untouched = await clients.kinesis.send(new ListTagsForStreamCommand({ StreamName: names.decisionsStream }))
     assert.deepEqual(untouched.Tags, [], 'the pre-existing stream is not claimed')
-    for (const table of [names.blockListTable, names.checkpointsTable]) {
+    for (const table of [names.blockListTable, names.leaseTable]) {
       const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))
       const tags = await clients.dynamodb.send(new ListTagsOfResourceCommand({ ResourceArn: Table!.TableArn }))
       assert.deepEqual(tags.Tags, expected, table)
@@ -68,7 +68,7 @@ describe('localstack/: the ready hook and the compose file', () => {
     const tableCall = (name: string) => calls.find((c) => c.startsWith(`dynamodb create-table --table-name ${name} `))
     for (const [name, keys] of [
       [names.blockListTable, TABLE_KEYS.blockList],
-      [names.checkpointsTable, TABLE_KEYS.checkpoints],
+      [names.leaseTable, TABLE_KEYS.leases],
     ] as const) {
       const call = tableCall(name)
       assert.ok(call, name)

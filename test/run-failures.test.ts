@@ -34,14 +34,16 @@ describe('a run under failure', () => {
     let emulatorPids: number[] = []
     const { summary } = await simulate(
       options({
-        // No checkpoint before the kill, so the restarted scorer must replay what was already decided.
+        // No checkpoint before the kill, so the restarted scorer must replay what was already decided;
+        // it takes the dead one's leases once they expire.
         checkpointIntervalMs: 60_000,
+        leaseFailoverMs: 2_000,
         hooks: {
           onTargetReady: (target) => (emulatorPids = target.ownedStack!.services.map((s) => s.pid)),
-          onScorerStarted: (supervisor) => {
+          onScorerStarted: (scorers) => {
             if (killedPid) return
             setTimeout(() => {
-              killedPid = supervisor.pid
+              killedPid = scorers.pids[0]
               process.kill(killedPid!, 'SIGKILL')
             }, 2_000)
           },

@@ -78,10 +78,15 @@ describe('fraudlab scorer on its own', () => {
     assert.ok(stats.checkpointsWritten > 0)
     assert.equal(seen.find((d) => d.transactionId === 'ext-labelled')?.verdict, 'reject')
     const { Shards = [] } = await stack.clients.kinesis.send(new ListShardsCommand({ StreamName: names.transactionsStream }))
-    const checkpoint = await stack.clients.dynamodb.send(
-      new GetItemCommand({ TableName: names.checkpointsTable, Key: { leaseKey: { S: `fraudlab-scorer|${names.transactionsStream}|${Shards[0].ShardId}` } } }),
-    )
-    assert.ok(checkpoint.Item?.sequenceNumber?.S, 'a checkpoint per shard')
+    for (const shard of Shards) {
+      const { Item: lease } = await stack.clients.dynamodb.send(
+        new GetItemCommand({ TableName: names.leaseTable, Key: { leaseKey: { S: `fraudlab-scorer|${names.transactionsStream}|${shard.ShardId}` } }, ConsistentRead: true }),
+      )
+      assert.match(lease?.checkpoint?.S ?? '', /^\d+$/, 'each shard checkpointed in its lease (KCL format)')
+      assert.equal(lease?.checkpointSubSequenceNumber?.N, '0')
+      assert.equal(lease?.leaseOwner, undefined, 'Ctrl-C gave the lease back')
+      assert.ok(Number(lease?.leaseCounter?.N) >= 2, 'taken and released: the counter moved')
+    }
 
     await put(200)
     const second = await runScorerUntil(stack.env, stack.clients, names.decisionsStream, 501, seen)

@@ -33,7 +33,7 @@ describe('runs that share one `stack up` stack', () => {
     const first = runCli([...RUN, '--reports-dir', reportsDir], { env: stack.env })
     let holder: string | undefined
     for (let i = 0; i < 300 && !holder; i++) {
-      const { Item: item } = await stack.clients.dynamodb.send(new GetItemCommand({ TableName: 'fraudlab-checkpoints', Key: lockKey, ConsistentRead: true })).catch(() => ({ Item: undefined }))
+      const { Item: item } = await stack.clients.dynamodb.send(new GetItemCommand({ TableName: 'fraudlab-leases', Key: lockKey, ConsistentRead: true })).catch(() => ({ Item: undefined }))
       holder = item?.runId?.S
       if (!holder) await new Promise((resolve) => setTimeout(resolve, 100))
     }
@@ -70,7 +70,7 @@ describe('runs that share one `stack up` stack', () => {
     const put = (fields: { runId: string; host: string; pid: number; expiresAtMs: number }) =>
       stack.clients.dynamodb.send(
         new PutItemCommand({
-          TableName: names.checkpointsTable,
+          TableName: names.leaseTable,
           Item: { ...lockKey, runId: { S: fields.runId }, command: { S: 'simulate' }, host: { S: fields.host }, pid: { N: String(fields.pid) }, startedAt: { S: new Date().toISOString() }, expiresAtMs: { N: String(fields.expiresAtMs) } },
         }),
       )
@@ -108,7 +108,7 @@ describe('runs that share one `stack up` stack', () => {
   })
 
   async function lockHolder(): Promise<string | undefined> {
-    const { Item: item } = await stack.clients.dynamodb.send(new GetItemCommand({ TableName: 'fraudlab-checkpoints', Key: lockKey, ConsistentRead: true }))
+    const { Item: item } = await stack.clients.dynamodb.send(new GetItemCommand({ TableName: 'fraudlab-leases', Key: lockKey, ConsistentRead: true }))
     return item?.runId?.S
   }
 })

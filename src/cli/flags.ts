@@ -97,6 +97,14 @@ export const consumerFlag = Flags.string({
   default: 'polling',
 })
 
+/** KCL's failover time for the scorers' shard leases (a run's scorers, or `fraudlab scorer`). */
+export const leaseFailoverFlag = durationFlag({
+  name: 'lease-failover',
+  description: "How long a scorer's shard lease may go unrenewed before another scorer of the group takes it (the Kinesis Client Library's failoverTimeMillis): a dead scorer's shards move after about this long.",
+  default: '10s',
+  maxMs: 600_000,
+})
+
 /** The model the scorer serves: an ONNX file with its card, or `rules`. */
 export const modelFlag = Flags.string({
   description: 'Model the scorer serves: an .onnx file with NAME.card.json beside it, or "rules" for the rules baseline.',

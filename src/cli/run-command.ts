@@ -10,7 +10,7 @@ import { assertFaultsSupported } from '../run/fault-injection.js'
 import { assertExternalScorerFlags, checkOutputPaths } from '../run/check-run.js'
 import type { ConsumerChoice, ObserveChoice, ScorerChoice } from '../run/start-pipeline.js'
 import { FraudlabCommand } from './base-command.js'
-import { consumerFlag, durationFlag, featuresLogFlag, integerFlag, modelFlag, shadowModelFlag, targetFlags, targetSelectionOf, userResourceFlags, userResourcesOf } from './flags.js'
+import { consumerFlag, durationFlag, featuresLogFlag, integerFlag, leaseFailoverFlag, modelFlag, shadowModelFlag, targetFlags, targetSelectionOf, userResourceFlags, userResourcesOf } from './flags.js'
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** Within this long of the first, the same stop signal again is taken as its copy (the wrapper forwards what the process group already got). */
@@ -55,6 +55,14 @@ export const pipelineFlags = {
     default: 'fraudlab',
   }),
   consumer: consumerFlag,
+  scorers: integerFlag({
+    name: 'scorers',
+    description: "fraudlab's scorer processes, sharing the transactions stream's shards by lease (each supervised and restarted; --inject scorer.crash kills one of them at a time).",
+    min: 1,
+    max: 64,
+    default: 1,
+  }),
+  'lease-failover': leaseFailoverFlag,
   'collector-consumer': Flags.string({
     description: "How fraudlab's collector reads the decisions stream, apart from the scorer: polling, or efo (a stream consumer of its own, records pushed). Decision latency does not depend on it; end-to-end latency and the collection stage do.",
     options: ['polling', 'efo'],
@@ -81,7 +89,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'collectorConsumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'scorers' | 'leaseFailoverMs' | 'collectorConsumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -143,6 +151,8 @@ export abstract class PipelineCommand extends FraudlabCommand {
         scorer: flags.scorer as ScorerChoice,
         observe: flags.observe as ObserveChoice,
         consumer: flags.consumer as ConsumerChoice,
+        scorers: flags.scorers,
+        leaseFailoverMs: flags['lease-failover'],
         collectorConsumer: flags['collector-consumer'] as ConsumerChoice,
         userResources: userResourcesOf(flags),
         faults,

@@ -38,6 +38,7 @@ export function renderTerminalSummary(summary: RunSummary, reportPath?: string):
     `Throughput       offered ${t.offeredTps}/s, achieved ${t.achievedTps}/s, decided ${t.decidedTps}/s; late ${c.late}, dropped ${c.dropped}` + aggregationNote(summary),
     `AWS errors       throttled ${c.throttled}, retried ${c.retried}, scorer restarts ${c.scorerRestarts}, invalid records ${c.invalidRecords}`,
     ...(summary.faults ? [faultsLine(summary.faults)] : []),
+    ...leasesLine(summary),
     '',
     `Latency          ${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(10)).join('')}`,
     latencyRow('decision', summary.latencyMs.decision),
@@ -105,6 +106,29 @@ function aggregationNote(summary: RunSummary): string {
   const aggregation = (summary.diagnostics.producer as { aggregation?: { userRecords: number; kinesisRecords: number } } | undefined)?.aggregation
   if (!aggregation || aggregation.kinesisRecords === 0) return ''
   return `; aggregated, ${(aggregation.userRecords / aggregation.kinesisRecords).toFixed(1)} transactions per Kinesis record`
+}
+
+/** `diagnostics.leases` of a run with fraudlab's scorers (see ScorerGroup). */
+interface LeaseDiagnostics {
+  shards: number
+  owners: Record<string, number>
+  unowned: number
+  heldByOthers: number
+  failover?: { count: number; p50Ms: number | null; maxMs: number | null }
+}
+
+/**
+ * With several scorers, or a scorer that died: how the shards were shared by lease at the end of
+ * the drain, and how long a dead scorer's shards went unread (its death to each takeover).
+ */
+function leasesLine(summary: RunSummary): string[] {
+  const leases = summary.diagnostics.leases as LeaseDiagnostics | undefined
+  const scorers = Number(summary.config.scorers ?? 1)
+  if (!leases || (scorers <= 1 && !leases.failover?.count)) return []
+  const shares = Object.values(leases.owners).sort((a, b) => b - a).join('/')
+  const failover = leases.failover?.count ? ` · failover p50 ${ms(leases.failover.p50Ms)} max ${ms(leases.failover.maxMs)} (${leases.failover.count} shards taken over)` : ''
+  const astray = [leases.unowned && `${leases.unowned} unowned`, leases.heldByOthers && `${leases.heldByOthers} held by a dead scorer`].filter(Boolean).join(', ')
+  return [`Leases           ${scorers} scorer${scorers > 1 ? 's' : ''} on ${leases.shards} shards, held ${shares || 'by none'} at the end${astray ? ` (${astray})` : ''}${failover}`]
 }
 
 /** What the embedded emulators refused (per-shard limits) and injected (--inject). */

@@ -5,6 +5,7 @@ import type { ModelCard } from '../model/model-card.js'
 import { buildRunSummary, ledgerHistograms, type RunStatus, type RunSummary } from '../report/run-summary.js'
 import { evaluateThresholds, type Threshold } from '../report/thresholds.js'
 import { REPORT_FILES, writeRunReport } from '../report/write-report.js'
+import type { FailoverTimes, LeaseSnapshot } from '../scorer/scorer-group.js'
 import type { ScorerStats } from '../scorer/scorer-service.js'
 import type { AwsClients } from '../stack/aws-clients.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
@@ -18,6 +19,8 @@ export interface Reconciliation {
   /** BlockList items written for this run; null when they could not be counted. */
   blockListItems: number | null
   scorer: ScorerStats | undefined
+  /** Who held the shards' leases when the drain ended, and how long dead scorers' shards went unread. */
+  leases: (LeaseSnapshot & { failover?: FailoverTimes }) | undefined
   faults: RunSummary['faults'] | undefined
   /** Records on the decisions stream that broke the contract. */
   invalidDecisions: number
@@ -36,7 +39,10 @@ export async function reconcile(
 ): Promise<Reconciliation> {
   const { target, clients, pipeline } = parts
   const notes: string[] = []
+  // Before the scorers stop and give their leases back: each shard should be held by one of them.
+  const owners = parts.status === 'failed' ? undefined : await pipeline?.leases().catch(() => undefined)
   await pipeline?.stop()
+  const leases = owners && pipeline?.scorers ? { ...owners, failover: pipeline.scorers.failovers() } : owners
   const collector = pipeline?.collector
   if (collector?.invalidDecisions) {
     notes.push(`${collector.invalidDecisions} records on the decisions stream broke the decision contract (docs/scorer-contract.md) and were not counted as decisions; the first: ${collector.firstInvalid}`)
@@ -53,10 +59,10 @@ export async function reconcile(
           parts.faults.specs,
           embedded && parts.faults.kinesisLimits,
           embedded ? await readEmulatorFaultCounts(target!) : { kinesis: null, dynamodb: null, sns: null },
-          pipeline?.supervisor?.injectedCrashes ?? 0,
+          pipeline?.scorers?.injectedCrashes ?? 0,
         )
       : undefined
-  return { blockListItems, scorer: pipeline?.supervisor?.totals(), faults, invalidDecisions: collector?.invalidDecisions ?? 0, notes }
+  return { blockListItems, scorer: pipeline?.scorers?.totals(), leases, faults, invalidDecisions: collector?.invalidDecisions ?? 0, notes }
 }
 
 export interface ReportInputs {
@@ -92,6 +98,7 @@ export async function reportRun(input: ReportInputs): Promise<{ summary: RunSumm
     ...input.diagnostics,
     ...(producer?.lastFailure ? { lastProduceError: producer.lastFailure } : {}),
     scorer,
+    ...(reconciliation.leases ? { leases: reconciliation.leases } : {}),
     producer: producer ? { ...producer.stats, ...(producer.aggregation ? { aggregation: producer.aggregation } : {}) } : undefined,
     memoryMb: {
       peakRss: mb(Math.max(input.peakRssBytes, memory.rss)),

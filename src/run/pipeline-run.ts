@@ -11,7 +11,8 @@ import type { RunSource } from '../load/run-source.js'
 import type { RunSummary, RunStatus } from '../report/run-summary.js'
 import type { Threshold } from '../report/thresholds.js'
 import { REPORT_FILES } from '../report/write-report.js'
-import type { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
+import type { ScorerGroup } from '../scorer/scorer-group.js'
+import { KCL_FAILOVER_MS } from '../stream/lease-coordinator.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
 import { resourceNames, withUserResources, type UserResources } from '../stack/resource-names.js'
 import { decisionShardsForRate, shardsForRate } from '../stack/shard-capacity.js'
@@ -52,6 +53,10 @@ export interface PipelineOptions extends TargetSelection {
   scorer?: ScorerChoice
   /** How fraudlab's scorer reads the transactions stream: GetRecords polling, or enhanced fan-out (SubscribeToShard). */
   consumer?: ConsumerChoice
+  /** fraudlab's scorer processes, sharing the shards by lease (default 1). */
+  scorers?: number
+  /** How long a scorer's lease may go unrenewed before another takes it (default: KCL's 10 s). */
+  leaseFailoverMs?: number
   /** How the collector reads the decisions stream: GetRecords polling, or enhanced fan-out. */
   collectorConsumer?: ConsumerChoice
   /** `effects`: the decisions are learnt from the BlockList and alerts alone (a scorer that writes no decisions stream). */
@@ -99,7 +104,7 @@ export interface PipelineOptions extends TargetSelection {
   /** Said in the log and the report's notes from the start. */
   notes?: string[]
   /** For tests and tools that need to reach into a live run. */
-  hooks?: { onScorerStarted?(supervisor: ScorerSupervisor): void; onTargetReady?(target: ResolvedTarget): void }
+  hooks?: { onScorerStarted?(scorers: ScorerGroup): void; onTargetReady?(target: ResolvedTarget): void }
 }
 
 export interface PipelineResult {
@@ -172,13 +177,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target,
         provisioned,
         ledger,
-        { runId, names, ...consumers, model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        { runId, names, ...consumers, scorers: options.scorers ?? 1, leaseFailoverMs: options.leaseFailoverMs ?? KCL_FAILOVER_MS, model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
         resources,
         monitor.fail,
       )
-      if (pipeline.supervisor) {
-        monitor.watchScorer(pipeline.supervisor)
-        options.hooks?.onScorerStarted?.(pipeline.supervisor)
+      if (pipeline.scorers) {
+        monitor.watchScorer(pipeline.scorers)
+        options.hooks?.onScorerStarted?.(pipeline.scorers)
       }
 
       producer = await openTransactionWriter(provisioned.clients.kinesis, names.transactionsStream, ledger, { aggregate })
@@ -247,6 +252,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         maxLatenessMs: options.maxLatenessMs,
         prefix: options.prefix,
         ...consumers,
+        scorers: options.scorers ?? 1,
+        leaseFailoverMs: options.leaseFailoverMs ?? KCL_FAILOVER_MS,
         ...Object.fromEntries(Object.entries(options.userResources ?? {}).filter(([, name]) => name !== undefined)),
         pollIntervalMs: options.pollIntervalMs,
         checkpointIntervalMs: options.checkpointIntervalMs,
@@ -256,7 +263,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       model: { path: options.model, version: checks.modelVersion, card: checks.modelCard },
       reconciliation,
       producer,
-      scorerRestarts: pipeline?.supervisor?.restarts ?? 0,
+      scorerRestarts: pipeline?.scorers?.restarts ?? 0,
       alertsObserved: pipeline?.alerts !== undefined,
       notes,
       diagnostics,

@@ -1,7 +1,7 @@
 import type { RunLedger } from '../collector/run-ledger.js'
 import type { PauseGate } from '../load/pause-gate.js'
 import type { ScorerStats } from '../scorer/scorer-service.js'
-import type { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
+import type { ScorerGroup } from '../scorer/scorer-group.js'
 import type { ResolvedTarget } from '../stack/targets.js'
 import { isOurEmulator } from '../stack/state-file.js'
 import type { RecordWriter } from '../stream/batching-producer.js'
@@ -42,7 +42,7 @@ export class RunMonitor {
   private loadStartedAtMs: number | undefined
   private target?: ResolvedTarget
   private producer?: RecordWriter<number>
-  private supervisor?: ScorerSupervisor
+  private scorers?: ScorerGroup
 
   constructor(
     private readonly options: RunMonitorOptions,
@@ -70,7 +70,7 @@ export class RunMonitor {
   }
 
   get scorerStats(): ScorerStats | undefined {
-    return this.supervisor?.totals()
+    return this.scorers?.totals()
   }
 
   /** Fails the run when an emulator of the target dies mid-run. */
@@ -86,8 +86,8 @@ export class RunMonitor {
     }, 500)
   }
 
-  watchScorer(supervisor: ScorerSupervisor): void {
-    this.supervisor = supervisor
+  watchScorer(scorers: ScorerGroup): void {
+    this.scorers = scorers
   }
 
   watchProducer(producer: RecordWriter<number>): void {
@@ -151,7 +151,7 @@ export class RunMonitor {
       late: this.late,
       producer: this.producer?.stats,
       scorer: this.scorerStats,
-      scorerRestarts: this.supervisor?.restarts ?? 0,
+      scorerRestarts: this.scorers?.restarts ?? 0,
       lastError: this.error?.message,
       messages: this.messages,
     })

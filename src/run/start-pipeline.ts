@@ -1,8 +1,9 @@
 import { DecisionCollector } from '../collector/decision-collector.js'
 import { EffectsObserver } from '../collector/effects-observer.js'
 import type { RunLedger } from '../collector/run-ledger.js'
-import { ScorerSupervisor } from '../scorer/scorer-supervisor.js'
+import { ScorerGroup, type LeaseSnapshot } from '../scorer/scorer-group.js'
 import { COLLECTOR_CONSUMER_NAME, SCORER_CONSUMER_NAME } from '../stream/consumer-names.js'
+import { LeaseTable } from '../stream/lease-table.js'
 import { managedConsumerTags } from '../stack/provision.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
 import { isUserStream, type ResourceNames, type RunResourceNames } from '../stack/resource-names.js'
@@ -21,6 +22,10 @@ export interface PipelineStartSettings {
   observe: ObserveChoice
   /** How fraudlab's scorer reads the transactions: polling, or enhanced fan-out. */
   consumer: ConsumerChoice
+  /** fraudlab's scorer processes, sharing the shards by lease. */
+  scorers: number
+  /** How long a lease may go unrenewed before another scorer takes it. */
+  leaseFailoverMs: number
   /** How the collector reads the decisions stream: polling, or enhanced fan-out. */
   collectorConsumer: ConsumerChoice
   model: string
@@ -48,8 +53,8 @@ export type ObserveChoice = 'decisions' | 'effects'
 export type ConsumerChoice = 'polling' | 'efo'
 
 export interface RunningPipeline {
-  /** fraudlab's own scorer process; absent with an external scorer. */
-  supervisor?: ScorerSupervisor
+  /** fraudlab's own scorer processes; absent with an external scorer. */
+  scorers?: ScorerGroup
   /** Reads the decisions stream; absent when only effects are observed. */
   collector?: DecisionCollector
   /** Takes alerts and BlockList items for the decisions, with `--observe effects`. */
@@ -58,6 +63,8 @@ export interface RunningPipeline {
   alerts?: AlertObserver
   /** Ends `--inject scorer.crash` (the load is over). */
   stopCrashing(): void
+  /** Who holds each shard's lease now, against the scorers running (undefined with an external scorer). */
+  leases(): Promise<LeaseSnapshot | undefined>
   /** Stops the scorer (it finishes its batch and checkpoints), then the collector and the alerts endpoint. Idempotent. */
   stop(): Promise<void>
 }
@@ -85,7 +92,7 @@ export async function startPipeline(
   await collector?.prepare()
   collector?.start()
   let alerts: AlertObserver | undefined
-  const supervisor = settings.scorer === 'external' ? undefined : new ScorerSupervisor({
+  const scorers = settings.scorer === 'external' ? undefined : new ScorerGroup({
     endpoints: target.endpoints,
     names: settings.names,
     alertsTopicArn: provisioned.resources.alertsTopicArn,
@@ -95,14 +102,15 @@ export async function startPipeline(
     consumerName: SCORER_CONSUMER_NAME,
     consumerTags: managedConsumerTags(settings.names),
     scorerId: `${settings.runId}-scorer`,
+    leaseFailoverMs: settings.leaseFailoverMs,
     model: settings.model,
     shadowModel: settings.shadowModel,
     featuresLogPath: settings.featuresLogPath,
     warmupPath: settings.warmupPath,
-  })
+  }, settings.scorers)
   const stop = once(async () => {
     stopCrashing()
-    await supervisor?.stop().catch(() => undefined)
+    await scorers?.stop().catch(() => undefined)
     await collector?.stop().catch(() => undefined)
     await alerts?.stop().catch(() => undefined)
   })
@@ -112,11 +120,12 @@ export async function startPipeline(
 
   alerts = alertObserver(target, clients, provisioned.resources.alertsTopicArn, settings.names, settings.runId, effects ?? ledger)
   await alerts.start()
-  if (supervisor) {
-    supervisor.onFatal(onFatal)
-    await supervisor.start()
+  if (scorers) {
+    scorers.onFatal(onFatal)
+    await scorers.start()
     const everyMs = settings.faultPlan.scorerCrashEveryMs
-    if (everyMs) crashTimer = setInterval(() => supervisor.crash(), everyMs)
+    if (everyMs) crashTimer = setInterval(() => scorers.crash(), everyMs)
   }
-  return { supervisor, collector, effects, alerts, stopCrashing, stop }
+  const leases = async () => scorers?.leases(new LeaseTable(clients.dynamodb, settings.names.leaseTable, { consumerName: SCORER_CONSUMER_NAME, stream: settings.names.transactionsStream }))
+  return { scorers, collector, effects, alerts, stopCrashing, leases, stop }
 }

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs'
+import { hostname } from 'node:os'
 import { createInterface } from 'node:readline'
 import { openAwsClients, type AwsClientSet } from '../aws/connection.js'
 import type { AwsEndpoints } from '../aws/endpoints.js'
@@ -12,7 +13,8 @@ import type { ScorerDecision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { BatchingProducer } from '../stream/batching-producer.js'
 import { aggregate } from '../stream/record-aggregation.js'
-import { DynamoDbCheckpointStore } from '../stream/checkpoint-store.js'
+import { KCL_FAILOVER_MS, LeaseCoordinator, newLeaseStats, type LeaseStats } from '../stream/lease-coordinator.js'
+import { LeaseTable } from '../stream/lease-table.js'
 import { createFanOutClient, createKinesisClient, type KinesisDataClient } from '../stream/kinesis-client.js'
 import { newShardReaderStats, ShardReader, type ShardBatch, type ShardReaderStats } from '../stream/shard-reader.js'
 import { ShardSubscriber } from '../stream/shard-subscriber.js'
@@ -27,7 +29,7 @@ export interface ScorerResources {
   transactionsStream: string
   decisionsStream: string
   blockListTable: string
-  checkpointsTable: string
+  leaseTable: string
 }
 
 export interface ScorerConfig {
@@ -43,6 +45,10 @@ export interface ScorerConfig {
   /** Tags for the stream consumer when the scorer registers it (`--consumer efo`). */
   consumerTags?: Record<string, string>
   scorerId: string
+  /** A lease not renewed for this long is taken by another scorer of the group (KCL's failover time; default 10 s). */
+  leaseFailoverMs?: number
+  /** Scorers expected in the group (a run's --scorers): the first share each takes before the others hold anything. */
+  expectedScorers?: number
   /** `rules`, or the path of an ONNX model with its card beside it. */
   model: string
   /** A second model that scores every transaction beside the first and takes no action (champion/challenger). */
@@ -68,6 +74,10 @@ export interface ScorerStats extends ShardReaderStats {
   warmupTransactions: number
   /** Enhanced fan-out's pushes decided together: the groups decided, and the pushes in them. */
   gathered: { groups: number; items: number }
+  /** The shards' leases: taken, stolen, lost, and each takeover of a dead scorer's. */
+  leases: LeaseStats
+  /** Transactions decided but not acted on: their shard's lease had moved to another scorer meanwhile. */
+  leaseLostSkipped: number
   /** Cumulative wall time per step of handling a page (shard loops overlap). */
   phaseMs: { score: number; actions: number; emitDecisions: number }
   actions: ActionStats
@@ -134,6 +144,8 @@ export class ScorerService {
   private readonly decided = new BoundedMap<string, true>(DEDUP_WINDOW_IDS)
   private readonly actions: BlockActions
   private readonly reader: ShardReader | ShardSubscriber
+  /** This process' share of the shards: one lease per shard, shared with the other scorers of the group. */
+  private readonly leases: LeaseCoordinator
   private readonly fanOutClient?: KinesisDataClient
   private readonly decisionsProducer: BatchingProducer<DecisionChunk>
   /**
@@ -142,8 +154,6 @@ export class ScorerService {
    * all, instead of one per shard. Nothing waits for a push still to come.
    */
   private readonly pages = new TurnGatherer<ShardBatch>((batches) => this.decideAndAct(batches))
-  /** Records that reached Kinesis before this process started may have been acted on by a predecessor. */
-  private readonly startedAtMs = Date.now()
 
   constructor(
     private readonly config: ScorerConfig,
@@ -180,16 +190,20 @@ export class ScorerService {
       decisionsFailed: 0,
       warmupTransactions: 0,
       gathered: this.pages.stats,
+      leases: newLeaseStats(),
+      leaseLostSkipped: 0,
       phaseMs: { score: 0, actions: 0, emitDecisions: 0 },
       actions: this.actions.stats,
       modelVersion: options.model?.modelVersion ?? '',
       features: EMPTY_FEATURE_MEMORY,
     }
-    const checkpoints = new DynamoDbCheckpointStore(this.clients.dynamodb, config.names.checkpointsTable, {
-      consumerName: config.consumerName,
-      stream: config.names.transactionsStream,
-      owner: config.scorerId,
+    // A worker is one process: a restarted scorer is a new worker, and its predecessor's leases move when they expire.
+    const leaseTable = new LeaseTable(this.clients.dynamodb, config.names.leaseTable, { consumerName: config.consumerName, stream: config.names.transactionsStream })
+    this.leases = new LeaseCoordinator(leaseTable, scorerWorkerId(config.scorerId, process.pid), {
+      failoverMs: config.leaseFailoverMs ?? KCL_FAILOVER_MS,
+      expectedWorkers: config.expectedScorers,
     })
+    this.stats.leases = this.leases.stats
     // Pushes are small and many (one per shard every 20 ms or so): gathered. Polled pages are large
     // already, and gathering them would only make the first wait for the others.
     const handler = config.consumer === 'efo' ? (batch: ShardBatch) => this.pages.add(batch) : (batch: ShardBatch) => this.decideAndAct([batch])
@@ -203,7 +217,7 @@ export class ScorerService {
         consumerTags: config.consumerTags,
         handler,
         startAt: 'TRIM_HORIZON',
-        checkpoints,
+        leases: this.leases,
         checkpointIntervalMs: config.checkpointIntervalMs,
         pagesInFlight: PAGES_IN_FLIGHT,
         stats: this.stats,
@@ -214,7 +228,7 @@ export class ScorerService {
         stream: config.names.transactionsStream,
         handler,
         startAt: 'TRIM_HORIZON',
-        checkpoints,
+        leases: this.leases,
         checkpointIntervalMs: config.checkpointIntervalMs,
         pollIntervalMs: config.pollIntervalMs,
         recordsPerCall: GET_RECORDS_LIMIT,
@@ -226,8 +240,9 @@ export class ScorerService {
   }
 
   /**
-   * Runs until `signal` aborts, then finishes the batch in hand and checkpoints it. `onReady` is
-   * called once the model is loaded, the warm-up history folded in and every shard positioned.
+   * Runs until `signal` aborts, then finishes the batch in hand, checkpoints it and gives its leases
+   * back. `onReady` is called once the model is loaded, the warm-up history folded in and this
+   * scorer's first share of the shards taken.
    */
   async run(signal: AbortSignal, onReady?: () => void): Promise<void> {
     const model = this.givenModel ?? (await loadScoreModel(this.config.model))
@@ -241,6 +256,7 @@ export class ScorerService {
     await this.reader.open()
     onReady?.()
     await this.reader.run(signal)
+    await this.leases.stop()
   }
 
   async close(): Promise<void> {
@@ -251,13 +267,23 @@ export class ScorerService {
 
   /** Pages of transactions: decide, act on the blocks, write the decisions; the readers checkpoint after. */
   private async decideAndAct(pages: ShardBatch[]): Promise<void> {
-    const decisions: ScorerDecision[] = []
-    const blocks: BlockAction[] = []
-    const replayed: Array<{ transaction: Transaction; decision: ScorerDecision }> = []
+    let decisions: ScorerDecision[] = []
+    /** The shard of each decision, of each transaction: a shard whose lease moved meanwhile is acted on by its new owner. */
+    const decisionShards: string[] = []
+    const transactionShards: string[] = []
+    let blocks: BlockAction[] = []
+    let replayed: Array<{ transaction: Transaction; decision: ScorerDecision }> = []
     const transactions: Transaction[] = []
     const arrivals: number[] = []
     const fetches: number[] = []
-    for (const { records, fetchedAtMs: fetchedAt } of pages) {
+    /** Per transaction: it reached Kinesis before this scorer took its shard, so a previous owner may have acted on it. */
+    const mayBeReplayed: boolean[] = []
+    for (const { shardId, records, fetchedAtMs: fetchedAt, stillHeld } of pages) {
+      if (stillHeld && !stillHeld()) {
+        this.stats.leaseLostSkipped += records.length
+        continue
+      }
+      const takenAt = this.leases.takenAt(shardId)
       for (const record of records) {
         this.stats.recordsRead++
         const arrivedAt = record.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt
@@ -267,6 +293,7 @@ export class ScorerService {
           if (parsed.id && !this.decided.get(parsed.id)) {
             this.decided.set(parsed.id, true)
             decisions.push(this.decision(parsed.id, { score: 0, verdict: 'reject', reasons: [parsed.reason] }, arrivedAt, fetchedAt, 'none'))
+            decisionShards.push(shardId)
           }
           continue
         }
@@ -277,6 +304,8 @@ export class ScorerService {
         }
         this.decided.set(tx.id, true)
         transactions.push(tx)
+        transactionShards.push(shardId)
+        mayBeReplayed.push(arrivedAt < takenAt)
         arrivals.push(arrivedAt)
         fetches.push(fetchedAt)
       }
@@ -295,12 +324,25 @@ export class ScorerService {
         decision.shadow = { modelVersion: step.shadowModelVersion!, score: said.score, verdict: said.verdict, modelMs: shadowModelMs }
       }
       decisions.push(decision)
+      decisionShards.push(transactionShards[i])
       // Only the champion's verdict acts: the shadow's block is a number in the report, never a BlockList item or an alert.
       if (decision.verdict === 'block') blocks.push({ transaction: tx, decision })
-      else if (arrivals[i] < this.startedAtMs) replayed.push({ transaction: tx, decision })
+      else if (mayBeReplayed[i]) replayed.push({ transaction: tx, decision })
     }
     const scoredAt = nowMs()
     this.stats.phaseMs.score += scoredAt - Math.min(...pages.map((page) => page.fetchedAtMs))
+    const lost = new Set(pages.filter((page) => page.stillHeld && !page.stillHeld()).map((page) => page.shardId))
+    if (lost.size) {
+      // Decided while the lease moved: no effect here (the new owner replays from the checkpoint), and
+      // forgotten, so that this scorer decides them again if the shard comes back to it.
+      const kept = decisions.filter((_, i) => !lost.has(decisionShards[i]))
+      for (const [i, decision] of decisions.entries()) if (lost.has(decisionShards[i])) this.decided.delete(decision.transactionId)
+      this.stats.leaseLostSkipped += decisions.length - kept.length
+      decisions = kept
+      const acted = new Set(kept)
+      blocks = blocks.filter((block) => acted.has(block.decision))
+      replayed = replayed.filter((entry) => acted.has(entry.decision))
+    }
     await this.honourEarlierBlocks(replayed, blocks)
     this.stats.blocks += blocks.length
     if (nowMs() - this.featureMemoryAt > 5_000) {
@@ -344,7 +386,7 @@ export class ScorerService {
   }
 
   /**
-   * After a restart the replayed records are scored with less feature history than the first time,
+   * Records replayed after a restart or a lease that moved are scored with less feature history than the first time,
    * so a verdict can change. A block already in the BlockList is an effect that happened: the
    * decision says block too (and the alert is re-checked), so effects and decisions agree.
    */
@@ -373,6 +415,11 @@ export class ScorerService {
       shadow: undefined,
     }
   }
+}
+
+/** A scorer process' name in the lease table: a restarted process is a new worker, as in KCL. */
+export function scorerWorkerId(scorerId: string, pid: number, host = hostname()): string {
+  return `${scorerId}@${host}:${pid}`
 }
 
 function round3(ms: number): number {

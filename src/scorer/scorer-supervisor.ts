@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { ScorerChildMessage } from './scorer-child.js'
-import type { ScorerConfig, ScorerStats } from './scorer-service.js'
+import { scorerWorkerId, type ScorerConfig, type ScorerStats } from './scorer-service.js'
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./scorer-child.js', import.meta.url))
 /**
@@ -24,6 +24,8 @@ const SCORER_V8_FLAGS = ['--max-old-space-size=2047', '--max-semi-space-size=4']
  */
 export class ScorerSupervisor {
   restarts = 0
+  /** Each process that died (not stopped): its lease-table worker id and when its exit was seen (epoch ms). */
+  readonly deaths: Array<{ worker: string; atMs: number }> = []
   /** Kills asked for by `--inject scorer.crash`; their restarts do not count against maxRestarts. */
   injectedCrashes = 0
   private crashPending = false
@@ -43,6 +45,10 @@ export class ScorerSupervisor {
 
   get pid(): number | undefined {
     return this.child?.pid
+  }
+
+  get scorerId(): string {
+    return this.config.scorerId
   }
 
   onFatal(listener: (error: Error) => void): void {
@@ -72,6 +78,7 @@ export class ScorerSupervisor {
       if (this.currentStats) this.finishedStats.push(this.currentStats)
       this.currentStats = undefined
       if (this.stopping) return
+      if (child.pid !== undefined) this.deaths.push({ worker: scorerWorkerId(this.config.scorerId, child.pid), atMs: Date.now() })
       const injected = this.crashPending
       this.crashPending = false
       if (!injected && this.restarts - this.injectedCrashes >= this.maxRestarts) {
@@ -109,14 +116,20 @@ export class ScorerSupervisor {
   totals(): ScorerStats | undefined {
     const all = [...this.finishedStats, ...(this.currentStats ? [this.currentStats] : [])]
     if (all.length === 0) return undefined
-    const totals = all.reduce((sum, stats) => sumNumbers(sum, stats) as ScorerStats)
+    const totals = all.reduce(sumScorerStats)
     // Lag is a level, not a count: the latest process' figures are the true ones.
     return { ...totals, millisBehindLatest: all[all.length - 1].millisBehindLatest }
   }
 }
 
+/** Two scorer processes' stats as one: counts summed, lists (failover times) joined. */
+export function sumScorerStats(a: ScorerStats, b: ScorerStats): ScorerStats {
+  return sumNumbers(a, b) as ScorerStats
+}
+
 function sumNumbers(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') return a + b
+  if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b]
   if (a && b && typeof a === 'object' && typeof b === 'object') {
     const result: Record<string, unknown> = { ...(a as Record<string, unknown>) }
     for (const [key, value] of Object.entries(b as Record<string, unknown>)) {

@@ -59,11 +59,11 @@ export async function awsPreflight(clients: AwsClients, request: AwsPreflightReq
         throw error
       },
     )
-  const [transactions, decisions, blockList, checkpoints] = await Promise.all([
+  const [transactions, decisions, blockList, leases] = await Promise.all([
     exists(() => clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: names.transactionsStream }))),
     exists(() => clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: names.decisionsStream }))),
     exists(() => clients.dynamodb.send(new DescribeTableCommand({ TableName: names.blockListTable }))),
-    exists(() => clients.dynamodb.send(new DescribeTableCommand({ TableName: names.checkpointsTable }))),
+    exists(() => clients.dynamodb.send(new DescribeTableCommand({ TableName: names.leaseTable }))),
   ])
   const state = (found: boolean) => (found ? 'exists, reused as it is' : 'to create')
   const shards = request.transactionShards + request.decisionShards
@@ -73,7 +73,7 @@ export async function awsPreflight(clients: AwsClients, request: AwsPreflightReq
     `  Kinesis stream ${names.transactionsStream}: ${request.transactionShards} provisioned shards (${state(transactions)})`,
     `  Kinesis stream ${names.decisionsStream}: ${request.decisionShards} provisioned shards (${state(decisions)})`,
     `  DynamoDB table ${names.blockListTable}, on-demand (${state(blockList)})`,
-    `  DynamoDB table ${names.checkpointsTable}, on-demand (${state(checkpoints)})`,
+    `  DynamoDB table ${names.leaseTable}, on-demand (${state(leases)})`,
     `  SNS topic ${names.alertsTopic} (created if missing)`,
     `  SQS queue per run, subscribed to the topic to observe alerts (tagged, deleted when the run ends)`,
     ...fanOut.lines,

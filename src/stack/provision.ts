@@ -64,7 +64,7 @@ export async function provision(
     userOwned.has('transactionsStream') ? existingStream(clients.kinesis, names.transactionsStream, '--transactions-stream') : ensureStream(clients.kinesis, names.transactionsStream, request.transactionShards, names, created, deadline),
     userOwned.has('decisionsStream') ? existingStream(clients.kinesis, names.decisionsStream, '--decisions-stream') : ensureStream(clients.kinesis, names.decisionsStream, request.decisionShards, names, created, deadline),
     userOwned.has('blockListTable') ? existingTable(clients.dynamodb, names.blockListTable, '--blocklist-table') : ensureTable(clients.dynamodb, names.blockListTable, TABLE_KEYS.blockList, names, created, deadline),
-    ensureTable(clients.dynamodb, names.checkpointsTable, TABLE_KEYS.checkpoints, names, created, deadline),
+    ensureTable(clients.dynamodb, names.leaseTable, TABLE_KEYS.leases, names, created, deadline),
   ])
   const existed = await topicArn(clients.sns, names.alertsTopic)
   if (userOwned.has('alertsTopic')) {
@@ -81,12 +81,12 @@ export async function provision(
 }
 
 /** The tables' key schemas (the LocalStack ready hook creates the same). */
-export const TABLE_KEYS: Record<'blockList' | 'checkpoints', Array<[string, 'HASH' | 'RANGE']>> = {
+export const TABLE_KEYS: Record<'blockList' | 'leases', Array<[string, 'HASH' | 'RANGE']>> = {
   blockList: [
     ['account', 'HASH'],
     ['transactionId', 'RANGE'],
   ],
-  checkpoints: [['leaseKey', 'HASH']],
+  leases: [['leaseKey', 'HASH']],
 }
 
 async function topicArn(sns: SNSClient, name: string): Promise<string | undefined> {

@@ -4,7 +4,7 @@ export interface ResourceNames {
   transactionsStream: string
   decisionsStream: string
   blockListTable: string
-  checkpointsTable: string
+  leaseTable: string
   alertsTopic: string
 }
 
@@ -16,7 +16,7 @@ export function resourceNames(prefix = DEFAULT_PREFIX): ResourceNames {
     transactionsStream: `${prefix}transactions`,
     decisionsStream: `${prefix}decisions`,
     blockListTable: `${prefix}blocklist`,
-    checkpointsTable: `${prefix}checkpoints`,
+    leaseTable: `${prefix}leases`,
     alertsTopic: `${prefix}alerts`,
   }
 }

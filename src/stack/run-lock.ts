@@ -6,7 +6,7 @@ import type { ResourceNames } from './resource-names.js'
 
 /**
  * One run at a time per set of streams and tables: two runs on the same prefix would read each
- * other's transactions and decisions. The lock is an item in the checkpoints table (every target
+ * other's transactions and decisions. The lock is an item in the lease table (every target
  * has one, and a conditional write there works the same on the emulators, LocalStack and AWS). It
  * expires unless renewed, so a run killed with SIGKILL frees it within EXPIRY_MS; on the same host
  * a holder whose process is gone frees it at once.
@@ -38,7 +38,7 @@ export async function acquireRunLock(
 ): Promise<HeldRunLock> {
   const expiryMs = options.expiryMs ?? LOCK_EXPIRY_MS
   const now = options.now ?? Date.now
-  const table = names.checkpointsTable
+  const table = names.leaseTable
   const me: RunLockHolder = { runId: run.runId, command: run.command, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), expiresAtMs: now() + expiryMs }
   const put = (condition: string, values: Record<string, AttributeValue>) =>
     withRetries(() => dynamodb.send(new PutItemCommand({ TableName: table, Item: itemOf(me), ConditionExpression: condition, ExpressionAttributeValues: values })))
@@ -106,7 +106,7 @@ function itemOf(holder: RunLockHolder): Record<string, AttributeValue> {
 
 /** The run that holds the lock now, if any (an expired lock holds nothing). */
 export async function currentRunLock(dynamodb: DynamoDBClient, names: ResourceNames): Promise<RunLockHolder | undefined> {
-  const holder = await readHolder(dynamodb, names.checkpointsTable)
+  const holder = await readHolder(dynamodb, names.leaseTable)
   return holder && holder.expiresAtMs >= Date.now() ? holder : undefined
 }
 

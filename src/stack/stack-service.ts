@@ -124,7 +124,7 @@ async function describeResources(clients: AwsClients, resources: ProvisionedReso
         .then(({ StreamDescriptionSummary: s }): ResourceStatus => ({ kind: 'stream', name, status: s?.StreamStatus ?? '?', detail: `${s?.OpenShardCount} shards` }))
         .catch(missing('stream', name)),
     ),
-    ...[names.blockListTable, names.checkpointsTable].map((name) =>
+    ...[names.blockListTable, names.leaseTable].map((name) =>
       clients.dynamodb
         .send(new DescribeTableCommand({ TableName: name }))
         .then(({ Table: t }): ResourceStatus => ({ kind: 'table', name, status: t?.TableStatus ?? '?', detail: `${t?.ItemCount ?? 0} items` }))

@@ -1,10 +1,8 @@
-import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { withRetries } from '../aws/backoff.js'
 import { nowMs } from '../util/clock.js'
 
 /**
- * Where a shard reader keeps the last sequence number it finished, per shard. The reader is its
- * only user, so that a lease table can later replace this one implementation in one place.
+ * Where a shard reader keeps the last sequence number it finished, per shard: a scorer's leases
+ * (LeaseCoordinator), or a store of a test's own.
  */
 export interface CheckpointStore {
   read(shardId: string): Promise<string | undefined>
@@ -29,47 +27,4 @@ export async function saveCheckpoint(
   stats.checkpointsWritten++
   stats.checkpointMs += nowMs() - startedAt
   return true
-}
-
-/** Checkpoints in a DynamoDB table, one item per consumer, stream and shard. */
-export class DynamoDbCheckpointStore implements CheckpointStore {
-  writes = 0
-  retries = 0
-
-  constructor(
-    private readonly dynamodb: DynamoDBClient,
-    private readonly table: string,
-    private readonly key: { consumerName: string; stream: string; owner: string },
-  ) {}
-
-  leaseKey(shardId: string): string {
-    return `${this.key.consumerName}|${this.key.stream}|${shardId}`
-  }
-
-  async read(shardId: string): Promise<string | undefined> {
-    const output = await withRetries(
-      () => this.dynamodb.send(new GetItemCommand({ TableName: this.table, Key: { leaseKey: { S: this.leaseKey(shardId) } }, ConsistentRead: true })),
-      { onRetry: () => this.retries++ },
-    )
-    return output.Item?.sequenceNumber?.S
-  }
-
-  async write(shardId: string, sequenceNumber: string): Promise<void> {
-    await withRetries(
-      () =>
-        this.dynamodb.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: {
-              leaseKey: { S: this.leaseKey(shardId) },
-              sequenceNumber: { S: sequenceNumber },
-              owner: { S: this.key.owner },
-              updatedAt: { S: new Date().toISOString() },
-            },
-          }),
-        ),
-      { onRetry: () => this.retries++ },
-    )
-    this.writes++
-  }
 }

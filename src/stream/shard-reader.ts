@@ -10,8 +10,10 @@ import { backoffDelayMs, errorName, isRetryable, isThrottling } from '../aws/bac
 import { sdkRetries } from '../aws/connection.js'
 import { nowMs, sleep } from '../util/clock.js'
 import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
+import type { LeaseCoordinator } from './lease-coordinator.js'
 import { PagesInFlight } from './pages-in-flight.js'
 import { deaggregateAll, isAggregated, type StreamRecord } from './record-aggregation.js'
+import { leaseCheckpoints, runLeasedShardLoops, unlessLeaseLost, type OwnedShard } from './shard-loops.js'
 
 export type { StreamRecord }
 
@@ -22,6 +24,8 @@ export interface ShardBatch {
   records: StreamRecord[]
   /** When the page came back from Kinesis. */
   fetchedAtMs: number
+  /** With leases: whether this worker still holds the shard (act on nothing once it does not). */
+  stillHeld?: () => boolean
 }
 
 export interface ShardReaderStats {
@@ -46,6 +50,8 @@ export interface ShardReaderOptions {
   startAt: 'TRIM_HORIZON' | 'LATEST'
   /** Without a store the reader keeps no position across processes (a collector reading from LATEST). */
   checkpoints?: CheckpointStore
+  /** Shards shared with other workers by lease: this reader reads only those it holds, and checkpoints in their leases. */
+  leases?: LeaseCoordinator
   /** How often each shard's position is saved; a restart replays at most this much. */
   checkpointIntervalMs?: number
   /** Least time between two GetRecords calls on a shard: Kinesis serves 5 a second per shard. */
@@ -98,6 +104,7 @@ export class ShardReader {
    */
   async open(): Promise<void> {
     const shardIds = await listShardIds(this.options.kinesis, this.options.stream)
+    if (this.options.leases) return this.options.leases.start(shardIds.map((shardId) => ({ shardId })), this.options.startAt)
     this.positions = await Promise.all(
       shardIds.map(async (shardId) => {
         const checkpoint = await this.options.checkpoints?.read(shardId)
@@ -108,6 +115,14 @@ export class ShardReader {
 
   /** Reads every shard until `signal` aborts; the page in hand is finished and checkpointed first. */
   async run(signal: AbortSignal): Promise<void> {
+    const { leases } = this.options
+    if (leases) {
+      return runLeasedShardLoops(signal, leases, async ({ shardId, checkpoint, lease }, shardSignal) => {
+        const position = { shardId, iterator: await this.iteratorAfter(shardId, checkpoint), lastSequence: checkpoint, fetchedSequence: checkpoint, checkpointed: checkpoint }
+        // Leases taken together would poll in phase: each shard starts at a random point of the interval.
+        await this.readShard(position, shardSignal, nowMs() + Math.random() * this.options.pollIntervalMs, lease)
+      })
+    }
     const startAt = nowMs()
     const { pollIntervalMs } = this.options
     // Shards poll out of phase, spread over the interval: polled together, every page would land
@@ -125,7 +140,7 @@ export class ShardReader {
     return output.ShardIterator
   }
 
-  private async readShard(position: ShardPosition, signal: AbortSignal, firstCallAt: number): Promise<void> {
+  private async readShard(position: ShardPosition, signal: AbortSignal, firstCallAt: number, lease?: OwnedShard['lease']): Promise<void> {
     const { stats } = this
     const maxInFlight = Math.max(1, this.options.pagesInFlight ?? 1)
     const pages = new PagesInFlight((sequenceNumber) => (position.lastSequence = sequenceNumber))
@@ -134,6 +149,9 @@ export class ShardReader {
     let nextCallAt = firstCallAt
     let lastCallAt = 0
     let lastCheckpointAt = nowMs()
+    const stillHeld = lease?.holds
+    const checkpoints = lease ? leaseCheckpoints(lease) : this.options.checkpoints
+    const checkpoint = () => saveCheckpoint(checkpoints, position, position.lastSequence, this.stats)
     while (position.iterator && !signal.aborted && !pages.failure) {
       while (pages.size >= maxInFlight && !pages.failure) await pages.oldestSettled()
       if (pages.failure) break
@@ -169,22 +187,17 @@ export class ShardReader {
       if (kinesisRecords.length) {
         const fetchedAtMs = nowMs()
         const records = kinesisRecords.some((record) => isAggregated(record.Data)) ? deaggregateAll(kinesisRecords) : kinesisRecords
-        const page = pages.start(() => this.options.handler({ shardId: position.shardId, records, fetchedAtMs }), records[records.length - 1].SequenceNumber)
+        const page = pages.start(unlessLeaseLost(() => this.options.handler({ shardId: position.shardId, records, fetchedAtMs, stillHeld }), position.shardId, lease), records[records.length - 1].SequenceNumber)
         position.fetchedSequence = kinesisRecords[kinesisRecords.length - 1].SequenceNumber
         if (maxInFlight === 1) await page
       }
-      if (!pages.failure && nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(position))) lastCheckpointAt = nowMs()
+      if (!pages.failure && nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await checkpoint())) lastCheckpointAt = nowMs()
       position.iterator = output.NextShardIterator
     }
     // The pages in hand are finished before the last checkpoint; a failed one stops the reader there.
     await pages.allSettled()
     if (pages.failure) throw pages.failure.error
-    await this.checkpoint(position)
-  }
-
-  /** Saves the shard's position if it moved; true when it wrote. */
-  private checkpoint(position: ShardPosition): Promise<boolean> {
-    return saveCheckpoint(this.options.checkpoints, position, position.lastSequence, this.stats)
+    await checkpoint()
   }
 }
 

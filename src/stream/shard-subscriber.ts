@@ -10,8 +10,10 @@ import {
 import { backoffDelayMs, errorName, isRetryable } from '../aws/backoff.js'
 import { nowMs, sleep } from '../util/clock.js'
 import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
+import type { LeaseCoordinator } from './lease-coordinator.js'
 import { PagesInFlight } from './pages-in-flight.js'
 import { deaggregateAll, isAggregated } from './record-aggregation.js'
+import { leaseCheckpoints, runLeasedShardLoops, unlessLeaseLost, type OwnedShard } from './shard-loops.js'
 import { listShardIds, newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
 
 export interface ShardSubscriberOptions {
@@ -27,6 +29,8 @@ export interface ShardSubscriberOptions {
   handler: (batch: ShardBatch) => Promise<void> | void
   startAt: 'TRIM_HORIZON' | 'LATEST'
   checkpoints?: CheckpointStore
+  /** Shards shared with other workers by lease, as the polling reader's. */
+  leases?: LeaseCoordinator
   checkpointIntervalMs?: number
   stats?: ShardReaderStats
   /**
@@ -73,6 +77,7 @@ export class ShardSubscriber {
   async open(): Promise<void> {
     this.consumerArn = await this.registerConsumer()
     const shardIds = await listShardIds(this.options.kinesis, this.options.stream)
+    if (this.options.leases) return this.options.leases.start(shardIds.map((shardId) => ({ shardId })), this.options.startAt)
     this.subscriptions = await Promise.all(
       shardIds.map(async (shardId): Promise<Subscription> => {
         const checkpoint = await this.options.checkpoints?.read(shardId)
@@ -92,6 +97,8 @@ export class ShardSubscriber {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    const { leases } = this.options
+    if (leases) return runLeasedShardLoops(signal, leases, ({ shardId, checkpoint, lease }, shardSignal) => this.follow({ shardId, resumeAfter: checkpoint, checkpointed: checkpoint }, shardSignal, lease))
     await Promise.all(this.subscriptions.map((subscription) => this.follow(subscription, signal)))
   }
 
@@ -112,15 +119,18 @@ export class ShardSubscriber {
     }
   }
 
-  private async follow(subscription: Subscription, signal: AbortSignal): Promise<void> {
+  private async follow(subscription: Subscription, signal: AbortSignal, lease?: OwnedShard['lease']): Promise<void> {
     let failures = 0
     let lastCheckpointAt = nowMs()
     const maxInFlight = Math.max(1, this.options.pagesInFlight ?? 1)
+    const stillHeld = lease?.holds
+    const checkpoints = lease ? leaseCheckpoints(lease) : this.options.checkpoints
+    const checkpoint = () => saveCheckpoint(checkpoints, subscription, subscription.resumeAfter, this.stats)
     const pages = new PagesInFlight((continuation) => (subscription.resumeAfter = continuation))
     /** Pushes that came while every slot was taken: one page, started when a slot frees. */
     let pending: { batch: ShardBatch | undefined; resumeAfter: string | undefined } | undefined
     const start = (batch: ShardBatch | undefined, resumeAfter: string | undefined) =>
-      void pages.start(() => (batch ? this.options.handler(batch) : undefined), resumeAfter).then(startPending)
+      void pages.start(unlessLeaseLost(() => (batch ? this.options.handler(batch) : undefined), subscription.shardId, lease), resumeAfter).then(startPending)
     const startPending = () => {
       if (!pending || pages.size >= maxInFlight || pages.failure) return
       const { batch, resumeAfter } = pending
@@ -155,11 +165,11 @@ export class ShardSubscriber {
           const kinesisRecords = pushed.Records ?? []
           const records = kinesisRecords.some((record) => isAggregated(record.Data)) ? deaggregateAll(kinesisRecords) : kinesisRecords
           // Once handled (or with nothing to handle), a new subscription resumes after this event's continuation.
-          hand(records.length ? { shardId: subscription.shardId, records, fetchedAtMs: nowMs() } : undefined, pushed.ContinuationSequenceNumber ?? kinesisRecords.at(-1)?.SequenceNumber)
+          hand(records.length ? { shardId: subscription.shardId, records, fetchedAtMs: nowMs(), stillHeld } : undefined, pushed.ContinuationSequenceNumber ?? kinesisRecords.at(-1)?.SequenceNumber)
           // A handler far behind holds the stream (HTTP/2 flow control then holds the server).
           while ((pending?.batch?.records.length ?? 0) > MAX_WAITING_RECORDS && !pages.failure) await pages.oldestSettled()
           if (pages.failure) break
-          if (nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await this.checkpoint(subscription))) lastCheckpointAt = nowMs()
+          if (nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await checkpoint())) lastCheckpointAt = nowMs()
           if (signal.aborted) break
         }
       } catch (error) {
@@ -178,11 +188,7 @@ export class ShardSubscriber {
     }
     await settleAll()
     if (pages.failure) throw pages.failure.error
-    await this.checkpoint(subscription)
-  }
-
-  private checkpoint(subscription: Subscription): Promise<boolean> {
-    return saveCheckpoint(this.options.checkpoints, subscription, subscription.resumeAfter, this.stats)
+    await checkpoint()
   }
 }
 

@@ -38,6 +38,10 @@ export class BoundedMap<K, V> {
     }
   }
 
+  delete(key: K): void {
+    if (!this.young.delete(key)) this.old.delete(key)
+  }
+
   /** Up to `count` values, young generation first (for memory estimates). */
   sample(count: number): V[] {
     const values: V[] = []

@@ -22,7 +22,7 @@ create_table() {
 }
 create_table "${prefix}blocklist" "AttributeName=account,KeyType=HASH AttributeName=transactionId,KeyType=RANGE" \
   "AttributeName=account,AttributeType=S AttributeName=transactionId,AttributeType=S"
-create_table "${prefix}checkpoints" "AttributeName=leaseKey,KeyType=HASH" "AttributeName=leaseKey,AttributeType=S"
+create_table "${prefix}leases" "AttributeName=leaseKey,KeyType=HASH" "AttributeName=leaseKey,AttributeType=S"
 
 # shellcheck disable=SC2086
 awslocal sns create-topic --name "${prefix}alerts" --tags $tags_list

@@ -1,6 +1,6 @@
 import { createAwsClients } from '../../stack/aws-clients.js'
 import { FraudlabCommand } from '../../cli/base-command.js'
-import { consumerFlag, durationFlag, featuresLogFlag, modelFlag, shadowModelFlag, shardsFlag, targetFlags, targetSelectionOf } from '../../cli/flags.js'
+import { consumerFlag, durationFlag, featuresLogFlag, leaseFailoverFlag, modelFlag, shadowModelFlag, shardsFlag, targetFlags, targetSelectionOf } from '../../cli/flags.js'
 import { UserError } from '../../errors/user-error.js'
 import { checkModel } from '../../decision/check-model.js'
 import { SCORER_CONSUMER_NAME } from '../../stream/consumer-names.js'
@@ -12,9 +12,12 @@ import { resolveTarget } from '../../stack/targets.js'
 export default class Scorer extends FraudlabCommand {
   static override summary = 'Run the scorer alone against any target until Ctrl-C.'
   static override description =
-    'Reads every shard of the transactions stream from its checkpoint, scores each transaction, writes blocks to the ' +
-    'BlockList, publishes alerts and writes decisions. Use it to score traffic from your own producer, or to run the ' +
-    'scorer in another terminal. The embedded target needs a stack started with `fraudlab stack up`.'
+    'Reads the shards of the transactions stream it holds a lease on, from their checkpoints, scores each transaction, ' +
+    'writes blocks to the BlockList, publishes alerts and writes decisions. Several scorers (this command on several ' +
+    'hosts or pods, or a run\'s --scorers) share the shards through the lease table, as Kinesis Client Library workers do: ' +
+    'each takes its share, a dead one\'s shards move after --lease-failover, and Ctrl-C gives this one\'s back at once. ' +
+    'Use it to score traffic from your own producer, or to run a scorer in another terminal. The embedded target needs a ' +
+    'stack started with `fraudlab stack up`.'
 
   static override examples = ['<%= config.bin %> scorer', '<%= config.bin %> scorer --target localstack --poll-interval 1s', '<%= config.bin %> scorer --target aws --consumer efo']
 
@@ -24,6 +27,7 @@ export default class Scorer extends FraudlabCommand {
     ...targetFlags,
     shards: shardsFlag,
     consumer: consumerFlag,
+    'lease-failover': leaseFailoverFlag,
     model: modelFlag,
     'shadow-model': shadowModelFlag,
     'features-log': featuresLogFlag,
@@ -60,7 +64,8 @@ export default class Scorer extends FraudlabCommand {
         checkpointIntervalMs: flags['checkpoint-interval'],
         consumerName: SCORER_CONSUMER_NAME,
         consumerTags: managedConsumerTags(names),
-        scorerId: `scorer-${process.pid}`,
+        scorerId: 'scorer',
+        leaseFailoverMs: flags['lease-failover'],
         model: flags.model,
         shadowModel: flags['shadow-model'],
         featuresLogPath: flags['features-log'],
@@ -77,7 +82,7 @@ export default class Scorer extends FraudlabCommand {
     this.progress(`Scoring ${names.transactionsStream} on ${target.description}. Ctrl-C to stop.`)
     const timer = setInterval(() => {
       const s = service.stats
-      this.progress(`read ${s.recordsRead} · decided ${s.decisionsEmitted} · blocked ${s.blocks} · invalid ${s.invalidRecords} · throttled ${s.throttled + s.actions.throttled}`)
+      this.progress(`shards ${s.leases.taken - s.leases.lost - s.leases.released} · read ${s.recordsRead} · decided ${s.decisionsEmitted} · blocked ${s.blocks} · invalid ${s.invalidRecords} · throttled ${s.throttled + s.actions.throttled}`)
     }, flags['stats-interval'])
     try {
       await service.run(controller.signal)

@@ -30,7 +30,7 @@ export default class StackUp extends FraudlabCommand {
     for (const service of result.services) this.log(`  ${service.implementation.padEnd(13)} ${service.endpoint}  pid ${service.pid}`)
     const r = result.resources
     this.log(`  streams: ${r.names.transactionsStream} (${r.transactionShards} shards), ${r.names.decisionsStream} (${r.decisionShards} shards)`)
-    this.log(`  tables:  ${r.names.blockListTable}, ${r.names.checkpointsTable}`)
+    this.log(`  tables:  ${r.names.blockListTable}, ${r.names.leaseTable}`)
     this.log(`  topic:   ${r.alertsTopicArn}`)
     return result
   }

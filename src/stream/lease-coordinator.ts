@@ -1,0 +1,266 @@
+import { errorName } from '../aws/backoff.js'
+import { nowMs } from '../util/clock.js'
+import { LATEST, LeaseLostError, SHARD_END, TRIM_HORIZON, type Lease, type LeaseTable } from './lease-table.js'
+
+export interface LeaseSettings {
+  /** A lease whose counter has not moved for this long is expired: its worker is taken for dead (KCL: 10 s). */
+  failoverMs: number
+  /** How often a worker renews what it holds (KCL: a third of the failover time). */
+  renewEveryMs?: number
+  /** How often a worker looks for leases to take (KCL: twice the failover time; here the failover time, so that a run's scorers balance sooner). */
+  takeEveryMs?: number
+  /** Workers expected in the group, for the first share before the others hold anything (a run's --scorers). */
+  expectedWorkers?: number
+}
+
+export const KCL_FAILOVER_MS = 10_000
+
+export function newLeaseStats(): LeaseStats {
+  return { taken: 0, takenExpired: 0, stolen: 0, lost: 0, released: 0, renewals: 0, takeovers: [] }
+}
+
+export interface LeaseStats {
+  /** Leases taken: free ones, expired ones (their worker gone), and stolen ones (to balance). */
+  taken: number
+  takenExpired: number
+  stolen: number
+  /** Leases this worker found taken by another (a renewal or checkpoint refused). */
+  lost: number
+  released: number
+  renewals: number
+  /** Each expired lease taken: from whom, when (epoch ms), and how long its counter had not moved as this worker saw it. */
+  takeovers: Array<{ from: string; atMs: number; unmovedMs: number }>
+}
+
+export interface LeaseEvents {
+  /** A shard is this worker's now, to resume after `checkpoint` (undefined: from the reader's start). */
+  acquired(shardId: string, checkpoint: string | undefined): void
+  /** A shard is no longer this worker's: stop reading it and act on none of it. */
+  lost(shardId: string): void
+}
+
+/**
+ * One taking of a shard's lease by this worker. It stays refused once that lease is lost, even if
+ * the worker takes the shard again later (that is another taking, for another reading loop): a
+ * loop that outlived its lease can never checkpoint past pages it did not act on.
+ */
+export interface HeldLease {
+  /** Whether this worker may still act on the shard under this taking. */
+  holds(): boolean
+  /** Saves the shard's position; LeaseLostError once this taking is over. */
+  checkpoint(sequenceNumber: string): Promise<void>
+}
+
+interface Held {
+  lease: Lease
+  /** When the last renewal (or the take) succeeded: past failoverMs, another worker may hold it. */
+  renewedAt: number
+  /** When this worker took it (epoch ms, Kinesis' arrival clock). */
+  takenAt: number
+}
+
+/**
+ * One worker of a consumer group sharing a stream's shards through a lease table, as the Kinesis
+ * Client Library does: it renews what it holds, takes free leases up to its share of the shards and
+ * a dead worker's expired ones at once, steals at most one at a time from the worker holding the
+ * most, and gives everything back on a graceful stop. A lease not renewed within the failover time is treated as lost here
+ * before any other worker may take it, so two workers never act on one shard at once.
+ */
+export class LeaseCoordinator {
+  readonly stats: LeaseStats = newLeaseStats()
+  private readonly held = new Map<string, Held>()
+  /** Each lease's counter as last seen, and when it last moved (this worker's clock): how expiry is told. */
+  private readonly seen = new Map<string, { counter: number; movedAt: number }>()
+  private readonly settings: Required<LeaseSettings>
+  private timers: NodeJS.Timeout[] = []
+  private events?: LeaseEvents
+  private takePass?: Promise<void>
+  private stopped = false
+
+  constructor(
+    private readonly table: LeaseTable,
+    readonly worker: string,
+    settings: LeaseSettings,
+  ) {
+    this.settings = {
+      failoverMs: settings.failoverMs,
+      renewEveryMs: settings.renewEveryMs ?? Math.max(1, Math.floor(settings.failoverMs / 3)),
+      takeEveryMs: settings.takeEveryMs ?? settings.failoverMs,
+      expectedWorkers: Math.max(1, settings.expectedWorkers ?? 1),
+    }
+  }
+
+  /**
+   * Creates the leases of `shards` that have none (starting at the reader's start), takes this
+   * worker's first share, and starts renewing and taking.
+   */
+  async start(shards: Array<{ shardId: string; parentShardIds?: string[] }>, startAt: 'TRIM_HORIZON' | 'LATEST'): Promise<void> {
+    await this.table.ensure(shards, startAt)
+    await this.takeLeases()
+    this.timers.push(setInterval(() => void this.renewAll(), this.settings.renewEveryMs))
+    this.timers.push(setInterval(() => void (this.takePass ??= this.takeLeases().finally(() => (this.takePass = undefined))), this.settings.takeEveryMs))
+    for (const timer of this.timers) timer.unref()
+  }
+
+  /** The shards held now, with where each resumes; `events` hears every change from here on. */
+  listen(events: LeaseEvents): Array<{ shardId: string; checkpoint: string | undefined }> {
+    this.events = events
+    return [...this.held.values()].map(({ lease }) => ({ shardId: lease.shardId, checkpoint: positionOf(lease) }))
+  }
+
+  /** Whether this worker may still act on `shardId`: it holds the lease and renewed it within the failover time. */
+  holds(shardId: string): boolean {
+    const held = this.held.get(shardId)
+    return held !== undefined && this.fresh(held)
+  }
+
+  /** The shard's lease as held now, for one reading loop (undefined if it is not held). */
+  taking(shardId: string): HeldLease | undefined {
+    const held = this.held.get(shardId)
+    if (!held) return undefined
+    return {
+      holds: () => this.held.get(shardId) === held && this.fresh(held),
+      checkpoint: async (sequenceNumber) => {
+        if (this.held.get(shardId) !== held) throw new LeaseLostError(held.lease.leaseKey)
+        try {
+          await this.table.checkpoint(held.lease.leaseKey, this.worker, sequenceNumber)
+          held.lease.checkpoint = sequenceNumber
+        } catch (error) {
+          if (error instanceof LeaseLostError && this.held.get(shardId) === held) this.drop(shardId)
+          throw error
+        }
+      },
+    }
+  }
+
+  /**
+   * When this worker took the shard's lease (epoch ms; Infinity when it does not hold it): a record
+   * that reached Kinesis before may have been acted on by the previous owner.
+   */
+  takenAt(shardId: string): number {
+    return this.held.get(shardId)?.takenAt ?? Infinity
+  }
+
+  /** Counts of leases by owner, from the table (for reports and tests). */
+  async owners(): Promise<Map<string | undefined, number>> {
+    const counts = new Map<string | undefined, number>()
+    for (const lease of await this.table.list()) counts.set(lease.leaseOwner, (counts.get(lease.leaseOwner) ?? 0) + 1)
+    return counts
+  }
+
+  /** Stops renewing and taking, and gives back every lease held (after the readers checkpointed). */
+  async stop(): Promise<void> {
+    this.stopped = true
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
+    await this.takePass
+    await Promise.all(
+      [...this.held.values()].map(async ({ lease }) => {
+        try {
+          await this.table.release(lease.leaseKey, this.worker)
+          this.stats.released++
+        } catch (error) {
+          if (!(error instanceof LeaseLostError)) throw error
+        }
+      }),
+    )
+    this.held.clear()
+  }
+
+  private async renewAll(): Promise<void> {
+    await Promise.all(
+      [...this.held.values()].map(async (held) => {
+        try {
+          held.lease.leaseCounter = await this.table.renew(held.lease.leaseKey, this.worker, held.lease.leaseCounter)
+          held.renewedAt = nowMs()
+          this.stats.renewals++
+        } catch (error) {
+          // Another worker took it; any other failure is retried at the next renewal (holds() bounds how long it may act).
+          if (error instanceof LeaseLostError) this.drop(held.lease.shardId)
+        }
+      }),
+    )
+  }
+
+  /** One pass of KCL's lease taker: the free and expired leases up to this worker's share, else one stolen. */
+  private async takeLeases(): Promise<void> {
+    if (this.stopped) return
+    let leases: Lease[]
+    try {
+      leases = await this.table.list()
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') throw error
+      return
+    }
+    const now = nowMs()
+    const expired: Lease[] = []
+    const byOwner = new Map<string, Lease[]>()
+    // A finished shard (SHARD_END) has nothing left to read: nobody takes it, and it counts in no share.
+    leases = leases.filter((lease) => lease.checkpoint !== SHARD_END)
+    for (const lease of leases) {
+      const seen = this.seen.get(lease.leaseKey)
+      if (!seen || seen.counter !== lease.leaseCounter) this.seen.set(lease.leaseKey, { counter: lease.leaseCounter, movedAt: now })
+      if (lease.leaseOwner === this.worker) continue
+      const isExpired = lease.leaseOwner === undefined || (seen !== undefined && seen.counter === lease.leaseCounter && now - seen.movedAt >= this.settings.failoverMs)
+      if (isExpired) expired.push(lease)
+      else byOwner.set(lease.leaseOwner!, [...(byOwner.get(lease.leaseOwner!) ?? []), lease])
+    }
+    const workers = Math.max(this.settings.expectedWorkers, byOwner.size + 1)
+    const share = Math.ceil(leases.length / workers)
+    let wanted = share - this.held.size
+    // A dead worker's shards are read by nobody: they are taken whatever the share (unlike KCL, which
+    // takes up to its share only), and steals even the load out afterwards. Free ones, up to the share.
+    for (const lease of shuffled(expired)) {
+      const free = lease.leaseOwner === undefined
+      if (free && wanted <= 0) continue
+      if (await this.tryTake(lease, free ? 'free' : 'expired', now)) wanted--
+    }
+    if (wanted <= 0 || expired.some((lease) => lease.leaseOwner !== undefined)) return
+    // Nothing free: one lease from the worker holding the most, if that evens things out.
+    const [, richest] = [...byOwner].sort((a, b) => b[1].length - a[1].length)[0] ?? []
+    if (richest && richest.length - this.held.size >= 2) await this.tryTake(richest[Math.floor(Math.random() * richest.length)], 'stolen', now)
+  }
+
+  private async tryTake(lease: Lease, how: 'free' | 'expired' | 'stolen', now: number): Promise<boolean> {
+    const unmovedMs = now - (this.seen.get(lease.leaseKey)?.movedAt ?? now)
+    const taken = await this.table.take(lease, this.worker).catch(() => undefined)
+    if (!taken || this.stopped) return false
+    this.held.set(taken.shardId, { lease: taken, renewedAt: nowMs(), takenAt: Date.now() })
+    this.seen.set(taken.leaseKey, { counter: taken.leaseCounter, movedAt: nowMs() })
+    this.stats.taken++
+    if (how === 'stolen') this.stats.stolen++
+    if (how === 'expired') {
+      this.stats.takenExpired++
+      this.stats.takeovers.push({ from: lease.leaseOwner!, atMs: Date.now(), unmovedMs: Math.round(unmovedMs) })
+    }
+    this.events?.acquired(taken.shardId, positionOf(taken))
+    return true
+  }
+
+  /** Renewed within the failover time; past it, dropped (another worker may take it now). */
+  private fresh(held: Held): boolean {
+    if (nowMs() - held.renewedAt < this.settings.failoverMs) return true
+    this.drop(held.lease.shardId)
+    return false
+  }
+
+  private drop(shardId: string): void {
+    if (!this.held.delete(shardId)) return
+    this.stats.lost++
+    this.events?.lost(shardId)
+  }
+}
+
+/** Where a reader resumes: after the checkpoint's sequence number, or (for KCL's sentinels) from its own start. */
+function positionOf(lease: Lease): string | undefined {
+  return lease.checkpoint === TRIM_HORIZON || lease.checkpoint === LATEST ? undefined : lease.checkpoint
+}
+
+function shuffled<T>(items: T[]): T[] {
+  const copy = items.slice()
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j], copy[i]]
+  }
+  return copy
+}

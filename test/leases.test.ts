@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { createAwsClients, type AwsClients } from '../src/stack/aws-clients.js'
+import { startEmbeddedStack, type EmbeddedStack } from '../src/stack/embedded-stack.js'
+import { LeaseCoordinator } from '../src/stream/lease-coordinator.js'
+import { LeaseLostError, LeaseTable } from '../src/stream/lease-table.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const SHARDS = Array.from({ length: 8 }, (_, i) => ({ shardId: `shardId-00000000000${i}` }))
+
+describe('shard leases in DynamoDB (KCL format)', () => {
+  let stack: EmbeddedStack
+  let clients: AwsClients
+  let tables = 0
+  /** A fresh lease table per test, on the embedded DynamoDB. */
+  const newTable = async () => {
+    const name = `leases-${++tables}`
+    await clients.dynamodb.send(new CreateTableCommand({ TableName: name, AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }))
+    return new LeaseTable(clients.dynamodb, name, { consumerName: 'scorers', stream: 'tx' })
+  }
+
+  before(async () => {
+    stack = await startEmbeddedStack({ detached: false })
+    clients = createAwsClients(stack.endpoints())
+  })
+  after(async () => {
+    clients?.destroy()
+    await stack?.stop()
+  })
+
+  it('writes KCL items, and every write is refused unless the counter or owner is as expected', async () => {
+    const table = await newTable()
+    await table.ensure([{ shardId: 'shardId-000000000002', parentShardIds: ['shardId-000000000000', 'shardId-000000000001'] }], 'TRIM_HORIZON')
+    await table.ensure([{ shardId: 'shardId-000000000002' }], 'LATEST') // kept as it was
+    const [lease] = await table.list()
+    const raw = (await clients.dynamodb.send(new GetItemCommand({ TableName: table.table, Key: { leaseKey: { S: lease.leaseKey } }, ConsistentRead: true }))).Item!
+    assert.deepEqual(Object.keys(raw).sort(), ['checkpoint', 'checkpointSubSequenceNumber', 'leaseCounter', 'leaseKey', 'ownerSwitchesSinceCheckpoint', 'parentShardId'])
+    assert.equal(raw.checkpoint.S, 'TRIM_HORIZON')
+    assert.deepEqual(raw.parentShardId.SS?.sort(), ['shardId-000000000000', 'shardId-000000000001'])
+    assert.equal(lease.leaseOwner, undefined)
+
+    const a = await table.take(lease, 'worker-a')
+    assert.ok(a)
+    assert.equal(a.leaseCounter, 1)
+    assert.equal(await table.take(lease, 'worker-b'), undefined, 'a take with a stale counter is refused')
+    await assert.rejects(table.renew(lease.leaseKey, 'worker-b', a.leaseCounter), LeaseLostError, 'only the owner renews')
+    const renewed = await table.renew(lease.leaseKey, 'worker-a', a.leaseCounter)
+    await assert.rejects(table.renew(lease.leaseKey, 'worker-a', a.leaseCounter), LeaseLostError, 'a renewal with a stale counter is refused')
+    await table.checkpoint(lease.leaseKey, 'worker-a', '4960')
+    await assert.rejects(table.checkpoint(lease.leaseKey, 'worker-b', '5000'), LeaseLostError, 'only the owner checkpoints')
+
+    const stolen = await table.take({ ...a, leaseCounter: renewed }, 'worker-b')
+    assert.equal(stolen?.leaseOwner, 'worker-b')
+    const [afterSteal] = await table.list()
+    assert.equal(afterSteal.leaseOwner, 'worker-b')
+    assert.equal(afterSteal.ownerSwitchesSinceCheckpoint, 1, 'the owner changed since the last checkpoint')
+    assert.equal(afterSteal.checkpoint, '4960')
+    await assert.rejects(table.checkpoint(lease.leaseKey, 'worker-a', '6000'), LeaseLostError, 'the old owner can no longer checkpoint')
+    await table.checkpoint(lease.leaseKey, 'worker-b', '6100')
+    await table.release(lease.leaseKey, 'worker-b')
+    const [released] = await table.list()
+    assert.equal(released.leaseOwner, undefined)
+    assert.equal(released.ownerSwitchesSinceCheckpoint, 0)
+    assert.equal(released.leaseCounter, renewed + 2)
+  })
+
+  it('workers that join one holding everything steal one lease at a time until eight shards are shared 3/3/2, each held by one', async () => {
+    const table = await newTable()
+    const workers = ['a', 'b', 'c'].map((name) => new LeaseCoordinator(table, name, { failoverMs: 900 }))
+    const held = new Map<string, Set<string>>(workers.map((w) => [w.worker, new Set()]))
+    const join = async (w: LeaseCoordinator) => {
+      await w.start(SHARDS, 'TRIM_HORIZON')
+      for (const { shardId } of w.listen({ acquired: (shardId) => held.get(w.worker)!.add(shardId), lost: (shardId) => held.get(w.worker)!.delete(shardId) })) held.get(w.worker)!.add(shardId)
+    }
+    await join(workers[0])
+    assert.equal(held.get('a')!.size, 8, 'alone, the first takes every shard')
+    await Promise.all(workers.slice(1).map(join))
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline && [...(await workers[0].owners()).values()].sort().join() !== '2,3,3') await sleep(200)
+    await sleep(1_000)
+    const owners = await workers[0].owners()
+    assert.deepEqual([...owners.values()].sort(), [2, 3, 3], `balanced: ${JSON.stringify([...owners])}`)
+    for (const { shardId } of SHARDS) assert.equal(workers.filter((w) => w.holds(shardId)).length, 1, `${shardId} held by exactly one worker`)
+    for (const w of workers) assert.deepEqual([...held.get(w.worker)!].sort(), SHARDS.filter(({ shardId }) => w.holds(shardId)).map(({ shardId }) => shardId), 'what each worker was told matches what it holds')
+    await Promise.all(workers.map((w) => w.stop()))
+    assert.deepEqual([...(await workers[0].owners()).keys()], [undefined], 'all released')
+    assert.equal(workers.reduce((sum, w) => sum + w.stats.released, 0), 8)
+  })
+
+  it("takes a dead worker's leases once they have not moved for the failover time, and measures it", async () => {
+    const table = await newTable()
+    await table.ensure(SHARDS, 'TRIM_HORIZON')
+    // A worker that took three leases and died: it never renews them.
+    const deadOnes = (await table.list()).slice(0, 3)
+    for (const lease of deadOnes) await table.take(lease, 'dead')
+    const failoverMs = 1_000
+    // Three workers expected (the dead one among them): a share of three each, so nobody steals from anyone.
+    const survivors = ['b', 'c'].map((name) => new LeaseCoordinator(table, name, { failoverMs, expectedWorkers: 3, takeEveryMs: 250 }))
+    const startedAt = Date.now()
+    await Promise.all(survivors.map((w) => w.start(SHARDS, 'TRIM_HORIZON')))
+    for (const w of survivors) w.listen({ acquired: () => {}, lost: () => {} })
+    assert.equal((await survivors[0].owners()).get('dead'), 3, 'only the free leases at first: the dead worker’s are not yet expired')
+    while ((await survivors[0].owners()).has('dead') && Date.now() - startedAt < 10_000) await sleep(100)
+    const tookOverAfter = Date.now() - startedAt
+    assert.ok(tookOverAfter >= failoverMs, `not before the failover time (${tookOverAfter} ms)`)
+    assert.ok(tookOverAfter < failoverMs * 4, `soon after it (${tookOverAfter} ms)`)
+    const takeovers = survivors.flatMap((w) => w.stats.takeovers)
+    assert.deepEqual(takeovers.map((t) => t.from), ['dead', 'dead', 'dead'])
+    for (const { unmovedMs, atMs } of takeovers) {
+      assert.ok(unmovedMs >= failoverMs && unmovedMs < failoverMs * 4, `unmoved for the failover time: ${unmovedMs} ms`)
+      assert.ok(atMs - startedAt >= failoverMs, 'taken over no sooner than the failover time')
+    }
+    const leases = await table.list()
+    assert.ok(leases.every((lease) => lease.leaseOwner === 'b' || lease.leaseOwner === 'c'))
+    for (const dead of deadOnes) {
+      assert.ok(leases.find((lease) => lease.leaseKey === dead.leaseKey)!.ownerSwitchesSinceCheckpoint >= 2, 'each of the dead worker’s leases changed owner at least twice since its last checkpoint')
+    }
+    await Promise.all(survivors.map((w) => w.stop()))
+  })
+
+  it('a worker whose lease was stolen hears it at its next renewal and stops holding it', async () => {
+    const table = await newTable()
+    const lost: string[] = []
+    const a = new LeaseCoordinator(table, 'a', { failoverMs: 600, takeEveryMs: 200 })
+    await a.start(SHARDS.slice(0, 2), 'TRIM_HORIZON')
+    a.listen({ acquired: () => {}, lost: (shardId) => lost.push(shardId) })
+    const [first, second] = [a.taking(SHARDS[0].shardId)!, a.taking(SHARDS[1].shardId)!]
+    assert.ok(first.holds() && second.holds())
+    const [stolen] = await table.list()
+    assert.ok(await table.take(stolen, 'thief'))
+    await sleep(500)
+    assert.deepEqual(lost, [stolen.shardId])
+    assert.equal(first.holds(), false)
+    assert.equal(second.holds(), true)
+    await assert.rejects(first.checkpoint('123'), LeaseLostError)
+    await second.checkpoint('456')
+    // Taken back later, the shard is another taking: the first one stays refused.
+    const [back] = (await table.list()).filter((lease) => lease.shardId === stolen.shardId)
+    await table.release(back.leaseKey, 'thief')
+    await sleep(500)
+    assert.ok(a.holds(stolen.shardId), 'freed, it is taken again')
+    assert.equal(first.holds(), false)
+    await assert.rejects(first.checkpoint('789'), LeaseLostError)
+    assert.equal(a.stats.lost, 1)
+    await a.stop()
+  })
+})
