@@ -75,6 +75,12 @@ export const FEATURE_NAMES = [
   'merchant_amount_vs_mean',
 ] as const
 
+/**
+ * Features keyed by something other than the account: with records partitioned by account, a
+ * consumer that reads only some shards sees only part of their history.
+ */
+export const CROSS_PARTITION_FEATURE_PREFIXES = ['counterparty_', 'device_', 'merchant_'] as const
+
 export type FeatureName = (typeof FEATURE_NAMES)[number]
 export const FEATURE_COUNT = FEATURE_NAMES.length
 export const FEATURE_ENGINE_VERSION = 'features-v2'

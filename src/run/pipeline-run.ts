@@ -13,6 +13,7 @@ import type { Threshold } from '../report/thresholds.js'
 import { REPORT_FILES } from '../report/write-report.js'
 import type { ScorerGroup } from '../scorer/scorer-group.js'
 import { KCL_FAILOVER_MS } from '../stream/lease-coordinator.js'
+import { CROSS_PARTITION_FEATURE_PREFIXES, FEATURE_NAMES } from '../features/feature-names.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
 import { resourceNames, withUserResources, type UserResources } from '../stack/resource-names.js'
 import { decisionShardsForRate, shardsForRate } from '../stack/shard-capacity.js'
@@ -107,6 +108,15 @@ export interface PipelineOptions extends TargetSelection {
   hooks?: { onScorerStarted?(scorers: ScorerGroup): void; onTargetReady?(target: ResolvedTarget): void }
 }
 
+/**
+ * Records are partitioned by account, so each of several scorers sees whole account histories but
+ * only its own shards' share of what is keyed by anything else.
+ */
+function partialFeaturesNote(scorers: number): string {
+  const partial = FEATURE_NAMES.filter((name) => CROSS_PARTITION_FEATURE_PREFIXES.some((prefix) => name.startsWith(prefix)))
+  return `${scorers} scorers each read their own shards, and records are partitioned by account: the ${partial.length} features keyed by counterparty, device or merchant (${CROSS_PARTITION_FEATURE_PREFIXES.map((p) => `${p}*`).join(', ')}) are computed from about 1/${scorers} of their history (README: "Features across scorers")`
+}
+
 export interface PipelineResult {
   summary: RunSummary
   reportDir: string
@@ -160,6 +170,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     options.hooks?.onTargetReady?.(target)
 
     const notes: string[] = [...(options.notes ?? [])]
+    if (scorer === 'fraudlab' && (options.scorers ?? 1) > 1) notes.push(partialFeaturesNote(options.scorers!))
     const diagnostics: Record<string, unknown> = {}
     let provisioned: ProvisionedRun | undefined
     let pipeline: RunningPipeline | undefined
