@@ -1,12 +1,28 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
 import { createAwsClients, type AwsClients } from '../src/stack/aws-clients.js'
 import { startEmbeddedStack, type EmbeddedStack } from '../src/stack/embedded-stack.js'
 import { LeaseCoordinator } from '../src/stream/lease-coordinator.js'
 import { LeaseLostError, LeaseTable } from '../src/stream/lease-table.js'
+import { ShardReader } from '../src/stream/shard-reader.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** One shard holding records 1…30, three to a GetRecords page. */
+const oneShard: Pick<KinesisClient, 'send'> = {
+  send: (async (command: unknown) => {
+    if (command instanceof ListShardsCommand) return { Shards: [{ ShardId: 'shardId-000000000000' }] }
+    if (command instanceof GetShardIteratorCommand) return { ShardIterator: command.input.StartingSequenceNumber ?? '0' }
+    if (command instanceof GetRecordsCommand) {
+      const from = Number(command.input.ShardIterator)
+      const records = Array.from({ length: Math.max(0, Math.min(3, 30 - from)) }, (_, i) => ({ SequenceNumber: String(from + i + 1), Data: new Uint8Array(), PartitionKey: 'k' }))
+      return { Records: records, NextShardIterator: String(Math.min(30, from + 3)), MillisBehindLatest: 0, $metadata: {} }
+    }
+    throw new Error(`unexpected ${String(command)}`)
+  }) as KinesisClient['send'],
+}
 const SHARDS = Array.from({ length: 8 }, (_, i) => ({ shardId: `shardId-00000000000${i}` }))
 
 describe('shard leases in DynamoDB (KCL format)', () => {
@@ -117,6 +133,47 @@ describe('shard leases in DynamoDB (KCL format)', () => {
       assert.ok(leases.find((lease) => lease.leaseKey === dead.leaseKey)!.ownerSwitchesSinceCheckpoint >= 2, 'each of the dead worker’s leases changed owner at least twice since its last checkpoint')
     }
     await Promise.all(survivors.map((w) => w.stop()))
+  })
+
+  it('a reader whose lease is taken mid-page stops that shard, and never checkpoints past the page it did not act on', async () => {
+    const table = await newTable()
+    const leases = new LeaseCoordinator(table, 'a', { failoverMs: 600, takeEveryMs: 60_000 })
+    const acted: string[] = []
+    let pages = 0
+    const reader = new ShardReader({
+      kinesis: oneShard,
+      stream: 'tx',
+      startAt: 'TRIM_HORIZON',
+      leases,
+      checkpointIntervalMs: 0,
+      pollIntervalMs: 1,
+      recordsPerCall: 3,
+      pagesInFlight: 1,
+      handler: async (batch) => {
+        if (++pages === 3) {
+          // Another worker takes the shard while this page is in hand; the renewal hears of it.
+          const [lease] = await table.list()
+          await table.take(lease, 'thief')
+          await sleep(400)
+        }
+        // As the scorer does: no effect once the lease is gone.
+        if (batch.stillHeld?.() !== false) acted.push(batch.records.at(-1)!.SequenceNumber!)
+      },
+    })
+    await reader.open()
+    const stop = new AbortController()
+    const running = reader.run(stop.signal)
+    const deadline = Date.now() + 5_000
+    while (leases.stats.lost === 0 && Date.now() < deadline) await sleep(20)
+    await sleep(100)
+    stop.abort()
+    await running
+    assert.deepEqual(acted, ['3', '6'], 'the third page was not acted on')
+    const [lease] = await table.list()
+    assert.equal(lease.leaseOwner, 'thief')
+    assert.equal(lease.checkpoint, '6', 'the position stopped before the page it did not act on: the new owner replays it')
+    assert.equal(reader.stats.getRecordsCalls, 3, 'and it read no further')
+    await leases.stop()
   })
 
   it('a worker whose lease was stolen hears it at its next renewal and stops holding it', async () => {

@@ -48,7 +48,8 @@ describe('several scorers sharing shards by lease', () => {
     assert.equal(Object.values(leases.owners).reduce((a, b) => a + b, 0), 8)
     assert.ok(Object.keys(leases.owners).length <= 3)
     assert.ok(leases.failover.count >= 3, `dead scorers' shards were taken over (${leases.failover.count})`)
-    assert.ok(leases.failover.p50Ms >= failoverMs, `not before the failover time: p50 ${leases.failover.p50Ms} ms`)
+    // A dead scorer's last renewal came up to a third of the failover time before its death.
+    assert.ok(leases.failover.p50Ms >= (failoverMs * 2) / 3, `not before the failover time since its last renewal: p50 ${leases.failover.p50Ms} ms`)
     assert.ok(leases.failover.maxMs < failoverMs * 4, `within a few take passes of it: max ${leases.failover.maxMs} ms`)
 
     // A graceful stop checkpoints and releases: no owner, counters moved, a sequence number in every lease.

@@ -68,6 +68,8 @@ export async function runLoad(
   return { loadStartedAtMs, late: load.late, backpressureWaits: load.backpressureWaits }
 }
 
+const TRANSACTIONS_LINGER_MS = 5
+
 /**
  * The stream writer of a run's transactions: the ledger learns of every send, ack and failure.
  * With `aggregate`, transactions bound for one shard travel packed in KPL aggregates.
@@ -78,6 +80,9 @@ export async function openTransactionWriter(kinesis: KinesisDataClient, stream: 
     onAcked: (index, atMs) => ledger.recordAcked(index, atMs),
     onFailed: (index) => ledger.recordProduceFailed(index),
   }
-  if (options.aggregate) return new AggregatingWriter<number>(kinesis, stream, await ShardMap.of(kinesis, stream), hooks, { lingerMs: 10, producer: { maxInFlightRequests: 8 } })
-  return new BatchingProducer<number>(kinesis, stream, hooks, { lingerMs: 10, maxInFlightRequests: 8 })
+  // A transaction waits up to the linger before its PutRecords: time the decision latency counts (it is
+  // measured from the scheduled time). 5 ms against 10 took 1.6–3.6 ms off the decision p99 at 5,000/s in four
+  // pairs of runs, for about 8 µs more CLI CPU a transaction (twice the PutRecords calls).
+  if (options.aggregate) return new AggregatingWriter<number>(kinesis, stream, await ShardMap.of(kinesis, stream), hooks, { lingerMs: TRANSACTIONS_LINGER_MS, producer: { maxInFlightRequests: 8 } })
+  return new BatchingProducer<number>(kinesis, stream, hooks, { lingerMs: TRANSACTIONS_LINGER_MS, maxInFlightRequests: 8 })
 }

@@ -15,17 +15,6 @@ export function leaseCheckpoints(lease: HeldLease): CheckpointStore {
 }
 
 /**
- * A page's work, refused at its end if the lease was lost meanwhile (its effects may have been
- * skipped): the shard's position then never moves over it, and the next owner replays it.
- */
-export function unlessLeaseLost(work: () => Promise<void> | void, shardId: string, lease: HeldLease | undefined): () => Promise<void> {
-  return async () => {
-    await work()
-    if (lease && !lease.holds()) throw new LeaseLostError(shardId)
-  }
-}
-
-/**
  * Runs one reading loop per shard this worker holds a lease on, until `signal` aborts: each loop
  * starts when its lease is taken and is stopped (its own signal aborted) when the lease is lost.
  * A loop that ends with LeaseLostError (a checkpoint refused) ends quietly: the next owner resumes

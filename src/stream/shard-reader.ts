@@ -13,7 +13,7 @@ import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
 import type { LeaseCoordinator } from './lease-coordinator.js'
 import { PagesInFlight } from './pages-in-flight.js'
 import { deaggregateAll, isAggregated, type StreamRecord } from './record-aggregation.js'
-import { leaseCheckpoints, runLeasedShardLoops, unlessLeaseLost, type OwnedShard } from './shard-loops.js'
+import { leaseCheckpoints, runLeasedShardLoops, type OwnedShard } from './shard-loops.js'
 
 export type { StreamRecord }
 
@@ -187,7 +187,7 @@ export class ShardReader {
       if (kinesisRecords.length) {
         const fetchedAtMs = nowMs()
         const records = kinesisRecords.some((record) => isAggregated(record.Data)) ? deaggregateAll(kinesisRecords) : kinesisRecords
-        const page = pages.start(unlessLeaseLost(() => this.options.handler({ shardId: position.shardId, records, fetchedAtMs, stillHeld }), position.shardId, lease), records[records.length - 1].SequenceNumber)
+        const page = pages.start(() => this.options.handler({ shardId: position.shardId, records, fetchedAtMs, stillHeld }), records[records.length - 1].SequenceNumber)
         position.fetchedSequence = kinesisRecords[kinesisRecords.length - 1].SequenceNumber
         if (maxInFlight === 1) await page
       }

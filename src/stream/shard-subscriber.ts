@@ -13,7 +13,7 @@ import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
 import type { LeaseCoordinator } from './lease-coordinator.js'
 import { PagesInFlight } from './pages-in-flight.js'
 import { deaggregateAll, isAggregated } from './record-aggregation.js'
-import { leaseCheckpoints, runLeasedShardLoops, unlessLeaseLost, type OwnedShard } from './shard-loops.js'
+import { leaseCheckpoints, runLeasedShardLoops, type OwnedShard } from './shard-loops.js'
 import { listShardIds, newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
 
 export interface ShardSubscriberOptions {
@@ -130,7 +130,7 @@ export class ShardSubscriber {
     /** Pushes that came while every slot was taken: one page, started when a slot frees. */
     let pending: { batch: ShardBatch | undefined; resumeAfter: string | undefined } | undefined
     const start = (batch: ShardBatch | undefined, resumeAfter: string | undefined) =>
-      void pages.start(unlessLeaseLost(() => (batch ? this.options.handler(batch) : undefined), subscription.shardId, lease), resumeAfter).then(startPending)
+      void pages.start(() => (batch ? this.options.handler(batch) : undefined), resumeAfter).then(startPending)
     const startPending = () => {
       if (!pending || pages.size >= maxInFlight || pages.failure) return
       const { batch, resumeAfter } = pending
