@@ -53,7 +53,10 @@ export interface HeldLease {
 
 interface Held {
   lease: Lease
-  /** When the last renewal (or the take) succeeded: past failoverMs, another worker may hold it. */
+  /**
+   * When the last successful renewal (or the take) was sent: past failoverMs from then, another
+   * worker may hold it. The sending time, not the answer's: the write happened after it.
+   */
   renewedAt: number
   /** When this worker took it (epoch ms, Kinesis' arrival clock). */
   takenAt: number
@@ -63,8 +66,9 @@ interface Held {
  * One worker of a consumer group sharing a stream's shards through a lease table, as the Kinesis
  * Client Library does: it renews what it holds, takes free leases up to its share of the shards and
  * a dead worker's expired ones at once, steals at most one at a time from the worker holding the
- * most, and gives everything back on a graceful stop. A lease not renewed within the failover time is treated as lost here
- * before any other worker may take it, so two workers never act on one shard at once.
+ * most, and gives everything back on a graceful stop. A lease not renewed within the failover time
+ * is treated as lost here before any other worker may take it, so two workers never act on one
+ * shard at once (a stolen one aside, until the next renewal tells its owner: KCL's window too).
  */
 export class LeaseCoordinator {
   readonly stats: LeaseStats = newLeaseStats()
@@ -170,9 +174,10 @@ export class LeaseCoordinator {
   private async renewAll(): Promise<void> {
     await Promise.all(
       [...this.held.values()].map(async (held) => {
+        const sentAt = nowMs()
         try {
           held.lease.leaseCounter = await this.table.renew(held.lease.leaseKey, this.worker, held.lease.leaseCounter)
-          held.renewedAt = nowMs()
+          held.renewedAt = sentAt
           this.stats.renewals++
         } catch (error) {
           // Another worker took it; any other failure is retried at the next renewal (holds() bounds how long it may act).
@@ -223,9 +228,11 @@ export class LeaseCoordinator {
 
   private async tryTake(lease: Lease, how: 'free' | 'expired' | 'stolen', now: number): Promise<boolean> {
     const unmovedMs = now - (this.seen.get(lease.leaseKey)?.movedAt ?? now)
+    const sentAt = nowMs()
     const taken = await this.table.take(lease, this.worker).catch(() => undefined)
-    if (!taken || this.stopped) return false
-    this.held.set(taken.shardId, { lease: taken, renewedAt: nowMs(), takenAt: Date.now() })
+    if (!taken) return false
+    // Kept even when a stop began meanwhile: the stop gives back whatever is held.
+    this.held.set(taken.shardId, { lease: taken, renewedAt: sentAt, takenAt: Date.now() })
     this.seen.set(taken.leaseKey, { counter: taken.leaseCounter, movedAt: nowMs() })
     this.stats.taken++
     if (how === 'stolen') this.stats.stolen++
@@ -233,7 +240,7 @@ export class LeaseCoordinator {
       this.stats.takenExpired++
       this.stats.takeovers.push({ from: lease.leaseOwner!, atMs: Date.now(), unmovedMs: Math.round(unmovedMs) })
     }
-    this.events?.acquired(taken.shardId, positionOf(taken))
+    if (!this.stopped) this.events?.acquired(taken.shardId, positionOf(taken))
     return true
   }
 

@@ -63,7 +63,7 @@ export async function runLeasedShardLoops(signal: AbortSignal, leases: LeaseCoor
   for (const shard of held) start(shard)
   const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
   while (!signal.aborted && !failure) await Promise.race([aborted, new Promise<void>((resolve) => (wake = resolve))])
-  for (const { abort } of running.values()) if (failure) abort.abort()
+  if (failure) for (const { abort } of running.values()) abort.abort()
   while (running.size) await Promise.all([...running.values()].map(({ done }) => done))
   if (failure) throw failure.error
 }
