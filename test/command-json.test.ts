@@ -66,6 +66,7 @@ describe('commands return data; --json prints it', () => {
     assert.deepEqual(handWritten, [])
     const withJson = [...commands].filter(([, command]) => command.enableJsonFlag).map(([id]) => id).sort()
     assert.deepEqual(withJson, [
+      'deploy render',
       'generate',
       'generate paysim',
       'k6 run',

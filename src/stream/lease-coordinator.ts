@@ -79,6 +79,8 @@ export class LeaseCoordinator {
   private timers: NodeJS.Timeout[] = []
   private events?: LeaseEvents
   private takePass?: Promise<void>
+  /** One renewal pass at a time: two at once would send the same expected counter, and the second would read as a lost lease. */
+  private renewPass?: Promise<void>
   private stopped = false
 
   constructor(
@@ -101,7 +103,7 @@ export class LeaseCoordinator {
   async start(shards: Array<{ shardId: string; parentShardIds?: string[] }>, startAt: 'TRIM_HORIZON' | 'LATEST'): Promise<void> {
     await this.table.ensure(shards, startAt)
     await this.takeLeases()
-    this.timers.push(setInterval(() => void this.renewAll(), this.settings.renewEveryMs))
+    this.timers.push(setInterval(() => void (this.renewPass ??= this.renewAll().finally(() => (this.renewPass = undefined))), this.settings.renewEveryMs))
     this.timers.push(setInterval(() => void (this.takePass ??= this.takeLeases().finally(() => (this.takePass = undefined))), this.settings.takeEveryMs))
     for (const timer of this.timers) timer.unref()
   }
@@ -157,7 +159,7 @@ export class LeaseCoordinator {
     this.stopped = true
     for (const timer of this.timers) clearInterval(timer)
     this.timers = []
-    await this.takePass
+    await Promise.all([this.takePass, this.renewPass])
     await Promise.all(
       [...this.held.values()].map(async ({ lease }) => {
         try {

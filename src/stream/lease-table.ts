@@ -1,4 +1,4 @@
-import { PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { errorName, withRetries } from '../aws/backoff.js'
 
 /**
@@ -111,20 +111,34 @@ export class LeaseTable {
         }),
       ))
     } catch (error) {
-      if (errorName(error) === 'ConditionalCheckFailedException') return undefined
-      throw error
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error
+      if (!(await this.isNow(lease.leaseKey, owner, lease.leaseCounter + 1))) return undefined
     }
     return { ...lease, leaseOwner: owner, leaseCounter: lease.leaseCounter + 1, ownerSwitchesSinceCheckpoint: lease.ownerSwitchesSinceCheckpoint + (switched ? 1 : 0) }
   }
 
   /** Moves the counter of a lease `owner` holds, so that others see it alive; throws LeaseLostError if it was taken. */
   async renew(leaseKey: string, owner: string, counter: number): Promise<number> {
-    await this.conditional(leaseKey, {
-      UpdateExpression: 'SET leaseCounter = :next',
-      ConditionExpression: 'leaseOwner = :owner AND leaseCounter = :counter',
-      ExpressionAttributeValues: { ':owner': { S: owner }, ':counter': { N: String(counter) }, ':next': { N: String(counter + 1) } },
-    })
+    try {
+      await this.conditional(leaseKey, {
+        UpdateExpression: 'SET leaseCounter = :next',
+        ConditionExpression: 'leaseOwner = :owner AND leaseCounter = :counter',
+        ExpressionAttributeValues: { ':owner': { S: owner }, ':counter': { N: String(counter) }, ':next': { N: String(counter + 1) } },
+      })
+    } catch (error) {
+      if (!(error instanceof LeaseLostError && (await this.isNow(leaseKey, owner, counter + 1)))) throw error
+    }
     return counter + 1
+  }
+
+  /**
+   * Whether the lease is `owner`'s at `counter`: after a refused take or renewal, that means an
+   * earlier try of the same write was applied and its answer lost (a retry after a timeout), as
+   * KCL also checks, rather than another worker having moved it.
+   */
+  private async isNow(leaseKey: string, owner: string, counter: number): Promise<boolean> {
+    const { Item: item } = await this.retried(() => this.dynamodb.send(new GetItemCommand({ TableName: this.table, Key: { leaseKey: { S: leaseKey } }, ConsistentRead: true })))
+    return item?.leaseOwner?.S === owner && Number(item.leaseCounter?.N) === counter
   }
 
   /**
