@@ -13,7 +13,7 @@ import type { ScorerDecision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { BatchingProducer } from '../stream/batching-producer.js'
 import { aggregate } from '../stream/record-aggregation.js'
-import { KCL_FAILOVER_MS, LeaseCoordinator, newLeaseStats, type LeaseStats } from '../stream/lease-coordinator.js'
+import { KCL_FAILOVER_MS, LeaseCoordinator, type LeaseStats } from '../stream/lease-coordinator.js'
 import { LeaseTable } from '../stream/lease-table.js'
 import { createFanOutClient, createKinesisClient, type KinesisDataClient } from '../stream/kinesis-client.js'
 import { newShardReaderStats, ShardReader, type ShardBatch, type ShardReaderStats } from '../stream/shard-reader.js'
@@ -180,6 +180,12 @@ export class ScorerService {
       // lingers: a longer wait would be real latency the decision latency does not show.
       { lingerMs: 1, maxInFlightRequests: 8 },
     )
+    // A worker is one process: a restarted scorer is a new worker, and its predecessor's leases move when they expire.
+    const leaseTable = new LeaseTable(this.clients.dynamodb, config.names.leaseTable, { consumerName: config.consumerName, stream: config.names.transactionsStream })
+    this.leases = new LeaseCoordinator(leaseTable, scorerWorkerId(config.scorerId, process.pid), {
+      failoverMs: config.leaseFailoverMs ?? KCL_FAILOVER_MS,
+      expectedWorkers: config.expectedScorers,
+    })
     this.stats = {
       ...newShardReaderStats(),
       recordsRead: 0,
@@ -190,20 +196,13 @@ export class ScorerService {
       decisionsFailed: 0,
       warmupTransactions: 0,
       gathered: this.pages.stats,
-      leases: newLeaseStats(),
+      leases: this.leases.stats,
       leaseLostSkipped: 0,
       phaseMs: { score: 0, actions: 0, emitDecisions: 0 },
       actions: this.actions.stats,
       modelVersion: options.model?.modelVersion ?? '',
       features: EMPTY_FEATURE_MEMORY,
     }
-    // A worker is one process: a restarted scorer is a new worker, and its predecessor's leases move when they expire.
-    const leaseTable = new LeaseTable(this.clients.dynamodb, config.names.leaseTable, { consumerName: config.consumerName, stream: config.names.transactionsStream })
-    this.leases = new LeaseCoordinator(leaseTable, scorerWorkerId(config.scorerId, process.pid), {
-      failoverMs: config.leaseFailoverMs ?? KCL_FAILOVER_MS,
-      expectedWorkers: config.expectedScorers,
-    })
-    this.stats.leases = this.leases.stats
     // Pushes are small and many (one per shard every 20 ms or so): gathered. Polled pages are large
     // already, and gathering them would only make the first wait for the others.
     const handler = config.consumer === 'efo' ? (batch: ShardBatch) => this.pages.add(batch) : (batch: ShardBatch) => this.decideAndAct([batch])
