@@ -101,11 +101,11 @@ export abstract class PipelineCommand extends FraudlabCommand {
   static override enableJsonFlag = true
 
   /** What a dry run checks of the run's own flags, so that a plan that prints is a plan that starts. */
-  protected async checkRunFlags(flags: Pick<PipelineFlagValues, 'inject' | 'threshold' | 'target' | 'reports-dir' | 'features-log' | 'scorer' | 'shadow-model'>): Promise<void> {
+  protected async checkRunFlags(flags: Pick<PipelineFlagValues, 'inject' | 'threshold' | 'target' | 'reports-dir' | 'features-log' | 'scorer' | 'scorers' | 'shadow-model'>): Promise<void> {
     for (const threshold of flags.threshold ?? []) parseThreshold(threshold, 'flag')
     const faultPlan = parseFaultPlan(flags.inject ?? [])
     assertFaultsSupported(flags.target, faultPlan)
-    if (flags.scorer === 'external') assertExternalScorerFlags({ shadowModel: flags['shadow-model'], featuresLogPath: flags['features-log'] }, faultPlan)
+    if (flags.scorer === 'external') assertExternalScorerFlags({ shadowModel: flags['shadow-model'], featuresLogPath: flags['features-log'], scorers: flags.scorers }, faultPlan)
     await checkOutputPaths({ reportsDir: flags['reports-dir'], featuresLogPath: flags['features-log'] })
   }
 

@@ -17,7 +17,7 @@ export interface RunChecks {
  * Phase 1, before anything starts: a wrong model, a fault the target cannot inject or an output
  * path that cannot be written is a user error, not a failed run found out at its end.
  */
-export async function checkRun(options: { target: TargetName; scorer?: 'fraudlab' | 'external'; model: string; shadowModel?: string; faults?: { plan: FaultPlan }; reportsDir: string; featuresLogPath?: string }): Promise<RunChecks> {
+export async function checkRun(options: { target: TargetName; scorer?: 'fraudlab' | 'external'; scorers?: number; model: string; shadowModel?: string; faults?: { plan: FaultPlan }; reportsDir: string; featuresLogPath?: string }): Promise<RunChecks> {
   const faultPlan = options.faults?.plan ?? NO_FAULTS
   assertFaultsSupported(options.target, faultPlan)
   await checkOutputPaths(options)
@@ -38,8 +38,13 @@ export async function checkOutputPaths(options: { reportsDir: string; featuresLo
 }
 
 /** What only fraudlab's own scorer can do, refused with an external scorer rather than ignored. */
-export function assertExternalScorerFlags(options: { shadowModel?: string; featuresLogPath?: string }, faultPlan: FaultPlan): void {
-  const ownScorerOnly = [options.shadowModel !== undefined && '--shadow-model', options.featuresLogPath !== undefined && '--features-log', faultPlan.scorerCrashEveryMs !== undefined && '--inject scorer.crash'].filter(Boolean)
+export function assertExternalScorerFlags(options: { shadowModel?: string; featuresLogPath?: string; scorers?: number }, faultPlan: FaultPlan): void {
+  const ownScorerOnly = [
+    options.shadowModel !== undefined && '--shadow-model',
+    options.featuresLogPath !== undefined && '--features-log',
+    (options.scorers ?? 1) > 1 && '--scorers',
+    faultPlan.scorerCrashEveryMs !== undefined && '--inject scorer.crash',
+  ].filter(Boolean)
   if (ownScorerOnly.length) {
     throw new UserError(`${ownScorerOnly.join(', ')} act on fraudlab's own scorer; with --scorer external your scorer runs it.`, { hint: 'Drop them, or leave out --scorer external.' })
   }
