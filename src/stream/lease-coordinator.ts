@@ -114,12 +114,6 @@ export class LeaseCoordinator {
     return [...this.held.values()].map(({ lease }) => ({ shardId: lease.shardId, checkpoint: positionOf(lease) }))
   }
 
-  /** Whether this worker may still act on `shardId`: it holds the lease and renewed it within the failover time. */
-  holds(shardId: string): boolean {
-    const held = this.held.get(shardId)
-    return held !== undefined && this.fresh(held)
-  }
-
   /** The shard's lease as held now, for one reading loop (undefined if it is not held). */
   taking(shardId: string): HeldLease | undefined {
     const held = this.held.get(shardId)
@@ -145,13 +139,6 @@ export class LeaseCoordinator {
    */
   takenAt(shardId: string): number {
     return this.held.get(shardId)?.takenAt ?? Infinity
-  }
-
-  /** Counts of leases by owner, from the table (for reports and tests). */
-  async owners(): Promise<Map<string | undefined, number>> {
-    const counts = new Map<string | undefined, number>()
-    for (const lease of await this.table.list()) counts.set(lease.leaseOwner, (counts.get(lease.leaseOwner) ?? 0) + 1)
-    return counts
   }
 
   /** Stops renewing and taking, and gives back every lease held (after the readers checkpointed). */
