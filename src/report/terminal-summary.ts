@@ -1,3 +1,4 @@
+import type { LeaseDiagnostics } from '../scorer/scorer-group.js'
 import type { LatencySummary as LatencySummaryMs } from './summary-schema.js'
 import { formatLatency, formatRatio, readersOf, stageName } from './format.js'
 import type { RunSummary } from './run-summary.js'
@@ -106,15 +107,6 @@ function aggregationNote(summary: RunSummary): string {
   const aggregation = (summary.diagnostics.producer as { aggregation?: { userRecords: number; kinesisRecords: number } } | undefined)?.aggregation
   if (!aggregation || aggregation.kinesisRecords === 0) return ''
   return `; aggregated, ${(aggregation.userRecords / aggregation.kinesisRecords).toFixed(1)} transactions per Kinesis record`
-}
-
-/** `diagnostics.leases` of a run with fraudlab's scorers (see ScorerGroup). */
-interface LeaseDiagnostics {
-  shards: number
-  owners: Record<string, number>
-  unowned: number
-  heldByOthers: number
-  failover?: { count: number; p50Ms: number | null; maxMs: number | null }
 }
 
 /**

@@ -5,7 +5,7 @@ import type { ModelCard } from '../model/model-card.js'
 import { buildRunSummary, ledgerHistograms, type RunStatus, type RunSummary } from '../report/run-summary.js'
 import { evaluateThresholds, type Threshold } from '../report/thresholds.js'
 import { REPORT_FILES, writeRunReport } from '../report/write-report.js'
-import type { FailoverTimes, LeaseSnapshot } from '../scorer/scorer-group.js'
+import type { LeaseDiagnostics } from '../scorer/scorer-group.js'
 import type { ScorerStats } from '../scorer/scorer-service.js'
 import type { AwsClients } from '../stack/aws-clients.js'
 import type { FaultPlan } from '../stack/fault-plan.js'
@@ -20,7 +20,7 @@ export interface Reconciliation {
   blockListItems: number | null
   scorer: ScorerStats | undefined
   /** Who held the shards' leases when the drain ended, and how long dead scorers' shards went unread. */
-  leases: (LeaseSnapshot & { failover?: FailoverTimes }) | undefined
+  leases: LeaseDiagnostics | undefined
   faults: RunSummary['faults'] | undefined
   /** Records on the decisions stream that broke the contract. */
   invalidDecisions: number

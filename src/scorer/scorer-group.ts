@@ -20,6 +20,9 @@ export interface FailoverTimes {
   maxMs: number | null
 }
 
+/** A run's `diagnostics.leases`: who held the shards when the drain ended, and the failovers. */
+export type LeaseDiagnostics = LeaseSnapshot & { failover?: FailoverTimes }
+
 
 /**
  * A run's scorers: N processes, each supervised (restarted when it dies), sharing the shards by
