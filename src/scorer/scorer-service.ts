@@ -267,22 +267,24 @@ export class ScorerService {
   /** Pages of transactions: decide, act on the blocks, write the decisions; the readers checkpoint after. */
   private async decideAndAct(pages: ShardBatch[]): Promise<void> {
     let decisions: ScorerDecision[] = []
-    /** The shard of each decision, of each transaction: a shard whose lease moved meanwhile is acted on by its new owner. */
-    const decisionShards: string[] = []
-    const transactionShards: string[] = []
     let blocks: BlockAction[] = []
     let replayed: Array<{ transaction: Transaction; decision: ScorerDecision }> = []
     const transactions: Transaction[] = []
     const arrivals: number[] = []
     const fetches: number[] = []
-    /** Per transaction: it reached Kinesis before this scorer took its shard, so a previous owner may have acted on it. */
-    const mayBeReplayed: boolean[] = []
-    for (const { shardId, records, fetchedAtMs: fetchedAt, stillHeld } of pages) {
+    /**
+     * Each page's share of the batch, kept per page rather than per transaction: its transactions
+     * [txFrom, txTo), its reject decisions [rejectFrom, rejectTo), and when this scorer took its
+     * shard (a record that reached Kinesis before may have been acted on by a previous owner).
+     */
+    const spans: Array<{ page: ShardBatch; takenAt: number; txFrom: number; txTo: number; rejectFrom: number; rejectTo: number }> = []
+    for (const page of pages) {
+      const { records, fetchedAtMs: fetchedAt, stillHeld } = page
       if (stillHeld && !stillHeld()) {
         this.stats.leaseLostSkipped += records.length
         continue
       }
-      const takenAt = this.leases.takenAt(shardId)
+      const span = { page, takenAt: this.leases.takenAt(page.shardId), txFrom: transactions.length, txTo: 0, rejectFrom: decisions.length, rejectTo: 0 }
       for (const record of records) {
         this.stats.recordsRead++
         const arrivedAt = record.ApproximateArrivalTimestamp?.getTime() ?? fetchedAt
@@ -292,7 +294,6 @@ export class ScorerService {
           if (parsed.id && !this.decided.get(parsed.id)) {
             this.decided.set(parsed.id, true)
             decisions.push(this.decision(parsed.id, { score: 0, verdict: 'reject', reasons: [parsed.reason] }, arrivedAt, fetchedAt, 'none'))
-            decisionShards.push(shardId)
           }
           continue
         }
@@ -303,18 +304,22 @@ export class ScorerService {
         }
         this.decided.set(tx.id, true)
         transactions.push(tx)
-        transactionShards.push(shardId)
-        mayBeReplayed.push(arrivedAt < takenAt)
         arrivals.push(arrivedAt)
         fetches.push(fetchedAt)
       }
+      span.txTo = transactions.length
+      span.rejectTo = decisions.length
+      spans.push(span)
     }
+    const rejects = decisions.length
     const step = this.step!
     const batch = await step.decideWithShadow(transactions)
     // One model call per batch: its time is the batch's, the same on each of its decisions.
     const modelMs = round3(batch.modelMs)
     const shadowModelMs = batch.shadow ? round3(batch.shadow.modelMs) : 0
+    let span = 0
     for (let i = 0; i < transactions.length; i++) {
+      while (i >= spans[span].txTo) span++
       const tx = transactions[i]
       const decision = this.decision(tx.id, batch.scores[i], arrivals[i], fetches[i], step.modelVersion)
       decision.modelMs = modelMs
@@ -323,24 +328,26 @@ export class ScorerService {
         decision.shadow = { modelVersion: step.shadowModelVersion!, score: said.score, verdict: said.verdict, modelMs: shadowModelMs }
       }
       decisions.push(decision)
-      decisionShards.push(transactionShards[i])
       // Only the champion's verdict acts: the shadow's block is a number in the report, never a BlockList item or an alert.
       if (decision.verdict === 'block') blocks.push({ transaction: tx, decision })
-      else if (mayBeReplayed[i]) replayed.push({ transaction: tx, decision })
+      else if (arrivals[i] < spans[span].takenAt) replayed.push({ transaction: tx, decision })
     }
     const scoredAt = nowMs()
     this.stats.phaseMs.score += scoredAt - Math.min(...pages.map((page) => page.fetchedAtMs))
-    const lost = new Set(pages.filter((page) => page.stillHeld && !page.stillHeld()).map((page) => page.shardId))
-    if (lost.size) {
+    const lost = spans.filter(({ page }) => page.stillHeld && !page.stillHeld())
+    if (lost.length) {
       // Decided while the lease moved: no effect here (the new owner replays from the checkpoint), and
       // forgotten, so that this scorer decides them again if the shard comes back to it.
-      const kept = decisions.filter((_, i) => !lost.has(decisionShards[i]))
-      for (const [i, decision] of decisions.entries()) if (lost.has(decisionShards[i])) this.decided.delete(decision.transactionId)
-      this.stats.leaseLostSkipped += decisions.length - kept.length
-      decisions = kept
-      const acted = new Set(kept)
-      blocks = blocks.filter((block) => acted.has(block.decision))
-      replayed = replayed.filter((entry) => acted.has(entry.decision))
+      const dropped = new Set<ScorerDecision>()
+      for (const { txFrom, txTo, rejectFrom, rejectTo } of lost) {
+        for (let i = rejectFrom; i < rejectTo; i++) dropped.add(decisions[i])
+        for (let i = txFrom; i < txTo; i++) dropped.add(decisions[rejects + i])
+      }
+      for (const decision of dropped) this.decided.delete(decision.transactionId)
+      this.stats.leaseLostSkipped += dropped.size
+      decisions = decisions.filter((decision) => !dropped.has(decision))
+      blocks = blocks.filter((block) => !dropped.has(block.decision))
+      replayed = replayed.filter((entry) => !dropped.has(entry.decision))
     }
     await this.honourEarlierBlocks(replayed, blocks)
     this.stats.blocks += blocks.length
