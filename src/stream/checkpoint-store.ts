@@ -15,7 +15,7 @@ export interface CheckpointStore {
  * time) in `stats`. The polling reader and the fan-out subscriber both checkpoint through it.
  */
 export async function saveCheckpoint(
-  store: CheckpointStore | undefined,
+  store: Pick<CheckpointStore, 'write'> | undefined,
   shard: { shardId: string; checkpointed: string | undefined },
   sequenceNumber: string | undefined,
   stats: { checkpointsWritten: number; checkpointMs: number },

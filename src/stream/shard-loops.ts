@@ -9,9 +9,9 @@ export interface OwnedShard {
   lease: HeldLease
 }
 
-/** A reading loop's checkpoints, into its own taking of the lease. */
-export function leaseCheckpoints(lease: HeldLease): CheckpointStore {
-  return { read: async () => undefined, write: (_shardId, sequenceNumber) => lease.checkpoint(sequenceNumber) }
+/** A reading loop's checkpoints, into its own taking of the lease (where it resumes came with the lease). */
+export function leaseCheckpoints(lease: HeldLease): Pick<CheckpointStore, 'write'> {
+  return { write: (_shardId, sequenceNumber) => lease.checkpoint(sequenceNumber) }
 }
 
 /**
