@@ -163,14 +163,21 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       await rm(folder, { recursive: true, force: true })
       throw error
     }
-    const consumers = { scorer, observe: options.observe ?? 'decisions', consumer: options.consumer ?? 'polling', collectorConsumer: options.collectorConsumer ?? 'polling' } as const
+    const consumers = {
+      scorer,
+      observe: options.observe ?? 'decisions',
+      consumer: options.consumer ?? 'polling',
+      collectorConsumer: options.collectorConsumer ?? 'polling',
+      scorers: options.scorers ?? 1,
+      leaseFailoverMs: options.leaseFailoverMs ?? KCL_FAILOVER_MS,
+    } as const
     const fanOutConsumers = fanOutConsumersOf(names, consumers)
     const target = await resolveRunTarget({ ...options, shards, decisionShards, fanOutConsumers }, names, resources, monitor.log).catch(refused)
     monitor.watchTarget(target)
     options.hooks?.onTargetReady?.(target)
 
     const notes: string[] = [...(options.notes ?? [])]
-    if (scorer === 'fraudlab' && (options.scorers ?? 1) > 1) notes.push(partialFeaturesNote(options.scorers!))
+    if (scorer === 'fraudlab' && consumers.scorers > 1) notes.push(partialFeaturesNote(consumers.scorers))
     const diagnostics: Record<string, unknown> = {}
     let provisioned: ProvisionedRun | undefined
     let pipeline: RunningPipeline | undefined
@@ -188,7 +195,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target,
         provisioned,
         ledger,
-        { runId, names, ...consumers, scorers: options.scorers ?? 1, leaseFailoverMs: options.leaseFailoverMs ?? KCL_FAILOVER_MS, model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
+        { runId, names, ...consumers, model: options.model, shadowModel: options.shadowModel, featuresLogPath: options.featuresLogPath, warmupPath: options.warmupPath, pollIntervalMs: options.pollIntervalMs, collectorPollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs, faultPlan: checks.faultPlan },
         resources,
         monitor.fail,
       )
@@ -263,8 +270,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         maxLatenessMs: options.maxLatenessMs,
         prefix: options.prefix,
         ...consumers,
-        scorers: options.scorers ?? 1,
-        leaseFailoverMs: options.leaseFailoverMs ?? KCL_FAILOVER_MS,
         ...Object.fromEntries(Object.entries(options.userResources ?? {}).filter(([, name]) => name !== undefined)),
         pollIntervalMs: options.pollIntervalMs,
         checkpointIntervalMs: options.checkpointIntervalMs,
