@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { TARGETS, type TargetName } from '../aws/endpoints.js'
 import type { TargetSelection } from '../stack/targets.js'
 import { DEFAULT_PREFIX, isValidPrefix, type UserResources } from '../stack/resource-names.js'
+import { KCL_FAILOVER_MS } from '../stream/lease-coordinator.js'
 import { defaultStateDir } from '../stack/state-file.js'
 import { parseDurationMs } from '../util/duration.js'
 import { DEFAULT_MODEL_PATH } from '../decision/load-score-model.js'
@@ -101,7 +102,7 @@ export const consumerFlag = Flags.string({
 export const leaseFailoverFlag = durationFlag({
   name: 'lease-failover',
   description: "How long a scorer's shard lease may go unrenewed before another scorer of the group takes it (the Kinesis Client Library's failoverTimeMillis): a dead scorer's shards move after about this long.",
-  default: '10s',
+  default: `${KCL_FAILOVER_MS / 1000}s`,
   maxMs: 600_000,
 })
 
