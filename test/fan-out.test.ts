@@ -11,6 +11,7 @@ import {
   PutRecordsCommand,
   RegisterStreamConsumerCommand,
   SubscribeToShardCommand,
+  UpdateShardCountCommand,
   type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -130,6 +131,28 @@ describe('enhanced fan-out on the embedded Kinesis, through the SDK’s own HTTP
     const renewed = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: continuation } }), { abortSignal: abort.signal })
     const next = await drainSubscription(renewed.EventStream, 2, abort)
     assert.deepEqual(next.records.map((r) => r.data), ['between-0', 'between-1'])
+  })
+
+  it('at the end of a shard a reshard closed: the last records, then an event with no continuation naming the children (the SDK parses it), and the subscription ends', async () => {
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'efo-reshard', ShardCount: 1 }))
+    const arn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'efo-reshard' }))).StreamDescriptionSummary!.StreamARN!
+    const { Consumer: consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'reshard' }))
+    await kinesis.send(new PutRecordsCommand({ StreamName: 'efo-reshard', Records: ['a', 'b'].map((key) => ({ PartitionKey: key, Data: Buffer.from(`before-${key}`) })) }))
+    await kinesis.send(new UpdateShardCountCommand({ StreamName: 'efo-reshard', TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' }))
+    const { EventStream } = await subscriber.send(new SubscribeToShardCommand({ ConsumerARN: consumer!.ConsumerARN, ShardId: SHARD, StartingPosition: { Type: 'TRIM_HORIZON' } }))
+    const events: Array<{ records: string[]; continuation: string | undefined; children: Array<[string, string[]]> | undefined }> = []
+    for await (const event of EventStream ?? []) {
+      const e = event.SubscribeToShardEvent!
+      events.push({ records: (e.Records ?? []).map((r) => Buffer.from(r.Data!).toString('utf8')), continuation: e.ContinuationSequenceNumber ?? undefined, children: e.ChildShards?.map((c) => [c.ShardId!, c.ParentShards!]) })
+    }
+    assert.deepEqual(events.flatMap((e) => e.records), ['before-a', 'before-b'])
+    const last = events.at(-1)!
+    assert.equal(last.continuation, undefined)
+    assert.deepEqual(last.children, [
+      ['shardId-000000000001', [SHARD]],
+      ['shardId-000000000002', [SHARD]],
+    ])
+    assert.ok(events.slice(0, -1).every((e) => e.continuation !== undefined && e.children === undefined), 'only the last event names children')
   })
 
   it('refuses a second subscription of one consumer to one shard, and a consumer that does not exist, with AWS’ errors', async () => {

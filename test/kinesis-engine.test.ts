@@ -195,4 +195,64 @@ describe('the embedded Kinesis engine on its own', () => {
     assert.equal(second.Records.length, 2_000)
     assert.equal(second.MillisBehindLatest, 0)
   })
+
+  it('reshards by UpdateShardCount: parents close at their last record, children split the hash space and name their parents; a reader of a parent finds its end and its children', () => {
+    const engine = new KinesisEngine()
+    engine.call('CreateStream', { StreamName: 's', ShardCount: 2 })
+    const put = (keys: string[]) => call(engine, 'PutRecords', { StreamName: 's', Records: keys.map((key) => ({ Data: 'eA==', PartitionKey: key })) }).Records as Array<{ ShardId: string }>
+    const keys = Array.from({ length: 200 }, (_, i) => `account-${i}`)
+    const before = put(keys)
+    assert.deepEqual(call(engine, 'UpdateShardCount', { StreamName: 's', TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }), { StreamName: 's', CurrentShardCount: 2, TargetShardCount: 4, StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/s' })
+    assert.equal(call(engine, 'DescribeStreamSummary', { StreamName: 's' }).StreamDescriptionSummary.OpenShardCount, 4)
+
+    const shards = call(engine, 'ListShards', { StreamName: 's' }).Shards as Array<{ ShardId: string; ParentShardId?: string; HashKeyRange: { StartingHashKey: string; EndingHashKey: string }; SequenceNumberRange: { EndingSequenceNumber?: string } }>
+    assert.deepEqual(shards.map((shard) => [shard.ShardId.slice(-1), shard.ParentShardId?.slice(-1) ?? null, shard.SequenceNumberRange.EndingSequenceNumber !== undefined]), [
+      ['0', null, true],
+      ['1', null, true],
+      ['2', '0', false],
+      ['3', '0', false],
+      ['4', '1', false],
+      ['5', '1', false],
+    ])
+    // The children cover the hash space without a gap, each inside its parent's range.
+    const open = shards.slice(2)
+    assert.equal(open[0].HashKeyRange.StartingHashKey, '0')
+    assert.equal(open[3].HashKeyRange.EndingHashKey, String(2n ** 128n - 1n))
+    for (let i = 1; i < 4; i++) assert.equal(BigInt(open[i].HashKeyRange.StartingHashKey), BigInt(open[i - 1].HashKeyRange.EndingHashKey) + 1n)
+
+    // A key's records after the reshard go to the child that holds its hash key, under its parent.
+    const after = put(keys)
+    const parentOf = new Map(open.map((shard) => [shard.ShardId, shard.ParentShardId]))
+    keys.forEach((_, i) => assert.equal(parentOf.get(after[i].ShardId), before[i].ShardId, keys[i]))
+
+    // A parent read from its start gives its records, then no next iterator and its children.
+    const { ShardIterator } = call(engine, 'GetShardIterator', { StreamName: 's', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' })
+    const end = call(engine, 'GetRecords', { ShardIterator })
+    assert.equal(end.Records.length, before.filter((result) => result.ShardId === 'shardId-000000000000').length)
+    assert.equal(end.NextShardIterator, undefined)
+    assert.deepEqual(end.ChildShards.map((child: { ShardId: string; ParentShards: string[] }) => [child.ShardId, child.ParentShards]), [
+      ['shardId-000000000002', ['shardId-000000000000']],
+      ['shardId-000000000003', ['shardId-000000000000']],
+    ])
+    assert.equal(end.Records.at(-1).SequenceNumber, shards[0].SequenceNumberRange.EndingSequenceNumber)
+
+    // Back to 2: each new shard merges two, named as ParentShardId and AdjacentParentShardId.
+    call(engine, 'UpdateShardCount', { StreamName: 's', TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' })
+    const merged = (call(engine, 'ListShards', { StreamName: 's' }).Shards as Array<{ ShardId: string; ParentShardId?: string; AdjacentParentShardId?: string }>).slice(6)
+    assert.deepEqual(merged.map((shard) => [shard.ParentShardId, shard.AdjacentParentShardId]), [
+      ['shardId-000000000002', 'shardId-000000000003'],
+      ['shardId-000000000004', 'shardId-000000000005'],
+    ])
+  })
+
+  it('refuses a reshard beyond what Kinesis allows in one step, with its message', () => {
+    const engine = new KinesisEngine()
+    engine.call('CreateStream', { StreamName: 's', ShardCount: 4 })
+    const refused = (target: number, pattern: RegExp) =>
+      assert.throws(() => engine.call('UpdateShardCount', { StreamName: 's', TargetShardCount: target, ScalingType: 'UNIFORM_SCALING' }), (e: KinesisError) => e.type === 'InvalidArgumentException' && pattern.test(e.message))
+    refused(9, /cannot scale up over double your current open shard count/)
+    refused(1, /cannot scale down below half/)
+    refused(4, /already has 4 open shards/)
+    assert.throws(() => engine.call('UpdateShardCount', { StreamName: 's', TargetShardCount: 8 }), (e: KinesisError) => e.type === 'ValidationException')
+  })
 })

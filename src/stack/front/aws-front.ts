@@ -138,7 +138,17 @@ export class AwsFront {
     if (json && writesChecked && action === 'PutRecord') return this.putRecord(request, body, response)
     if (json && action === 'GetShardIterator') return this.getShardIterator(request, body, response)
     if (json && action === 'GetRecords') return this.getRecords(request, body, response)
+    if (json && action === 'UpdateShardCount') return this.updateShardCount(request, body, response)
     return this.passThrough(request, body, response)
+  }
+
+  /** A reshard moves records to other shards: the stream's map is asked again after it. */
+  private async updateShardCount(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
+    const input = JSON.parse(body.toString('utf8')) as { StreamName?: string; StreamARN?: string }
+    const backend = await this.backend.forward(request, body, input)
+    const stream = streamNameOf(input)
+    if (stream) this.shardMaps.delete(stream)
+    return this.reply(response, backend)
   }
 
   private async putRecords(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {

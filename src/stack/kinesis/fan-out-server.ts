@@ -130,6 +130,8 @@ export class FanOutServer {
         const type = error instanceof KinesisError ? error.type : 'InternalFailureException'
         return end(message('exception', type, JSON.stringify({ message: (error as Error).message })))
       }
+      // A closed shard read to its end: the last event names its children, with no continuation, and the subscription ends.
+      if (read.childShards !== undefined) return end(message('event', 'SubscribeToShardEvent', `{"Records":[${read.records}],"MillisBehindLatest":0,"ChildShards":${read.childShards}}`))
       if (read.count > 0 || now - lastEventAtMs >= settings.heartbeatMs) {
         bucket.allowance -= read.bytes
         lastEventAtMs = now

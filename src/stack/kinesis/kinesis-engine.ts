@@ -30,14 +30,23 @@ interface Shard {
   endingHashKey: bigint
   /** Each record's answer in GetRecords, already as JSON, numbered by a counter. */
   log: RecordLog
+  /** The shards it was split or merged from (a reshard): their records come before its own, key by key. */
+  parentShardIds: string[]
+  /** Set when a reshard closed it: its last record's sequence number. It takes no record after. */
+  endingSequenceNumber?: string
+  /** Filled when it closes: the shards that took over its hash keys. */
+  childShards: Shard[]
 }
 
 interface Stream {
   name: string
   arn: string
   createdAtMs: number
+  /** Every shard, open or closed, by index (a shard's index is its place here). */
   shards: Shard[]
-  /** Where a record goes: the shards' hash-key ranges, in shard order. */
+  /** The open shards, in hash-key order: where records go. */
+  open: Shard[]
+  /** Where a record goes: the open shards' hash-key ranges, in the order of `open`. */
   placement: ShardMap
   tags: Map<string, string>
   /** Enhanced fan-out consumers, by name. */
@@ -105,6 +114,8 @@ export class KinesisEngine {
         return this.listStreams(input)
       case 'ListShards':
         return JSON.stringify({ Shards: this.streamForShards(input).shards.map(describeShard) })
+      case 'UpdateShardCount':
+        return this.updateShardCount(input)
       case 'PutRecord':
         return this.putRecord(input)
       case 'PutRecords':
@@ -147,17 +158,42 @@ export class KinesisEngine {
     if (!Number.isInteger(count) || count < 1) throw validation(`Value '${input.ShardCount}' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1`)
     if (this.streams.has(name)) throw new KinesisError('ResourceInUseException', `Stream ${name} under account ${ACCOUNT} already exists.`)
     const createdAtMs = this.now()
-    const shards = Array.from({ length: count }, (_, index): Shard => ({
-      id: `shardId-${String(index).padStart(12, '0')}`,
-      index,
-      startingHashKey: (HASH_SPACE * BigInt(index)) / BigInt(count),
-      endingHashKey: (HASH_SPACE * BigInt(index + 1)) / BigInt(count) - 1n,
-      log: new RecordLog(),
-    }))
-    const placement = new ShardMap(shards.map((shard) => ({ shardId: shard.id, startingHashKey: shard.startingHashKey, endingHashKey: shard.endingHashKey })))
-    this.streams.set(name, { name, arn: `arn:aws:kinesis:${this.region}:${ACCOUNT}:stream/${name}`, createdAtMs, shards, placement, tags: new Map(), consumers: new Map() })
+    const shards = uniformShards(count, 0, () => [])
+    this.streams.set(name, { name, arn: `arn:aws:kinesis:${this.region}:${ACCOUNT}:stream/${name}`, createdAtMs, shards, open: shards, placement: placementOf(shards), tags: new Map(), consumers: new Map() })
     this.totalShards += count
     return ''
+  }
+
+  /**
+   * UNIFORM_SCALING, as AWS does it in effect: every open shard closes, and new shards split the
+   * hash space evenly, each naming the closed shards whose keys it takes over as its parents. AWS
+   * allows from half to double the open count per call; here the change is ACTIVE at once.
+   */
+  private updateShardCount(input: Record<string, unknown>): string {
+    const stream = this.stream(input)
+    const target = Number(input.TargetShardCount)
+    const current = stream.open.length
+    if (input.ScalingType !== 'UNIFORM_SCALING') throw validation(`1 validation error detected: Value '${input.ScalingType}' at 'scalingType' failed to satisfy constraint: Member must satisfy enum value set: [UNIFORM_SCALING]`)
+    if (!Number.isInteger(target) || target < 1) throw validation(`1 validation error detected: Value '${input.TargetShardCount}' at 'targetShardCount' failed to satisfy constraint: Member must have value greater than or equal to 1`)
+    if (target > current * 2) throw new KinesisError('InvalidArgumentException', `UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: ${current} Target shard count: ${target}`)
+    if (target < Math.ceil(current / 2)) throw new KinesisError('InvalidArgumentException', `UpdateShardCount cannot scale down below half your current open shard count. Current open shard count: ${current} Target shard count: ${target}`)
+    if (target === current) throw new KinesisError('InvalidArgumentException', `Stream ${stream.name} under account ${ACCOUNT} already has ${current} open shards.`)
+    const parents = stream.open
+    const children = uniformShards(target, stream.shards.length, (start, end) => parents.filter((parent) => parent.startingHashKey <= end && parent.endingHashKey >= start).map((parent) => parent.id))
+    // AWS names at most two parents per shard (ParentShardId, AdjacentParentShardId), reaching other counts in several steps.
+    const many = children.find((child) => child.parentShardIds.length > 2)
+    if (many) {
+      throw new KinesisError('InvalidArgumentException', `The embedded Kinesis reshards ${current} open shards only to counts where each new shard takes over from at most two (${target} would give ${many.id} ${many.parentShardIds.length} parents); reshard in two steps.`)
+    }
+    for (const parent of parents) {
+      parent.endingSequenceNumber = sequenceOf(stream, parent, parent.log.next - 1)
+      parent.childShards = children.filter((child) => child.parentShardIds.includes(parent.id))
+    }
+    stream.shards = [...stream.shards, ...children]
+    stream.open = children
+    stream.placement = placementOf(children)
+    this.totalShards += target
+    return JSON.stringify({ StreamName: stream.name, CurrentShardCount: current, TargetShardCount: target, StreamARN: stream.arn })
   }
 
   private deleteStream(input: Record<string, unknown>): void {
@@ -175,7 +211,7 @@ export class KinesisEngine {
       StreamName: stream.name,
       StreamStatus: 'ACTIVE',
       StreamCreationTimestamp: Math.floor(stream.createdAtMs / 1000),
-      OpenShardCount: stream.shards.length,
+      OpenShardCount: stream.open.length,
       ConsumerCount: stream.consumers.size,
     }
   }
@@ -219,8 +255,8 @@ export class KinesisEngine {
   }
 
   private append(stream: Stream, { data, partitionKey, explicitHashKey }: CheckedRecord, now: number): [Shard, string] {
-    // The ranges are created in shard order, so the map's index is the shard's.
-    const shard = stream.shards[stream.placement.indexOf(partitionKey, explicitHashKey)]
+    // The map's ranges are in hash-key order, as `open` is.
+    const shard = stream.open[stream.placement.indexOf(partitionKey, explicitHashKey)]
     const sequenceNumber = sequenceOf(stream, shard, shard.log.next)
     shard.log.append(`{"SequenceNumber":"${sequenceNumber}","ApproximateArrivalTimestamp":${now / 1000},"Data":"${data}","PartitionKey":${JSON.stringify(partitionKey)}}`, now)
     this.trim(shard, now)
@@ -289,6 +325,8 @@ export class KinesisEngine {
     while (position < end && (bytes === 0 || bytes + log.bytes(position) <= MAX_BYTES_PER_GET)) bytes += log.bytes(position++)
     const records = log.json(start, position)
     const behind = position < log.next ? Math.max(0, now - log.arrival(position)) : 0
+    // A closed shard read to its end has no next iterator: its children are read from here on.
+    if (shard.endingSequenceNumber !== undefined && position === log.next) return `{"Records":[${records}],"MillisBehindLatest":0,"ChildShards":${JSON.stringify(shard.childShards.map(describeChild))}}`
     // The iterator last: the front finds it by searching back from the end, past no records.
     return `{"Records":[${records}],"MillisBehindLatest":${behind},"NextShardIterator":"${iteratorOf(stream.name, shard.index, position, now)}"}`
   }
@@ -356,9 +394,10 @@ export class KinesisEngine {
   /**
    * The next records of a subscription that arrived before `visibleUntilMs` (the push latency holds
    * back newer ones), up to `maxBytes`; moves the cursor past them. The continuation is the
-   * sequence number a new subscription resumes after.
+   * sequence number a new subscription resumes after. A closed shard read to its end has none:
+   * `childShards` (their JSON) then says where reading goes on.
    */
-  readSubscription(cursor: SubscriptionCursor, visibleUntilMs: number, maxBytes: number): { records: string; count: number; bytes: number; continuation: string; millisBehind: number } {
+  readSubscription(cursor: SubscriptionCursor, visibleUntilMs: number, maxBytes: number): { records: string; count: number; bytes: number; continuation: string; millisBehind: number; childShards?: string } {
     const stream = this.streams.get(cursor.stream)
     const shard = stream?.shards[cursor.shardIndex]
     if (!stream || !shard) throw new KinesisError('ResourceNotFoundException', `Stream ${cursor.stream} under account ${ACCOUNT} not found.`)
@@ -370,7 +409,8 @@ export class KinesisEngine {
     while (position < end && log.arrival(position) <= visibleUntilMs && bytes + log.bytes(position) <= maxBytes) bytes += log.bytes(position++)
     cursor.position = position
     const millisBehind = position < log.next ? Math.max(0, this.now() - log.arrival(position)) : 0
-    return { records: log.json(start, position), count: position - start, bytes, continuation: sequenceOf(stream, shard, position - 1), millisBehind }
+    const childShards = shard.endingSequenceNumber !== undefined && position === log.next ? JSON.stringify(shard.childShards.map(describeChild)) : undefined
+    return { records: log.json(start, position), count: position - start, bytes, continuation: sequenceOf(stream, shard, position - 1), millisBehind, childShards }
   }
 
   private addTags(input: Record<string, unknown>): string {
@@ -425,11 +465,40 @@ function sequenceOf(stream: Stream, shard: Shard, counter: number): string {
 }
 
 function describeShard(shard: Shard) {
+  const [parent, adjacentParent] = shard.parentShardIds
   return {
-    HashKeyRange: { StartingHashKey: String(shard.startingHashKey), EndingHashKey: String(shard.endingHashKey) },
-    SequenceNumberRange: { StartingSequenceNumber: `49${String(shard.index).padStart(6, '0')}${'0'.repeat(16 + COUNTER_DIGITS)}` },
+    ...(parent ? { ParentShardId: parent } : {}),
+    ...(adjacentParent ? { AdjacentParentShardId: adjacentParent } : {}),
+    HashKeyRange: hashKeyRangeOf(shard),
+    SequenceNumberRange: {
+      StartingSequenceNumber: `49${String(shard.index).padStart(6, '0')}${'0'.repeat(16 + COUNTER_DIGITS)}`,
+      ...(shard.endingSequenceNumber ? { EndingSequenceNumber: shard.endingSequenceNumber } : {}),
+    },
     ShardId: shard.id,
   }
+}
+
+/** A child shard as GetRecords and SubscribeToShard name it at the end of its parent. */
+function describeChild(shard: Shard) {
+  return { ShardId: shard.id, ParentShards: shard.parentShardIds, HashKeyRange: hashKeyRangeOf(shard) }
+}
+
+function hashKeyRangeOf(shard: Shard) {
+  return { StartingHashKey: String(shard.startingHashKey), EndingHashKey: String(shard.endingHashKey) }
+}
+
+/** `count` shards splitting the hash space evenly, numbered from `firstIndex`. */
+function uniformShards(count: number, firstIndex: number, parentsOf: (start: bigint, end: bigint) => string[]): Shard[] {
+  return Array.from({ length: count }, (_, i): Shard => {
+    const index = firstIndex + i
+    const startingHashKey = (HASH_SPACE * BigInt(i)) / BigInt(count)
+    const endingHashKey = (HASH_SPACE * BigInt(i + 1)) / BigInt(count) - 1n
+    return { id: `shardId-${String(index).padStart(12, '0')}`, index, startingHashKey, endingHashKey, log: new RecordLog(), parentShardIds: parentsOf(startingHashKey, endingHashKey), childShards: [] }
+  })
+}
+
+function placementOf(shards: Shard[]): ShardMap {
+  return new ShardMap(shards.map((shard) => ({ shardId: shard.id, startingHashKey: shard.startingHashKey, endingHashKey: shard.endingHashKey })))
 }
 
 /** Opaque to clients (base64, like AWS'), but self-describing here: stream, shard, position and when it was issued. */
