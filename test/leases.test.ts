@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
+import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand, UpdateShardCountCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
 import { createAwsClients, type AwsClients } from '../src/stack/aws-clients.js'
 import { startEmbeddedStack, type EmbeddedStack } from '../src/stack/embedded-stack.js'
 import { LeaseCoordinator } from '../src/stream/lease-coordinator.js'
@@ -185,6 +185,67 @@ describe('shard leases in DynamoDB (KCL format)', () => {
     assert.equal(lease.checkpoint, '6', 'the position stopped before the page it did not act on: the new owner replays it')
     assert.equal(reader.stats.getRecordsCalls, 3, 'and it read no further')
     await leases.stop()
+  })
+
+  it('after a reshard, two workers read each child only once its parent is read to its end (SHARD_END): every key stays in order, nothing lost', async () => {
+    const table = await newTable()
+    const { kinesis } = clients
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'tx', ShardCount: 1 }))
+    const keys = Array.from({ length: 40 }, (_, i) => `account-${i}`)
+    let sent = 0
+    const put = async () => {
+      for (let round = 0; round < 5; round++) await kinesis.send(new PutRecordsCommand({ StreamName: 'tx', Records: keys.map((key) => ({ PartitionKey: key, Data: Buffer.from(String(sent++)) })) }))
+    }
+    await put()
+    await kinesis.send(new UpdateShardCountCommand({ StreamName: 'tx', TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' }))
+    await put()
+
+    // Each record once in the order handled, across both workers; the parent's pages are slow, so a
+    // child read too early would be handled before the parent's last records.
+    const handled: Array<{ shardId: string; key: string; index: number }> = []
+    const worker = (name: string) => {
+      const leases = new LeaseCoordinator(table, name, { failoverMs: 3_000, takeEveryMs: 100, expectedWorkers: 2 })
+      const reader = new ShardReader({
+        kinesis,
+        stream: 'tx',
+        startAt: 'TRIM_HORIZON',
+        leases,
+        checkpointIntervalMs: 0,
+        pollIntervalMs: 20,
+        recordsPerCall: 25,
+        handler: async (batch) => {
+          if (batch.shardId === 'shardId-000000000000') await sleep(40)
+          for (const record of batch.records) handled.push({ shardId: batch.shardId, key: record.PartitionKey!, index: Number(Buffer.from(record.Data!).toString('utf8')) })
+        },
+      })
+      return { leases, reader }
+    }
+    const workers = [worker('a'), worker('b')]
+    for (const { reader } of workers) await reader.open()
+    const stop = new AbortController()
+    const running = workers.map(({ reader }) => reader.run(stop.signal))
+    const deadline = Date.now() + 15_000
+    while (handled.length < sent && Date.now() < deadline) await sleep(20)
+    stop.abort()
+    await Promise.all(running)
+    await Promise.all(workers.map(({ leases }) => leases.stop()))
+
+    assert.equal(new Set(handled.map((h) => h.index)).size, sent, 'every record handled')
+    assert.equal(handled.length, sent, 'once')
+    const lastOfParent = handled.findLastIndex((h) => h.shardId === 'shardId-000000000000')
+    const firstOfChild = handled.findIndex((h) => h.shardId !== 'shardId-000000000000')
+    assert.ok(lastOfParent < firstOfChild, `the parent was finished first (its last record handled at ${lastOfParent}, a child's first at ${firstOfChild})`)
+    for (const key of keys) {
+      const order = handled.filter((h) => h.key === key).map((h) => h.index)
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), `${key} in order`)
+    }
+    const leases = await table.list()
+    assert.deepEqual(leases.map((lease) => [lease.shardId, lease.checkpoint === 'SHARD_END' ? 'SHARD_END' : /^\d+$/.test(lease.checkpoint) ? 'sequence' : lease.checkpoint, lease.parentShardIds, lease.leaseOwner ?? null]), [
+      ['shardId-000000000000', 'SHARD_END', [], null],
+      ['shardId-000000000001', 'sequence', ['shardId-000000000000'], null],
+      ['shardId-000000000002', 'sequence', ['shardId-000000000000'], null],
+    ])
+    assert.equal(workers.reduce((sum, { leases }) => sum + leases.stats.shardsEnded, 0), 1)
   })
 
   it('a worker whose lease was stolen hears it at its next renewal and stops holding it', async () => {

@@ -120,7 +120,8 @@ function leasesLine(summary: RunSummary): string[] {
   const shares = Object.values(leases.owners).sort((a, b) => b - a).join('/')
   const failover = leases.failover?.count ? ` · failover p50 ${ms(leases.failover.p50Ms)} max ${ms(leases.failover.maxMs)} (${leases.failover.count} shards taken over)` : ''
   const astray = [leases.unowned && `${leases.unowned} unowned`, leases.heldByOthers && `${leases.heldByOthers} held by a dead scorer`].filter(Boolean).join(', ')
-  return [`Leases           ${scorers} scorer${scorers > 1 ? 's' : ''} on ${leases.shards} shards, held ${shares || 'by none'} at the end${astray ? ` (${astray})` : ''}${failover}`]
+  const ended = leases.ended ? ` (and ${leases.ended} a reshard closed, read to their end)` : ''
+  return [`Leases           ${scorers} scorer${scorers > 1 ? 's' : ''} on ${leases.shards} shards${ended}, held ${shares || 'by none'} at the end${astray ? ` (${astray})` : ''}${failover}`]
 }
 
 /** What the embedded emulators refused (per-shard limits) and injected (--inject). */

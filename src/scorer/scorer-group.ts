@@ -1,10 +1,13 @@
-import type { LeaseTable } from '../stream/lease-table.js'
+import { SHARD_END, type LeaseTable } from '../stream/lease-table.js'
 import { scorerWorkerId, type ScorerConfig, type ScorerStats } from './scorer-service.js'
 import { ScorerSupervisor, sumScorerStats } from './scorer-supervisor.js'
 
 /** Who holds the shards' leases at one moment, against the scorer processes then running. */
 export interface LeaseSnapshot {
+  /** Shards to read: every lease but the finished ones. */
   shards: number
+  /** Shards a reshard closed that were read to their end (SHARD_END): nobody holds them. */
+  ended: number
   /** Leases per owner (the worker ids, `scorerId@host:pid`). */
   owners: Record<string, number>
   /** Leases nobody holds. */
@@ -73,8 +76,12 @@ export class ScorerGroup {
   /** The lease table's owners now: every shard should be held by exactly one running scorer. */
   async leases(table: LeaseTable): Promise<LeaseSnapshot> {
     const running = new Set(this.members.flatMap((member) => (member.pid === undefined ? [] : [scorerWorkerId(member.scorerId, member.pid)])))
-    const snapshot: LeaseSnapshot = { shards: 0, owners: {}, unowned: 0, heldByOthers: 0 }
+    const snapshot: LeaseSnapshot = { shards: 0, ended: 0, owners: {}, unowned: 0, heldByOthers: 0 }
     for (const lease of await table.list()) {
+      if (lease.checkpoint === SHARD_END) {
+        snapshot.ended++
+        continue
+      }
       snapshot.shards++
       if (lease.leaseOwner === undefined) snapshot.unowned++
       else {

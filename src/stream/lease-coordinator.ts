@@ -1,6 +1,6 @@
 import { errorName } from '../aws/backoff.js'
 import { nowMs } from '../util/clock.js'
-import { LATEST, LeaseLostError, SHARD_END, TRIM_HORIZON, type Lease, type LeaseTable } from './lease-table.js'
+import { LeaseLostError, SHARD_END, TRIM_HORIZON, type Lease, type LeaseTable, type ShardLineage } from './lease-table.js'
 
 export interface LeaseSettings {
   /** A lease whose counter has not moved for this long is expired: its worker is taken for dead (KCL: 10 s). */
@@ -16,7 +16,7 @@ export interface LeaseSettings {
 export const KCL_FAILOVER_MS = 10_000
 
 export function newLeaseStats(): LeaseStats {
-  return { taken: 0, takenExpired: 0, stolen: 0, lost: 0, released: 0, renewals: 0, takeovers: [] }
+  return { taken: 0, takenExpired: 0, stolen: 0, lost: 0, released: 0, renewals: 0, shardsEnded: 0, takeovers: [] }
 }
 
 export interface LeaseStats {
@@ -28,12 +28,14 @@ export interface LeaseStats {
   lost: number
   released: number
   renewals: number
+  /** Shards read to their end (closed by a reshard) and checkpointed SHARD_END by this worker. */
+  shardsEnded: number
   /** Each expired lease taken: from whom, when (epoch ms), and how long its counter had not moved as this worker saw it. */
   takeovers: Array<{ from: string; atMs: number; unmovedMs: number }>
 }
 
 export interface LeaseEvents {
-  /** A shard is this worker's now, to resume after `checkpoint` (undefined: from the reader's start). */
+  /** A shard is this worker's now, to resume after `checkpoint` (a sequence number, or TRIM_HORIZON or LATEST to start there). */
   acquired(shardId: string, checkpoint: string | undefined): void
   /** A shard is no longer this worker's: stop reading it and act on none of it. */
   lost(shardId: string): void
@@ -49,6 +51,12 @@ export interface HeldLease {
   holds(): boolean
   /** Saves the shard's position; LeaseLostError once this taking is over. */
   checkpoint(sequenceNumber: string): Promise<void>
+  /**
+   * The shard was read to its end (a reshard closed it) and every page of it acted on: its
+   * children get leases, read from their start, and this one is checkpointed SHARD_END and given
+   * back. A child is taken only once every parent is finished, so each key's records stay in order.
+   */
+  finish(children: ShardLineage[]): Promise<void>
 }
 
 interface Held {
@@ -100,35 +108,48 @@ export class LeaseCoordinator {
    * Creates the leases of `shards` that have none (starting at the reader's start), takes this
    * worker's first share, and starts renewing and taking.
    */
-  async start(shards: Array<{ shardId: string; parentShardIds?: string[] }>, startAt: 'TRIM_HORIZON' | 'LATEST'): Promise<void> {
+  async start(shards: ShardLineage[], startAt: 'TRIM_HORIZON' | 'LATEST'): Promise<void> {
     await this.table.ensure(shards, startAt)
     await this.takeLeases()
     this.timers.push(setInterval(() => void (this.renewPass ??= this.renewAll().finally(() => (this.renewPass = undefined))), this.settings.renewEveryMs))
-    this.timers.push(setInterval(() => void (this.takePass ??= this.takeLeases().finally(() => (this.takePass = undefined))), this.settings.takeEveryMs))
+    this.timers.push(setInterval(() => this.takeNow(), this.settings.takeEveryMs))
     for (const timer of this.timers) timer.unref()
   }
 
   /** The shards held now, with where each resumes; `events` hears every change from here on. */
   listen(events: LeaseEvents): Array<{ shardId: string; checkpoint: string | undefined }> {
     this.events = events
-    return [...this.held.values()].map(({ lease }) => ({ shardId: lease.shardId, checkpoint: positionOf(lease) }))
+    return [...this.held.values()].map(({ lease }) => ({ shardId: lease.shardId, checkpoint: lease.checkpoint }))
   }
 
   /** The shard's lease as held now, for one reading loop (undefined if it is not held). */
   taking(shardId: string): HeldLease | undefined {
     const held = this.held.get(shardId)
     if (!held) return undefined
+    const checkpoint = async (sequenceNumber: string) => {
+      if (this.held.get(shardId) !== held) throw new LeaseLostError(held.lease.leaseKey)
+      try {
+        await this.table.checkpoint(held.lease.leaseKey, this.worker, sequenceNumber)
+        held.lease.checkpoint = sequenceNumber
+      } catch (error) {
+        if (error instanceof LeaseLostError && this.held.get(shardId) === held) this.drop(shardId)
+        throw error
+      }
+    }
     return {
       holds: () => this.held.get(shardId) === held && this.fresh(held),
-      checkpoint: async (sequenceNumber) => {
-        if (this.held.get(shardId) !== held) throw new LeaseLostError(held.lease.leaseKey)
-        try {
-          await this.table.checkpoint(held.lease.leaseKey, this.worker, sequenceNumber)
-          held.lease.checkpoint = sequenceNumber
-        } catch (error) {
-          if (error instanceof LeaseLostError && this.held.get(shardId) === held) this.drop(shardId)
-          throw error
-        }
+      checkpoint,
+      finish: async (children) => {
+        // The children's leases first: a crash before SHARD_END rereads the parent, never strands its children.
+        await this.table.ensure(children, TRIM_HORIZON)
+        await checkpoint(SHARD_END)
+        this.held.delete(shardId)
+        this.stats.shardsEnded++
+        await this.table.release(held.lease.leaseKey, this.worker).catch((error: unknown) => {
+          if (!(error instanceof LeaseLostError)) throw error
+        })
+        // Not at the next take pass (up to the failover time away): the children wait for nothing else.
+        this.takeNow()
       },
     }
   }
@@ -158,6 +179,12 @@ export class LeaseCoordinator {
       }),
     )
     this.held.clear()
+  }
+
+  /** A take pass now, unless one is running. */
+  private takeNow(): void {
+    if (this.stopped) return
+    this.takePass ??= this.takeLeases().finally(() => (this.takePass = undefined))
   }
 
   private async renewAll(): Promise<void> {
@@ -190,7 +217,10 @@ export class LeaseCoordinator {
     const expired: Lease[] = []
     const byOwner = new Map<string, Lease[]>()
     // A finished shard (SHARD_END) has nothing left to read: nobody takes it, and it counts in no share.
-    leases = leases.filter((lease) => lease.checkpoint !== SHARD_END)
+    // A reshard's child waits until every parent with a lease is finished: a key's older records come first.
+    const finished = new Set(leases.filter((lease) => lease.checkpoint === SHARD_END).map((lease) => lease.shardId))
+    const leased = new Set(leases.map((lease) => lease.shardId))
+    leases = leases.filter((lease) => lease.checkpoint !== SHARD_END && lease.parentShardIds.every((parent) => finished.has(parent) || !leased.has(parent)))
     for (const lease of leases) {
       const seen = this.seen.get(lease.leaseKey)
       if (!seen || seen.counter !== lease.leaseCounter) this.seen.set(lease.leaseKey, { counter: lease.leaseCounter, movedAt: now })
@@ -229,7 +259,7 @@ export class LeaseCoordinator {
       this.stats.takenExpired++
       this.stats.takeovers.push({ from: lease.leaseOwner!, atMs: Date.now(), unmovedMs: Math.round(unmovedMs) })
     }
-    if (!this.stopped) this.events?.acquired(taken.shardId, positionOf(taken))
+    if (!this.stopped) this.events?.acquired(taken.shardId, taken.checkpoint)
     return true
   }
 
@@ -245,11 +275,6 @@ export class LeaseCoordinator {
     this.stats.lost++
     this.events?.lost(shardId)
   }
-}
-
-/** Where a reader resumes: after the checkpoint's sequence number, or (for KCL's sentinels) from its own start. */
-function positionOf(lease: Lease): string | undefined {
-  return lease.checkpoint === TRIM_HORIZON || lease.checkpoint === LATEST ? undefined : lease.checkpoint
 }
 
 function shuffled<T>(items: T[]): T[] {

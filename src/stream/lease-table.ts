@@ -22,6 +22,12 @@ export const TRIM_HORIZON = 'TRIM_HORIZON'
 export const LATEST = 'LATEST'
 export const SHARD_END = 'SHARD_END'
 
+/** A shard and the shards it was split or merged from (none for a stream's first shards). */
+export interface ShardLineage {
+  shardId: string
+  parentShardIds?: string[]
+}
+
 /** A conditional write refused: the lease is no longer what this worker expected (another took it). */
 export class LeaseLostError extends Error {
   override name = 'LeaseLostError'
@@ -51,7 +57,7 @@ export class LeaseTable {
   }
 
   /** Creates the lease of each shard that has none yet (free, at `checkpoint`); existing ones are kept. */
-  async ensure(shards: Array<{ shardId: string; parentShardIds?: string[] }>, checkpoint: string): Promise<void> {
+  async ensure(shards: ShardLineage[], checkpoint: string): Promise<void> {
     await Promise.all(
       shards.map(async ({ shardId, parentShardIds = [] }) => {
         const item: Record<string, AttributeValue> = {

@@ -1,8 +1,9 @@
+import { ListShardsCommand, type ChildShard, type KinesisClient, type StartingPosition } from '@aws-sdk/client-kinesis'
 import type { CheckpointStore } from './checkpoint-store.js'
-import { LeaseLostError } from './lease-table.js'
+import { LATEST, LeaseLostError, TRIM_HORIZON, type ShardLineage } from './lease-table.js'
 import type { HeldLease, LeaseCoordinator } from './lease-coordinator.js'
 
-/** A shard a reader holds: where to resume (after `checkpoint`; undefined: from the reader's start), and its lease. */
+/** A shard a reader holds: where to resume (see startingPosition), and its lease. */
 export interface OwnedShard {
   shardId: string
   checkpoint: string | undefined
@@ -66,4 +67,46 @@ export async function runLeasedShardLoops(signal: AbortSignal, leases: LeaseCoor
   if (failure) for (const { abort } of running.values()) abort.abort()
   while (running.size) await Promise.all([...running.values()].map(({ done }) => done))
   if (failure) throw failure.error
+}
+
+/**
+ * Where a reader starts in a shard: after a checkpoint's sequence number, at the sentinel a lease
+ * holds (TRIM_HORIZON, LATEST: a reshard's children start at TRIM_HORIZON whatever the reader's
+ * own start), or, with no checkpoint, at the reader's start.
+ */
+export function startingPosition(checkpoint: string | undefined, startAt: 'TRIM_HORIZON' | 'LATEST'): StartingPosition {
+  if (checkpoint === undefined) return { Type: startAt }
+  if (checkpoint === TRIM_HORIZON || checkpoint === LATEST) return { Type: checkpoint }
+  return { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: checkpoint }
+}
+
+export interface ListedShard extends ShardLineage {
+  parentShardIds: string[]
+  /** Closed by a reshard: it takes no more records (it may still hold some to read). */
+  closed: boolean
+}
+
+/** Every shard of a stream, open and closed, with its parents, across ListShards pages. */
+export async function listShards(kinesis: Pick<KinesisClient, 'send'>, stream: string): Promise<ListedShard[]> {
+  const shards: ListedShard[] = []
+  let nextToken: string | undefined
+  do {
+    const output = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }))
+    for (const shard of output.Shards ?? []) {
+      if (!shard.ShardId) continue
+      const parentShardIds = [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => id !== undefined)
+      shards.push({ shardId: shard.ShardId, parentShardIds, closed: shard.SequenceNumberRange?.EndingSequenceNumber !== undefined })
+    }
+    nextToken = output.NextToken
+  } while (nextToken)
+  return shards
+}
+
+/**
+ * The shards that took over a closed shard's keys: as the end of the shard named them
+ * (GetRecords' and SubscribeToShard's ChildShards), or, where a service names none, as ListShards does.
+ */
+export async function childShardsOf(kinesis: Pick<KinesisClient, 'send'>, stream: string, shardId: string, named: ChildShard[] | undefined): Promise<ShardLineage[]> {
+  if (named?.length) return named.filter((child) => child.ShardId).map((child) => ({ shardId: child.ShardId!, parentShardIds: child.ParentShards ?? [shardId] }))
+  return (await listShards(kinesis, stream)).filter((shard) => shard.parentShardIds.includes(shardId))
 }

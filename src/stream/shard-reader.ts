@@ -1,11 +1,4 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  type GetRecordsCommandOutput,
-  type GetShardIteratorCommandInput,
-  type KinesisClient,
-} from '@aws-sdk/client-kinesis'
+import { GetRecordsCommand, GetShardIteratorCommand, type ChildShard, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis'
 import { backoffDelayMs, errorName, isRetryable, isThrottling } from '../aws/backoff.js'
 import { sdkRetries } from '../aws/connection.js'
 import { nowMs, sleep } from '../util/clock.js'
@@ -13,7 +6,7 @@ import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
 import type { LeaseCoordinator } from './lease-coordinator.js'
 import { PagesInFlight } from './pages-in-flight.js'
 import { deaggregateAll, isAggregated, type StreamRecord } from './record-aggregation.js'
-import { leaseCheckpoints, runLeasedShardLoops, type OwnedShard } from './shard-loops.js'
+import { childShardsOf, leaseCheckpoints, listShards, runLeasedShardLoops, startingPosition, type OwnedShard } from './shard-loops.js'
 
 export type { StreamRecord }
 
@@ -82,6 +75,8 @@ interface ShardPosition {
   /** The last sequence number fetched (ahead of lastSequence while pages are in flight). */
   fetchedSequence: string | undefined
   checkpointed: string | undefined
+  /** Set when the shard ended (a reshard closed it and it was read to its end): the shards that follow it. */
+  children?: ChildShard[]
 }
 
 /**
@@ -103,10 +98,10 @@ export class ShardReader {
    * load starts, so that LATEST is taken before the first record is written.
    */
   async open(): Promise<void> {
-    const shardIds = await listShardIds(this.options.kinesis, this.options.stream)
-    if (this.options.leases) return this.options.leases.start(shardIds.map((shardId) => ({ shardId })), this.options.startAt)
+    const shards = await listShards(this.options.kinesis, this.options.stream)
+    if (this.options.leases) return this.options.leases.start(shards, this.options.startAt)
     this.positions = await Promise.all(
-      shardIds.map(async (shardId) => {
+      shards.map(async ({ shardId }) => {
         const checkpoint = await this.options.checkpoints?.read(shardId)
         return { shardId, iterator: await this.iteratorAfter(shardId, checkpoint), lastSequence: checkpoint, fetchedSequence: checkpoint, checkpointed: checkpoint }
       }),
@@ -131,11 +126,9 @@ export class ShardReader {
   }
 
 
-  private async iteratorAfter(shardId: string, sequenceNumber: string | undefined): Promise<string> {
-    const input: GetShardIteratorCommandInput = sequenceNumber
-      ? { StreamName: this.options.stream, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber }
-      : { StreamName: this.options.stream, ShardId: shardId, ShardIteratorType: this.options.startAt }
-    const output = await this.options.kinesis.send(new GetShardIteratorCommand(input))
+  private async iteratorAfter(shardId: string, checkpoint: string | undefined): Promise<string> {
+    const start = startingPosition(checkpoint, this.options.startAt)
+    const output = await this.options.kinesis.send(new GetShardIteratorCommand({ StreamName: this.options.stream, ShardId: shardId, ShardIteratorType: start.Type, StartingSequenceNumber: start.SequenceNumber }))
     if (!output.ShardIterator) throw new Error(`no shard iterator for ${shardId}`)
     return output.ShardIterator
   }
@@ -192,23 +185,14 @@ export class ShardReader {
         if (maxInFlight === 1) await page
       }
       if (!pages.failure && nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await checkpoint())) lastCheckpointAt = nowMs()
+      // No next iterator: a reshard closed the shard and this was its end.
+      if (!output.NextShardIterator) position.children = output.ChildShards ?? []
       position.iterator = output.NextShardIterator
     }
     // The pages in hand are finished before the last checkpoint; a failed one stops the reader there.
     await pages.allSettled()
     if (pages.failure) throw pages.failure.error
     await checkpoint()
+    if (position.children && lease) await lease.finish(await childShardsOf(this.options.kinesis, this.options.stream, position.shardId, position.children))
   }
-}
-
-/** Every shard of a stream, across ListShards pages. */
-export async function listShardIds(kinesis: Pick<KinesisClient, 'send'>, stream: string): Promise<string[]> {
-  const ids: string[] = []
-  let nextToken: string | undefined
-  do {
-    const output = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }))
-    for (const shard of output.Shards ?? []) if (shard.ShardId) ids.push(shard.ShardId)
-    nextToken = output.NextToken
-  } while (nextToken)
-  return ids
 }

@@ -3,6 +3,7 @@ import {
   DescribeStreamSummaryCommand,
   RegisterStreamConsumerCommand,
   SubscribeToShardCommand,
+  type ChildShard,
   type KinesisClient,
   type StartingPosition,
   type SubscribeToShardCommandOutput,
@@ -13,8 +14,8 @@ import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
 import type { LeaseCoordinator } from './lease-coordinator.js'
 import { PagesInFlight } from './pages-in-flight.js'
 import { deaggregateAll, isAggregated } from './record-aggregation.js'
-import { leaseCheckpoints, runLeasedShardLoops, type OwnedShard } from './shard-loops.js'
-import { listShardIds, newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
+import { childShardsOf, leaseCheckpoints, listShards, runLeasedShardLoops, startingPosition, type OwnedShard } from './shard-loops.js'
+import { newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
 
 export interface ShardSubscriberOptions {
   /** Control-plane calls (ListShards, the consumer's registration) over HTTP/1.1. */
@@ -76,10 +77,10 @@ export class ShardSubscriber {
    */
   async open(): Promise<void> {
     this.consumerArn = await this.registerConsumer()
-    const shardIds = await listShardIds(this.options.kinesis, this.options.stream)
-    if (this.options.leases) return this.options.leases.start(shardIds.map((shardId) => ({ shardId })), this.options.startAt)
+    const shards = await listShards(this.options.kinesis, this.options.stream)
+    if (this.options.leases) return this.options.leases.start(shards, this.options.startAt)
     this.subscriptions = await Promise.all(
-      shardIds.map(async (shardId): Promise<Subscription> => {
+      shards.map(async ({ shardId }): Promise<Subscription> => {
         const checkpoint = await this.options.checkpoints?.read(shardId)
         const subscription: Subscription = { shardId, resumeAfter: checkpoint, checkpointed: checkpoint }
         if (checkpoint === undefined && this.options.startAt === 'LATEST') {
@@ -148,8 +149,10 @@ export class ShardSubscriber {
       do await pages.allSettled()
       while (!pages.failure && (pending || pages.busy))
     }
-    while (!signal.aborted && !pages.failure) {
-      const start: StartingPosition = subscription.resumeAfter ? { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: subscription.resumeAfter } : { Type: this.options.startAt }
+    /** Set by the last event of a shard a reshard closed: the shards that follow it. */
+    let children: ChildShard[] | undefined
+    while (!signal.aborted && !pages.failure && !children) {
+      const start = startingPosition(subscription.resumeAfter, this.options.startAt)
       const opened = subscription.opened
       subscription.opened = undefined
       const abort = opened?.abort ?? new AbortController()
@@ -170,6 +173,11 @@ export class ShardSubscriber {
           while ((pending?.batch?.records.length ?? 0) > MAX_WAITING_RECORDS && !pages.failure) await pages.oldestSettled()
           if (pages.failure) break
           if (nowMs() - lastCheckpointAt >= (this.options.checkpointIntervalMs ?? 0) && (await checkpoint())) lastCheckpointAt = nowMs()
+          // No continuation: the shard is closed and this was its end (the event names its children).
+          if (pushed.ContinuationSequenceNumber == null) {
+            children = pushed.ChildShards ?? []
+            break
+          }
           if (signal.aborted) break
         }
       } catch (error) {
@@ -189,6 +197,7 @@ export class ShardSubscriber {
     await settleAll()
     if (pages.failure) throw pages.failure.error
     await checkpoint()
+    if (children && lease) await lease.finish(await childShardsOf(this.options.kinesis, this.options.stream, subscription.shardId, children))
   }
 }
 

@@ -82,7 +82,7 @@ export default class Scorer extends FraudlabCommand {
     this.progress(`Scoring ${names.transactionsStream} on ${target.description}. Ctrl-C to stop.`)
     const timer = setInterval(() => {
       const s = service.stats
-      this.progress(`shards ${s.leases.taken - s.leases.lost - s.leases.released} · read ${s.recordsRead} · decided ${s.decisionsEmitted} · blocked ${s.blocks} · invalid ${s.invalidRecords} · throttled ${s.throttled + s.actions.throttled}`)
+      this.progress(`shards ${s.leases.taken - s.leases.lost - s.leases.released - s.leases.shardsEnded} · read ${s.recordsRead} · decided ${s.decisionsEmitted} · blocked ${s.blocks} · invalid ${s.invalidRecords} · throttled ${s.throttled + s.actions.throttled}`)
     }, flags['stats-interval'])
     try {
       await service.run(controller.signal)
