@@ -3,6 +3,8 @@ import type { RunSummary } from '../report/run-summary.js'
 import { renderTerminalSummary } from '../report/terminal-summary.js'
 import { parseThreshold, THRESHOLDS_CROSSED_EXIT_CODE } from '../report/thresholds.js'
 import type { PipelineOptions } from '../run/pipeline-run.js'
+import type { ReshardPlan } from '../run/reshard-step.js'
+import { parseDurationMs } from '../util/duration.js'
 import { PauseGate } from '../load/pause-gate.js'
 import { nowMs } from '../util/clock.js'
 import { parseFaultPlan } from '../stack/fault-plan.js'
@@ -10,7 +12,7 @@ import { assertFaultsSupported } from '../run/fault-injection.js'
 import { assertExternalScorerFlags, checkOutputPaths } from '../run/check-run.js'
 import type { ConsumerChoice, ObserveChoice, ScorerChoice } from '../run/start-pipeline.js'
 import { FraudlabCommand } from './base-command.js'
-import { consumerFlag, durationFlag, featuresLogFlag, integerFlag, leaseFailoverFlag, modelFlag, shadowModelFlag, targetFlags, targetSelectionOf, userResourceFlags, userResourcesOf } from './flags.js'
+import { consumerFlag, durationFlag, featuresLogFlag, FlagValueError, integerFlag, leaseFailoverFlag, modelFlag, shadowModelFlag, targetFlags, targetSelectionOf, userResourceFlags, userResourcesOf } from './flags.js'
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** Within this long of the first, the same stop signal again is taken as its copy (the wrapper forwards what the process group already got). */
@@ -49,6 +51,12 @@ export const pipelineFlags = {
       "Write transactions packed in the Kinesis Producer Library's aggregated records (many per Kinesis record, bound for one shard), as KPL producers do; the consumer must de-aggregate (the KCL, Lambda and fraudlab's scorer do). Shards then bind by bytes, not records.",
     default: false,
   }),
+  reshard: Flags.custom<ReshardPlan>({
+    description:
+      'Reshard the transactions stream during the load: AT:COUNT (20s:4) calls UpdateShardCount to COUNT open shards AT into the load (from half to double the shards, as Kinesis allows). Readers finish each closed shard before its children, so each account stays in order.',
+    helpValue: '<at:count>',
+    parse: async (input) => parseReshard(input),
+  })(),
   scorer: Flags.string({
     description: "Whose scorer consumes the transactions stream: fraudlab's own (started for the run), or external (yours, already running; fraudlab produces, observes its decisions and effects, and reconciles). See docs/scorer-contract.md.",
     options: ['fraudlab', 'external'],
@@ -85,11 +93,22 @@ export const pipelineFlags = {
   }),
 }
 
+/** `--reshard AT:COUNT`: a duration into the load, and a shard count. */
+function parseReshard(input: string): ReshardPlan {
+  const match = /^([^:]+):(\d+)$/.exec(input.trim())
+  const atMs = match ? parseDurationMs(match[1]) : undefined
+  const shards = match ? Number(match[2]) : NaN
+  if (atMs === undefined || atMs < 0 || !(shards >= 1 && shards <= 64)) {
+    throw new FlagValueError(`--reshard must be AT:COUNT, a time into the load and a shard count from 1 to 64, like 20s:4; got "${input}"`)
+  }
+  return { atMs, shards }
+}
+
 type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'scorers' | 'leaseFailoverMs' | 'collectorConsumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'scorers' | 'leaseFailoverMs' | 'collectorConsumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'reshard' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -158,6 +177,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         faults,
         kinesisLimits: flags['kinesis-limits'],
         aggregate: flags.aggregate,
+        reshard: flags.reshard,
         model: flags.model,
         shadowModel: flags['shadow-model'],
         featuresLogPath: flags['features-log'],

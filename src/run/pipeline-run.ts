@@ -28,6 +28,7 @@ import { openTransactionWriter, runLoad, type LoadResult } from './load-phase.js
 import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun } from './provision-run.js'
 import { RunMonitor } from './run-monitor.js'
 import { RunResources } from './run-resources.js'
+import { assertReshardable, reshardNote, ScheduledReshard, type ReshardPlan } from './reshard-step.js'
 import { fanOutConsumersOf, startPipeline, type ConsumerChoice, type ObserveChoice, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
 
 const UNLIMITED_COLLECTOR_POLL_MS = 10
@@ -100,6 +101,8 @@ export interface PipelineOptions extends TargetSelection {
   kinesisLimits?: boolean
   /** Transactions travel packed in KPL aggregates (`--aggregate`); the consumer must de-aggregate. */
   aggregate?: boolean
+  /** The transactions stream goes to another shard count during the load (`--reshard AT:COUNT`). */
+  reshard?: ReshardPlan
   /** History the scorer folds into its feature state before the load (`--warmup`). */
   warmupPath?: string
   /** Said in the log and the report's notes from the start. */
@@ -185,11 +188,17 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     let load: LoadResult | undefined
     let loadEndedAtMs: number | undefined
     let interrupted = false
+    let reshard: ScheduledReshard | undefined
     try {
       provisioned = await provisionRun(target, { runId, command: options.command, names, shards, decisionShards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, aggregate, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
       diagnostics.resources = { ...provisioned.resources.names, transactionShards: provisioned.resources.transactionShards, decisionShards: provisioned.resources.decisionShards, collectorPollIntervalMs }
       for (const note of provisioned.notes) monitor.log(note)
       notes.push(...provisioned.notes)
+      if (options.reshard) {
+        // Against the stream as found: an existing stream keeps its own count.
+        assertReshardable(options.reshard, { openShards: provisioned.resources.transactionShards, aggregate, loadWindowMs: options.offeredWindowMs })
+        reshard = new ScheduledReshard(provisioned.clients.kinesis, names.transactionsStream, options.reshard, provisioned.resources.transactionShards)
+      }
 
       pipeline = await startPipeline(
         target,
@@ -212,6 +221,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const loadRequest = { source, schedule: options.schedule, offeredRatePerSec: options.offeredRatePerSec, maxLatenessMs: options.maxLatenessMs, pause: options.pause, signal: loadSignal }
       load = await runLoad(loadRequest, producer, ledger, window, (atMs) => {
         monitor.loadStarted(atMs)
+        reshard?.arm(atMs, loadSignal)
         monitor.log(`run ${runId}: ${options.describe ?? options.command} on ${target.description}`)
       })
       // Ctrl-C during the load ends it early; one during the drain comes after a completed load.
@@ -234,6 +244,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       // A user's mistake found before the scorer started (a stack in use, a named stream that does not exist) is refused, not reported.
       if (error instanceof UserError && pipeline === undefined) await refused(error)
       monitor.fail(error as Error)
+    }
+    const resharded = await reshard?.settle()
+    if (resharded) {
+      diagnostics.reshard = resharded
+      notes.push(reshardNote(resharded))
+      // A reshard cut short by Ctrl-C is said in the notes; one the service refused fails the run.
+      if (resharded.error && !options.interrupt?.aborted && !monitor.error) monitor.fail(new Error(`--reshard failed: ${resharded.error}`))
     }
     if (provisioned?.lock.lostTo) {
       const { runId: other, host, pid } = provisioned.lock.lostTo
@@ -267,6 +284,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         ...options.config,
         target: options.target,
         shards,
+        ...(options.reshard ? { reshard: `${options.reshard.atMs / 1000}s:${options.reshard.shards}` } : {}),
         maxLatenessMs: options.maxLatenessMs,
         prefix: options.prefix,
         ...consumers,
