@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { errorName, withRetries } from '../aws/backoff.js'
+import { sleep } from '../util/clock.js'
 import { UserError } from '../errors/user-error.js'
 import type { ResourceNames } from './resource-names.js'
 
@@ -22,51 +23,108 @@ export interface RunLockHolder {
   pid: number
   startedAt: string
   expiresAtMs: number
+  /** Set when the segments of a run split across hosts (--segment) hold the lock together; the holder is the last to join. */
+  segmentGroup?: string
 }
 
 export interface HeldRunLock {
   /** Set when another run took the lock (this run stalled past the expiry): its figures may be mixed. */
   readonly lostTo?: RunLockHolder
+  /**
+   * For a segment of a split run: waits until `count` segments hold the lock together, then gives
+   * the time (epoch ms) at which all of them start their load, the same on every host.
+   */
+  segmentsStartAt(count: number, options: { signal: AbortSignal; onWait?: (joined: number) => void; timeoutMs?: number }): Promise<number>
   release(): Promise<void>
 }
 
+/** How long before their common start the segments learn it: each polls the lock every SEGMENT_POLL_MS. */
+const SEGMENT_START_LEAD_MS = 1_000
+const SEGMENT_POLL_MS = 200
+const SEGMENT_WAIT_MS = 5 * 60_000
+const SEGMENT_STALE_START_MS = 10_000
+
+/**
+ * Takes the lock for one run, or, with `segmentGroup`, joins the segments of a run split across
+ * hosts that hold it together (`--segment`): any other run is refused while one of them renews it.
+ */
 export async function acquireRunLock(
   dynamodb: DynamoDBClient,
   names: ResourceNames,
-  run: { runId: string; command: string; where: string },
+  run: { runId: string; command: string; where: string; segmentGroup?: string },
   options: { expiryMs?: number; renewEveryMs?: number; now?: () => number } = {},
 ): Promise<HeldRunLock> {
   const expiryMs = options.expiryMs ?? LOCK_EXPIRY_MS
   const now = options.now ?? Date.now
   const table = names.leaseTable
-  const me: RunLockHolder = { runId: run.runId, command: run.command, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), expiresAtMs: now() + expiryMs }
+  const me: RunLockHolder = { runId: run.runId, command: run.command, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), expiresAtMs: now() + expiryMs, segmentGroup: run.segmentGroup }
+  const key = { leaseKey: { S: LOCK_KEY } }
+  const group = run.segmentGroup
   const put = (condition: string, values: Record<string, AttributeValue>) =>
     withRetries(() => dynamodb.send(new PutItemCommand({ TableName: table, Item: itemOf(me), ConditionExpression: condition, ExpressionAttributeValues: values })))
+  const refused = async (): Promise<never> => {
+    throw stackInUse(await readHolder(dynamodb, table), names, run.where)
+  }
 
-  try {
-    await put('attribute_not_exists(leaseKey) OR expiresAtMs < :now', { ':now': { N: String(now()) } })
-  } catch (error) {
-    if (errorName(error) !== 'ConditionalCheckFailedException') throw error
-    const holder = await readHolder(dynamodb, table)
-    if (!holder || !isGoneOnThisHost(holder)) throw stackInUse(holder, names, run.where)
+  if (group) {
+    // Join the group holding it (one more segment in the set), or take a free or expired lock with a set of one.
+    const holder = { ':run': { S: me.runId }, ':command': { S: me.command }, ':host': { S: me.host }, ':pid': { N: String(me.pid) }, ':started': { S: me.startedAt }, ':expires': { N: String(me.expiresAtMs) } }
+    const setHolder = 'runId = :run, #command = :command, #host = :host, pid = :pid, startedAt = :started, expiresAtMs = :expires, segmentGroup = :group'
+    const update = (expression: string, condition: string) =>
+      withRetries(() =>
+        dynamodb.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: key,
+            UpdateExpression: expression,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { '#command': 'command', '#host': 'host' },
+            ExpressionAttributeValues: { ...holder, ':group': { S: group }, ':me': { SS: [me.runId] }, ':now': { N: String(now()) } },
+          }),
+        ),
+      )
+    const applied = (attempt: Promise<unknown>) =>
+      attempt.then(
+        () => true,
+        (error: unknown) => (errorName(error) === 'ConditionalCheckFailedException' ? false : Promise.reject(error)),
+      )
+    // Two segments starting at once may both find no lock: the one whose take loses joins on the next pass.
+    let held = false
+    for (let pass = 0; pass < 3 && !held; pass++) {
+      held =
+        (await applied(update(`SET ${setHolder} ADD segmentRuns :me`, 'segmentGroup = :group AND expiresAtMs >= :now'))) ||
+        (await applied(update(`SET ${setHolder}, segmentRuns = :me REMOVE loadStartsAtMs`, 'attribute_not_exists(leaseKey) OR expiresAtMs < :now')))
+    }
+    if (!held) await refused()
+  } else {
     try {
-      await put('runId = :stale', { ':stale': { S: holder.runId } })
-    } catch (retake) {
-      if (errorName(retake) !== 'ConditionalCheckFailedException') throw retake
-      throw stackInUse(await readHolder(dynamodb, table), names, run.where)
+      await put('attribute_not_exists(leaseKey) OR expiresAtMs < :now', { ':now': { N: String(now()) } })
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error
+      const holder = await readHolder(dynamodb, table)
+      // A split run's lock stays with its other segments while they renew it, whoever joined last.
+      if (!holder || holder.segmentGroup !== undefined || !isGoneOnThisHost(holder)) throw stackInUse(holder, names, run.where)
+      try {
+        await put('runId = :stale', { ':stale': { S: holder.runId } })
+      } catch (retake) {
+        if (errorName(retake) !== 'ConditionalCheckFailedException') throw retake
+        await refused()
+      }
     }
   }
 
+  // Any segment of the group renews it; a lone run only its own.
+  const mine = group ? { condition: 'segmentGroup = :mine', value: { ':mine': { S: group } } } : { condition: 'runId = :mine', value: { ':mine': { S: me.runId } } }
   let lostTo: RunLockHolder | undefined
   const renew = async () => {
     try {
       await dynamodb.send(
         new UpdateItemCommand({
           TableName: table,
-          Key: { leaseKey: { S: LOCK_KEY } },
+          Key: key,
           UpdateExpression: 'SET expiresAtMs = :expires',
-          ConditionExpression: 'runId = :me',
-          ExpressionAttributeValues: { ':expires': { N: String(now() + expiryMs) }, ':me': { S: me.runId } },
+          ConditionExpression: mine.condition,
+          ExpressionAttributeValues: { ':expires': { N: String(now() + expiryMs) }, ...mine.value },
         }),
       )
     } catch (error) {
@@ -83,11 +141,41 @@ export async function acquireRunLock(
     get lostTo() {
       return lostTo
     },
+    async segmentsStartAt(count, { signal, onWait, timeoutMs = SEGMENT_WAIT_MS }) {
+      if (!group) throw new Error('only the segments of a split run start together')
+      const deadline = now() + timeoutMs
+      for (;;) {
+        const { Item: item } = await withRetries(() => dynamodb.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true })))
+        if (item?.segmentGroup?.S !== group) throw new Error('the run lock was taken by another run while the segments were gathering')
+        // A start long past is a crashed earlier gathering of the same run's, not this one's.
+        const staleBefore = now() - SEGMENT_STALE_START_MS
+        const startsAt = Number(item.loadStartsAtMs?.N ?? NaN)
+        if (startsAt >= staleBefore) return startsAt
+        const joined = item.segmentRuns?.SS?.length ?? 0
+        if (joined >= count) {
+          // The first to see everyone sets the start; whoever writes first wins, the others read it.
+          const at = { ':at': { N: String(Math.round(now() + SEGMENT_START_LEAD_MS)) }, ':stale': { N: String(Math.round(staleBefore)) }, ...mine.value }
+          await dynamodb
+            .send(new UpdateItemCommand({ TableName: table, Key: key, UpdateExpression: 'SET loadStartsAtMs = :at', ConditionExpression: `${mine.condition} AND (attribute_not_exists(loadStartsAtMs) OR loadStartsAtMs < :stale)`, ExpressionAttributeValues: at }))
+            .catch((error: unknown) => {
+              if (errorName(error) !== 'ConditionalCheckFailedException') throw error
+            })
+          continue
+        }
+        if (now() > deadline) throw new UserError(`Only ${joined} of the ${count} segments joined within ${timeoutMs / 60_000} minutes.`, { hint: `Start every segment (--segment 1/${count} … ${count}/${count}) with the same flags on the same stack at about the same time.` })
+        onWait?.(joined)
+        await sleep(SEGMENT_POLL_MS, signal)
+        if (signal.aborted) throw new UserError('Stopped while waiting for the other segments.', { exitCode: 130 })
+      }
+    },
     async release() {
       clearInterval(timer)
-      await dynamodb
-        .send(new DeleteItemCommand({ TableName: table, Key: { leaseKey: { S: LOCK_KEY } }, ConditionExpression: 'runId = :me', ExpressionAttributeValues: { ':me': { S: me.runId } } }))
-        .catch(() => undefined)
+      if (group) {
+        // Out of the set; the last segment out deletes the lock (DynamoDB drops an emptied set).
+        await dynamodb.send(new UpdateItemCommand({ TableName: table, Key: key, UpdateExpression: 'DELETE segmentRuns :me', ConditionExpression: mine.condition, ExpressionAttributeValues: { ':me': { SS: [me.runId] }, ...mine.value } })).catch(() => undefined)
+      }
+      const condition = group ? `${mine.condition} AND attribute_not_exists(segmentRuns)` : mine.condition
+      await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: key, ConditionExpression: condition, ExpressionAttributeValues: mine.value })).catch(() => undefined)
     },
   }
 }
@@ -120,6 +208,7 @@ async function readHolder(dynamodb: DynamoDBClient, table: string): Promise<RunL
     pid: Number(item.pid?.N ?? 0),
     startedAt: item.startedAt?.S ?? '',
     expiresAtMs: Number(item.expiresAtMs?.N ?? 0),
+    segmentGroup: item.segmentGroup?.S,
   }
 }
 
@@ -136,7 +225,8 @@ function isGoneOnThisHost(holder: RunLockHolder): boolean {
 
 /** A second run on streams and tables a run already uses: refused before it touches anything. */
 function stackInUse(holder: RunLockHolder | undefined, names: ResourceNames, where: string): UserError {
-  const who = holder ? `run ${holder.runId} (${holder.command}, pid ${holder.pid} on ${holder.host}, started ${holder.startedAt})` : 'another run'
+  const run = holder ? `run ${holder.runId} (${holder.command}, pid ${holder.pid} on ${holder.host}, started ${holder.startedAt})` : 'another run'
+  const who = holder?.segmentGroup ? `the segments of a run split across hosts (--segment; the last to join: ${run})` : run
   return new UserError(`The streams and tables with prefix "${names.prefix}" on ${where} are in use by ${who}: two runs on them would read each other's transactions and decisions.`, {
     hint: `Wait for that run to end, or give this one its own streams and tables on the same stack with --prefix (for example --prefix ${names.prefix}2-), or start a separate stack: FRAUDLAB_STATE_DIR=/tmp/another-stack fraudlab stack up. A run killed without warning frees the lock within ${LOCK_EXPIRY_MS / 1000} s.`,
   })

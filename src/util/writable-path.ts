@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { access, mkdir, open, rm, stat } from 'node:fs/promises'
 import { dirname, join, parse, resolve } from 'node:path'
@@ -43,7 +44,8 @@ export async function makeDirectory(folder: string, owner: PathOwner, path = fol
 /** A folder that exists (created if missing) and takes a new file; checked by writing one and removing it. */
 export async function checkWritableDirectory(path: string, owner: PathOwner): Promise<void> {
   await makeDirectory(path, owner)
-  const probe = join(resolve(path), `.fraudlab-write-check-${process.pid}`)
+  // Unique per check: two runs of one process (the segments of a split run in a test) may check one folder at once.
+  const probe = join(resolve(path), `.fraudlab-write-check-${process.pid}-${randomBytes(4).toString('hex')}`)
   try {
     await (await open(probe, 'wx')).close()
   } catch (error) {
