@@ -4,6 +4,7 @@ import { renderTerminalSummary } from '../report/terminal-summary.js'
 import { parseThreshold, THRESHOLDS_CROSSED_EXIT_CODE } from '../report/thresholds.js'
 import type { PipelineOptions } from '../run/pipeline-run.js'
 import type { ReshardPlan } from '../run/reshard-step.js'
+import type { Segment } from '../load/segment.js'
 import { parseDurationMs } from '../util/duration.js'
 import { PauseGate } from '../load/pause-gate.js'
 import { nowMs } from '../util/clock.js'
@@ -57,6 +58,12 @@ export const pipelineFlags = {
     helpValue: '<at:count>',
     parse: async (input) => parseReshard(input),
   })(),
+  segment: Flags.custom<Segment>({
+    description:
+      "This host's part of a run split across hosts, as k6's execution segments: i/n (1/2, 2/2) sends the transactions of the scenario's accounts in segment i of n, at about 1/n of the rate; run every segment at once on a shared stack (stack up, LocalStack or AWS) with the same flags, then `report merge` their reports.",
+    helpValue: '<i/n>',
+    parse: async (input) => parseSegment(input),
+  })(),
   scorer: Flags.string({
     description: "Whose scorer consumes the transactions stream: fraudlab's own (started for the run), or external (yours, already running; fraudlab produces, observes its decisions and effects, and reconciles). See docs/scorer-contract.md.",
     options: ['fraudlab', 'external'],
@@ -104,11 +111,22 @@ function parseReshard(input: string): ReshardPlan {
   return { atMs, shards }
 }
 
+/** `--segment i/n`: segment i (from 1) of n. */
+function parseSegment(input: string): Segment {
+  const match = /^(\d+)\/(\d+)$/.exec(input.trim())
+  const index = Number(match?.[1])
+  const count = Number(match?.[2])
+  if (!match || !(count >= 1 && count <= 1_000) || !(index >= 1 && index <= count)) {
+    throw new FlagValueError(`--segment must be i/n, segment i of n (1 ≤ i ≤ n ≤ 1000), like 1/2; got "${input}"`)
+  }
+  return { index, count }
+}
+
 type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'scorers' | 'leaseFailoverMs' | 'collectorConsumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'reshard' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'scorers' | 'leaseFailoverMs' | 'collectorConsumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'reshard' | 'segment' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
 >
 
 /**
@@ -178,6 +196,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
         kinesisLimits: flags['kinesis-limits'],
         aggregate: flags.aggregate,
         reshard: flags.reshard,
+        segment: flags.segment,
         model: flags.model,
         shadowModel: flags['shadow-model'],
         featuresLogPath: flags['features-log'],

@@ -50,6 +50,7 @@ export interface ConfusionCounts {
  */
 export class RunLedger {
   readonly idPrefix: string
+  /** Indexes handed out so far: the highest emitted index + 1 (with --segment, other hosts' transactions among them). */
   emitted = 0
   acked = 0
   failed = 0
@@ -62,6 +63,8 @@ export class RunLedger {
   verdictChanges = 0
   alerts = 0
   duplicateAlerts = 0
+  /** Transactions left to the other hosts of a split run (`--segment`). */
+  otherSegment = 0
   /** Decisions and alerts whose transaction this run did not produce (another run, or junk). */
   foreignDecisions = 0
   foreignAlerts = 0
@@ -166,6 +169,20 @@ export class RunLedger {
   recordEmitted(index: number, scheduledAtMs: number, label: Label): void {
     this.register(index, scheduledAtMs, label)
     this.timeline.recordOffered(scheduledAtMs)
+  }
+
+  /**
+   * A transaction of the scenario that another host sends (`--segment`): generated here for its
+   * place in the sequence, neither offered nor sent by this run.
+   */
+  recordOtherSegment(index: number): void {
+    if (index + 1 > this.emitted) this.emitted = index + 1
+    this.otherSegment++
+  }
+
+  /** Transactions this run offered: emitted less those of other segments. */
+  get emittedHere(): number {
+    return this.emitted - this.otherSegment
   }
 
   recordDropped(index: number, scheduledAtMs: number, label: Label): void {

@@ -49,8 +49,12 @@ export async function mergeReports(folders: string[], reportsDir: string, runId:
     trueNegatives: sum(summaries.map((s) => s.accuracy.trueNegatives)),
     falseNegatives: sum(summaries.map((s) => s.accuracy.falseNegatives)),
   }
+  const split = splitRunOf(summaries, notes)
   // Attack ids are only unique within a run (two hosts may run the same scenario): the merged list names the run.
-  const attacks: AttackRecord[] = summaries.flatMap((s) => s.attacks.list.map((attack) => ({ ...attack, attackId: `${s.runId}:${attack.attackId}` })))
+  // The segments of one split run generated the same attacks, each sending its accounts' part: the parts pool into one.
+  const attacks: AttackRecord[] = split
+    ? pooledAttacks(summaries.flatMap((s) => s.attacks.list))
+    : summaries.flatMap((s) => s.attacks.list.map((attack) => ({ ...attack, attackId: `${s.runId}:${attack.attackId}` })))
   if (summaries.some((s) => s.attacks.listTruncated)) notes.push('some runs listed only part of their attacks; time to detect covers the listed ones')
   const versions = summaries[0].versions
   if (summaries.some((s) => JSON.stringify(s.versions) !== JSON.stringify(versions))) notes.push('the runs were made with different versions (see each run’s report)')
@@ -209,4 +213,43 @@ function sum(values: number[]): number {
 
 function round(value: number): number {
   return Math.round(value * 10) / 10
+}
+
+/**
+ * Whether the reports are the segments of one split run (`--segment`, same group): then their
+ * attacks pool. A missing or repeated segment is said in the notes: the merge is not the whole run.
+ */
+function splitRunOf(summaries: RunSummary[], notes: string[]): boolean {
+  const segments = summaries.map((s) => s.diagnostics.segment as { segment: string; group: string } | undefined)
+  if (segments.some((segment) => segment === undefined)) return false
+  const groups = new Set(segments.map((segment) => segment!.group))
+  if (groups.size > 1) {
+    notes.push(`the reports are segments of different split runs (${[...groups].join('; ')}): their attacks are counted apart`)
+    return false
+  }
+  const count = Number(segments[0]!.segment.split('/')[1])
+  const given = segments.map((segment) => Number(segment!.segment.split('/')[0]))
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !given.includes(i))
+  const repeated = given.filter((i, k) => given.indexOf(i) !== k)
+  if (missing.length) notes.push(`segments ${missing.map((i) => `${i}/${count}`).join(', ')} of this split run are missing: the merge covers part of its accounts`)
+  if (repeated.length) notes.push(`segments ${[...new Set(repeated)].map((i) => `${i}/${count}`).join(', ')} were run more than once: their accounts' transactions are counted twice`)
+  return true
+}
+
+/** An attack's parts from several segments as one: its first transaction's time, and its first block. */
+function pooledAttacks(parts: AttackRecord[]): AttackRecord[] {
+  const byId = new Map<string, AttackRecord[]>()
+  for (const part of parts) byId.set(part.attackId, [...(byId.get(part.attackId) ?? []), part])
+  return [...byId.values()].map((same) => {
+    const startedAt = Math.min(...same.map((part) => part.startedAt))
+    const blockedAt = Math.min(...same.map((part) => (part.timeToDetectMs === null ? Infinity : part.startedAt + part.timeToDetectMs)))
+    return {
+      attackId: same[0].attackId,
+      archetype: same[0].archetype,
+      transactions: sum(same.map((part) => part.transactions)),
+      blocked: sum(same.map((part) => part.blocked)),
+      startedAt,
+      timeToDetectMs: Number.isFinite(blockedAt) ? blockedAt - startedAt : null,
+    }
+  })
 }

@@ -87,7 +87,7 @@ export function buildRunSummary(input: SummaryInputs): RunSummary {
     versions: input.versions,
     model: input.model,
     counts: {
-      emitted: ledger.emitted,
+      emitted: ledger.emittedHere,
       dropped: ledger.droppedCount,
       late: input.late,
       sent: ledger.acked,

@@ -93,7 +93,7 @@ export function buildLiveStatus(context: LiveStatusContext): LiveStatus {
     stopping: context.stopping,
     elapsedMs: context.nowMs - context.startedAtMs,
     plannedMs: context.plannedMs,
-    emitted: ledger.emitted,
+    emitted: ledger.emittedHere,
     expected: context.expected,
     throughput: {
       offeredTps: context.offeredTps,

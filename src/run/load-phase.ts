@@ -4,6 +4,7 @@ import type { OfferedWindow } from '../load/offered-window.js'
 import { runOpenModel } from '../load/open-model-runner.js'
 import type { PauseGate } from '../load/pause-gate.js'
 import type { RunSource } from '../load/run-source.js'
+import { inSegment, type Segment } from '../load/segment.js'
 import { AggregatingWriter } from '../stream/aggregating-writer.js'
 import { BatchingProducer, type ProducerHooks, type RecordWriter } from '../stream/batching-producer.js'
 import { ShardMap } from '../stream/shard-map.js'
@@ -18,6 +19,10 @@ export interface LoadRequest {
   pause?: PauseGate
   /** Aborting it stops the load (Ctrl-C, or a fatal error). */
   signal: AbortSignal
+  /** This host's part of a run split across hosts: the other accounts' transactions are generated, not sent. */
+  segment?: Segment
+  /** When the load starts (epoch ms), if not at once: the segments of a split run start together. */
+  startAtMs?: number
 }
 
 export interface LoadResult {
@@ -39,10 +44,10 @@ export async function runLoad(
   window: OfferedWindow,
   onStart: (atMs: number) => void,
 ): Promise<LoadResult> {
-  const { source } = request
+  const { source, segment } = request
   // Two seconds of load, within bounds: beyond it transactions wait (late) or drop; memory stays bounded.
   const maxBacklog = Math.min(50_000, Math.max(5_000, Math.ceil(request.offeredRatePerSec * 2)))
-  const loadStartedAtMs = nowMs() + 10
+  const loadStartedAtMs = request.startAtMs ?? nowMs() + 10
   window.open(loadStartedAtMs)
   onStart(loadStartedAtMs)
   const load = await runOpenModel({
@@ -57,13 +62,18 @@ export async function runLoad(
     pause: request.pause,
     emit: (index, scheduledAtMs) => {
       const { transaction, label } = source.next()
+      if (segment && !inSegment(segment, transaction.account)) return ledger.recordOtherSegment(index)
       // The ledger's id for the i-th transaction, whatever the source numbered (a warm-up history took the first numbers).
       transaction.id = ledger.transactionId(index)
       ledger.recordEmitted(index, scheduledAtMs, label)
       producer.put(index, transaction.account, Buffer.from(JSON.stringify(transaction)))
     },
     // A dropped transaction is still generated, so the i-th transaction is the same at any rate.
-    drop: (index, scheduledAtMs) => ledger.recordDropped(index, scheduledAtMs, source.next().label),
+    drop: (index, scheduledAtMs) => {
+      const { transaction, label } = source.next()
+      if (segment && !inSegment(segment, transaction.account)) return ledger.recordOtherSegment(index)
+      ledger.recordDropped(index, scheduledAtMs, label)
+    },
   })
   return { loadStartedAtMs, late: load.late, backpressureWaits: load.backpressureWaits }
 }

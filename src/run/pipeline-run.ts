@@ -8,6 +8,7 @@ import type { ArrivalSchedule } from '../load/arrival-schedule.js'
 import { OfferedWindow } from '../load/offered-window.js'
 import type { PauseGate } from '../load/pause-gate.js'
 import type { RunSource } from '../load/run-source.js'
+import { segmentLabel, type Segment } from '../load/segment.js'
 import type { RunSummary, RunStatus } from '../report/run-summary.js'
 import type { Threshold } from '../report/thresholds.js'
 import { REPORT_FILES } from '../report/write-report.js'
@@ -103,6 +104,8 @@ export interface PipelineOptions extends TargetSelection {
   aggregate?: boolean
   /** The transactions stream goes to another shard count during the load (`--reshard AT:COUNT`). */
   reshard?: ReshardPlan
+  /** This host's part of a run split across hosts (`--segment i/n`): its accounts' transactions only. */
+  segment?: Segment
   /** History the scorer folds into its feature state before the load (`--warmup`). */
   warmupPath?: string
   /** Said in the log and the report's notes from the start. */
@@ -118,6 +121,39 @@ export interface PipelineOptions extends TargetSelection {
 function partialFeaturesNote(scorers: number): string {
   const partial = FEATURE_NAMES.filter((name) => CROSS_PARTITION_FEATURE_PREFIXES.some((prefix) => name.startsWith(prefix)))
   return `${scorers} scorers each read their own shards, and records are partitioned by account: the ${partial.length} features keyed by counterparty, device or merchant (${CROSS_PARTITION_FEATURE_PREFIXES.map((p) => `${p}*`).join(', ')}) are computed from about 1/${scorers} of their history (README: "Features across scorers")`
+}
+
+/**
+ * What the segments of one split run have in common, whichever host runs them: the command, the
+ * scenario or dataset with its pace, the seed and the number of segments. They hold the run lock together.
+ */
+function segmentGroupOf(options: Pick<PipelineOptions, 'command' | 'title' | 'describe'>, segment: Segment, seed: number | null): string {
+  return `${options.command} · ${options.title ?? options.describe ?? ''} · seed ${seed ?? 'none'} · ${segment.count} segments`
+}
+
+function segmentNote(segment: Segment, scorer: ScorerChoice, scorers: number): string {
+  const merge = `segment ${segmentLabel(segment)} of a run split by account across ${segment.count} hosts: it sent the transactions of its accounts only, and \`fraudlab report merge\` of every segment's report gives the whole run`
+  if (scorer !== 'fraudlab') return `This is ${merge}.`
+  return `This is ${merge}. Each segment started ${scorers === 1 ? 'a scorer' : `${scorers} scorers`}, and all of them share the shards by lease: the features keyed by counterparty, device or merchant are computed from part of their history (README: "Features across scorers"); one scorer for every segment (\`fraudlab scorer\`, then --scorer external) keeps them exact`
+}
+
+async function gatherSegments(lock: ProvisionedRun['lock'], segment: Segment, signal: AbortSignal, log: (line: string) => void): Promise<number> {
+  let said = -1
+  const startAt = await lock.segmentsStartAt(segment.count, {
+    signal,
+    onWait: (joined) => {
+      if (joined !== said) log(`segment ${segmentLabel(segment)}: ${joined} of ${segment.count} segments ready, waiting for the others`)
+      said = joined
+    },
+  })
+  log(`segment ${segmentLabel(segment)}: all ${segment.count} segments start at ${new Date(startAt).toISOString()}`)
+  return startAt
+}
+
+function segmentNeedsSharedStack(segment: Segment): UserError {
+  return new UserError(`--segment ${segmentLabel(segment)} needs a stack the segments share, and this run would start an embedded stack of its own.`, {
+    hint: 'Start one with `fraudlab stack up` on this host (the segments then run here, each with --segment), or point every host at LocalStack (--target localstack --endpoint URL) or AWS (--target aws).',
+  })
 }
 
 export interface PipelineResult {
@@ -147,9 +183,20 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   // polls the decisions stream often, so that observing a decision adds little to when it happened.
   const collectorPollIntervalMs = embedded && !kinesisLimits ? Math.min(options.pollIntervalMs, UNLIMITED_COLLECTOR_POLL_MS) : options.pollIntervalMs
   const resources = new RunResources()
+  // A segment offers its share of the rate; the streams are sized for the whole run, which every segment writes to.
+  const segment = options.segment
+  const share = segment ? 1 / segment.count : 1
+  const offeredRatePerSec = options.offeredRatePerSec * share
   const monitor = new RunMonitor(
     // The live view's header says how the scorer reads when it is not by polling.
-    { ...options, title: `${options.title ?? options.describe ?? options.command}${options.consumer === 'efo' ? ' · enhanced fan-out' : ''}${options.collectorConsumer === 'efo' ? ' · collector by enhanced fan-out' : ''}`, target: options.target, seed },
+    {
+      ...options,
+      offeredRatePerSec,
+      expectedTransactions: Math.ceil(options.expectedTransactions * share),
+      title: `${options.title ?? options.describe ?? options.command}${segment ? ` · segment ${segmentLabel(segment)}` : ''}${options.consumer === 'efo' ? ' · enhanced fan-out' : ''}${options.collectorConsumer === 'efo' ? ' · collector by enhanced fan-out' : ''}`,
+      target: options.target,
+      seed,
+    },
     resources,
   )
   try {
@@ -176,11 +223,15 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     } as const
     const fanOutConsumers = fanOutConsumersOf(names, consumers)
     const target = await resolveRunTarget({ ...options, shards, decisionShards, fanOutConsumers }, names, resources, monitor.log).catch(refused)
+    // The segments of a run must share one pipeline: a stack started for this run alone is nobody else's.
+    if (segment && target.ownedStack) await refused(segmentNeedsSharedStack(segment))
     monitor.watchTarget(target)
     options.hooks?.onTargetReady?.(target)
 
     const notes: string[] = [...(options.notes ?? [])]
-    if (scorer === 'fraudlab' && consumers.scorers > 1) notes.push(partialFeaturesNote(consumers.scorers))
+    if (scorer === 'fraudlab' && consumers.scorers > 1 && !segment) notes.push(partialFeaturesNote(consumers.scorers))
+    const segmentGroup = segment && segmentGroupOf(options, segment, seed)
+    if (segment) notes.push(segmentNote(segment, scorer, consumers.scorers))
     const diagnostics: Record<string, unknown> = {}
     let provisioned: ProvisionedRun | undefined
     let pipeline: RunningPipeline | undefined
@@ -190,11 +241,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     let interrupted = false
     let reshard: ScheduledReshard | undefined
     try {
-      provisioned = await provisionRun(target, { runId, command: options.command, names, shards, decisionShards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, aggregate, faultPlan: checks.faultPlan, seed: seed ?? 1 }, resources)
+      provisioned = await provisionRun(target, { runId, command: options.command, names, shards, decisionShards, offeredRatePerSec: options.offeredRatePerSec, kinesisLimits, aggregate, faultPlan: checks.faultPlan, seed: seed ?? 1, segmentGroup }, resources)
       diagnostics.resources = { ...provisioned.resources.names, transactionShards: provisioned.resources.transactionShards, decisionShards: provisioned.resources.decisionShards, collectorPollIntervalMs }
       for (const note of provisioned.notes) monitor.log(note)
       notes.push(...provisioned.notes)
       if (options.reshard) {
+        if (segment && segment.index !== 1) throw new UserError(`--reshard with --segment ${segmentLabel(segment)}: one host reshards the stream.`, { hint: `Give --reshard to segment 1/${segment.count} only.` })
         // Against the stream as found: an existing stream keeps its own count.
         assertReshardable(options.reshard, { openShards: provisioned.resources.transactionShards, aggregate, loadWindowMs: options.offeredWindowMs })
         reshard = new ScheduledReshard(provisioned.clients.kinesis, names.transactionsStream, options.reshard, provisioned.resources.transactionShards)
@@ -218,8 +270,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const { source } = options
       monitor.publishProgress(ledger)
       const loadSignal = AbortSignal.any([monitor.fatal.signal, ...(options.interrupt ? [options.interrupt] : [])])
-      const loadRequest = { source, schedule: options.schedule, offeredRatePerSec: options.offeredRatePerSec, maxLatenessMs: options.maxLatenessMs, pause: options.pause, signal: loadSignal }
-      load = await runLoad(loadRequest, producer, ledger, window, (atMs) => {
+      const loadRequest = { source, schedule: options.schedule, offeredRatePerSec, maxLatenessMs: options.maxLatenessMs, pause: options.pause, signal: loadSignal, segment }
+      // The segments of a split run start their loads at one instant, as one host's would.
+      const startAtMs = segment ? await gatherSegments(provisioned.lock, segment, loadSignal, monitor.log) : undefined
+      load = await runLoad({ ...loadRequest, startAtMs }, producer, ledger, window, (atMs) => {
         monitor.loadStarted(atMs)
         reshard?.arm(atMs, loadSignal)
         monitor.log(`run ${runId}: ${options.describe ?? options.command} on ${target.description}`)
@@ -268,6 +322,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       faults: { plan: checks.faultPlan, specs: options.faults?.specs ?? [], kinesisLimits },
     })
     if (options.sourceDiagnostics) diagnostics.source = options.sourceDiagnostics()
+    if (segment) diagnostics.segment = { segment: segmentLabel(segment), group: segmentGroup, otherSegmentTransactions: ledger.otherSegment }
     const loadStartedAtMs = load?.loadStartedAtMs ?? nowMs()
     return await reportRun({
       ledger,
@@ -277,7 +332,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       startedAtMs,
       loadStartedAtMs,
       loadEndedAtMs: loadEndedAtMs ?? loadStartedAtMs,
-      offeredRatePerSec: options.offeredRatePerSec,
+      offeredRatePerSec,
       offeredWindowMs: options.offeredWindowMs,
       late: load?.late ?? 0,
       config: {
@@ -285,6 +340,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         target: options.target,
         shards,
         ...(options.reshard ? { reshard: `${options.reshard.atMs / 1000}s:${options.reshard.shards}` } : {}),
+        ...(segment ? { segment: segmentLabel(segment) } : {}),
         maxLatenessMs: options.maxLatenessMs,
         prefix: options.prefix,
         ...consumers,

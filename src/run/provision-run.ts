@@ -54,13 +54,13 @@ export interface ProvisionedRun {
  */
 export async function provisionRun(
   target: ResolvedTarget,
-  request: { runId: string; command: string; names: ResourceNames; shards: number; decisionShards: number; offeredRatePerSec: number; kinesisLimits: boolean; aggregate: boolean; faultPlan: FaultPlan; seed: number },
+  request: { runId: string; command: string; names: ResourceNames; shards: number; decisionShards: number; offeredRatePerSec: number; kinesisLimits: boolean; aggregate: boolean; faultPlan: FaultPlan; seed: number; segmentGroup?: string },
   resources: RunResources,
 ): Promise<ProvisionedRun> {
   const clients = createAwsClients(target.endpoints)
   resources.onRelease(() => clients.destroy())
   const provisioned = await provision(clients, { names: request.names, transactionShards: request.shards, decisionShards: request.decisionShards })
-  const lock = await acquireRunLock(clients.dynamodb, request.names, { runId: request.runId, command: request.command, where: target.description })
+  const lock = await acquireRunLock(clients.dynamodb, request.names, { runId: request.runId, command: request.command, where: target.description, segmentGroup: request.segmentGroup })
   resources.onRelease(() => lock.release())
   const embedded = target.endpoints.target === 'embedded'
   const notes: string[] = []

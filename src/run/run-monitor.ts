@@ -109,7 +109,7 @@ export class RunMonitor {
     this.resources.interval(
       () => {
         this.peakRssBytes = Math.max(this.peakRssBytes, process.memoryUsage.rss())
-        if (onProgress) onProgress({ sent: ledger.acked, decided: ledger.decided, blocked: ledger.blocked, emitted: ledger.emitted })
+        if (onProgress) onProgress({ sent: ledger.acked, decided: ledger.decided, blocked: ledger.blocked, emitted: ledger.emittedHere })
         else if (!this.options.onStatus) this.log(progressLine(ledger, this.options.expectedTransactions, this.startedAtMs, this.scorerStats))
       },
       this.options.progressIntervalMs ?? (onProgress ? 250 : 2_000),
@@ -146,7 +146,7 @@ export class RunMonitor {
       startedAtMs: this.loadStartedAtMs ?? now,
       nowMs: now,
       plannedMs: options.offeredWindowMs + (options.pause?.pausedMs() ?? 0),
-      expected: Math.max(options.expectedTransactions, ledger.emitted),
+      expected: Math.max(options.expectedTransactions, ledger.emittedHere),
       offeredTps: options.offeredRatePerSec,
       late: this.late,
       producer: this.producer?.stats,
