@@ -3,6 +3,8 @@ import { describe, it } from 'node:test'
 import { RunLedger } from '../src/collector/run-ledger.js'
 import { FeatureEngine } from '../src/features/feature-engine.js'
 import { F, FEATURE_COUNT } from '../src/features/feature-names.js'
+import { tagHash } from '../src/features/tag-hash.js'
+import type { Transaction } from '../src/schema/transaction.js'
 import { accuracyFrom } from '../src/metrics/accuracy.js'
 import { loadScenario } from '../src/scenario/scenario-loader.js'
 import { ScenarioSimulator } from '../src/scenario/simulator.js'
@@ -168,6 +170,52 @@ describe('durations', () => {
     assert.equal(parseDurationMs('10d'), 864_000_000)
     assert.equal(parseDurationMs('20'), undefined)
     assert.equal(parseDurationMs('-5s'), undefined)
+  })
+})
+
+describe('remembered values (merchants, devices, addresses, accounts) as hashes', () => {
+  it('count each distinct value once, and tell values apart', () => {
+    const engine = new FeatureEngine()
+    const row = new Float64Array(FEATURE_COUNT)
+    const start = Date.UTC(2025, 0, 1)
+    const purchase = (minute: number, account: string, merchant: string, device: string, ip: string): Transaction => ({
+      id: `t${minute}`,
+      eventTime: start + minute * 60_000,
+      account,
+      counterparty: merchant,
+      type: 'PURCHASE',
+      amount: 20,
+      currency: 'USD',
+      channel: 'web',
+      card: `card-of-${account}`,
+      merchantCategory: '5411',
+      device,
+      ip,
+    })
+    const seen = (tx: Transaction) => {
+      engine.observe(tx, row)
+      return { merchants: row[F.card_distinct_merchants_1h], accounts: row[F.device_distinct_accounts_24h], devices: row[F.account_distinct_devices_24h], ips: row[F.account_distinct_ips_24h], newDevice: row[F.account_new_device] }
+    }
+    seen(purchase(0, 'A', 'M1', 'D1', '10.0.0.1'))
+    seen(purchase(1, 'A', 'M2', 'D1', '10.0.0.1'))
+    assert.deepEqual(seen(purchase(2, 'A', 'M1', 'D2', '10.0.0.2')), { merchants: 2, accounts: 1, devices: 2, ips: 2, newDevice: 1 })
+    assert.deepEqual(seen(purchase(3, 'A', 'M3', 'D1', '10.0.0.1')), { merchants: 3, accounts: 1, devices: 2, ips: 2, newDevice: 0 })
+    // Another account on the device: counted once however often it comes back.
+    seen(purchase(4, 'B', 'M1', 'D1', '10.0.0.9'))
+    assert.equal(seen(purchase(5, 'B', 'M1', 'D1', '10.0.0.9')).accounts, 2)
+    assert.equal(row[F.device_accounts_seen], 2)
+  })
+
+  it('hashes a million distinct ids to a million distinct safe integers, the same each time', () => {
+    const hashes = new Set<number>()
+    for (let i = 0; i < 1_000_000; i++) {
+      const hash = tagHash(`C${1_000_000_000 + i}`)
+      assert.ok(Number.isSafeInteger(hash) && hash >= 0)
+      hashes.add(hash)
+    }
+    assert.equal(hashes.size, 1_000_000)
+    assert.equal(tagHash('D1fc7331'), tagHash(['D1fc', '7331'].join('')))
+    assert.notEqual(tagHash('ab'), tagHash('ba'))
   })
 })
 

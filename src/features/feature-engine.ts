@@ -4,6 +4,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../util/time.js'
 import { BoundedMap } from '../util/bounded-map.js'
 import { F, FEATURE_COUNT } from './feature-names.js'
 import { RecentEvents } from './recent-events.js'
+import { NO_TAG, tagHash } from './tag-hash.js'
 
 const WINDOW_MS = DAY_MS
 /** The shortest gap used for a speed, so two transactions a second apart do not read as light speed. */
@@ -82,15 +83,16 @@ class AccountGeo {
 
 /** A device's recent events, and every account it has been used by (up to a cap): households share one, rings share a few. */
 class DeviceEvents extends RecentEvents {
-  readonly accountsSeen: string[]
+  /** The accounts' tagHash. */
+  readonly accountsSeen: number[]
 
-  constructor(firstAccount: string) {
+  constructor(firstAccount: number) {
     super()
     this.accountsSeen = [firstAccount]
   }
 
   /** Adds the account if new (up to the cap) and returns how many accounts the device has served, this one included. */
-  noteAccount(account: string): number {
+  noteAccount(account: number): number {
     const seen = this.accountsSeen
     if (seen.includes(account)) return seen.length
     const count = seen.length + 1
@@ -101,23 +103,23 @@ class DeviceEvents extends RecentEvents {
 
 const ACCOUNTS_PER_DEVICE = 16
 
-/** The last few values an account used (devices, addresses, payees), each with when it was first used. */
+/** The last few values an account used (devices, addresses, payees), as their tagHash, each with when it was first used. */
 class FirstSeen {
-  readonly values: string[]
+  readonly values: number[]
   readonly since: number[]
 
-  constructor(value: string, t: number) {
+  constructor(value: number, t: number) {
     this.values = [value]
     this.since = [t]
   }
 
   /** Hours since `value` was first used, or NaN if it is not remembered. */
-  ageHours(value: string, t: number): number {
+  ageHours(value: number, t: number): number {
     const i = this.values.indexOf(value)
     return i < 0 ? NaN : (t - this.since[i]) / HOUR_MS
   }
 
-  note(value: string, t: number): void {
+  note(value: number, t: number): void {
     if (this.values.includes(value)) return
     this.values.push(value)
     this.since.push(t)
@@ -128,7 +130,7 @@ class FirstSeen {
   }
 }
 
-function noted(known: FirstSeen | undefined, value: string, t: number): FirstSeen {
+function noted(known: FirstSeen | undefined, value: number, t: number): FirstSeen {
   if (!known) return new FirstSeen(value, t)
   known.note(value, t)
   return known
@@ -169,9 +171,10 @@ export class FeatureEngine {
     const isCard = tx.merchantCategory !== undefined
     const declined = tx.authResult === undefined ? NaN : tx.authResult === 'declined' ? 1 : 0
     this.transactionFeatures(tx, row, offset, declined)
+    const tags = tagsOf(tx)
 
     const account = this.accounts.get(tx.account)
-    this.accountFeatures(tx, account, row, offset)
+    this.accountFeatures(tx, tags, account, row, offset)
 
     const counterparty = isCard ? undefined : this.counterparties.get(tx.counterparty)
     if (!isCard) {
@@ -184,15 +187,15 @@ export class FeatureEngine {
     if (tx.card !== undefined) {
       row[offset + F.card_count_10m] = card ? card.countSince(t - 10 * MINUTE_MS) : 0
       row[offset + F.card_count_1h] = card ? card.countSince(t - HOUR_MS) : 0
-      row[offset + F.card_distinct_merchants_1h] = card ? card.distinctTagsSince(t - HOUR_MS, tx.counterparty) : 1
+      row[offset + F.card_distinct_merchants_1h] = card ? card.distinctTagsSince(t - HOUR_MS, tags.counterparty) : 1
       row[offset + F.card_declines_1h] = card ? card.flagsSince(t - HOUR_MS) : 0
     }
     const device = tx.device === undefined ? undefined : this.devices.get(tx.device)
     if (tx.device !== undefined) {
       row[offset + F.device_count_1h] = device ? device.countSince(t - HOUR_MS) : 0
-      row[offset + F.device_distinct_accounts_24h] = device ? device.distinctTagsSince(t - DAY_MS, tx.account) : 1
+      row[offset + F.device_distinct_accounts_24h] = device ? device.distinctTagsSince(t - DAY_MS, tags.account) : 1
       // Counting the account in now is what the feature reports anyway (this transaction's account included).
-      row[offset + F.device_accounts_seen] = device ? device.noteAccount(tx.account) : 1
+      row[offset + F.device_accounts_seen] = device ? device.noteAccount(tags.account) : 1
     }
     const merchant = isCard ? this.merchants.get(tx.counterparty) : undefined
     if (isCard) {
@@ -200,17 +203,17 @@ export class FeatureEngine {
       if (merchant && merchant.total > 0 && merchant.amountTotal > 0) row[offset + F.merchant_amount_vs_mean] = tx.amount / (merchant.amountTotal / merchant.total)
     }
 
-    this.updateAccount(tx, account)
+    this.updateAccount(tx, tags, account)
     const { eventsPerEntity: cap } = this.limits
     const declinedFlag = declined === 1 ? 1 : 0
-    if (!isCard) this.upsert(this.counterparties, tx.counterparty, counterparty).push(t, tx.amount, undefined, 0, WINDOW_MS, cap)
-    if (tx.card !== undefined) this.upsert(this.cards, tx.card, card).push(t, tx.amount, tx.counterparty, declinedFlag, WINDOW_MS, cap)
+    if (!isCard) this.upsert(this.counterparties, tx.counterparty, counterparty).push(t, tx.amount, NO_TAG, 0, WINDOW_MS, cap)
+    if (tx.card !== undefined) this.upsert(this.cards, tx.card, card).push(t, tx.amount, tags.counterparty, declinedFlag, WINDOW_MS, cap)
     if (tx.device !== undefined) {
-      const events = device ?? new DeviceEvents(tx.account)
+      const events = device ?? new DeviceEvents(tags.account)
       this.devices.set(tx.device, events)
-      events.push(t, tx.amount, tx.account, 0, WINDOW_MS, cap)
+      events.push(t, tx.amount, tags.account, 0, WINDOW_MS, cap)
     }
-    if (isCard) this.upsert(this.merchants, tx.counterparty, merchant).push(t, tx.amount, undefined, declinedFlag, WINDOW_MS, cap)
+    if (isCard) this.upsert(this.merchants, tx.counterparty, merchant).push(t, tx.amount, NO_TAG, declinedFlag, WINDOW_MS, cap)
   }
 
   memory(): FeatureMemory {
@@ -268,9 +271,9 @@ export class FeatureEngine {
     if (tx.accountCreatedAt !== undefined) row[o + F.account_age_days] = (tx.eventTime - tx.accountCreatedAt) / DAY_MS
   }
 
-  private accountFeatures(tx: Transaction, a: AccountState | undefined, row: Float64Array, o: number): void {
+  private accountFeatures(tx: Transaction, tags: TransactionTags, a: AccountState | undefined, row: Float64Array, o: number): void {
     const t = tx.eventTime
-    const merchantTag = tx.merchantCategory !== undefined ? tx.counterparty : undefined
+    const merchantTag = tx.merchantCategory !== undefined ? tags.counterparty : NO_TAG
     if (!a) {
       row[o + F.account_count_10m] = 0
       row[o + F.account_count_1h] = 0
@@ -278,7 +281,7 @@ export class FeatureEngine {
       row[o + F.account_amount_10m] = 0
       row[o + F.account_amount_1h] = 0
       row[o + F.account_amount_24h] = 0
-      row[o + F.account_distinct_merchants_1h] = merchantTag === undefined ? 0 : 1
+      row[o + F.account_distinct_merchants_1h] = merchantTag === merchantTag ? 1 : 0
       row[o + F.account_distinct_devices_24h] = tx.device === undefined ? 0 : 1
       row[o + F.account_distinct_ips_24h] = tx.ip === undefined ? 0 : 1
       row[o + F.account_declines_1h] = 0
@@ -296,8 +299,8 @@ export class FeatureEngine {
     row[o + F.account_amount_1h] = events.sumSince(t - HOUR_MS)
     row[o + F.account_amount_24h] = events.sumSince(t - DAY_MS)
     row[o + F.account_distinct_merchants_1h] = events.distinctTagsSince(t - HOUR_MS, merchantTag)
-    row[o + F.account_distinct_devices_24h] = a.devices ? a.devices.distinctTagsSince(t - DAY_MS, tx.device) : tx.device === undefined ? 0 : 1
-    row[o + F.account_distinct_ips_24h] = a.ips ? a.ips.distinctTagsSince(t - DAY_MS, tx.ip) : tx.ip === undefined ? 0 : 1
+    row[o + F.account_distinct_devices_24h] = a.devices ? a.devices.distinctTagsSince(t - DAY_MS, tags.device) : tx.device === undefined ? 0 : 1
+    row[o + F.account_distinct_ips_24h] = a.ips ? a.ips.distinctTagsSince(t - DAY_MS, tags.ip) : tx.ip === undefined ? 0 : 1
     row[o + F.account_declines_1h] = events.flagsSince(t - HOUR_MS)
     row[o + F.account_history_count] = events.total
     if (events.total > 0) {
@@ -306,16 +309,16 @@ export class FeatureEngine {
       if (mean > 0) row[o + F.account_amount_vs_mean] = tx.amount / mean
     }
     if (tx.device !== undefined) {
-      const age = a.knownDevices ? a.knownDevices.ageHours(tx.device, t) : NaN
+      const age = a.knownDevices ? a.knownDevices.ageHours(tags.device, t) : NaN
       row[o + F.account_new_device] = age === age ? 0 : 1
       row[o + F.account_device_age_hours] = age === age ? age : 0
     }
     if (tx.ip !== undefined) {
-      const age = a.knownIps ? a.knownIps.ageHours(tx.ip, t) : NaN
+      const age = a.knownIps ? a.knownIps.ageHours(tags.ip, t) : NaN
       row[o + F.account_new_ip] = age === age ? 0 : 1
       row[o + F.account_ip_age_hours] = age === age ? age : 0
     }
-    if (tx.type === 'TRANSFER') row[o + F.account_new_payee] = a.payees?.values.includes(tx.counterparty) ? 0 : 1
+    if (tx.type === 'TRANSFER') row[o + F.account_new_payee] = a.payees?.values.includes(tags.counterparty) ? 0 : 1
     if (!Number.isNaN(a.lastUpdateAt)) row[o + F.account_seconds_since_update] = (t - a.lastUpdateAt) / 1000
     if (a.inboundAmount > 0 && t - a.inboundAt <= DAY_MS) row[o + F.account_amount_vs_inbound_24h] = tx.amount / a.inboundAmount
     const seen = a.geo
@@ -329,20 +332,20 @@ export class FeatureEngine {
     if (!Number.isNaN(seen.cardPresentLat)) row[o + F.geo_max_speed_24h_kmh] = t - seen.maxSpeedAt <= DAY_MS ? seen.maxSpeedKmh : 0
   }
 
-  private updateAccount(tx: Transaction, existing: AccountState | undefined): void {
+  private updateAccount(tx: Transaction, tags: TransactionTags, existing: AccountState | undefined): void {
     const a = existing ?? new AccountState()
     const { eventsPerEntity: cap } = this.limits
     const t = tx.eventTime
-    a.events.push(t, tx.amount, tx.merchantCategory !== undefined ? tx.counterparty : undefined, tx.authResult === 'declined' ? 1 : 0, WINDOW_MS, cap)
+    a.events.push(t, tx.amount, tx.merchantCategory !== undefined ? tags.counterparty : NO_TAG, tx.authResult === 'declined' ? 1 : 0, WINDOW_MS, cap)
     if (tx.device !== undefined) {
-      ;(a.devices ??= new RecentEvents()).push(t, 0, tx.device, 0, WINDOW_MS, cap)
-      a.knownDevices = noted(a.knownDevices, tx.device, t)
+      ;(a.devices ??= new RecentEvents()).push(t, 0, tags.device, 0, WINDOW_MS, cap)
+      a.knownDevices = noted(a.knownDevices, tags.device, t)
     }
     if (tx.ip !== undefined) {
-      ;(a.ips ??= new RecentEvents()).push(t, 0, tx.ip, 0, WINDOW_MS, cap)
-      a.knownIps = noted(a.knownIps, tx.ip, t)
+      ;(a.ips ??= new RecentEvents()).push(t, 0, tags.ip, 0, WINDOW_MS, cap)
+      a.knownIps = noted(a.knownIps, tags.ip, t)
     }
-    if (tx.type === 'TRANSFER') a.payees = noted(a.payees, tx.counterparty, t)
+    if (tx.type === 'TRANSFER') a.payees = noted(a.payees, tags.counterparty, t)
     if (tx.type === 'ACCOUNT_UPDATE') a.lastUpdateAt = t
     if (tx.geo) {
       const { lat, lon } = tx.geo
@@ -385,6 +388,26 @@ export class FeatureEngine {
     const created = new RecentEvents()
     map.set(key, created)
     return created
+  }
+}
+
+/** The values of a transaction its entities remember, hashed once (NO_TAG where absent). */
+interface TransactionTags {
+  account: number
+  counterparty: number
+  device: number
+  ip: number
+}
+
+/** Only those some entity will compare: a device's accounts, a card's or account's merchants, an account's payees. */
+function tagsOf(tx: Transaction): TransactionTags {
+  const device = tx.device === undefined ? NO_TAG : tagHash(tx.device)
+  const counterpartyRemembered = tx.merchantCategory !== undefined || tx.card !== undefined || tx.type === 'TRANSFER'
+  return {
+    account: device === device ? tagHash(tx.account) : NO_TAG,
+    counterparty: counterpartyRemembered ? tagHash(tx.counterparty) : NO_TAG,
+    device,
+    ip: tx.ip === undefined ? NO_TAG : tagHash(tx.ip),
   }
 }
 

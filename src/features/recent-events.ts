@@ -1,6 +1,8 @@
+import { NO_TAG } from './tag-hash.js'
+
 /**
  * One entity's events within the longest window, oldest first: event time, amount, an optional
- * tag (merchant, device, IP or account) and a flag (declined). Events older than the window are
+ * tag (a merchant, device, IP or account, as its tagHash; NO_TAG for none) and a flag (declined). Events older than the window are
  * dropped as new ones arrive, and at most `cap` are kept (counts saturate there, deliberately: a
  * burst cannot make one entity's state unbounded).
  */
@@ -8,20 +10,20 @@ export class RecentEvents {
   times: number[] = NO_NUMBERS
   /** The columns below stay unallocated until a value other than their default arrives: most entities only ever need times. */
   amounts: number[] = NO_NUMBERS
-  tags: Array<string | undefined> = NO_TAGS
+  tags: number[] = NO_NUMBERS
   flags: number[] = NO_NUMBERS
   /** Every event ever folded in, and their amount total (beyond the window). */
   total = 0
   amountTotal = 0
   lastTime = NaN
 
-  push(time: number, amount: number, tag: string | undefined, flag: number, windowMs: number, cap: number): void {
+  push(time: number, amount: number, tag: number, flag: number, windowMs: number, cap: number): void {
     this.prune(time - windowMs, cap - 1)
     const length = this.times.length
     // A one-element literal holds one element; a first push() into [] would reserve room for 17.
     this.times = length === 0 ? [time] : (this.times.push(time), this.times)
     if (amount !== 0 || this.amounts !== NO_NUMBERS) this.amounts = appended(this.amounts, length, amount, 0)
-    if (tag !== undefined || this.tags !== NO_TAGS) this.tags = appended(this.tags, length, tag, undefined)
+    if (tag === tag || this.tags !== NO_NUMBERS) this.tags = appended(this.tags, length, tag, NO_TAG)
     if (flag !== 0 || this.flags !== NO_NUMBERS) this.flags = appended(this.flags, length, flag, 0)
     this.total++
     this.amountTotal += amount
@@ -52,15 +54,17 @@ export class RecentEvents {
     return sum
   }
 
-  /** Distinct tags since `since`, counting `extra` too (the transaction being scored). */
-  distinctTagsSince(since: number, extra: string | undefined): number {
+  /** Distinct tags since `since`, counting `extra` too (the transaction being scored; NO_TAG for none). */
+  distinctTagsSince(since: number, extra: number): number {
     const { times, tags } = this
-    if (tags === NO_TAGS) return extra === undefined ? 0 : 1
+    const extraCount = extra === extra ? 1 : 0
+    if (tags === NO_NUMBERS) return extraCount
     let distinct = 0
     const start = this.firstIndexSince(since)
     for (let i = start; i < times.length; i++) {
       const tag = tags[i]
-      if (tag === undefined || tag === extra) continue
+      // NaN (no tag) equals nothing, itself included.
+      if (tag !== tag || tag === extra) continue
       let repeated = false
       for (let j = start; j < i; j++) {
         if (tags[j] === tag) {
@@ -70,7 +74,7 @@ export class RecentEvents {
       }
       if (!repeated) distinct++
     }
-    return distinct + (extra === undefined ? 0 : 1)
+    return distinct + extraCount
   }
 
   /** Rough bytes held, for the memory report. */
@@ -91,14 +95,13 @@ export class RecentEvents {
     if (drop === 0) return
     times.splice(0, drop)
     if (this.amounts !== NO_NUMBERS) this.amounts.splice(0, drop)
-    if (this.tags !== NO_TAGS) this.tags.splice(0, drop)
+    if (this.tags !== NO_NUMBERS) this.tags.splice(0, drop)
     if (this.flags !== NO_NUMBERS) this.flags.splice(0, drop)
   }
 }
 
 /** Shared stand-ins for columns not allocated yet; never written to (frozen, so a slip would throw). */
 const NO_NUMBERS: number[] = Object.freeze([]) as unknown as number[]
-const NO_TAGS: Array<string | undefined> = Object.freeze([]) as unknown as Array<string | undefined>
 
 /** The column with `value` appended at `length`, allocating it (filled with `fill` so far) on first use. */
 function appended<T>(column: T[], length: number, value: T, fill: T): T[] {
