@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { readdirSync } from 'node:fs'
+import { readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer, type Server } from 'node:http'
 import { describe, it } from 'node:test'
 import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs'
@@ -27,8 +28,10 @@ import { runCli, tempDir } from './helpers.js'
 import { describeNeeding } from './optional-suite.js'
 
 /** A stand-in for AWS that answers the preflight's read-only calls and records every call made. */
-async function recordingAws(options: { credentialsValid: boolean }): Promise<{ url: string; calls: string[]; server: Server }> {
+async function recordingAws(options: { credentialsValid: boolean }): Promise<{ url: string; calls: string[]; scopes: string[]; server: Server }> {
   const calls: string[] = []
+  /** Each call's signing scope: the access key id, the region and the service it was signed for. */
+  const scopes: string[] = []
   const server = createServer((request, response) => {
     let body = ''
     request.on('data', (chunk: Buffer) => (body += chunk))
@@ -36,6 +39,8 @@ async function recordingAws(options: { credentialsValid: boolean }): Promise<{ u
       const target = String(request.headers['x-amz-target'] ?? '')
       const action = target ? target.slice(target.indexOf('.') + 1) : (new URLSearchParams(body).get('Action') ?? 'unknown')
       calls.push(action)
+      const scope = /Credential=([^/]+)\/\d+\/([^/]+)\/([^/]+)\//.exec(String(request.headers.authorization ?? ''))
+      if (scope) scopes.push(`${scope[1]} ${scope[2]} ${scope[3]}`)
       if (action === 'GetCallerIdentity') {
         if (!options.credentialsValid) {
           response.writeHead(403, { 'content-type': 'text/xml' }).end('<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>1</RequestId></ErrorResponse>')
@@ -54,7 +59,7 @@ async function recordingAws(options: { credentialsValid: boolean }): Promise<{ u
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, calls, server }
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, calls, scopes, server }
 }
 
 describe('--target aws: preflight before anything is created', () => {
@@ -66,7 +71,7 @@ describe('--target aws: preflight before anything is created', () => {
         env: { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'not-a-real-secret' },
       })
       assert.equal(result.code, 1)
-      assert.match(result.stderr, /Plan for AWS account 210987654321 in eu-west-1 \(as arn:aws:iam::210987654321:user\/ci\)/)
+      assert.match(result.stderr, /Plan for AWS account 210987654321 in eu-west-1 \(region from --region\), as arn:aws:iam::210987654321:user\/ci:/)
       assert.match(result.stderr, /fraudlab-transactions: 3 provisioned shards \(to create\)/)
       assert.match(result.stderr, /DynamoDB table fraudlab-blocklist, on-demand \(to create\)/)
       assert.match(result.stderr, /SQS queue per run, subscribed to the topic to observe alerts \(tagged, deleted when the run ends\)/)
@@ -99,11 +104,35 @@ describe('--target aws: preflight before anything is created', () => {
     }
   })
 
-  it('refused credentials: one clear line naming the region and the error, exit 2, nothing else called', async () => {
+  it('a profile holds the region and the credentials (AWS_PROFILE or --profile, AWS_CONFIG_FILE), as the AWS CLI reads them: the preflight uses and names them', async () => {
+    const aws = await recordingAws({ credentialsValid: true })
+    const dir = tempDir('aws-config')
+    writeFileSync(join(dir, 'config'), '[default]\nregion = us-west-2\n\n[profile dev]\nregion = eu-west-3\n')
+    writeFileSync(join(dir, 'credentials'), '[default]\naws_access_key_id = AKIADEFAULTDEFAULT\naws_secret_access_key = default-secret\n\n[dev]\naws_access_key_id = AKIADEVDEVDEVDEV\naws_secret_access_key = dev-secret\n')
+    const env = { AWS_ENDPOINT_URL: aws.url, AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') }
+    try {
+      const ways: Array<{ env: Record<string, string>; args: string[] }> = [{ env: { AWS_PROFILE: 'dev' }, args: [] }, { env: {}, args: ['--profile', 'dev'] }]
+      for (const how of ways) {
+        aws.scopes.length = 0
+        const result = await runCli(['stack', 'up', '--target', 'aws', ...how.args], { env: { ...env, ...how.env } })
+        assert.equal(result.code, 1, result.stderr)
+        assert.match(result.stderr, /Plan for AWS account 210987654321 in eu-west-3 \(region from profile dev in .*config\), as arn:aws:iam::210987654321:user\/ci \(profile dev\):/)
+        assert.ok(aws.scopes.length > 0 && aws.scopes.every((scope) => scope.startsWith('AKIADEVDEVDEVDEV eu-west-3 ')), `every call signed with the profile's key for its region: ${aws.scopes.join(', ')}`)
+        assert.doesNotMatch(result.stderr + result.stdout, /dev-secret/)
+      }
+      // With no profile named, the default profile's region, as the AWS CLI does.
+      const byDefault = await runCli(['stack', 'up', '--target', 'aws'], { env })
+      assert.match(byDefault.stderr, /in us-west-2 \(region from profile default in /)
+    } finally {
+      aws.server.close()
+    }
+  })
+
+  it('refused credentials: one clear line naming the region and the error, exit 3 (the target cannot be used), nothing else called', async () => {
     const aws = await recordingAws({ credentialsValid: false })
     try {
       const result = await runCli(['stack', 'up', '--target', 'aws', '--region', 'eu-west-1'], { env: { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'wrong-secret' } })
-      assert.equal(result.code, 2)
+      assert.equal(result.code, 3)
       assert.match(result.stderr, /The AWS credentials cannot be used in eu-west-1: .*\(InvalidClientTokenId\)/)
       assert.match(result.stderr, /Hint: /)
       assert.doesNotMatch(result.stderr, /wrong-secret|\n\s+at /)

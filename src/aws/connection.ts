@@ -53,6 +53,7 @@ export function openAwsConnection(endpoints: AwsEndpoints, options: { maxSockets
       region: endpoints.region,
       endpoint: endpoints[service],
       credentials: endpoints.credentials,
+      ...(endpoints.profile ? { profile: endpoints.profile } : {}),
       requestHandler,
       maxAttempts,
       logger: SILENT_SDK_LOGGER,

@@ -12,6 +12,8 @@ export interface AwsEndpoints {
   sqs?: string
   /** Static credentials for emulators; undefined means the SDK's default credential chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string }
+  /** The shared-config profile the SDK's credential chain reads (--profile, else AWS_PROFILE, as the AWS CLI does). */
+  profile?: string
 }
 
 export const TARGETS = ['embedded', 'localstack', 'aws'] as const

@@ -52,23 +52,28 @@ export const targetFlags = {
     description: 'Where the pipeline runs: embedded emulators (default), a running LocalStack, or real AWS.',
     options: [...TARGETS],
     default: 'embedded',
+    helpGroup: 'TARGET',
   }),
-  endpoint: Flags.string({ description: 'LocalStack endpoint (default: AWS_ENDPOINT_URL, else the LocalStack `stack up` started, else http://localhost:4566).', helpValue: '<url>' }),
-  region: Flags.string({ description: 'AWS region (default: AWS_REGION; us-east-1 for emulators).', helpValue: '<region>' }),
+  endpoint: Flags.string({ description: 'LocalStack endpoint (default: the LocalStack `stack up` started, else http://localhost:4566).', helpValue: '<url>', env: 'AWS_ENDPOINT_URL', helpGroup: 'TARGET' }),
+  region: Flags.string({ description: 'AWS region (else AWS_DEFAULT_REGION, else the profile’s region in ~/.aws/config, as the AWS CLI finds it; us-east-1 for emulators).', helpValue: '<region>', env: 'AWS_REGION', helpGroup: 'TARGET' }),
+  profile: Flags.string({ description: 'With --target aws: the profile of ~/.aws/config and ~/.aws/credentials whose credentials (and region, unless given) the run uses.', helpValue: '<name>', env: 'AWS_PROFILE', helpGroup: 'TARGET' }),
   prefix: Flags.custom<string>({
     description: 'Prefix of every stream, table and topic name.',
     default: DEFAULT_PREFIX,
+    helpGroup: 'TARGET',
     parse: async (input) => {
       if (!isValidPrefix(input)) throw new FlagValueError(`--prefix may hold only letters, digits, '-', '_' and '.', at most 40; got "${input}"`)
       return input
     },
   })(),
-  yes: Flags.boolean({ description: 'With --target aws: create or delete billable resources without asking.', default: false }),
+  yes: Flags.boolean({ description: 'With --target aws: create or delete billable resources without asking.', default: false, helpGroup: 'TARGET' }),
   'state-dir': Flags.string({
-    description: 'Where the embedded stack records its processes (default: FRAUDLAB_STATE_DIR, else ./.fraudlab).',
+    description: 'Where the embedded stack records its processes.',
     helpValue: '<dir>',
+    env: 'FRAUDLAB_STATE_DIR',
     default: async () => defaultStateDir(),
     defaultHelp: async () => '.fraudlab',
+    helpGroup: 'TARGET',
   }),
 }
 
@@ -150,6 +155,6 @@ export function userResourcesOf(flags: { 'transactions-stream'?: string; 'decisi
 }
 
 /** The target the shared target flags select, as every command that reaches one takes it. */
-export function targetSelectionOf(flags: { target: string; endpoint?: string; region?: string; prefix: string; yes: boolean; 'state-dir': string }): TargetSelection {
-  return { target: flags.target as TargetName, endpoint: flags.endpoint, region: flags.region, prefix: flags.prefix, yes: flags.yes, stateDir: flags['state-dir'] }
+export function targetSelectionOf(flags: { target: string; endpoint?: string; region?: string; profile?: string; prefix: string; yes: boolean; 'state-dir': string }): TargetSelection {
+  return { target: flags.target as TargetName, endpoint: flags.endpoint || undefined, region: flags.region || undefined, profile: flags.profile || undefined, prefix: flags.prefix, yes: flags.yes, stateDir: flags['state-dir'] }
 }

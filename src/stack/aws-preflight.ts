@@ -3,6 +3,7 @@ import { DescribeStreamSummaryCommand, type Consumer } from '@aws-sdk/client-kin
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import type { AwsClients } from './aws-clients.js'
 import { errorName } from '../aws/backoff.js'
+import { EXIT_CODES } from '../errors/exit-codes.js'
 import { UserError } from '../errors/user-error.js'
 import { listStreamConsumers, type FanOutConsumer } from './fan-out-consumers.js'
 import { shardCapacityWarning } from './shard-capacity.js'
@@ -14,6 +15,9 @@ export interface AwsPreflightRequest {
   transactionShards: number
   decisionShards: number
   region: string
+  /** Where the region came from, and the profile: said first, as the AWS CLI's `configure list` would. */
+  regionFrom?: string
+  profile?: string
   /** The run's offered rate, when there is one: a warning if the shards cannot take it. */
   offeredTps?: number
   /** The stream consumers the run registers for enhanced fan-out. */
@@ -24,9 +28,39 @@ export interface AwsPreflightRequest {
 const FAN_OUT_CONSUMER_SHARD_HOUR_USD = 0.015
 const FAN_OUT_USD_PER_GB = 0.013
 
+/** The region and profile of a run on AWS, and where the region came from (said in the preflight). */
+export interface AwsSettings {
+  region: string
+  profile?: string
+  regionFrom: string
+}
+
+/**
+ * The region as the AWS CLI finds it: --region, AWS_REGION, AWS_DEFAULT_REGION, then the profile's
+ * `region` in the shared config file (AWS_CONFIG_FILE, else ~/.aws/config), read by the SDK's own
+ * loader. The profile is --profile, else AWS_PROFILE, else `default`.
+ */
+export async function resolveAwsSettings(request: { region?: string; profile?: string }): Promise<AwsSettings> {
+  const profile = request.profile || process.env.AWS_PROFILE || undefined
+  const given = request.region ? '--region' : process.env.AWS_REGION ? 'AWS_REGION' : process.env.AWS_DEFAULT_REGION ? 'AWS_DEFAULT_REGION' : undefined
+  const region = request.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION
+  if (region) return { region, profile, regionFrom: given! }
+  const sts = new STSClient({ ...(profile ? { profile } : {}) })
+  try {
+    return { region: await sts.config.region(), profile, regionFrom: `profile ${profile ?? 'default'} in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'}` }
+  } catch {
+    throw new UserError(`No AWS region is set${profile ? ` (profile ${profile} has none)` : ''}.`, {
+      hint: `Pass --region, set AWS_REGION, or give the profile a region (aws configure set region eu-west-1${profile ? ` --profile ${profile}` : ''}).`,
+    })
+  } finally {
+    sts.destroy()
+  }
+}
+
 /** Who the credentials belong to: GetCallerIdentity needs no permission and changes nothing. */
-export async function checkCredentials(region: string): Promise<{ account: string; arn: string }> {
-  const sts = new STSClient({ region, maxAttempts: 2 })
+export async function checkCredentials(settings: Pick<AwsSettings, 'region' | 'profile'>): Promise<{ account: string; arn: string }> {
+  const { region, profile } = settings
+  const sts = new STSClient({ region, maxAttempts: 2, ...(profile ? { profile } : {}) })
   try {
     const identity = await sts.send(new GetCallerIdentityCommand({}))
     return { account: identity.Account ?? '?', arn: identity.Arn ?? '?' }
@@ -34,11 +68,11 @@ export async function checkCredentials(region: string): Promise<{ account: strin
     const name = errorName(error)
     const hint =
       name === 'CredentialsProviderError'
-        ? 'Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`.'
+        ? 'Pass --profile (or set AWS_PROFILE), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`.'
         : name === 'ExpiredToken' || name === 'ExpiredTokenException'
           ? 'Your session expired: sign in again (`aws sso login`, or refresh your profile).'
           : 'Check the credentials and the region; fraudlab uses the standard AWS credential chain.'
-    throw new UserError(`The AWS credentials cannot be used in ${region}: ${(error as Error).message.split('\n')[0]} (${name}).`, { hint })
+    throw new UserError(`The AWS credentials${profile ? ` of profile ${profile}` : ''} cannot be used in ${region}: ${(error as Error).message.split('\n')[0]} (${name}).`, { hint, exitCode: EXIT_CODES.unreachable })
   } finally {
     sts.destroy()
   }
@@ -69,7 +103,7 @@ export async function awsPreflight(clients: AwsClients, request: AwsPreflightReq
   const shards = request.transactionShards + request.decisionShards
   const fanOut = await fanOutPlan(clients, request, { [names.transactionsStream]: transactions, [names.decisionsStream]: decisions })
   const lines = [
-    `Plan for AWS account ${identity.account} in ${request.region} (as ${identity.arn}):`,
+    `Plan for AWS account ${identity.account} in ${request.region}${request.regionFrom ? ` (region from ${request.regionFrom})` : ''}, as ${identity.arn}${request.profile ? ` (profile ${request.profile})` : ''}:`,
     `  Kinesis stream ${names.transactionsStream}: ${request.transactionShards} provisioned shards (${state(transactions)})`,
     `  Kinesis stream ${names.decisionsStream}: ${request.decisionShards} provisioned shards (${state(decisions)})`,
     `  DynamoDB table ${names.blockListTable}, on-demand (${state(blockList)})`,

@@ -7,7 +7,7 @@ import { currentRunLock, type RunLockHolder } from './run-lock.js'
 import type { TargetName } from '../aws/endpoints.js'
 import { UserError } from '../errors/user-error.js'
 import { EMBEDDED_REGION, embeddedEndpoints, startEmbeddedStack, stopRecordedServices } from './embedded-stack.js'
-import { checkCredentials } from './aws-preflight.js'
+import { checkCredentials, resolveAwsSettings } from './aws-preflight.js'
 import { deleteManaged, planTeardown, type FoundResource, type TeardownPlan } from './aws-teardown.js'
 import { MANAGED_TAG, PREFIX_TAG, provision, type ProvisionedResources } from './provision.js'
 import { resourceNames } from './resource-names.js'
@@ -169,14 +169,14 @@ export interface AwsStackDownResult {
  * name alone), shows it, and deletes it only once confirmed (`--yes`, or a yes at the prompt).
  */
 export async function awsStackDown(
-  request: { prefix: string; region?: string; yes: boolean },
+  request: { prefix: string; region?: string; profile?: string; yes: boolean },
   log: (line: string) => void,
   confirm: (question: string) => Promise<boolean>,
 ): Promise<AwsStackDownResult> {
-  const region = request.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
-  if (!region) throw new UserError('No AWS region is set.', { hint: 'Pass --region or set AWS_REGION.' })
-  const identity = await checkCredentials(region)
-  const clients = createAwsClients({ target: 'aws', region })
+  const settings = await resolveAwsSettings(request)
+  const { region, profile } = settings
+  const identity = await checkCredentials(settings)
+  const clients = createAwsClients({ target: 'aws', region, profile })
   try {
     const plan = await planTeardown(clients, request.prefix)
     log(`AWS account ${identity.account} in ${region}, prefix ${request.prefix}:`)

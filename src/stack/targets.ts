@@ -1,7 +1,8 @@
+import { EXIT_CODES } from '../errors/exit-codes.js'
 import { UserError } from '../errors/user-error.js'
 import { createAwsClients } from './aws-clients.js'
 import { EMULATOR_CREDENTIALS, type AwsEndpoints, type TargetName } from '../aws/endpoints.js'
-import { awsPreflight, checkCredentials } from './aws-preflight.js'
+import { awsPreflight, checkCredentials, resolveAwsSettings } from './aws-preflight.js'
 import type { FanOutConsumer } from './fan-out-consumers.js'
 import { readLocalStackRecord } from './localstack-container.js'
 import { embeddedEndpoints, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.js'
@@ -13,6 +14,8 @@ export interface TargetSelection {
   target: TargetName
   endpoint?: string
   region?: string
+  /** For `aws`: the shared-config profile (credentials, and the region unless given). */
+  profile?: string
   /** Prefix of every stream, table and topic name. */
   prefix: string
   /** For `aws`: consent to create resources (and be billed for them). */
@@ -71,14 +74,14 @@ export async function resolveTarget(request: TargetRequest, log: (line: string) 
       }
     }
     case 'aws': {
-      const region = request.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
-      if (!region) throw new UserError('No AWS region is set.', { hint: 'Pass --region or set AWS_REGION.' })
-      const endpoints: AwsEndpoints = { target: 'aws', region }
+      const settings = await resolveAwsSettings(request)
+      const { region, profile } = settings
+      const endpoints: AwsEndpoints = { target: 'aws', region, profile }
       // Read-only until --yes: who the credentials are, which resources exist, what would be created.
-      const identity = await checkCredentials(region)
+      const identity = await checkCredentials(settings)
       const clients = createAwsClients(endpoints)
       try {
-        for (const line of await awsPreflight(clients, { ...request, region }, identity)) log(line)
+        for (const line of await awsPreflight(clients, { ...request, ...settings }, identity)) log(line)
       } finally {
         clients.destroy()
       }
@@ -117,6 +120,7 @@ async function assertReachable(endpoint: string): Promise<void> {
   if (!(await isReachable(endpoint))) {
     throw new UserError(`Nothing answers at ${endpoint} (target localstack).`, {
       hint: 'Start LocalStack first (see localstack/README.md), or pass --endpoint / set AWS_ENDPOINT_URL to where it listens.',
+      exitCode: EXIT_CODES.unreachable,
     })
   }
 }

@@ -21,6 +21,7 @@ export function createFanOutClient(endpoints: AwsEndpoints): KinesisClient {
     region: endpoints.region,
     endpoint: endpoints.kinesisFanOut ?? endpoints.kinesis,
     credentials: endpoints.credentials,
+    ...(endpoints.profile ? { profile: endpoints.profile } : {}),
     requestHandler: new NodeHttp2Handler({ requestTimeout: 0, sessionTimeout: 0 }),
     maxAttempts: 1,
     logger: SILENT_SDK_LOGGER,

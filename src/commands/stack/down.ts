@@ -16,6 +16,7 @@ export default class StackDown extends FraudlabCommand {
   static override flags = {
     target: targetFlags.target,
     region: targetFlags.region,
+    profile: targetFlags.profile,
     prefix: targetFlags.prefix,
     yes: Flags.boolean({ description: 'With --target aws: delete without asking.', default: false }),
     'state-dir': targetFlags['state-dir'],
@@ -25,7 +26,7 @@ export default class StackDown extends FraudlabCommand {
     const { flags } = await this.parse(StackDown)
     if (flags.target === 'aws') {
       // The plan and its outcome are on stderr as they happen.
-      return awsStackDown({ prefix: flags.prefix, region: flags.region, yes: flags.yes }, (line) => this.progress(line), (question) => this.confirm(question))
+      return awsStackDown({ prefix: flags.prefix, region: flags.region || undefined, profile: flags.profile || undefined, yes: flags.yes }, (line) => this.progress(line), (question) => this.confirm(question))
     }
     if (flags.target === 'localstack') {
       const stopped = await localStackDown(flags['state-dir'])
