@@ -85,9 +85,26 @@ describe('bad input on the command line', () => {
     assert.match(result.stderr, /--tps and --time-scale both set the arrival rate/)
   })
 
+  it('a mistyped command names the closest one and exits 2; help, -h, version and -v answer as oclif CLIs do', async () => {
+    const typo = await runCli(['simulat', '--tps', '5'])
+    assert.equal(typo.code, 2)
+    assert.match(typo.stderr, /"simulat" is not a fraudlab command\. Did you mean "fraudlab simulate"\?/)
+    const nested = await runCli(['report', 'compar'])
+    assert.match(nested.stderr, /Did you mean "fraudlab report compare"\?/)
+    const help = await runCli(['help', 'simulate'])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /TARGET FLAGS/)
+    assert.match(help.stdout, /\[env: AWS_PROFILE\]/)
+    assert.match(help.stdout, /Exit codes: 0 ok; 1 run failed/)
+    assert.equal((await runCli(['simulate', '-h'])).stdout, help.stdout)
+    const version = await runCli(['-v'])
+    assert.match(version.stdout, /^fraudlab\/0\.1\.0 /)
+    assert.equal((await runCli(['version'])).stdout, version.stdout)
+  })
+
   it('--target localstack with nothing listening says so and how to fix it', async () => {
     const result = await runCli(['simulate', '--target', 'localstack', '--endpoint', 'http://127.0.0.1:9'])
-    assert.equal(result.code, 2)
+    assert.equal(result.code, 3, 'the target is not reachable')
     assert.match(result.stderr, /Nothing answers at http:\/\/127\.0\.0\.1:9 \(target localstack\)/)
     assert.match(result.stderr, /Hint: Start LocalStack first/)
     assert.doesNotMatch(result.stderr, /\n\s+at /)

@@ -73,7 +73,7 @@ describeNeeding('the live view in a real terminal (tmux)', TMUX ? false : 'tmux 
         // already ended with its command
       }
     }
-    assert.equal(readFileSync(join(dir, 'exit-code'), 'utf8').trim(), '0')
+    assert.equal(readFileSync(join(dir, 'exit-code'), 'utf8').trim(), '130', 'stopped by q: interrupted, report written')
     const stdout = readFileSync(join(dir, 'stdout.txt'), 'utf8')
     assert.match(stdout, /fraudlab simulate · run \S+ · interrupted/)
     assert.match(stdout, /Reconciliation {3}OK/)

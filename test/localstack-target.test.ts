@@ -14,10 +14,10 @@ const noDocker = await dockerUnavailableReason()
 const DEAD_ENDPOINT_ENV = { AWS_ENDPOINT_URL: '' }
 
 describeNeeding('--target localstack without Docker', noDocker ? false : 'a Docker engine is reachable here: the no-Docker message cannot be shown', ({ it, before, after }) => {
-  it('stack up, with no LocalStack answering and no Docker engine: says so, points to the compose file and --endpoint, exit 2, no stack trace', async () => {
+  it('stack up, with no LocalStack answering and no Docker engine: says so, points to the compose file and --endpoint, exit 3, no stack trace', async () => {
     const state = tempDir('ls-state')
     const result = await runCli(['stack', 'up', '--target', 'localstack', '--state-dir', state], { env: DEAD_ENDPOINT_ENV })
-    assert.equal(result.code, 2)
+    assert.equal(result.code, 3)
     assert.match(result.stderr, /Nothing answers at http:\/\/localhost:4566, and fraudlab cannot start LocalStack: no Docker engine is reachable \(.+\)\./)
     assert.match(result.stderr, /docker compose -f localstack\/docker-compose\.yml up -d/)
     assert.match(result.stderr, /--endpoint URL \/ AWS_ENDPOINT_URL/)

@@ -6,6 +6,7 @@ import type { PipelineOptions } from '../run/pipeline-run.js'
 import type { ReshardPlan } from '../run/reshard-step.js'
 import type { Segment } from '../load/segment.js'
 import { parseDurationMs } from '../util/duration.js'
+import { EXIT_CODES } from '../errors/exit-codes.js'
 import { PauseGate } from '../load/pause-gate.js'
 import { nowMs } from '../util/clock.js'
 import { parseFaultPlan } from '../stack/fault-plan.js'
@@ -122,6 +123,33 @@ function parseSegment(input: string): Segment {
   return { index, count }
 }
 
+/** `--help` lists the run's flags by topic. */
+const RUN_FLAG_GROUPS: Record<string, string> = {
+  'max-lateness': 'LOAD',
+  segment: 'LOAD',
+  'drain-timeout': 'LOAD',
+  shards: 'STREAMS',
+  'poll-interval': 'STREAMS',
+  'checkpoint-interval': 'STREAMS',
+  'kinesis-limits': 'STREAMS',
+  aggregate: 'STREAMS',
+  reshard: 'STREAMS',
+  scorer: 'SCORER',
+  consumer: 'SCORER',
+  scorers: 'SCORER',
+  'lease-failover': 'SCORER',
+  model: 'SCORER',
+  'shadow-model': 'SCORER',
+  'features-log': 'SCORER',
+  'collector-consumer': 'OBSERVING',
+  observe: 'OBSERVING',
+  inject: 'FAULTS',
+  threshold: 'REPORT',
+  'reports-dir': 'REPORT',
+  ui: 'REPORT',
+}
+for (const [name, group] of Object.entries(RUN_FLAG_GROUPS)) (pipelineFlags as Record<string, { helpGroup?: string }>)[name].helpGroup = group
+
 type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
@@ -215,7 +243,9 @@ export abstract class PipelineCommand extends FraudlabCommand {
       await closeView()
       if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
       this.log(renderTerminalSummary(summary, reportDir))
-      if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = 1
+      // A stopped run's thresholds judge part of a load: the stop is what its exit says.
+      if (summary.status === 'failed' || !summary.reconciliation.ok) process.exitCode = EXIT_CODES.runFailed
+      else if (summary.status === 'interrupted') process.exitCode = EXIT_CODES.interrupted
       else if (summary.thresholds.some((t) => !t.ok)) process.exitCode = THRESHOLDS_CROSSED_EXIT_CODE
       return summary
     } finally {

@@ -4,13 +4,15 @@ import { durationFlag, FlagValueError, integerFlag } from '../cli/flags.js'
 import type { RunSummary } from '../report/run-summary.js'
 import { describePlan, planRun, type RunPlan } from '../run/run-plan.js'
 import { simulate } from '../run/simulate-run.js'
+import { EXIT_CODES_HELP } from '../errors/exit-codes.js'
 
 export default class Simulate extends PipelineCommand {
   static override summary = 'Run a labelled fraud scenario through the pipeline and report latency and precision/recall.'
   static override description =
     'Plays a scenario (genuine customers plus fraud archetypes, seeded) at its arrival profile or at --tps (open model), ' +
     'sends it to Kinesis, lets the scorer (its own process) block, alert and decide, and reconciles every transaction it sent. ' +
-    'Starts an embedded stack for the run when none is running. Writes reports/<run-id>/summary.json.'
+    'Starts an embedded stack for the run when none is running. Writes reports/<run-id>/summary.json.\n\n' +
+    EXIT_CODES_HELP
 
   static override examples = [
     '<%= config.bin %> simulate --tps 200 --duration 20s',

@@ -1,5 +1,6 @@
 import { UserError } from '../errors/user-error.js'
 import type { RunSummary } from './run-summary.js'
+import { EXIT_CODES } from '../errors/exit-codes.js'
 
 export type ThresholdSource = 'flag' | 'scenario'
 type Operator = '<' | '<=' | '>' | '>=' | '==' | '!='
@@ -122,4 +123,4 @@ function compare(actual: number, operator: Operator, value: number): boolean {
 }
 
 /** k6's exit code for crossed thresholds: the report is written, and CI fails. */
-export const THRESHOLDS_CROSSED_EXIT_CODE = 99
+export const THRESHOLDS_CROSSED_EXIT_CODE = EXIT_CODES.thresholdCrossed

@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { EXIT_CODES } from '../errors/exit-codes.js'
 import { UserError } from '../errors/user-error.js'
 
 /** The LocalStack image `stack up --target localstack` starts (the compose file uses the same). */
@@ -39,6 +40,7 @@ export async function dockerUnavailableReason(): Promise<string | undefined> {
 
 export function noDockerError(endpoint: string, reason: string): UserError {
   return new UserError(`Nothing answers at ${endpoint}, and fraudlab cannot start LocalStack: no Docker engine is reachable (${reason}).`, {
+    exitCode: EXIT_CODES.unreachable,
     hint:
       'Start LocalStack your own way and point fraudlab at it: `docker compose -f localstack/docker-compose.yml up -d`, then ' +
       '`fraudlab simulate --target localstack` (or --endpoint URL / AWS_ENDPOINT_URL for another address). The embedded stack (the default target) needs no Docker.',

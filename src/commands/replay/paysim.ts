@@ -6,13 +6,15 @@ import { PAYSIM_TYPES, type PaysimType } from '../../dataset/paysim-format.js'
 import { UserError } from '../../errors/user-error.js'
 import type { RunSummary } from '../../report/run-summary.js'
 import { describeReplayPlan, planReplay, replayPaysim, type ReplayPlan, type ReplayRequest } from '../../run/replay-run.js'
+import { EXIT_CODES_HELP } from '../../errors/exit-codes.js'
 
 export default class ReplayPaysim extends PipelineCommand {
   static override summary = 'Stream a PaySim CSV (or .csv.gz) through the pipeline, in bounded memory.'
   static override description =
     'Reads the file as it goes (csv-parse for quoted lines), checks the header and every row, maps each row onto the ' +
     'canonical transaction (nameOrig → account, nameDest → counterparty, balances kept, step → event time) and sends it. ' +
-    'isFraud and isFlaggedFraud stay in the run ledger. One of --speed or --tps sets the pace.'
+    'isFraud and isFlaggedFraud stay in the run ledger. One of --speed or --tps sets the pace.\n\n' +
+    EXIT_CODES_HELP
 
   static override examples = [
     '<%= config.bin %> replay paysim --file datasets/paysim-real-sample.csv --tps 500',
