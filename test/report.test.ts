@@ -11,6 +11,8 @@ import { newLatencyHistogram, recordMs, summarize } from '../src/metrics/latency
 import { prAuc, prCurve } from '../src/metrics/score-ranking.js'
 import { accuracyBeforeAndAfter, coldStartWindowMs, MAX_TIMELINE_BUCKETS, Timeline } from '../src/metrics/timeline.js'
 import { compareSummaries } from '../src/report/compare.js'
+import MarkdownIt from 'markdown-it'
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { mergeReports } from '../src/report/merge.js'
 import { readReport } from '../src/report/read-report.js'
 import { archetypeAccuracy, distribution } from '../src/report/run-summary.js'
@@ -308,6 +310,49 @@ describe('report compare', () => {
     assert.equal(incompatible.code, 2)
     assert.match(incompatible.stderr, new RegExp(`summary schema version 1; this fraudlab reads version ${SUMMARY_SCHEMA_VERSION}, so the two are not comparable`))
     assert.doesNotMatch(incompatible.stderr, /at .*\.js:\d+/)
+  })
+
+  it('refuses runs of another scenario, rate, target or status (exit 2, naming each difference) unless --force; writes valid Markdown and JUnit', async () => {
+    const dir = tempDir('compare-formats')
+    const base = await writeSyntheticReport('base', syntheticRun(2_000, 10, 5), dir)
+    const other = structuredClone(base.summary)
+    other.runId = 'other'
+    other.status = 'interrupted'
+    other.config = { ...other.config, scenario: 'card-testing', target: 'aws' }
+    other.throughput.offeredTps = base.summary.throughput.offeredTps * 2.5
+    other.counts.failedToProduce = 49_892
+    other.latencyMs.decision.p99 = (base.summary.latencyMs.decision.p99 as number) * 3
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'other'), { recursive: true }))
+    writeFileSync(join(dir, 'other', 'summary.json'), JSON.stringify(other))
+
+    const refused = await runCli(['report', 'compare', 'base', 'other', '--reports-dir', dir])
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /base and other are not comparable: scenario: \S+ against card-testing; offered rate \(\/s\): \d+ against \d+; target: \S+ against aws; status: completed against interrupted\./)
+    assert.match(refused.stderr, /--force/)
+    assert.equal(refused.stdout, '')
+
+    const text = await runCli(['report', 'compare', 'base', 'other', '--reports-dir', dir, '--force'])
+    assert.equal(text.code, 99)
+    assert.match(text.stdout, /compared despite --force: status: completed against interrupted/)
+    // A large count keeps its column, and a change from 0 is a difference, not a percentage.
+    assert.match(text.stdout, /^failedToProduce +0 +49,892 +\+49,892  ✗ regression$/m)
+    assert.match(text.stdout, /^decision\.p99 .* \+200\.0%  ✗ regression$/m)
+
+    const markdown = await runCli(['report', 'compare', 'base', 'other', '--reports-dir', dir, '--force', '--format', 'markdown'])
+    const html = new MarkdownIt().render(markdown.stdout)
+    const table = html.slice(html.indexOf('<table>'), html.indexOf('</table>'))
+    const metrics = compareSummaries(base.summary, other)
+    assert.equal((table.match(/<tr>/g) ?? []).length, metrics.length + 1, 'one row per metric under a header: the table parses as GFM')
+    assert.match(html, /<h3>fraudlab report compare: ❌ \d+ regressions beyond tolerance/)
+    assert.equal((table.match(/❌ regression/g) ?? []).length, metrics.filter((m) => m.regression).length)
+
+    const junit = await runCli(['report', 'compare', 'base', 'other', '--reports-dir', dir, '--force', '--format', 'junit'])
+    assert.equal(XMLValidator.validate(junit.stdout), true)
+    const suite = new XMLParser({ ignoreAttributes: false }).parse(junit.stdout).testsuites.testsuite
+    assert.equal(Number(suite['@_tests']), metrics.length)
+    assert.equal(Number(suite['@_failures']), metrics.filter((m) => m.regression).length)
+    const failed = (suite.testcase as Array<{ '@_name': string; failure?: { '@_message': string } }>).filter((c) => c.failure)
+    assert.ok(failed.some((c) => c['@_name'] === 'failedToProduce' && /baseline 0, current 49,892/.test(c.failure!['@_message'])))
   })
 
   it('report open prints the report.html path of a run (or of the latest run)', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { planRun } from '../src/run/run-plan.js'
@@ -121,6 +121,7 @@ describe('a run under failure', () => {
     assert.equal(summary.counts.decided, summary.counts.sent)
     assert.equal(summary.counts.lost, 0)
     assert.ok(existsSync(join(reportsDir, summary.runId, 'summary.json')))
+    assert.match(readFileSync(join(reportsDir, summary.runId, 'summary.md'), 'utf8'), /: ⚠️ interrupted \(reconciled\)/, 'a stopped run is not shown as a pass')
   }
 
   it('Ctrl-C stops the load, drains, reconciles and still writes the report', () => interruptedRun('SIGINT'))

@@ -1,3 +1,4 @@
+import { escapeMarkup } from './format.js'
 import type { RunSummary } from './summary-schema.js'
 
 export type Direction = 'lower-is-better' | 'higher-is-better'
@@ -87,20 +88,117 @@ export function compareSummaries(baseline: RunSummary, current: RunSummary, tole
   })
 }
 
-export function renderComparison(baseline: RunSummary, current: RunSummary, rows: ComparedMetric[], tolerances: Tolerances): string {
-  const format = (value: number | null, kind: MetricKind) =>
-    value === null ? '—' : kind === 'latency' ? `${value.toFixed(value < 10 ? 2 : 1)}ms` : kind === 'quality' || Math.abs(value) < 10 ? value.toFixed(3) : String(Math.round(value * 10) / 10)
-  const change = (row: ComparedMetric) => (row.relative === null ? (row.delta === null ? '' : row.delta > 0 ? '+' + format(row.delta, row.kind) : format(row.delta, row.kind)) : `${row.relative >= 0 ? '+' : ''}${(row.relative * 100).toFixed(1)}%`)
+/**
+ * What makes two runs not comparable: another scenario or dataset, another offered rate, another
+ * target, or a run that did not complete (a stopped run's figures cover part of a load). Each entry
+ * names the difference; `report compare` refuses unless --force.
+ */
+export function differencesBetween(baseline: RunSummary, current: RunSummary): string[] {
+  const workload = (s: RunSummary) => String(s.config.scenario ?? (s.config.dataset ? `${s.config.dataset} ${basename(String(s.config.file ?? ''))}` : s.command))
+  const differences: string[] = []
+  const differ = (what: string, b: unknown, c: unknown) => {
+    if (b !== c) differences.push(`${what}: ${String(b)} against ${String(c)}`)
+  }
+  differ('scenario', workload(baseline), workload(current))
+  const rate = (s: RunSummary) => Math.round(s.throughput.offeredTps)
+  // Poisson arrivals and event-time pacing offer about the same rate from run to run: within 5%.
+  if (Math.abs(rate(baseline) - rate(current)) > 0.05 * Math.max(rate(baseline), rate(current))) differ('offered rate (/s)', rate(baseline), rate(current))
+  differ('target', baseline.config.target ?? 'unknown', current.config.target ?? 'unknown')
+  differ('status', baseline.status, current.status)
+  return differences
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1)
+}
+
+function formatValue(value: number | null, kind: MetricKind): string {
+  if (value === null) return '—'
+  if (kind === 'latency') return `${value.toFixed(value < 10 ? 2 : 1)}ms`
+  if (kind === 'loss') return Math.round(value).toLocaleString('en-US')
+  if (kind === 'quality' || Math.abs(value) < 10) return value.toFixed(3)
+  return (Math.round(value * 10) / 10).toLocaleString('en-US')
+}
+
+/** The change as people read it: a percentage, a factor once it passes ×10 (1 → 49,892 is not "+4989100%"), or the difference from 0. */
+export function formatChange(row: ComparedMetric): string {
+  if (row.delta === null) return ''
+  if (row.relative === null || row.baseline === 0) return `${row.delta > 0 ? '+' : ''}${formatValue(row.delta, row.kind)}`
+  const factor = row.current! / row.baseline!
+  if (factor >= 10 || (factor > 0 && factor <= 0.1)) return `×${factor >= 10 ? Math.round(factor).toLocaleString('en-US') : factor.toPrecision(2)}`
+  return `${row.relative >= 0 ? '+' : ''}${(row.relative * 100).toFixed(1)}%`
+}
+
+function regressionLine(rows: ComparedMetric[]): string {
   const regressions = rows.filter((r) => r.regression)
+  return regressions.length ? `${regressions.length} regression${regressions.length > 1 ? 's' : ''} beyond tolerance: ${regressions.map((r) => r.metric).join(', ')}` : 'No regression beyond tolerance.'
+}
+
+function toleranceLine(tolerances: Tolerances): string {
+  return `tolerance: latency and throughput ±${(tolerances.relative * 100).toFixed(0)}%, quality ±${tolerances.quality} absolute, losses must not grow`
+}
+
+export interface ComparisonContext {
+  baseline: RunSummary
+  current: RunSummary
+  rows: ComparedMetric[]
+  tolerances: Tolerances
+  /** Differences the user compared despite (--force): said first. */
+  forced: string[]
+}
+
+export function renderComparison({ baseline, current, rows, tolerances, forced }: ComparisonContext): string {
+  const cells = rows.map((row) => [row.metric, formatValue(row.baseline, row.kind), formatValue(row.current, row.kind), formatChange(row)])
+  // Columns as wide as their widest cell: a large count never runs into its neighbour.
+  const widths = [0, 1, 2, 3].map((i) => Math.max(['metric', 'baseline', 'current', 'change'][i].length, ...cells.map((cell) => cell[i].length)))
+  const line = (cell: string[]) => `${cell[0].padEnd(widths[0])}  ${cell[1].padStart(widths[1])}  ${cell[2].padStart(widths[2])}  ${cell[3].padStart(widths[3])}`
   const lines = [
     `baseline ${baseline.runId} (${baseline.command}, ${baseline.startedAt})`,
     `current  ${current.runId} (${current.command}, ${current.startedAt})`,
-    `tolerance: latency and throughput ±${(tolerances.relative * 100).toFixed(0)}%, quality ±${tolerances.quality} absolute, losses must not grow`,
+    ...forced.map((difference) => `compared despite --force: ${difference}`),
+    toleranceLine(tolerances),
     '',
-    `${'metric'.padEnd(34)}${'baseline'.padStart(12)}${'current'.padStart(12)}${'change'.padStart(10)}`,
-    ...rows.map((row) => `${row.metric.padEnd(34)}${format(row.baseline, row.kind).padStart(12)}${format(row.current, row.kind).padStart(12)}${change(row).padStart(10)}${row.regression ? '  ✗ regression' : ''}`),
+    line(['metric', 'baseline', 'current', 'change']),
+    ...rows.map((row, i) => `${line(cells[i])}${row.regression ? '  ✗ regression' : ''}`),
     '',
-    regressions.length ? `${regressions.length} regression${regressions.length > 1 ? 's' : ''} beyond tolerance: ${regressions.map((r) => r.metric).join(', ')}` : 'No regression beyond tolerance.',
+    regressionLine(rows),
   ]
   return lines.join('\n')
+}
+
+/** For a pull-request comment: the regressions first, then every metric in a table. */
+export function renderComparisonMarkdown({ baseline, current, rows, tolerances, forced }: ComparisonContext): string {
+  const regressions = rows.filter((r) => r.regression)
+  const cell = (text: string) => text.replaceAll('|', '\\|')
+  return [
+    `### fraudlab report compare: ${regressions.length ? `❌ ${regressionLine(rows)}` : '✅ no regression beyond tolerance'}`,
+    '',
+    `Baseline \`${baseline.runId}\` (${baseline.command}, ${baseline.startedAt}), current \`${current.runId}\` (${current.command}, ${current.startedAt}); ${toleranceLine(tolerances)}.`,
+    ...(forced.length ? ['', ...forced.map((difference) => `> Compared despite --force: ${cell(difference)}`)] : []),
+    '',
+    '| metric | baseline | current | change | |',
+    '| --- | ---: | ---: | ---: | --- |',
+    ...rows.map((row) => `| ${cell(row.metric)} | ${formatValue(row.baseline, row.kind)} | ${formatValue(row.current, row.kind)} | ${formatChange(row)} | ${row.regression ? '❌ regression' : ''} |`),
+    '',
+  ].join('\n')
+}
+
+/** JUnit XML for CI: one test case per metric, failing where it regressed. */
+export function renderComparisonJunit({ baseline, current, rows }: ComparisonContext): string {
+  const failures = rows.filter((r) => r.regression).length
+  const cases = rows.map((row) => {
+    const name = escapeMarkup(row.metric)
+    if (!row.regression) return `    <testcase classname="fraudlab.compare" name="${name}"/>`
+    const message = escapeMarkup(`baseline ${formatValue(row.baseline, row.kind)}, current ${formatValue(row.current, row.kind)} (${formatChange(row) || 'missing'})`)
+    return `    <testcase classname="fraudlab.compare" name="${name}">\n      <failure message="${message}"/>\n    </testcase>`
+  })
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="fraudlab compare" tests="${rows.length}" failures="${failures}">`,
+    `  <testsuite name="${escapeMarkup(`fraudlab compare ${baseline.runId} ${current.runId}`)}" tests="${rows.length}" failures="${failures}" timestamp="${current.startedAt}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n')
 }

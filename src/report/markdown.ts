@@ -18,7 +18,8 @@ export function renderMarkdown(summary: RunSummary): string {
   const d = summary.latencyMs.decision
   const e = summary.latencyMs.endToEnd
   const outcome = runVerdict(summary)
-  const verdict = `${outcome.ok ? '✅' : '❌'} ${outcome.text}`
+  // A stopped or over-capacity run reconciled, but measured less than it was asked to: not a plain pass.
+  const verdict = `${!outcome.ok ? '❌' : summary.status === 'completed' ? '✅' : '⚠️'} ${outcome.text}`
   const lines = [
     `### fraudlab ${summary.command} \`${summary.runId}\`: ${verdict}`,
     '',

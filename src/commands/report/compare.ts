@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { FraudlabCommand } from '../../cli/base-command.js'
 import { UserError } from '../../errors/user-error.js'
-import { compareSummaries, DEFAULT_TOLERANCES, renderComparison } from '../../report/compare.js'
+import { compareSummaries, DEFAULT_TOLERANCES, differencesBetween, renderComparison, renderComparisonJunit, renderComparisonMarkdown, type ComparisonContext } from '../../report/compare.js'
 import { readReport, resolveReportFolder } from '../../report/read-report.js'
 import { THRESHOLDS_CROSSED_EXIT_CODE } from '../../report/thresholds.js'
 
@@ -9,10 +9,14 @@ export default class ReportCompare extends FraudlabCommand {
   static override summary = 'Compare a run with a baseline; exit 99 on a regression beyond tolerance.'
   static override description =
     'Prints each metric side by side (latency percentiles per stage, throughput, precision, recall, PR-AUC, time to detect, losses, per archetype). ' +
-    'Latencies and throughput may move by --tolerance (relative), quality ratios by --quality-tolerance (absolute); lost, failed and dropped transactions must not grow.'
+    'Latencies and throughput may move by --tolerance (relative), quality ratios by --quality-tolerance (absolute); lost, failed and dropped transactions must not grow. ' +
+    'Runs of another scenario, offered rate, target or status are refused (exit 2) unless --force.\n\n' +
+    'Exit codes: 0 no regression; 2 not comparable (or a usage error); 99 a regression beyond tolerance.'
   static override examples = [
     '<%= config.bin %> report compare reports/BASELINE-RUN reports/CURRENT-RUN',
     '<%= config.bin %> report compare baseline/summary.json latest --tolerance 0.2',
+    '<%= config.bin %> report compare baseline latest --format markdown >> "$GITHUB_STEP_SUMMARY"',
+    '<%= config.bin %> report compare baseline latest --format junit > compare.xml',
   ]
   static override args = {
     baseline: Args.string({ description: 'Baseline report: a folder, its summary.json, a run id, or latest.', required: true }),
@@ -24,6 +28,8 @@ export default class ReportCompare extends FraudlabCommand {
     tolerance: Flags.string({ description: 'Relative change allowed for latencies and throughput (0.1 or 10%).', default: '10%' }),
     'quality-tolerance': Flags.string({ description: 'Absolute change allowed for precision, recall, F1 and PR-AUC.', default: String(DEFAULT_TOLERANCES.quality) }),
     'reports-dir': Flags.string({ description: 'Where run ids are looked up.', default: 'reports', helpValue: '<dir>' }),
+    format: Flags.string({ description: 'How to print the comparison: a text table, JSON, Markdown (a pull-request comment or a job summary) or JUnit XML (one test case per metric).', options: ['text', 'json', 'markdown', 'junit'], default: 'text' }),
+    force: Flags.boolean({ description: 'Compare runs of another scenario, rate, target or status anyway (the output says what differs).', default: false }),
   }
 
   async run() {
@@ -31,11 +37,23 @@ export default class ReportCompare extends FraudlabCommand {
     const tolerances = { relative: fraction(flags.tolerance, '--tolerance'), quality: fraction(flags['quality-tolerance'], '--quality-tolerance') }
     const baseline = readReport(resolveReportFolder(args.baseline, flags['reports-dir'])).summary
     const current = readReport(resolveReportFolder(args.current, flags['reports-dir'])).summary
+    const differences = differencesBetween(baseline, current)
+    if (differences.length && !flags.force) {
+      throw new UserError(`${baseline.runId} and ${current.runId} are not comparable: ${differences.join('; ')}.`, {
+        hint: 'Compare runs of the same scenario, rate, target and status, or pass --force to compare them anyway.',
+      })
+    }
     const rows = compareSummaries(baseline, current, tolerances)
     const regressions = rows.filter((row) => row.regression)
-    this.log(renderComparison(baseline, current, rows, tolerances))
+    const context: ComparisonContext = { baseline, current, rows, tolerances, forced: differences }
+    const result = { baseline: baseline.runId, current: current.runId, tolerances, comparedDespite: differences, regressions: regressions.length, metrics: rows }
     if (regressions.length) process.exitCode = THRESHOLDS_CROSSED_EXIT_CODE
-    return { baseline: baseline.runId, current: current.runId, tolerances, regressions: regressions.length, metrics: rows }
+    if (this.jsonEnabled()) return result
+    if (flags.format === 'json') this.log(JSON.stringify(result, null, 2))
+    else if (flags.format === 'markdown') this.log(renderComparisonMarkdown(context))
+    else if (flags.format === 'junit') this.log(renderComparisonJunit(context))
+    else this.log(renderComparison(context))
+    return result
   }
 }
 
