@@ -16,7 +16,7 @@ const SRC = join(REPO_ROOT, 'src')
 const LAYERS: string[][] = [
   ['commands'],
   ['cli'],
-  ['tui', 'k6', 'deploy'],
+  ['tui', 'k6', 'deploy', 'telemetry'],
   ['run'],
   ['stack', 'report'],
   ['scorer', 'collector', 'serve'],

@@ -5,6 +5,7 @@ import { parseThreshold, THRESHOLDS_CROSSED_EXIT_CODE } from '../report/threshol
 import type { PipelineOptions } from '../run/pipeline-run.js'
 import type { ReshardPlan } from '../run/reshard-step.js'
 import type { Segment } from '../load/segment.js'
+import { parseOutput, RunOutputs, type OutputSpec } from '../telemetry/run-outputs.js'
 import { parseDurationMs } from '../util/duration.js'
 import { EXIT_CODES } from '../errors/exit-codes.js'
 import { PauseGate } from '../load/pause-gate.js'
@@ -94,6 +95,17 @@ export const pipelineFlags = {
   'shadow-model': shadowModelFlag,
   'features-log': featuresLogFlag,
   'reports-dir': Flags.string({ description: 'Where run reports are written.', default: 'reports', helpValue: '<dir>' }),
+  out: Flags.custom<OutputSpec>({
+    description:
+      "Send the run's metrics out while it runs, as k6's --out does: prometheus[=[HOST:]PORT] serves /metrics (default 127.0.0.1:9464), otlp[=URL] pushes to an OpenTelemetry Collector over OTLP/HTTP (default http://localhost:4318/v1/metrics). Repeatable. deploy/grafana-dashboard.json charts them.",
+    multiple: true,
+    helpValue: '<output[=where]>',
+    parse: async (input) => {
+      const spec = parseOutput(input.trim())
+      if ('error' in spec) throw new FlagValueError(`--out ${spec.error}`)
+      return spec
+    },
+  })(),
   ui: Flags.boolean({
     description: 'Show the live view on stderr (on by default on a terminal; off with --no-ui, --json or CI=true, which print a progress line every few seconds instead).',
     default: true,
@@ -146,6 +158,7 @@ const RUN_FLAG_GROUPS: Record<string, string> = {
   inject: 'FAULTS',
   threshold: 'REPORT',
   'reports-dir': 'REPORT',
+  out: 'REPORT',
   ui: 'REPORT',
 }
 for (const [name, group] of Object.entries(RUN_FLAG_GROUPS)) (pipelineFlags as Record<string, { helpGroup?: string }>)[name].helpGroup = group
@@ -154,7 +167,7 @@ type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
 export type PipelineSettings = Pick<
   PipelineOptions,
-  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'scorers' | 'leaseFailoverMs' | 'collectorConsumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'reshard' | 'segment' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'pause'
+  'target' | 'endpoint' | 'region' | 'prefix' | 'yes' | 'stateDir' | 'reportsDir' | 'scorer' | 'observe' | 'consumer' | 'scorers' | 'leaseFailoverMs' | 'collectorConsumer' | 'userResources' | 'faults' | 'kinesisLimits' | 'aggregate' | 'reshard' | 'segment' | 'model' | 'shadowModel' | 'featuresLogPath' | 'thresholds' | 'shards' | 'maxLatenessMs' | 'pollIntervalMs' | 'checkpointIntervalMs' | 'drainTimeoutMs' | 'interrupt' | 'hardStop' | 'log' | 'onStatus' | 'onTelemetry' | 'pause'
 >
 
 /**
@@ -202,6 +215,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
     // The view takes over the terminal (stdin in raw mode: Ctrl-C arrives as a key, handled like q).
     // Loaded only when shown: Ink and React stay out of --json and CI runs.
     const view = liveView ? (await import('../tui/live-view-thread.js')).startLiveView({ onStop: onStopSignal, onTogglePause: () => pause.toggle() }) : undefined
+    const outputs = await RunOutputs.start(flags.out ?? [], (line) => this.progress(line))
     let viewClosed = false
     const closeView = async () => {
       if (view && !viewClosed) {
@@ -239,7 +253,9 @@ export abstract class PipelineCommand extends FraudlabCommand {
         // With the view on, log lines appear in it (its messages); writing them would tear its frame.
         log: view ? () => {} : (line) => this.progress(line),
         ...(view ? { onStatus: (status) => view.update(status), pause } : {}),
+        onTelemetry: (source) => outputs.attach(source),
       })
+      await outputs.finish((line) => this.progress(line))
       await closeView()
       if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
       this.log(renderTerminalSummary(summary, reportDir))
@@ -249,6 +265,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
       else if (summary.thresholds.some((t) => !t.ok)) process.exitCode = THRESHOLDS_CROSSED_EXIT_CODE
       return summary
     } finally {
+      await outputs.finish(() => {})
       await closeView()
       for (const signal of STOP_SIGNALS) process.off(signal, onStopSignal)
     }

@@ -29,6 +29,7 @@ import { openTransactionWriter, runLoad, type LoadResult } from './load-phase.js
 import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun } from './provision-run.js'
 import { RunMonitor } from './run-monitor.js'
 import { RunResources } from './run-resources.js'
+import type { RunTelemetrySource } from './run-telemetry.js'
 import { assertReshardable, reshardNote, ScheduledReshard, type ReshardPlan } from './reshard-step.js'
 import { fanOutConsumersOf, startPipeline, type ConsumerChoice, type ObserveChoice, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
 
@@ -94,6 +95,8 @@ export interface PipelineOptions extends TargetSelection {
   onProgress?: (progress: { sent: number; decided: number; blocked: number; emitted: number }) => void
   /** Called four times a second with a snapshot of the run for the live view (which never reaches into the run itself). */
   onStatus?: (status: LiveStatus) => void
+  /** Given, once the run has a ledger, what metric outputs (`--out`) read when they collect. */
+  onTelemetry?: (source: RunTelemetrySource) => void
   /** Pauses and resumes the load (the live view's `p`). */
   pause?: PauseGate
   /** Faults to inject (`--inject`), and the specs as given, for the report. */
@@ -207,6 +210,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const window = new OfferedWindow(options.offeredWindowMs, options.pause)
     const ledger = new RunLedger(runId, Math.min(Math.ceil(options.expectedTransactions * 1.1) + 64, 1 << 20), undefined, undefined, { decisionLog, live, offeredWindow: window })
     monitor.publishStatus(ledger)
+    options.onTelemetry?.({ runId, status: () => monitor.snapshot(ledger), ledger })
     // A run refused by its target, or by another run on its streams, leaves no report folder behind.
     const refused = async (error: Error): Promise<never> => {
       await decisionLog.close().catch(() => undefined)

@@ -98,7 +98,7 @@ export class RunMonitor {
   publishStatus(ledger: RunLedger): void {
     const { onStatus } = this.options
     if (!onStatus) return
-    const publish = () => onStatus(this.status(ledger))
+    const publish = () => onStatus(this.snapshot(ledger))
     publish()
     this.resources.interval(publish, this.options.statusIntervalMs ?? 250)
   }
@@ -131,7 +131,8 @@ export class RunMonitor {
     this.phase = 'finishing'
   }
 
-  private status(ledger: RunLedger): LiveStatus {
+  /** The run as it stands now, for the live view and the metric outputs. */
+  snapshot(ledger: RunLedger): LiveStatus {
     const { options } = this
     const now = nowMs()
     return buildLiveStatus({
