@@ -3,9 +3,10 @@ import type { RunSummary } from '../report/run-summary.js'
 import { renderTerminalSummary } from '../report/terminal-summary.js'
 import { parseThreshold, THRESHOLDS_CROSSED_EXIT_CODE } from '../report/thresholds.js'
 import type { PipelineOptions } from '../run/pipeline-run.js'
+import type { RunTelemetrySource } from '../run/run-telemetry.js'
 import type { ReshardPlan } from '../run/reshard-step.js'
 import type { Segment } from '../load/segment.js'
-import { parseOutput, RunOutputs, type OutputSpec } from '../telemetry/run-outputs.js'
+import { parseOutput, type OutputSpec } from '../telemetry/output-spec.js'
 import { parseDurationMs } from '../util/duration.js'
 import { EXIT_CODES } from '../errors/exit-codes.js'
 import { PauseGate } from '../load/pause-gate.js'
@@ -215,7 +216,8 @@ export abstract class PipelineCommand extends FraudlabCommand {
     // The view takes over the terminal (stdin in raw mode: Ctrl-C arrives as a key, handled like q).
     // Loaded only when shown: Ink and React stay out of --json and CI runs.
     const view = liveView ? (await import('../tui/live-view-thread.js')).startLiveView({ onStop: onStopSignal, onTogglePause: () => pause.toggle() }) : undefined
-    const outputs = await RunOutputs.start(flags.out ?? [], (line) => this.progress(line))
+    // The exporters (prom-client, the OpenTelemetry SDK) load only for a run that asks for them.
+    const outputs = flags.out?.length ? await (await import('../telemetry/run-outputs.js')).RunOutputs.start(flags.out, (line) => this.progress(line)) : undefined
     let viewClosed = false
     const closeView = async () => {
       if (view && !viewClosed) {
@@ -253,9 +255,9 @@ export abstract class PipelineCommand extends FraudlabCommand {
         // With the view on, log lines appear in it (its messages); writing them would tear its frame.
         log: view ? () => {} : (line) => this.progress(line),
         ...(view ? { onStatus: (status) => view.update(status), pause } : {}),
-        onTelemetry: (source) => outputs.attach(source),
+        ...(outputs ? { onTelemetry: (source: RunTelemetrySource) => outputs.attach(source) } : {}),
       })
-      await outputs.finish((line) => this.progress(line))
+      await outputs?.finish((line) => this.progress(line))
       await closeView()
       if (summary.status === 'failed') this.progress(`Error: ${summary.error}`)
       this.log(renderTerminalSummary(summary, reportDir))
@@ -265,7 +267,7 @@ export abstract class PipelineCommand extends FraudlabCommand {
       else if (summary.thresholds.some((t) => !t.ok)) process.exitCode = THRESHOLDS_CROSSED_EXIT_CODE
       return summary
     } finally {
-      await outputs.finish(() => {})
+      await outputs?.finish(() => {})
       await closeView()
       for (const signal of STOP_SIGNALS) process.off(signal, onStopSignal)
     }

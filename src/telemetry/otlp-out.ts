@@ -14,8 +14,6 @@ import type { RunTelemetrySource } from '../run/run-telemetry.js'
 import { fraudlabVersion } from '../util/versions.js'
 import { runMetrics, type RunMetric } from './run-metrics.js'
 
-/** Where `--out otlp` sends unless told: an OpenTelemetry Collector's OTLP/HTTP receiver on this host. */
-export const DEFAULT_OTLP_URL = 'http://localhost:4318/v1/metrics'
 const EXPORT_INTERVAL_MS = 5_000
 
 /**

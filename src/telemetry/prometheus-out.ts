@@ -3,9 +3,6 @@ import { Registry } from 'prom-client'
 import type { RunTelemetrySource } from '../run/run-telemetry.js'
 import { runMetrics, type RunMetric } from './run-metrics.js'
 
-/** Where `--out prometheus` listens unless told: the port OpenTelemetry's Prometheus exporter uses. */
-export const DEFAULT_PROMETHEUS_PORT = 9464
-
 /**
  * `--out prometheus[=[HOST:]PORT]`: the run's metrics at GET /metrics, in Prometheus' text format
  * (prom-client's registry writes it), read from the run when scraped. Before the run has a ledger,
