@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { describe, it } from 'node:test'
 import { renderJunit } from '../src/report/junit.js'
+import { XMLValidator } from 'fast-xml-parser'
 import type { RunSummary } from '../src/report/run-summary.js'
 import { evaluateThresholds, parseThreshold, THRESHOLDS_CROSSED_EXIT_CODE } from '../src/report/thresholds.js'
 import { REPO_ROOT, runCli, tempDir } from './helpers.js'
@@ -83,7 +84,8 @@ describe('thresholds', () => {
     const xml = renderJunit(s)
     assert.match(xml, /<testsuites name="fraudlab" tests="3" failures="1">/)
     assert.match(xml, /name="threshold e2e.p99&lt;200ms">\s*<failure message="actual 240"\/>/)
-    assert.match(xml, /name="threshold lost==0"><\/testcase>/)
+    assert.match(xml, /name="threshold lost==0"\/>/)
+    assert.equal(XMLValidator.validate(xml), true)
   })
 })
 

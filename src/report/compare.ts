@@ -1,4 +1,4 @@
-import { escapeMarkup } from './format.js'
+import { junitDocument } from './junit.js'
 import type { RunSummary } from './summary-schema.js'
 
 export type Direction = 'lower-is-better' | 'higher-is-better'
@@ -185,20 +185,10 @@ export function renderComparisonMarkdown({ baseline, current, rows, tolerances, 
 
 /** JUnit XML for CI: one test case per metric, failing where it regressed. */
 export function renderComparisonJunit({ baseline, current, rows }: ComparisonContext): string {
-  const failures = rows.filter((r) => r.regression).length
-  const cases = rows.map((row) => {
-    const name = escapeMarkup(row.metric)
-    if (!row.regression) return `    <testcase classname="fraudlab.compare" name="${name}"/>`
-    const message = escapeMarkup(`baseline ${formatValue(row.baseline, row.kind)}, current ${formatValue(row.current, row.kind)} (${formatChange(row) || 'missing'})`)
-    return `    <testcase classname="fraudlab.compare" name="${name}">\n      <failure message="${message}"/>\n    </testcase>`
-  })
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="fraudlab compare" tests="${rows.length}" failures="${failures}">`,
-    `  <testsuite name="${escapeMarkup(`fraudlab compare ${baseline.runId} ${current.runId}`)}" tests="${rows.length}" failures="${failures}" timestamp="${current.startedAt}">`,
-    ...cases,
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n')
+  const cases = rows.map((row) => ({
+    classname: 'fraudlab.compare',
+    name: row.metric,
+    failure: row.regression ? `baseline ${formatValue(row.baseline, row.kind)}, current ${formatValue(row.current, row.kind)} (${formatChange(row) || 'missing'})` : undefined,
+  }))
+  return junitDocument({ name: `fraudlab compare ${baseline.runId} ${current.runId}`, timestamp: current.startedAt, cases }, 'fraudlab compare')
 }
