@@ -142,10 +142,12 @@ describe('--target aws: preflight before anything is created', () => {
     }
   })
 
-  it('no region: says how to set one', async () => {
-    const result = await runCli(['stack', 'down', '--target', 'aws'], { env: { AWS_REGION: '', AWS_DEFAULT_REGION: '' } })
+  it('no region (none given, none in the environment, none in the profile): says how to set one', async () => {
+    const config = join(tempDir('no-region'), 'config')
+    writeFileSync(config, '[profile dev]\noutput = json\n')
+    const result = await runCli(['stack', 'down', '--target', 'aws'], { env: { AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_CONFIG_FILE: config, AWS_PROFILE: 'dev' } })
     assert.equal(result.code, 2)
-    assert.match(result.stderr, /No AWS region is set\.\nHint: Pass --region or set AWS_REGION\./)
+    assert.match(result.stderr, /No AWS region is set \(profile dev has none\)\.\nHint: Pass --region, set AWS_REGION, or give the profile a region \(aws configure set region eu-west-1 --profile dev\)\./)
   })
 })
 

@@ -47,7 +47,9 @@ export async function resolveAwsSettings(request: { region?: string; profile?: s
   if (region) return { region, profile, regionFrom: given! }
   const sts = new STSClient({ ...(profile ? { profile } : {}) })
   try {
-    return { region: await sts.config.region(), profile, regionFrom: `profile ${profile ?? 'default'} in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'}` }
+    const fromProfile = await sts.config.region()
+    if (!fromProfile) throw new Error('no region')
+    return { region: fromProfile, profile, regionFrom: `profile ${profile ?? 'default'} in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'}` }
   } catch {
     throw new UserError(`No AWS region is set${profile ? ` (profile ${profile} has none)` : ''}.`, {
       hint: `Pass --region, set AWS_REGION, or give the profile a region (aws configure set region eu-west-1${profile ? ` --profile ${profile}` : ''}).`,
