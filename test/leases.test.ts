@@ -248,6 +248,25 @@ describe('shard leases in DynamoDB (KCL format)', () => {
     assert.equal(workers.reduce((sum, { leases }) => sum + leases.stats.shardsEnded, 0), 1)
   })
 
+  it('a worker whose renewals stalled past the failover time drops its leases, then takes them back when nobody else did: a lone scorer never stops reading', async () => {
+    const table = await newTable()
+    // Renewals far apart: the first due after the failover time, as when a renewal call hangs.
+    const worker = new LeaseCoordinator(table, 'a', { failoverMs: 300, renewEveryMs: 60_000, takeEveryMs: 100 })
+    await worker.start([{ shardId: 'shardId-000000000000' }], 'TRIM_HORIZON')
+    assert.equal(holds(worker, 'shardId-000000000000'), true)
+    await sleep(350)
+    assert.equal(holds(worker, 'shardId-000000000000'), false, 'dropped: no renewal within the failover time')
+    assert.equal(worker.stats.lost, 1)
+    const deadline = Date.now() + 3_000
+    while (!holds(worker, 'shardId-000000000000') && Date.now() < deadline) await sleep(20)
+    assert.equal(holds(worker, 'shardId-000000000000'), true, 'taken back at the next take pass')
+    assert.equal(worker.stats.reclaimed, 1)
+    const [lease] = await table.list()
+    assert.equal(lease.leaseOwner, 'a')
+    assert.ok(lease.leaseCounter >= 2)
+    await worker.stop()
+  })
+
   it('a worker whose lease was stolen hears it at its next renewal and stops holding it', async () => {
     const table = await newTable()
     const lost: string[] = []

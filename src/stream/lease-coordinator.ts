@@ -16,7 +16,7 @@ export interface LeaseSettings {
 export const KCL_FAILOVER_MS = 10_000
 
 export function newLeaseStats(): LeaseStats {
-  return { taken: 0, takenExpired: 0, stolen: 0, lost: 0, released: 0, renewals: 0, shardsEnded: 0, takeovers: [] }
+  return { taken: 0, takenExpired: 0, stolen: 0, reclaimed: 0, lost: 0, released: 0, renewals: 0, shardsEnded: 0, takeovers: [] }
 }
 
 export interface LeaseStats {
@@ -24,6 +24,8 @@ export interface LeaseStats {
   taken: number
   takenExpired: number
   stolen: number
+  /** Leases this worker took back after dropping them itself (no renewal landed in time, and nobody else took them). */
+  reclaimed: number
   /** Leases this worker found taken by another (a renewal or checkpoint refused). */
   lost: number
   released: number
@@ -224,7 +226,13 @@ export class LeaseCoordinator {
     for (const lease of leases) {
       const seen = this.seen.get(lease.leaseKey)
       if (!seen || seen.counter !== lease.leaseCounter) this.seen.set(lease.leaseKey, { counter: lease.leaseCounter, movedAt: now })
-      if (lease.leaseOwner === this.worker) continue
+      if (lease.leaseOwner === this.worker) {
+        // Ours in the table, not held here: dropped when no renewal landed within the failover time (a
+        // stalled call). Nobody else reads it, and no other worker takes it before it expires: take it back
+        // now (conditional on its counter, so not if another worker took it meanwhile).
+        if (!this.held.has(lease.shardId)) expired.push(lease)
+        continue
+      }
       const isExpired = lease.leaseOwner === undefined || (seen !== undefined && seen.counter === lease.leaseCounter && now - seen.movedAt >= this.settings.failoverMs)
       if (isExpired) expired.push(lease)
       else byOwner.set(lease.leaseOwner!, [...(byOwner.get(lease.leaseOwner!) ?? []), lease])
@@ -237,7 +245,7 @@ export class LeaseCoordinator {
     for (const lease of shuffled(expired)) {
       const free = lease.leaseOwner === undefined
       if (free && wanted <= 0) continue
-      if (await this.tryTake(lease, free ? 'free' : 'expired', now)) wanted--
+      if (await this.tryTake(lease, free ? 'free' : lease.leaseOwner === this.worker ? 'reclaimed' : 'expired', now)) wanted--
     }
     if (wanted <= 0 || expired.some((lease) => lease.leaseOwner !== undefined)) return
     // Nothing free: one lease from the worker holding the most, if that evens things out.
@@ -245,7 +253,7 @@ export class LeaseCoordinator {
     if (richest && richest.length - this.held.size >= 2) await this.tryTake(richest[Math.floor(Math.random() * richest.length)], 'stolen', now)
   }
 
-  private async tryTake(lease: Lease, how: 'free' | 'expired' | 'stolen', now: number): Promise<boolean> {
+  private async tryTake(lease: Lease, how: 'free' | 'expired' | 'stolen' | 'reclaimed', now: number): Promise<boolean> {
     const unmovedMs = now - (this.seen.get(lease.leaseKey)?.movedAt ?? now)
     const sentAt = nowMs()
     const taken = await this.table.take(lease, this.worker).catch(() => undefined)
@@ -255,6 +263,7 @@ export class LeaseCoordinator {
     this.seen.set(taken.leaseKey, { counter: taken.leaseCounter, movedAt: nowMs() })
     this.stats.taken++
     if (how === 'stolen') this.stats.stolen++
+    if (how === 'reclaimed') this.stats.reclaimed++
     if (how === 'expired') {
       this.stats.takenExpired++
       this.stats.takeovers.push({ from: lease.leaseOwner!, atMs: Date.now(), unmovedMs: Math.round(unmovedMs) })
