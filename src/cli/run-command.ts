@@ -22,8 +22,8 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** Within this long of the first, the same stop signal again is taken as its copy (the wrapper forwards what the process group already got). */
 const DUPLICATE_SIGNAL_MS = 250
 
-/** The flags of every command that runs the pipeline (simulate, replay). */
-export const pipelineFlags = {
+/** The flags of every command that runs the pipeline, before their help groups (below). */
+const runFlags = {
   'max-lateness': durationFlag({ name: 'max-lateness', description: 'Drop (and count) a transaction that cannot be sent this long after its time.', default: '1s', maxMs: 3_600_000 }),
   shards: integerFlag({
     name: 'shards',
@@ -137,7 +137,7 @@ function parseSegment(input: string): Segment {
 }
 
 /** `--help` lists the run's flags by topic. */
-const RUN_FLAG_GROUPS: Record<string, string> = {
+const RUN_FLAG_GROUPS: Partial<Record<keyof typeof runFlags, string>> = {
   'max-lateness': 'LOAD',
   segment: 'LOAD',
   'drain-timeout': 'LOAD',
@@ -162,7 +162,13 @@ const RUN_FLAG_GROUPS: Record<string, string> = {
   out: 'REPORT',
   ui: 'REPORT',
 }
-for (const [name, group] of Object.entries(RUN_FLAG_GROUPS)) (pipelineFlags as Record<string, { helpGroup?: string }>)[name].helpGroup = group
+/**
+ * The flags of every command that runs the pipeline (simulate, replay), each in its help group.
+ * Copies: the flags shared with other commands (--consumer, --model…) are left as they are.
+ */
+export const pipelineFlags = Object.fromEntries(
+  Object.entries(runFlags).map(([name, flag]) => [name, { ...flag, helpGroup: RUN_FLAG_GROUPS[name as keyof typeof runFlags] ?? flag.helpGroup }]),
+) as typeof runFlags
 
 type PipelineFlagValues = Interfaces.InferredFlags<typeof pipelineFlags>
 
