@@ -13,7 +13,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** One shard holding records 1…30, three to a GetRecords page. */
 const oneShard: Pick<KinesisClient, 'send'> = {
   send: (async (command: unknown) => {
-    if (command instanceof ListShardsCommand) return { Shards: [{ ShardId: 'shardId-000000000000' }] }
+    if (command instanceof ListShardsCommand) return { Shards: [{ ShardId: 'shardId-000000000000', HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' } }] }
     if (command instanceof GetShardIteratorCommand) return { ShardIterator: command.input.StartingSequenceNumber ?? '0' }
     if (command instanceof GetRecordsCommand) {
       const from = Number(command.input.ShardIterator)

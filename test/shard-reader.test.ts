@@ -9,7 +9,7 @@ function fakeKinesis(log: string[]): Pick<KinesisClient, 'send'> {
   const records = Array.from({ length: 9 }, (_, i) => ({ SequenceNumber: String(i + 1), Data: new Uint8Array(), PartitionKey: 'k' }))
   return {
     send: (async (command: unknown) => {
-      if (command instanceof ListShardsCommand) return { Shards: [{ ShardId: 'shard-0' }] }
+      if (command instanceof ListShardsCommand) return { Shards: [{ ShardId: 'shard-0', HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' } }] }
       if (command instanceof GetShardIteratorCommand) return { ShardIterator: command.input.StartingSequenceNumber ?? '0' }
       if (command instanceof GetRecordsCommand) {
         const from = Number(command.input.ShardIterator)
@@ -83,7 +83,7 @@ describe('the shard reader, paced', () => {
     const shards = ['s0', 's1', 's2', 's3']
     const kinesis = {
       send: (async (command: unknown) => {
-        if (command instanceof ListShardsCommand) return { Shards: shards.map((ShardId) => ({ ShardId })) }
+        if (command instanceof ListShardsCommand) return { Shards: shards.map((ShardId) => ({ ShardId, HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' } })) }
         if (command instanceof GetShardIteratorCommand) return { ShardIterator: command.input.ShardId }
         if (command instanceof GetRecordsCommand) {
           calls.push({ shard: command.input.ShardIterator!, at: performance.now() })

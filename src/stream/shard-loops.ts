@@ -1,7 +1,8 @@
-import { ListShardsCommand, type ChildShard, type KinesisClient, type StartingPosition } from '@aws-sdk/client-kinesis'
+import type { ChildShard, KinesisClient, StartingPosition } from '@aws-sdk/client-kinesis'
 import type { CheckpointStore } from './checkpoint-store.js'
 import { LATEST, LeaseLostError, TRIM_HORIZON, type ShardLineage } from './lease-table.js'
 import type { HeldLease, LeaseCoordinator } from './lease-coordinator.js'
+import { listShards } from './shard-map.js'
 
 /** A shard a reader holds: where to resume (see startingPosition), and its lease. */
 export interface OwnedShard {
@@ -78,28 +79,6 @@ export function startingPosition(checkpoint: string | undefined, startAt: 'TRIM_
   if (checkpoint === undefined) return { Type: startAt }
   if (checkpoint === TRIM_HORIZON || checkpoint === LATEST) return { Type: checkpoint }
   return { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: checkpoint }
-}
-
-export interface ListedShard extends ShardLineage {
-  parentShardIds: string[]
-  /** Closed by a reshard: it takes no more records (it may still hold some to read). */
-  closed: boolean
-}
-
-/** Every shard of a stream, open and closed, with its parents, across ListShards pages. */
-export async function listShards(kinesis: Pick<KinesisClient, 'send'>, stream: string): Promise<ListedShard[]> {
-  const shards: ListedShard[] = []
-  let nextToken: string | undefined
-  do {
-    const output = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }))
-    for (const shard of output.Shards ?? []) {
-      if (!shard.ShardId) continue
-      const parentShardIds = [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => id !== undefined)
-      shards.push({ shardId: shard.ShardId, parentShardIds, closed: shard.SequenceNumberRange?.EndingSequenceNumber !== undefined })
-    }
-    nextToken = output.NextToken
-  } while (nextToken)
-  return shards
 }
 
 /**

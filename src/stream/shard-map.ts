@@ -41,17 +41,7 @@ export class ShardMap {
 
   /** The open shards of a stream, by hash range (closed parents of a reshard are left out). */
   static async of(kinesis: Pick<KinesisClient, 'send'>, stream: string): Promise<ShardMap> {
-    const ranges: ShardRange[] = []
-    let nextToken: string | undefined
-    do {
-      const output = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }))
-      for (const shard of output.Shards ?? []) {
-        if (!shard.ShardId || !shard.HashKeyRange || shard.SequenceNumberRange?.EndingSequenceNumber) continue
-        ranges.push({ shardId: shard.ShardId, startingHashKey: BigInt(shard.HashKeyRange.StartingHashKey!), endingHashKey: BigInt(shard.HashKeyRange.EndingHashKey!) })
-      }
-      nextToken = output.NextToken
-    } while (nextToken)
-    return new ShardMap(ranges)
+    return new ShardMap((await listShards(kinesis, stream)).filter((shard) => !shard.closed))
   }
 
   /** The index in `ranges` of the shard that takes this record. */
@@ -91,4 +81,32 @@ export class ShardMap {
     }
     return low
   }
+}
+
+/** A shard as ListShards describes it: its hash range, its parents, and whether a reshard closed it. */
+export interface ListedShard extends ShardRange {
+  parentShardIds: string[]
+  /** Closed by a reshard: it takes no more records (it may still hold some to read). */
+  closed: boolean
+}
+
+/** Every shard of a stream, open and closed, across ListShards pages. */
+export async function listShards(kinesis: Pick<KinesisClient, 'send'>, stream: string): Promise<ListedShard[]> {
+  const shards: ListedShard[] = []
+  let nextToken: string | undefined
+  do {
+    const output = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }))
+    for (const shard of output.Shards ?? []) {
+      if (!shard.ShardId || !shard.HashKeyRange) continue
+      shards.push({
+        shardId: shard.ShardId,
+        startingHashKey: BigInt(shard.HashKeyRange.StartingHashKey!),
+        endingHashKey: BigInt(shard.HashKeyRange.EndingHashKey!),
+        parentShardIds: [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => id !== undefined),
+        closed: shard.SequenceNumberRange?.EndingSequenceNumber !== undefined,
+      })
+    }
+    nextToken = output.NextToken
+  } while (nextToken)
+  return shards
 }

@@ -14,7 +14,8 @@ import { saveCheckpoint, type CheckpointStore } from './checkpoint-store.js'
 import type { LeaseCoordinator } from './lease-coordinator.js'
 import { PagesInFlight } from './pages-in-flight.js'
 import { deaggregateAll, isAggregated } from './record-aggregation.js'
-import { childShardsOf, leaseCheckpoints, listShards, runLeasedShardLoops, startingPosition, type OwnedShard } from './shard-loops.js'
+import { childShardsOf, leaseCheckpoints, runLeasedShardLoops, startingPosition, type OwnedShard } from './shard-loops.js'
+import { listShards } from './shard-map.js'
 import { newShardReaderStats, type ShardBatch, type ShardReaderStats } from './shard-reader.js'
 
 export interface ShardSubscriberOptions {
