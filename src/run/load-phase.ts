@@ -48,6 +48,12 @@ export async function runLoad(
   // Two seconds of load, within bounds: beyond it transactions wait (late) or drop; memory stays bounded.
   const maxBacklog = Math.min(50_000, Math.max(5_000, Math.ceil(request.offeredRatePerSec * 2)))
   const loadStartedAtMs = request.startAtMs ?? nowMs() + 10
+  /** Another host's transaction (`--segment`): its place in the sequence noted, nothing sent or dropped here. */
+  const leftToOthers = (index: number, account: string) => {
+    if (!segment || inSegment(segment, account)) return false
+    ledger.recordOtherSegment(index)
+    return true
+  }
   window.open(loadStartedAtMs)
   onStart(loadStartedAtMs)
   const load = await runOpenModel({
@@ -62,7 +68,7 @@ export async function runLoad(
     pause: request.pause,
     emit: (index, scheduledAtMs) => {
       const { transaction, label } = source.next()
-      if (segment && !inSegment(segment, transaction.account)) return ledger.recordOtherSegment(index)
+      if (leftToOthers(index, transaction.account)) return
       // The ledger's id for the i-th transaction, whatever the source numbered (a warm-up history took the first numbers).
       transaction.id = ledger.transactionId(index)
       ledger.recordEmitted(index, scheduledAtMs, label)
@@ -71,7 +77,7 @@ export async function runLoad(
     // A dropped transaction is still generated, so the i-th transaction is the same at any rate.
     drop: (index, scheduledAtMs) => {
       const { transaction, label } = source.next()
-      if (segment && !inSegment(segment, transaction.account)) return ledger.recordOtherSegment(index)
+      if (leftToOthers(index, transaction.account)) return
       ledger.recordDropped(index, scheduledAtMs, label)
     },
   })

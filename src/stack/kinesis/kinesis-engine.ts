@@ -326,7 +326,8 @@ export class KinesisEngine {
     const records = log.json(start, position)
     const behind = position < log.next ? Math.max(0, now - log.arrival(position)) : 0
     // A closed shard read to its end has no next iterator: its children are read from here on.
-    if (shard.endingSequenceNumber !== undefined && position === log.next) return `{"Records":[${records}],"MillisBehindLatest":0,"ChildShards":${JSON.stringify(shard.childShards.map(describeChild))}}`
+    const childShards = childShardsAtEnd(shard, position)
+    if (childShards !== undefined) return `{"Records":[${records}],"MillisBehindLatest":0,"ChildShards":${childShards}}`
     // The iterator last: the front finds it by searching back from the end, past no records.
     return `{"Records":[${records}],"MillisBehindLatest":${behind},"NextShardIterator":"${iteratorOf(stream.name, shard.index, position, now)}"}`
   }
@@ -409,7 +410,7 @@ export class KinesisEngine {
     while (position < end && log.arrival(position) <= visibleUntilMs && bytes + log.bytes(position) <= maxBytes) bytes += log.bytes(position++)
     cursor.position = position
     const millisBehind = position < log.next ? Math.max(0, this.now() - log.arrival(position)) : 0
-    const childShards = shard.endingSequenceNumber !== undefined && position === log.next ? JSON.stringify(shard.childShards.map(describeChild)) : undefined
+    const childShards = childShardsAtEnd(shard, position)
     return { records: log.json(start, position), count: position - start, bytes, continuation: sequenceOf(stream, shard, position - 1), millisBehind, childShards }
   }
 
@@ -476,6 +477,11 @@ function describeShard(shard: Shard) {
     },
     ShardId: shard.id,
   }
+}
+
+/** At the end of a closed shard, its children as GetRecords and SubscribeToShard name them (JSON); else undefined. */
+function childShardsAtEnd(shard: Shard, position: number): string | undefined {
+  return shard.endingSequenceNumber !== undefined && position === shard.log.next ? JSON.stringify(shard.childShards.map(describeChild)) : undefined
 }
 
 /** A child shard as GetRecords and SubscribeToShard name it at the end of its parent. */
