@@ -29,6 +29,7 @@ import { openTransactionWriter, runLoad, type LoadResult } from './load-phase.js
 import { createReportFolder, provisionRun, resolveRunTarget, type ProvisionedRun } from './provision-run.js'
 import { RunMonitor } from './run-monitor.js'
 import { RunResources } from './run-resources.js'
+import { gatherSegments, segmentGroupOf, segmentNeedsSharedStack, segmentNote } from './segment-run.js'
 import type { RunTelemetrySource } from './run-telemetry.js'
 import { assertReshardable, reshardNote, ScheduledReshard, type ReshardPlan } from './reshard-step.js'
 import { fanOutConsumersOf, startPipeline, type ConsumerChoice, type ObserveChoice, type RunningPipeline, type ScorerChoice } from './start-pipeline.js'
@@ -124,39 +125,6 @@ export interface PipelineOptions extends TargetSelection {
 function partialFeaturesNote(scorers: number): string {
   const partial = FEATURE_NAMES.filter((name) => CROSS_PARTITION_FEATURE_PREFIXES.some((prefix) => name.startsWith(prefix)))
   return `${scorers} scorers each read their own shards, and records are partitioned by account: the ${partial.length} features keyed by counterparty, device or merchant (${CROSS_PARTITION_FEATURE_PREFIXES.map((p) => `${p}*`).join(', ')}) are computed from about 1/${scorers} of their history (README: "Features across scorers")`
-}
-
-/**
- * What the segments of one split run have in common, whichever host runs them: the command, the
- * scenario or dataset with its pace, the seed and the number of segments. They hold the run lock together.
- */
-function segmentGroupOf(options: Pick<PipelineOptions, 'command' | 'title' | 'describe'>, segment: Segment, seed: number | null): string {
-  return `${options.command} · ${options.title ?? options.describe ?? ''} · seed ${seed ?? 'none'} · ${segment.count} segments`
-}
-
-function segmentNote(segment: Segment, scorer: ScorerChoice, scorers: number): string {
-  const merge = `segment ${segmentLabel(segment)} of a run split by account across ${segment.count} hosts: it sent the transactions of its accounts only, and \`fraudlab report merge\` of every segment's report gives the whole run`
-  if (scorer !== 'fraudlab') return `This is ${merge}.`
-  return `This is ${merge}. Each segment started ${scorers === 1 ? 'a scorer' : `${scorers} scorers`}, and all of them share the shards by lease: the features keyed by counterparty, device or merchant are computed from part of their history (README: "Features across scorers"); one scorer for every segment (\`fraudlab scorer\`, then --scorer external) keeps them exact`
-}
-
-async function gatherSegments(lock: ProvisionedRun['lock'], segment: Segment, signal: AbortSignal, log: (line: string) => void): Promise<number> {
-  let said = -1
-  const startAt = await lock.segmentsStartAt(segment.count, {
-    signal,
-    onWait: (joined) => {
-      if (joined !== said) log(`segment ${segmentLabel(segment)}: ${joined} of ${segment.count} segments ready, waiting for the others`)
-      said = joined
-    },
-  })
-  log(`segment ${segmentLabel(segment)}: all ${segment.count} segments start at ${new Date(startAt).toISOString()}`)
-  return startAt
-}
-
-function segmentNeedsSharedStack(segment: Segment): UserError {
-  return new UserError(`--segment ${segmentLabel(segment)} needs a stack the segments share, and this run would start an embedded stack of its own.`, {
-    hint: 'Start one with `fraudlab stack up` on this host (the segments then run here, each with --segment), or point every host at LocalStack (--target localstack --endpoint URL) or AWS (--target aws).',
-  })
 }
 
 export interface PipelineResult {
