@@ -62,6 +62,8 @@ const ours = await trainGbt(matrix, params)
 const ourSeconds = (performance.now() - started) / 1000
 const validationRows = Uint32Array.from({ length: matrix.rows }, (_, i) => i).filter((i) => matrix.validation[i] === 1)
 const ourPrAuc = prAuc(ours.validationScores, matrix.labels, validationRows)
+const phases = Object.entries(ours.phaseMs).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')
+console.log(`fraudlab phases: ${phases}`)
 
 const labelsValid = Uint8Array.from(validationRows, (r) => matrix.labels[r])
 const results: Array<{ name: string; seconds: number; prAuc: number }> = [{ name: 'fraudlab (1 thread)', seconds: ourSeconds, prAuc: ourPrAuc }]

@@ -3,6 +3,7 @@ import { binMatrix, computeCuts, MAX_BINS, type BinCuts } from './binning.js'
 import { rowsWhere, type FeatureMatrix } from './feature-matrix.js'
 import { logLoss, prAuc } from '../metrics/score-ranking.js'
 import { leafValueBinned, TreeEnsemble, type Tree } from './tree-ensemble.js'
+import { FEATURE_STRIDE, SCRATCH_FEATURE_STRIDE, sumGradients, type BinnedRows } from './histogram-kernel.js'
 
 export interface TrainOptions {
   /** Most boosting rounds (trees). */
@@ -128,7 +129,8 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
   const grad = new Float64Array(matrix.rows)
   const hess = new Float64Array(matrix.rows)
   const random = new Random(o.seed)
-  const grower = new TreeGrower(bins, columns, cuts, grad, hess, o)
+  const usedBins = Int32Array.from(cuts.cuts, (c) => Math.min(MAX_BINS, c.length + 2))
+  const grower = new TreeGrower({ bins, columns, usedBins, grad, hess }, cuts, o)
   const sample = new Uint32Array(trainRows.length)
   const inSample = new Uint8Array(matrix.rows)
   const lossRows = everyNth(trainRows, Math.max(1, Math.floor(trainRows.length / 50_000)))
@@ -231,16 +233,15 @@ class TreeGrower {
   private readonly histogramSize: number
   private readonly pool: Float64Array[] = []
   private scratch = new Uint32Array(0)
+  private readonly histogramScratch: Float64Array
 
   constructor(
-    private readonly bins: Uint8Array,
-    private readonly columns: number,
+    private readonly data: BinnedRows,
     private readonly cuts: BinCuts,
-    private readonly grad: Float64Array,
-    private readonly hess: Float64Array,
     private readonly o: TrainOptions,
   ) {
-    this.histogramSize = columns * MAX_BINS * 2
+    this.histogramSize = data.columns * FEATURE_STRIDE
+    this.histogramScratch = new Float64Array(data.columns * SCRATCH_FEATURE_STRIDE)
   }
 
   grow(rows: Uint32Array, features: Int32Array): { tree: Tree; leafRanges: Array<{ start: number; end: number; value: number }> } {
@@ -252,13 +253,14 @@ class TreeGrower {
     }
     let g = 0
     let h = 0
+    const { grad, hess, usedBins } = this.data
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]
-      g += this.grad[r]
-      h += this.hess[r]
+      g += grad[r]
+      h += hess[r]
     }
     const root: GrowingNode = { id: newNode(g, h), start: 0, end: rows.length, depth: 0, g, h, histogram: this.histogram() }
-    this.buildHistogram(root.histogram, rows, root.start, root.end, features)
+    sumGradients(this.data, root.histogram, this.histogramScratch, rows, root.start, root.end, features)
     this.findSplit(root, features)
     const open: GrowingNode[] = root.split ? [root] : []
     if (!root.split) {
@@ -277,9 +279,9 @@ class TreeGrower {
       // Sum the smaller child's rows; the larger child's histogram is the parent's minus it.
       const [small, large] = middle - node.start <= node.end - middle ? [left, right] : [right, left]
       small.histogram = this.histogram()
-      this.buildHistogram(small.histogram, rows, small.start, small.end, features)
+      sumGradients(this.data, small.histogram, this.histogramScratch, rows, small.start, small.end, features)
       for (const f of features) {
-        for (let i = f * MAX_BINS * 2, end = i + MAX_BINS * 2; i < end; i++) large.histogram[i] -= small.histogram[i]
+        for (let i = f * FEATURE_STRIDE, end = i + usedBins[f] * 2; i < end; i++) large.histogram[i] -= small.histogram[i]
       }
       const record = nodes[node.id]
       record.feature = split.feature
@@ -325,24 +327,6 @@ class TreeGrower {
     this.pool.push(histogram)
   }
 
-  private buildHistogram(histogram: Float64Array, rows: Uint32Array, start: number, end: number, features: Int32Array): void {
-    const { bins, columns, grad, hess } = this
-    for (const f of features) histogram.fill(0, f * MAX_BINS * 2, (f + 1) * MAX_BINS * 2)
-    const nf = features.length
-    for (let i = start; i < end; i++) {
-      const r = rows[i]
-      const base = r * columns
-      const g = grad[r]
-      const h = hess[r]
-      for (let k = 0; k < nf; k++) {
-        const f = features[k]
-        const at = (f * MAX_BINS + bins[base + f]) << 1
-        histogram[at] += g
-        histogram[at + 1] += h
-      }
-    }
-  }
-
   private findSplit(node: GrowingNode, features: Int32Array): void {
     const { lambda, gamma, minChildWeight } = this.o
     const histogram = node.histogram
@@ -351,7 +335,7 @@ class TreeGrower {
     for (const f of features) {
       const binCount = this.cuts.cuts[f].length + 1
       if (binCount < 2) continue
-      const base = f * MAX_BINS * 2
+      const base = f * FEATURE_STRIDE
       const missingG = histogram[base]
       const missingH = histogram[base + 1]
       let leftG = 0
@@ -383,7 +367,7 @@ class TreeGrower {
    * where the right ones begin.
    */
   private partition(rows: Uint32Array, start: number, end: number, split: SplitCandidate): number {
-    const { bins, columns } = this
+    const { bins, columns } = this.data
     const feature = split.feature
     const splitBin = split.bin
     const missingLeft = split.missingLeft
