@@ -8,6 +8,7 @@ import { F, FEATURE_COUNT, FEATURE_NAMES } from '../src/features/feature-names.j
 import { FeatureMatrixBuilder } from '../src/model/feature-matrix.js'
 import { trainGbt } from '../src/model/gbt-trainer.js'
 import { chooseThreshold, prAuc } from '../src/metrics/score-ranking.js'
+import { Random } from '../src/util/random.js'
 import { cardPathFor, type ModelCard } from '../src/model/model-card.js'
 import { encodeOnnxModel } from '../src/model/onnx/onnx-builder.js'
 import { trainModel } from '../src/model/train-model.js'
@@ -116,6 +117,29 @@ describe('metrics', () => {
     assert.ok(Math.abs(best.threshold - 0.65) < 1e-12)
     assert.ok(Math.abs(best.f1 - 2 / 3) < 1e-12)
     assert.ok(Math.abs(chooseThreshold(scores, labels, undefined, 1).threshold - 0.85) < 1e-12)
+  })
+
+  it('average precision equals the sum over every threshold, with ties and a subset of rows', () => {
+    // Scores on a coarse grid: many ties between positives and negatives.
+    const random = new Random(5)
+    const n = 20_000
+    const scores = Float64Array.from({ length: n }, () => Math.round(random.next() * 200) / 200)
+    const labels = Uint8Array.from(scores, (s) => (random.next() < s * s * 0.3 ? 1 : 0))
+    const rows = Uint32Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 !== 0)
+    // Reference: walk all distinct thresholds from the top, area += ΔTP · precision.
+    const order = [...rows].sort((a, b) => scores[b] - scores[a])
+    const positives = order.filter((r) => labels[r]).length
+    let tp = 0
+    let fp = 0
+    let area = 0
+    for (let i = 0; i < order.length; ) {
+      const score = scores[order[i]]
+      const before = tp
+      for (; i < order.length && scores[order[i]] === score; i++) labels[order[i]] ? tp++ : fp++
+      area += (tp - before) * (tp / (tp + fp))
+    }
+    assert.ok(positives > 100 && positives < rows.length / 2)
+    assert.ok(Math.abs(prAuc(scores, labels, rows) - area / positives) < 1e-12, `${prAuc(scores, labels, rows)} vs ${area / positives}`)
   })
 })
 

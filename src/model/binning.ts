@@ -11,36 +11,38 @@ export interface BinCuts {
   cuts: Float32Array[]
 }
 
-/** Quantile cut points from (a sample of) the rows in `rows`. */
-export function computeCuts(values: Float32Array, columns: number, rows: Uint32Array, maxBins = MAX_BINS, sampleSize = 200_000): BinCuts {
-  const step = Math.max(1, Math.floor(rows.length / sampleSize))
-  const sampleCount = Math.ceil(rows.length / step)
-  const column = new Float32Array(sampleCount)
-  const cuts: Float32Array[] = []
-  for (let f = 0; f < columns; f++) {
-    let n = 0
-    for (let i = 0; i < rows.length; i += step) {
-      const v = values[rows[i] * columns + f]
-      if (v === v) column[n++] = v
-    }
-    const sorted = column.subarray(0, n).sort()
-    const distinct: number[] = []
-    for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i])
-    const maxCuts = maxBins - 2
-    let chosen: number[]
-    if (distinct.length <= maxCuts + 1) chosen = distinct.slice(0, -1)
-    else {
-      chosen = []
-      for (let q = 1; q <= maxCuts; q++) {
-        const value = sorted[Math.min(n - 1, Math.floor((q * n) / (maxCuts + 1)))]
-        if (chosen.length === 0 || value > chosen[chosen.length - 1]) chosen.push(value)
-      }
-      // The top quantile may equal the maximum: a cut there would leave the last bin empty.
-      if (chosen[chosen.length - 1] === sorted[n - 1]) chosen.pop()
-    }
-    cuts.push(Float32Array.from(chosen))
+/** Rows whose values place the cuts: every k-th training row, about this many. */
+const CUT_SAMPLE_ROWS = 200_000
+
+/** Scratch for featureCuts: room for one feature's sampled values. */
+export function cutScratch(rowCount: number): Float32Array {
+  return new Float32Array(Math.ceil(rowCount / Math.max(1, Math.floor(rowCount / CUT_SAMPLE_ROWS))))
+}
+
+/** One feature's quantile cut points, from (a sample of) the rows in `rows`. */
+export function featureCuts(values: Float32Array, columns: number, rows: Uint32Array, f: number, maxBins: number, column: Float32Array): Float32Array {
+  const step = Math.max(1, Math.floor(rows.length / CUT_SAMPLE_ROWS))
+  let n = 0
+  for (let i = 0; i < rows.length; i += step) {
+    const v = values[rows[i] * columns + f]
+    if (v === v) column[n++] = v
   }
-  return { cuts }
+  const sorted = column.subarray(0, n).sort()
+  const distinct: number[] = []
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i])
+  const maxCuts = maxBins - 2
+  let chosen: number[]
+  if (distinct.length <= maxCuts + 1) chosen = distinct.slice(0, -1)
+  else {
+    chosen = []
+    for (let q = 1; q <= maxCuts; q++) {
+      const value = sorted[Math.min(n - 1, Math.floor((q * n) / (maxCuts + 1)))]
+      if (chosen.length === 0 || value > chosen[chosen.length - 1]) chosen.push(value)
+    }
+    // The top quantile may equal the maximum: a cut there would leave the last bin empty.
+    if (chosen[chosen.length - 1] === sorted[n - 1]) chosen.pop()
+  }
+  return Float32Array.from(chosen)
 }
 
 export function binOf(cuts: Float32Array, value: number): number {
@@ -55,12 +57,17 @@ export function binOf(cuts: Float32Array, value: number): number {
   return lo + 1
 }
 
-/** Row-major bin indices, one byte per value. */
-export function binMatrix(values: Float32Array, columns: number, rows: number, { cuts }: BinCuts): Uint8Array {
-  const bins = new Uint8Array(rows * columns)
-  for (let r = 0; r < rows; r++) {
+/**
+ * Bin indices of rows [from, to), twice: row-major in `bins` (a histogram reads a row's features
+ * together) and feature-major in `binsByFeature` (a split reads one feature of scattered rows).
+ */
+export function binRows(values: Float32Array, columns: number, rowCount: number, { cuts }: BinCuts, from: number, to: number, bins: Uint8Array, binsByFeature: Uint8Array): void {
+  for (let r = from; r < to; r++) {
     const base = r * columns
-    for (let f = 0; f < columns; f++) bins[base + f] = binOf(cuts[f], values[base + f])
+    for (let f = 0; f < columns; f++) {
+      const bin = binOf(cuts[f], values[base + f])
+      bins[base + f] = bin
+      binsByFeature[f * rowCount + r] = bin
+    }
   }
-  return bins
 }

@@ -28,7 +28,8 @@ export class FeatureMatrixBuilder {
     readonly featureNames: readonly string[],
     initialRows = 1 << 16,
   ) {
-    this.values = new Float32Array(initialRows * featureNames.length)
+    // Shared memory: the trainer's threads read the matrix where it is, without a copy.
+    this.values = new Float32Array(new SharedArrayBuffer(initialRows * featureNames.length * Float32Array.BYTES_PER_ELEMENT))
     this.labels = new Uint8Array(initialRows)
     this.eventTimes = new Float64Array(initialRows)
     this.archetypeIds = new Uint16Array(initialRows)
@@ -78,7 +79,7 @@ export class FeatureMatrixBuilder {
 
   private grow(): void {
     const rows = this.labels.length * 2
-    const values = new Float32Array(rows * this.featureNames.length)
+    const values = new Float32Array(new SharedArrayBuffer(rows * this.featureNames.length * Float32Array.BYTES_PER_ELEMENT))
     values.set(this.values)
     this.values = values
     this.labels = copyInto(new Uint8Array(rows), this.labels)

@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os'
 import { Random } from '../util/random.js'
-import { binMatrix, computeCuts, MAX_BINS, type BinCuts } from './binning.js'
+import { MAX_BINS, type BinCuts } from './binning.js'
 import { rowsWhere, type FeatureMatrix } from './feature-matrix.js'
 import { logLoss, prAuc } from '../metrics/score-ranking.js'
-import { leafValueBinned, TreeEnsemble, type Tree } from './tree-ensemble.js'
-import { FEATURE_STRIDE, SCRATCH_FEATURE_STRIDE, sumGradients, type BinnedRows } from './histogram-kernel.js'
+import { TreeEnsemble, type Tree } from './tree-ensemble.js'
+import { FEATURE_STRIDE, type BinnedRows } from './boosting-kernels.js'
+import { sharedCuts, shares, TrainingThreads, type SharedTrainingArrays } from './training-threads.js'
 
 export interface TrainOptions {
   /** Most boosting rounds (trees). */
@@ -28,6 +30,8 @@ export interface TrainOptions {
   positiveWeight: number
   maxBins: number
   seed: number
+  /** Threads that build histograms, split nodes and update margins; the model is the same for any number. */
+  threads: number
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
@@ -44,6 +48,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   positiveWeight: 1,
   maxBins: MAX_BINS,
   seed: 1,
+  threads: availableParallelism(),
 }
 
 export interface RoundReport {
@@ -96,7 +101,8 @@ interface GrowingNode {
   depth: number
   g: number
   h: number
-  histogram: Float64Array
+  /** Its histogram's slot in the grower's shared histograms. */
+  slot: number
   split?: SplitCandidate
 }
 
@@ -112,10 +118,19 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
   const columns = matrix.columns
   const trainRows = rowsWhere(matrix.validation, 0)
   const validationRows = rowsWhere(matrix.validation, 1)
-  const cuts = computeCuts(matrix.values, columns, trainRows, o.maxBins)
-  const bins = binMatrix(matrix.values, columns, matrix.rows, cuts)
-  const labels = matrix.labels
-  const weights = new Float64Array(matrix.rows)
+  const shared = sharedArrays(matrix, trainRows)
+  const threads = await TrainingThreads.start(o.threads, shared)
+  let cuts: BinCuts
+  try {
+    threads.run(shares(0, columns, Math.min(threads.count, columns)).map(([from, to]) => ({ kind: 'cuts', from, to, maxBins: o.maxBins })))
+    cuts = sharedCuts(shared)
+    shared.data.usedBins.set(cuts.cuts.map((c) => Math.min(MAX_BINS, c.length + 2)))
+    threads.run(shares(0, matrix.rows, threads.count).map(([from, to]) => ({ kind: 'bins', from, to })))
+  } catch (error) {
+    await threads.close()
+    throw error
+  }
+  const { labels, weights, margins, sample, inSample } = shared
   let weightSum = 0
   let positiveWeightSum = 0
   for (const r of trainRows) {
@@ -125,14 +140,9 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
   }
   const rate = Math.min(1 - 1e-6, Math.max(1e-6, positiveWeightSum / weightSum))
   const baseMargin = Math.fround(Math.log(rate / (1 - rate)))
-  const margins = new Float64Array(matrix.rows).fill(baseMargin)
-  const grad = new Float64Array(matrix.rows)
-  const hess = new Float64Array(matrix.rows)
+  margins.fill(baseMargin)
   const random = new Random(o.seed)
-  const usedBins = Int32Array.from(cuts.cuts, (c) => Math.min(MAX_BINS, c.length + 2))
-  const grower = new TreeGrower({ bins, columns, usedBins, grad, hess }, cuts, o)
-  const sample = new Uint32Array(trainRows.length)
-  const inSample = new Uint8Array(matrix.rows)
+  const grower = new TreeGrower(shared, threads, cuts, o)
   const lossRows = everyNth(trainRows, Math.max(1, Math.floor(trainRows.length / 50_000)))
   const trees: Tree[] = []
   const history: RoundReport[] = []
@@ -141,44 +151,42 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
   const bestScores = new Float64Array(matrix.rows).fill(NaN)
 
   const phaseMs = { setup: performance.now() - started, gradients: 0, grow: 0, update: 0, evaluate: 0 }
-  for (let round = 1; round <= o.rounds; round++) {
-    let mark = performance.now()
-    const sampleSize = drawSample(trainRows, o.subsample, random, sample, inSample)
-    const rows = sample.subarray(0, sampleSize)
-    // Only this tree's rows need gradients: the others do not shape it.
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]
-      const p = 1 / (1 + Math.exp(-margins[r]))
-      grad[r] = (p - labels[r]) * weights[r]
-      hess[r] = Math.max(p * (1 - p), 1e-16) * weights[r]
+  try {
+    for (let round = 1; round <= o.rounds; round++) {
+      let mark = performance.now()
+      const sampleSize = drawSample(trainRows, o.subsample, random, sample, inSample)
+      // Only this tree's rows need gradients: the others do not shape it.
+      threads.run(shares(0, sampleSize, threads.count).map(([from, to]) => ({ kind: 'gradients', from, to })))
+      const features = pickFeatures(columns, o.colsample, random)
+      phaseMs.gradients += performance.now() - mark
+      mark = performance.now()
+      const { tree, leafRanges } = grower.grow(sampleSize, features)
+      phaseMs.grow += performance.now() - mark
+      mark = performance.now()
+      trees.push(tree)
+      // The sampled rows sit in their leaves' ranges of the partition; only the others walk the tree.
+      for (const { start, end, value } of leafRanges) for (let i = start; i < end; i++) margins[sample[i]] += value
+      threads.run(shares(0, matrix.rows, threads.count).map(([from, to]) => ({ kind: 'margins', from, to, tree })))
+      for (const r of validationRows) validationScores[r] = 1 / (1 + Math.exp(-margins[r]))
+      phaseMs.update += performance.now() - mark
+      mark = performance.now()
+      const validationPrAuc = validationRows.length ? prAuc(validationScores, labels, validationRows) : NaN
+      // Without early stopping every round is kept, as XGBoost keeps them; with it, the best round.
+      if (o.earlyStoppingRounds === 0 || validationPrAuc > best.prAuc || Number.isNaN(validationPrAuc)) {
+        best = { round, prAuc: validationPrAuc }
+        for (const r of validationRows) bestScores[r] = validationScores[r]
+      }
+      const report: RoundReport = { round, trainLogLoss: logLoss(margins, labels, lossRows), validationPrAuc, bestRound: best.round, elapsedMs: performance.now() - started }
+      phaseMs.evaluate += performance.now() - mark
+      history.push(report)
+      onRound?.(report)
+      if (o.earlyStoppingRounds > 0 && round - best.round >= o.earlyStoppingRounds) break
+      // Between rounds, let messages in (a stop request, progress going out).
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      if (stopRequested?.()) break
     }
-    const features = pickFeatures(columns, o.colsample, random)
-    phaseMs.gradients += performance.now() - mark
-    mark = performance.now()
-    const { tree, leafRanges } = grower.grow(rows, features)
-    phaseMs.grow += performance.now() - mark
-    mark = performance.now()
-    trees.push(tree)
-    // The sampled rows sit in their leaves' ranges of the partition; only the others walk the tree.
-    for (const { start, end, value } of leafRanges) for (let i = start; i < end; i++) margins[rows[i]] += value
-    for (let r = 0; r < matrix.rows; r++) if (!inSample[r]) margins[r] += leafValueBinned(tree, bins, r * columns)
-    for (const r of validationRows) validationScores[r] = 1 / (1 + Math.exp(-margins[r]))
-    phaseMs.update += performance.now() - mark
-    mark = performance.now()
-    const validationPrAuc = validationRows.length ? prAuc(validationScores, labels, validationRows) : NaN
-    // Without early stopping every round is kept, as XGBoost keeps them; with it, the best round.
-    if (o.earlyStoppingRounds === 0 || validationPrAuc > best.prAuc || Number.isNaN(validationPrAuc)) {
-      best = { round, prAuc: validationPrAuc }
-      for (const r of validationRows) bestScores[r] = validationScores[r]
-    }
-    const report: RoundReport = { round, trainLogLoss: logLoss(margins, labels, lossRows), validationPrAuc, bestRound: best.round, elapsedMs: performance.now() - started }
-    phaseMs.evaluate += performance.now() - mark
-    history.push(report)
-    onRound?.(report)
-    if (o.earlyStoppingRounds > 0 && round - best.round >= o.earlyStoppingRounds) break
-    // Between rounds, let messages in (a stop request, progress going out).
-    await new Promise<void>((resolve) => setImmediate(resolve))
-    if (stopRequested?.()) break
+  } finally {
+    await threads.close()
   }
   trees.length = best.round
   return {
@@ -192,6 +200,42 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
     params: o,
     phaseMs,
   }
+}
+
+/** The training state the threads share, on SharedArrayBuffers (the matrix's values are copied there unless already). */
+function sharedArrays(matrix: FeatureMatrix, trainRows: Uint32Array): SharedTrainingArrays {
+  const { rows, columns } = matrix
+  const shareCopy = <T extends Float32Array | Uint8Array | Uint32Array>(array: T): T => {
+    if (array.buffer instanceof SharedArrayBuffer) return array
+    const copy = sharedArray(array.constructor as never, array.length) as T
+    copy.set(array as never)
+    return copy
+  }
+  return {
+    values: shareCopy(matrix.values),
+    trainRows: shareCopy(trainRows),
+    cutValues: sharedArray(Float32Array, columns * MAX_BINS),
+    cutCounts: sharedArray(Int32Array, columns),
+    data: {
+      bins: sharedArray(Uint8Array, rows * columns),
+      binsByFeature: sharedArray(Uint8Array, rows * columns),
+      rowCount: rows,
+      columns,
+      usedBins: sharedArray(Int32Array, columns),
+      grad: sharedArray(Float64Array, rows),
+      hess: sharedArray(Float64Array, rows),
+    },
+    sample: sharedArray(Uint32Array, trainRows.length),
+    rightRows: sharedArray(Uint32Array, trainRows.length),
+    inSample: sharedArray(Uint8Array, rows),
+    margins: sharedArray(Float64Array, rows),
+    labels: shareCopy(matrix.labels),
+    weights: sharedArray(Float64Array, rows),
+  }
+}
+
+function sharedArray<T>(Type: { new (buffer: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
+  return new Type(new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT))
 }
 
 /** Bernoulli row sample into `into`, flagged in `flags`; returns its size. */
@@ -228,43 +272,58 @@ function pickFeatures(columns: number, share: number, random: Random): Int32Arra
   return all.slice(0, Math.max(1, Math.round(columns * share))).sort()
 }
 
-/** Grows one tree best-first over a partition of row indices. */
+/** Nodes below this many rows are summed by one thread: handing out the work would cost more. */
+const PARALLEL_HISTOGRAM_FROM_ROWS = 4_096
+/** Splits below this many rows are done by one thread. */
+const PARALLEL_SPLIT_FROM_ROWS = 32_768
+
+/**
+ * Grows one tree best-first over a partition of the round's sample (node = a range of it).
+ * Histograms are shared out by feature and splits by row range, so the tree is the same for any
+ * number of threads.
+ */
 class TreeGrower {
   private readonly histogramSize: number
-  private readonly pool: Float64Array[] = []
-  private scratch = new Uint32Array(0)
-  private readonly histogramScratch: Float64Array
+  private readonly histograms: Float64Array[] = []
+  private readonly freeSlots: number[] = []
+  private readonly sample: Uint32Array
+  private readonly rightRows: Uint32Array
+  private readonly data: BinnedRows
 
   constructor(
-    private readonly data: BinnedRows,
+    shared: SharedTrainingArrays,
+    private readonly threads: TrainingThreads,
     private readonly cuts: BinCuts,
     private readonly o: TrainOptions,
   ) {
-    this.histogramSize = data.columns * FEATURE_STRIDE
-    this.histogramScratch = new Float64Array(data.columns * SCRATCH_FEATURE_STRIDE)
+    this.data = shared.data
+    this.sample = shared.sample
+    this.rightRows = shared.rightRows
+    this.histogramSize = shared.data.columns * FEATURE_STRIDE
   }
 
-  grow(rows: Uint32Array, features: Int32Array): { tree: Tree; leafRanges: Array<{ start: number; end: number; value: number }> } {
+  grow(sampleSize: number, features: Int32Array): { tree: Tree; leafRanges: Array<{ start: number; end: number; value: number }> } {
     const ranges: Array<{ id: number; start: number; end: number }> = []
     const nodes: NodeRecord[] = []
     const newNode = (g: number, h: number) => {
       nodes.push({ feature: -1, threshold: 0, bin: 0, missingLeft: false, left: -1, right: -1, g, h })
       return nodes.length - 1
     }
+    const { grad, hess, usedBins } = this.data
+    const rows = this.sample
     let g = 0
     let h = 0
-    const { grad, hess, usedBins } = this.data
-    for (let i = 0; i < rows.length; i++) {
+    for (let i = 0; i < sampleSize; i++) {
       const r = rows[i]
       g += grad[r]
       h += hess[r]
     }
-    const root: GrowingNode = { id: newNode(g, h), start: 0, end: rows.length, depth: 0, g, h, histogram: this.histogram() }
-    sumGradients(this.data, root.histogram, this.histogramScratch, rows, root.start, root.end, features)
+    const root: GrowingNode = { id: newNode(g, h), start: 0, end: sampleSize, depth: 0, g, h, slot: this.takeSlot() }
+    this.sumHistogram(root.slot, root.start, root.end, features)
     this.findSplit(root, features)
     const open: GrowingNode[] = root.split ? [root] : []
     if (!root.split) {
-      this.release(root.histogram)
+      this.freeSlots.push(root.slot)
       ranges.push(root)
     }
     let leaves = 1
@@ -273,15 +332,17 @@ class TreeGrower {
       for (let i = 1; i < open.length; i++) if (open[i].split!.gain > open[bestIndex].split!.gain) bestIndex = i
       const node = open.splice(bestIndex, 1)[0]
       const split = node.split!
-      const middle = this.partition(rows, node.start, node.end, split)
-      const left: GrowingNode = { id: newNode(split.leftG, split.leftH), start: node.start, end: middle, depth: node.depth + 1, g: split.leftG, h: split.leftH, histogram: node.histogram }
-      const right: GrowingNode = { id: newNode(node.g - split.leftG, node.h - split.leftH), start: middle, end: node.end, depth: node.depth + 1, g: node.g - split.leftG, h: node.h - split.leftH, histogram: node.histogram }
+      const middle = this.partition(node.start, node.end, split)
+      const left: GrowingNode = { id: newNode(split.leftG, split.leftH), start: node.start, end: middle, depth: node.depth + 1, g: split.leftG, h: split.leftH, slot: node.slot }
+      const right: GrowingNode = { id: newNode(node.g - split.leftG, node.h - split.leftH), start: middle, end: node.end, depth: node.depth + 1, g: node.g - split.leftG, h: node.h - split.leftH, slot: node.slot }
       // Sum the smaller child's rows; the larger child's histogram is the parent's minus it.
       const [small, large] = middle - node.start <= node.end - middle ? [left, right] : [right, left]
-      small.histogram = this.histogram()
-      sumGradients(this.data, small.histogram, this.histogramScratch, rows, small.start, small.end, features)
+      small.slot = this.takeSlot()
+      this.sumHistogram(small.slot, small.start, small.end, features)
+      const smallHistogram = this.histograms[small.slot]
+      const largeHistogram = this.histograms[large.slot]
       for (const f of features) {
-        for (let i = f * FEATURE_STRIDE, end = i + usedBins[f] * 2; i < end; i++) large.histogram[i] -= small.histogram[i]
+        for (let i = f * FEATURE_STRIDE, end = i + usedBins[f] * 2; i < end; i++) largeHistogram[i] -= smallHistogram[i]
       }
       const record = nodes[node.id]
       record.feature = split.feature
@@ -295,13 +356,13 @@ class TreeGrower {
         if (child.depth < this.o.maxDepth) this.findSplit(child, features)
         if (child.split) open.push(child)
         else {
-          this.release(child.histogram)
+          this.freeSlots.push(child.slot)
           ranges.push(child)
         }
       }
     }
     for (const node of open) {
-      this.release(node.histogram)
+      this.freeSlots.push(node.slot)
       ranges.push(node)
     }
     const { lambda, learningRate } = this.o
@@ -319,17 +380,24 @@ class TreeGrower {
     return { tree, leafRanges }
   }
 
-  private histogram(): Float64Array {
-    return this.pool.pop() ?? new Float64Array(this.histogramSize)
+  /** A free histogram, by slot; a new one is shared with every thread. */
+  private takeSlot(): number {
+    const free = this.freeSlots.pop()
+    if (free !== undefined) return free
+    const slot = this.histograms.length
+    this.histograms.push(sharedArray(Float64Array, this.histogramSize))
+    this.threads.addHistogram(slot, this.histograms[slot])
+    return slot
   }
 
-  private release(histogram: Float64Array): void {
-    this.pool.push(histogram)
+  private sumHistogram(slot: number, start: number, end: number, features: Int32Array): void {
+    const parts = end - start >= PARALLEL_HISTOGRAM_FROM_ROWS ? Math.min(this.threads.count, features.length) : 1
+    this.threads.run(shares(0, features.length, parts).map(([from, to]) => ({ kind: 'histogram', slot, start, end, features: features.subarray(from, to) })))
   }
 
   private findSplit(node: GrowingNode, features: Int32Array): void {
     const { lambda, gamma, minChildWeight } = this.o
-    const histogram = node.histogram
+    const histogram = this.histograms[node.slot]
     const parentScore = (node.g * node.g) / (node.h + lambda)
     let best: SplitCandidate | undefined
     for (const f of features) {
@@ -362,25 +430,26 @@ class TreeGrower {
   }
 
   /**
-   * Moves the rows that go left to the front of [start, end), keeping each side in ascending row
-   * order (so later passes read the bin matrix front to back, which the cache rewards); returns
-   * where the right ones begin.
+   * Moves the node's rows that go left to the front of [start, end), each side in ascending row
+   * order; returns where the right ones begin. Each thread splits a share of the range, then the
+   * shares' left rows are closed up and their right rows copied after them, in share order.
    */
-  private partition(rows: Uint32Array, start: number, end: number, split: SplitCandidate): number {
-    const { bins, columns } = this.data
-    const feature = split.feature
-    const splitBin = split.bin
-    const missingLeft = split.missingLeft
-    const right = this.scratch.length >= end - start ? this.scratch : (this.scratch = new Uint32Array(rows.length))
-    let left = start
-    let rightCount = 0
-    for (let i = start; i < end; i++) {
-      const r = rows[i]
-      const bin = bins[r * columns + feature]
-      if (bin === 0 ? missingLeft : bin <= splitBin) rows[left++] = r
-      else right[rightCount++] = r
+  private partition(start: number, end: number, split: SplitCandidate): number {
+    const parts = end - start >= PARALLEL_SPLIT_FROM_ROWS ? this.threads.count : 1
+    const pieces = shares(start, end, parts)
+    const lefts = this.threads.run(pieces.map(([from, to]) => ({ kind: 'split', start: from, end: to, feature: split.feature, bin: split.bin, missingLeft: split.missingLeft })))
+    const rows = this.sample
+    let at = start + lefts[0]
+    for (let p = 1; p < parts; p++) {
+      rows.copyWithin(at, pieces[p][0], pieces[p][0] + lefts[p])
+      at += lefts[p]
     }
-    rows.set(right.subarray(0, rightCount), left)
-    return left
+    const middle = at
+    for (let p = 0; p < parts; p++) {
+      const [from, to] = pieces[p]
+      rows.set(this.rightRows.subarray(from, from + (to - from - lefts[p])), at)
+      at += to - from - lefts[p]
+    }
+    return middle
   }
 }
