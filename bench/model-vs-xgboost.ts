@@ -2,10 +2,12 @@
 // never runs Python) on one feature matrix: the `mixed` scenario's transactions through the feature
 // engine, the latest 20% by event time held out. Both train the same number of rounds with the
 // same hyper-parameters and evaluate validation PR-AUC every round; PR-AUC of both is computed here
-// by the same function. XGBoost runs with 1 thread and with every core; fraudlab's trainer uses one.
+// by the same function. Both run on 1 thread and on every core; fraudlab's trees must be identical on both.
 //   npm run bench:xgboost -- [rows=1000000] [rounds=200]
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { FeatureEngine } from '../src/features/feature-engine.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from '../src/features/feature-names.js'
@@ -57,23 +59,30 @@ writeFileSync(join(dir, 'labels.u8'), matrix.labels)
 writeFileSync(join(dir, 'validation.u8'), matrix.validation)
 writeFileSync(join(dir, 'meta.json'), JSON.stringify({ rows: matrix.rows, columns: matrix.columns, params }))
 
-started = performance.now()
-const ours = await trainGbt(matrix, params)
-const ourSeconds = (performance.now() - started) / 1000
 const validationRows = Uint32Array.from({ length: matrix.rows }, (_, i) => i).filter((i) => matrix.validation[i] === 1)
-const ourPrAuc = prAuc(ours.validationScores, matrix.labels, validationRows)
-const phases = Object.entries(ours.phaseMs).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')
-console.log(`fraudlab phases: ${phases}`)
+const cores = availableParallelism()
+const ours: Array<{ threads: number; seconds: number; prAuc: number; trees: string; phases: string }> = []
+for (const threads of [1, cores]) {
+  started = performance.now()
+  const result = await trainGbt(matrix, { ...params, threads })
+  const seconds = (performance.now() - started) / 1000
+  const trees = createHash('sha256')
+  for (const tree of result.model.trees) for (const array of Object.values(tree)) trees.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength))
+  const phases = Object.entries(result.phaseMs).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')
+  ours.push({ threads, seconds, prAuc: prAuc(result.validationScores, matrix.labels, validationRows), trees: trees.digest('hex'), phases })
+}
 
 const labelsValid = Uint8Array.from(validationRows, (r) => matrix.labels[r])
-const results: Array<{ name: string; seconds: number; prAuc: number }> = [{ name: 'fraudlab (1 thread)', seconds: ourSeconds, prAuc: ourPrAuc }]
-for (const threads of [1, 0]) {
+const results: Array<{ name: string; threads: number; seconds: number; prAuc: number }> = ours.map((r) => ({ name: 'fraudlab', threads: r.threads, seconds: r.seconds, prAuc: r.prAuc }))
+for (const threads of [1, cores]) {
   const output = JSON.parse(execFileSync(py, [join(REPO_ROOT, 'bench', 'xgboost_reference.py'), dir, String(threads)], { encoding: 'utf8' }).trim().split('\n').at(-1)!)
   const predictions = new Float32Array(readFileSync(join(dir, 'xgb-valid.f32')).buffer.slice(0))
-  results.push({ name: `xgboost ${output.xgboost} (${threads === 0 ? 'all cores' : '1 thread'})`, seconds: output.trainSeconds, prAuc: prAuc(predictions, labelsValid) })
+  results.push({ name: `xgboost ${output.xgboost}`, threads, seconds: output.trainSeconds, prAuc: prAuc(predictions, labelsValid) })
 }
-console.log(`${'trainer'.padEnd(28)} ${'train s'.padStart(8)} ${'PR-AUC'.padStart(8)} ${'time ratio'.padStart(11)} ${'ΔPR-AUC'.padStart(9)}`)
-for (const r of results) {
-  console.log(`${r.name.padEnd(28)} ${r.seconds.toFixed(1).padStart(8)} ${r.prAuc.toFixed(4).padStart(8)} ${(ourSeconds / r.seconds).toFixed(2).padStart(11)} ${(ourPrAuc - r.prAuc).toFixed(4).padStart(9)}`)
-}
-console.log('time ratio = fraudlab seconds / that trainer’s seconds; ΔPR-AUC = fraudlab − that trainer (targets: ratio ≤ 2, |Δ| ≤ 0.005)')
+console.log(`${'trainer'.padEnd(16)} ${'threads'.padStart(7)} ${'train s'.padStart(8)} ${'PR-AUC'.padStart(8)}`)
+for (const r of results) console.log(`${r.name.padEnd(16)} ${String(r.threads).padStart(7)} ${r.seconds.toFixed(1).padStart(8)} ${r.prAuc.toFixed(4).padStart(8)}`)
+for (const r of ours) console.log(`fraudlab phases, ${r.threads} thread${r.threads > 1 ? 's' : ''}: ${r.phases}`)
+const [ourOne, ourAll, xgbOne, xgbAll] = results
+console.log(`time ratio fraudlab / xgboost: ${(ourAll.seconds / xgbAll.seconds).toFixed(2)} on ${cores} threads (target ≤ 2), ${(ourOne.seconds / xgbOne.seconds).toFixed(2)} on 1`)
+console.log(`ΔPR-AUC fraudlab − xgboost: ${(ourAll.prAuc - xgbAll.prAuc).toFixed(4)} (target |Δ| ≤ 0.005); fraudlab's own speed-up on ${cores} threads: ${(ourOne.seconds / ourAll.seconds).toFixed(2)}×`)
+console.log(`fraudlab's trees on 1 and ${cores} threads: ${ours[0].trees === ours[1].trees ? 'identical' : 'DIFFERENT'} (sha256 ${ours[0].trees.slice(0, 12)})`)

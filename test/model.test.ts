@@ -6,7 +6,9 @@ import { exportLabelled } from '../src/export/labelled-export.js'
 import { FeatureEngine } from '../src/features/feature-engine.js'
 import { F, FEATURE_COUNT, FEATURE_NAMES } from '../src/features/feature-names.js'
 import { FeatureMatrixBuilder } from '../src/model/feature-matrix.js'
-import { trainGbt } from '../src/model/gbt-trainer.js'
+import { sharedTrainingArraysFor, trainGbt } from '../src/model/gbt-trainer.js'
+import { TrainingThreads } from '../src/model/training-threads.js'
+import type { Tree } from '../src/model/tree-ensemble.js'
 import { chooseThreshold, prAuc } from '../src/metrics/score-ranking.js'
 import { Random } from '../src/util/random.js'
 import { cardPathFor, type ModelCard } from '../src/model/model-card.js'
@@ -207,6 +209,47 @@ describe('trainer and ONNX export', () => {
     const probe = new Float32Array([0.95, NaN, 0.95, 0.2])
     assert.ok(result.model.probability(probe, 0) > 0.9)
     assert.ok(result.model.probability(probe, 1) < 0.1)
+  })
+})
+
+describe('trainer threads', () => {
+  /** Rows enough that histograms are shared out by feature and the top splits by row range. */
+  function syntheticMatrix(rows: number) {
+    const names = Array.from({ length: 12 }, (_, i) => `f${i}`)
+    const builder = new FeatureMatrixBuilder(names)
+    const random = new Random(11)
+    const row = new Float64Array(names.length)
+    for (let i = 0; i < rows; i++) {
+      for (let f = 0; f < names.length; f++) row[f] = f % 4 === 3 && random.next() < 0.2 ? NaN : f % 3 === 0 ? Math.floor(random.next() * 4) : random.next()
+      const risk = row[1] * 2 + (row[0] === 3 ? 1.5 : 0) + (Number.isNaN(row[3]) ? 0.8 : row[3]) + row[5] * row[7]
+      const label = random.next() < 1 / (1 + Math.exp(-(risk * 3 - 9))) ? 1 : 0
+      builder.add(row, 0, label, i, label ? 'fraud' : 'normal')
+    }
+    return builder.build([{ fromRow: 0, toRow: rows, validationShare: 0.2 }])
+  }
+
+  it('grows the same trees, bit for bit, on 1, 2 and 3 threads', async () => {
+    const matrix = syntheticMatrix(100_000)
+    const options = { rounds: 12, earlyStoppingRounds: 0, maxLeaves: 16 }
+    const [one, two, three] = await Promise.all([1, 2, 3].map((threads) => trainGbt(matrix, { ...options, threads })))
+    assert.equal(one.model.trees.length, 12)
+    assert.ok(one.model.trees.every((tree) => tree.feature.filter((f) => f >= 0).length >= 8), 'every tree splits')
+    for (const other of [two, three]) {
+      assert.deepEqual(other.model.trees, one.model.trees)
+      assert.deepEqual(other.history.map((r) => r.validationPrAuc), one.history.map((r) => r.validationPrAuc))
+    }
+    assert.equal(two.params.threads, 2)
+    assert.ok(one.history.at(-1)!.validationPrAuc > 0.5, String(one.history.at(-1)!.validationPrAuc))
+  })
+
+  it('a failure in a training thread reaches the trainer as an error, and the threads stop', async () => {
+    const matrix = syntheticMatrix(20_000)
+    const threads = await TrainingThreads.start(2, sharedTrainingArraysFor(matrix))
+    // A tree without its arrays: the worker's margin update throws.
+    assert.throws(() => threads.run([{ kind: 'gradients', from: 0, to: 0 }, { kind: 'margins', from: 0, to: 10, tree: {} as Tree }]), /training thread 1 failed: TypeError/)
+    // The thread answers the next job.
+    assert.deepEqual(threads.run([{ kind: 'gradients', from: 0, to: 0 }, { kind: 'gradients', from: 0, to: 0 }]), [0, 0])
+    await threads.close()
   })
 })
 

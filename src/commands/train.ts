@@ -48,6 +48,7 @@ export default class Train extends FraudlabCommand {
     'target-precision': numberFlag({ name: 'target-precision', description: 'Block threshold: the highest recall at this validation precision (default: max F1).', min: 0, exclusiveMin: true, max: 1 }),
     'review-precision': numberFlag({ name: 'review-precision', description: 'Review threshold: the highest recall at this validation precision (flagged by model, blocked or reviewed).', min: 0, exclusiveMin: true, max: 1, default: 0.8 }),
     seed: integerFlag({ name: 'seed', description: 'Seed for row and column sampling.', min: 0, max: 2 ** 32 - 1, default: D.seed }),
+    threads: integerFlag({ name: 'threads', description: "Threads that train (default: one per core of this machine). The model is the same for any number.", min: 1, max: 256 }),
     quiet: Flags.boolean({ description: 'Print every 10th round only.', default: false }),
   }
 
@@ -78,6 +79,7 @@ export default class Train extends FraudlabCommand {
           earlyStoppingRounds: flags['early-stopping'],
           positiveWeight: flags['positive-weight'],
           seed: flags.seed,
+          ...(flags.threads === undefined ? {} : { threads: flags.threads }),
         },
       },
       (message) => {

@@ -45,16 +45,23 @@ export function featureCuts(values: Float32Array, columns: number, rows: Uint32A
   return Float32Array.from(chosen)
 }
 
-export function binOf(cuts: Float32Array, value: number): number {
+/** The bin of `value`; `top` is the largest power of two ≤ cuts.length (see binSearchTop). */
+export function binOf(cuts: Float32Array, value: number, top = binSearchTop(cuts)): number {
   if (value !== value) return MISSING_BIN
-  let lo = 0
-  let hi = cuts.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (cuts[mid] < value) lo = mid + 1
-    else hi = mid
+  // A binary search of fixed steps, k = how many cuts are below the value: no branch to mispredict.
+  const n = cuts.length
+  let k = 0
+  for (let step = top; step > 0; step >>= 1) {
+    const candidate = k + step
+    if (candidate <= n && cuts[candidate - 1] < value) k = candidate
   }
-  return lo + 1
+  return k + 1
+}
+
+export function binSearchTop(cuts: Float32Array): number {
+  let top = 1
+  while (top * 2 <= cuts.length) top *= 2
+  return top
 }
 
 /**
@@ -62,10 +69,11 @@ export function binOf(cuts: Float32Array, value: number): number {
  * together) and feature-major in `binsByFeature` (a split reads one feature of scattered rows).
  */
 export function binRows(values: Float32Array, columns: number, rowCount: number, { cuts }: BinCuts, from: number, to: number, bins: Uint8Array, binsByFeature: Uint8Array): void {
+  const tops = Int32Array.from(cuts, binSearchTop)
   for (let r = from; r < to; r++) {
     const base = r * columns
     for (let f = 0; f < columns; f++) {
-      const bin = binOf(cuts[f], values[base + f])
+      const bin = binOf(cuts[f], values[base + f], tops[f])
       bins[base + f] = bin
       binsByFeature[f * rowCount + r] = bin
     }

@@ -153,8 +153,20 @@ export function computeGradients(data: BinnedRows, sample: Uint32Array, from: nu
   }
 }
 
-/** Adds a new tree's value to the margins of rows [from, to) outside the sample (the sampled ones know their leaf already). */
-export function addTreeMargins(data: BinnedRows, tree: Tree, inSample: Uint8Array, margins: Float64Array, from: number, to: number): void {
+/**
+ * Adds a new tree's value to the margins of rows [from, to) outside the sample (the sampled ones
+ * know their leaf already), and turns the validation rows' margins into probabilities.
+ */
+export function addTreeMargins(data: BinnedRows, tree: Tree, inSample: Uint8Array, margins: Float64Array, validation: Uint8Array, validationScores: Float64Array, from: number, to: number): void {
   const { bins, columns } = data
-  for (let r = from; r < to; r++) if (!inSample[r]) margins[r] += leafValueBinned(tree, bins, r * columns)
+  for (let r = from; r < to; r++) {
+    if (inSample[r]) continue
+    margins[r] += leafValueBinned(tree, bins, r * columns)
+    if (validation[r]) validationScores[r] = 1 / (1 + Math.exp(-margins[r]))
+  }
+}
+
+/** Adds each leaf's value to the margins of its rows, sample[start, end) of the leaf's range. */
+export function addLeafValues(sample: Uint32Array, margins: Float64Array, leaves: ReadonlyArray<{ start: number; end: number; value: number }>): void {
+  for (const { start, end, value } of leaves) for (let i = start; i < end; i++) margins[sample[i]] += value
 }

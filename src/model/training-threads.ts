@@ -1,6 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { binRows, cutScratch, featureCuts, MAX_BINS, type BinCuts } from './binning.js'
-import { addTreeMargins, computeGradients, SCRATCH_FEATURE_STRIDE, splitRows, sumGradients, type BinnedRows } from './boosting-kernels.js'
+import { addLeafValues, addTreeMargins, computeGradients, SCRATCH_FEATURE_STRIDE, splitRows, sumGradients, type BinnedRows } from './boosting-kernels.js'
 import type { Tree } from './tree-ensemble.js'
 
 /** The arrays every thread reads and writes, each on a SharedArrayBuffer. */
@@ -18,6 +18,9 @@ export interface SharedTrainingArrays {
   rightRows: Uint32Array
   inSample: Uint8Array
   margins: Float64Array
+  /** 1 for validation rows, whose probabilities go to validationScores after each tree. */
+  validation: Uint8Array
+  validationScores: Float64Array
   labels: Uint8Array
   weights: Float64Array
 }
@@ -29,6 +32,7 @@ export type TrainingJob =
   | { kind: 'split'; start: number; end: number; feature: number; bin: number; missingLeft: boolean }
   | { kind: 'gradients'; from: number; to: number }
   | { kind: 'margins'; from: number; to: number; tree: Tree }
+  | { kind: 'leaves'; leaves: Array<{ start: number; end: number; value: number }> }
 
 /** What one thread works with: the shared arrays, the histograms it has been handed, and its own scratch. */
 export interface ThreadState extends SharedTrainingArrays {
@@ -66,7 +70,10 @@ export function runJob(state: ThreadState, job: TrainingJob): number {
       computeGradients(state.data, state.sample, job.from, job.to, state.margins, state.labels, state.weights)
       return 0
     case 'margins':
-      addTreeMargins(state.data, job.tree, state.inSample, state.margins, job.from, job.to)
+      addTreeMargins(state.data, job.tree, state.inSample, state.margins, state.validation, state.validationScores, job.from, job.to)
+      return 0
+    case 'leaves':
+      addLeafValues(state.sample, state.margins, job.leaves)
       return 0
   }
 }
@@ -186,6 +193,24 @@ export class TrainingThreads {
     }
     await Promise.all(this.workers.map(({ worker }) => worker.terminate()))
   }
+}
+
+/** Leaf ranges in `parts` groups of about as many rows each; a range may be cut between two groups. */
+export function shareLeaves(leaves: ReadonlyArray<{ start: number; end: number; value: number }>, parts: number): Array<Array<{ start: number; end: number; value: number }>> {
+  const total = leaves.reduce((sum, leaf) => sum + leaf.end - leaf.start, 0)
+  const groups: Array<Array<{ start: number; end: number; value: number }>> = Array.from({ length: parts }, () => [])
+  let done = 0
+  for (const { start, end, value } of leaves) {
+    for (let from = start; from < end; ) {
+      const group = Math.min(parts - 1, Math.floor((done * parts) / total))
+      const groupEnd = Math.ceil(((group + 1) * total) / parts)
+      const to = Math.min(end, from + Math.max(1, groupEnd - done))
+      groups[group].push({ start: from, end: to, value })
+      done += to - from
+      from = to
+    }
+  }
+  return groups
 }
 
 /** [from, to) of each of `parts` near-equal shares of [start, end). */
