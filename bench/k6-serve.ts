@@ -1,43 +1,103 @@
-// Requests per second and latency of `fraudlab serve`'s /v1/score under k6, single transactions and
-// batches: runs `fraudlab k6 run` (which starts serve) at each setting and prints k6's figures.
-// Each single-transaction rate is also run against a do-nothing server (a fixed "allow" answer,
-// no parsing, no model): k6's own ceiling on the same machine, which bounds what serve can show.
+// `fraudlab serve`'s /v1/score under k6, single transactions and batches, with the two sides
+// apart: the server pinned to one core and k6 to another (taskset, when there are two cores and
+// taskset is there), so neither's CPU shows up in the other's figures. Beside each
+// single-transaction rate, a do-nothing Fastify server (the same route and JSON body parsing, a
+// fixed answer) measured the same way gives the HTTP stack's own cost and k6's own ceiling.
+// Server CPU per request comes from the server process' own clock (/proc), not from wall time, so
+// the ratio holds on a noisy machine.
 //   K6_BINARY=… npm run bench:serve -- [seconds] [tps:batch,…]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import type { RunSummary } from '../src/report/summary-schema.js'
-import { runCli, tempDir } from '../test/helpers.js'
+import { REPO_ROOT, runCli, tempDir } from '../test/helpers.js'
 
 const seconds = Number(process.argv[2] ?? 15)
-const settings = (process.argv[3] ?? '2000:1,3000:1,4000:1,5000:1,20000:10,30000:100').split(',').map((pair) => pair.split(':').map(Number) as [number, number])
+const settings = (process.argv[3] ?? '2000:1,5000:1,6000:1,1000:100').split(',').map((pair) => pair.split(':').map(Number) as [number, number])
 
-const allow = JSON.stringify({ transactionId: 'x', score: 0, verdict: 'allow', reasons: [], modelVersion: 'none' })
-const doNothing = createServer((request, response) => {
-  request.resume()
-  request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(allow))
-}).listen(0, '127.0.0.1')
-await new Promise((resolve) => doNothing.once('listening', resolve))
-const doNothingUrl = `http://127.0.0.1:${(doNothing.address() as AddressInfo).port}`
+const canPin = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0
+const SERVER_CORE = '0'
+const K6_CORE = '1'
+const pinned = (core: string, command: string[]) => (canPin ? ['taskset', '-c', core, ...command] : command)
 
-async function measure(tps: number, batch: number, targetUrl?: string): Promise<string> {
+/** A server process (pinned when possible) and the URL it printed. */
+async function startServer(command: string[], urlPattern: RegExp): Promise<{ child: ChildProcess; url: string }> {
+  const [file, ...args] = pinned(SERVER_CORE, command)
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT })
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! })
+    const errors = createInterface({ input: child.stderr! })
+    const look = (line: string) => {
+      const match = urlPattern.exec(line)
+      if (match) resolve(match[1])
+    }
+    lines.on('line', look)
+    errors.on('line', look)
+    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited (${code}) before it was ready`)))
+  })
+  return { child, url }
+}
+
+/** User plus system CPU time of a process, in microseconds (Linux /proc; clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+
+interface Row {
+  requests: number
+  requestsPerSecond: number
+  transactionsPerSecond: number
+  dropped: number
+  latency: RunSummary['latencyMs']['endToEnd']
+  cpuMicrosPerRequest: number
+}
+
+async function measure(server: { child: ChildProcess; url: string }, tps: number, batch: number): Promise<Row | string> {
   const reports = tempDir('bench-serve')
-  const target = targetUrl ? ['--target-url', targetUrl] : []
-  const run = await runCli(['k6', 'run', '--scenario', 'mixed', '--tps', String(tps), '--duration', `${seconds}s`, '--batch', String(batch), '--reports-dir', reports, '--json', ...target], { timeoutMs: (seconds + 300) * 1000 })
+  const cpuBefore = cpuMicros(server.child.pid!)
+  // k6 is fraudlab's child: it inherits the CLI's core.
+  const run = await runCli(['k6', 'run', '--scenario', 'mixed', '--tps', String(tps), '--duration', `${seconds}s`, '--batch', String(batch), '--reports-dir', reports, '--json', '--target-url', server.url], {
+    timeoutMs: (seconds + 300) * 1000,
+    wrap: canPin ? ['taskset', '-c', K6_CORE] : [],
+  })
+  const cpu = cpuMicros(server.child.pid!) - cpuBefore
   if (!run.stdout.trim()) return `k6 run failed (exit ${run.code}): ${run.stderr.split('\n').slice(-3).join(' ')}`
   const summary = JSON.parse(run.stdout) as RunSummary
   const k6 = JSON.parse(readFileSync(join(reports, summary.runId, 'k6-summary.json'), 'utf8')) as { metrics: Record<string, { rate?: number; count?: number }> }
-  const l = summary.latencyMs.endToEnd
-  const ms = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}ms`).padStart(10)
-  const requests = k6.metrics.http_reqs?.rate ?? 0
-  return `${(requests).toFixed(0).padStart(7)} ${String(Math.round(requests * batch)).padStart(7)} ${String(summary.counts.dropped).padStart(8)}${ms(l.p50)}${ms(l.p90)}${ms(l.p99)}${ms(l.max)}`
+  const requests = k6.metrics.http_reqs?.count ?? 0
+  const requestsPerSecond = k6.metrics.http_reqs?.rate ?? 0
+  return { requests, requestsPerSecond, transactionsPerSecond: requestsPerSecond * batch, dropped: summary.counts.dropped, latency: summary.latencyMs.endToEnd, cpuMicrosPerRequest: requests ? cpu / requests : NaN }
 }
 
-console.log(`fraudlab serve under k6: ${seconds}s per setting, default model, node ${process.versions.node}`)
-console.log('offered tx/s  batch  server        req/s    tx/s  dropped       p50       p90       p99       max')
-for (const [tps, batch] of settings) {
-  console.log(`${String(tps).padStart(12)} ${String(batch).padStart(6)}  fraudlab serve ${await measure(tps, batch)}`)
-  if (batch === 1) console.log(`${''.padStart(12)} ${''.padStart(6)}  do-nothing     ${await measure(tps, batch, doNothingUrl)}`)
+function format(row: Row | string): string {
+  if (typeof row === 'string') return row
+  const ms = (v: number | null) => (v === null ? '—' : v.toFixed(2)).padStart(8)
+  const l = row.latency
+  return `${row.requestsPerSecond.toFixed(0).padStart(7)} ${row.transactionsPerSecond.toFixed(0).padStart(7)} ${String(row.dropped).padStart(7)} ${ms(l.p50)} ${ms(l.p90)} ${ms(l.p99)} ${ms(l.max)} ${row.cpuMicrosPerRequest.toFixed(0).padStart(9)}`
 }
-doNothing.close()
+
+const node = process.execPath
+const fraudlab = await startServer([node, join(REPO_ROOT, 'bin', 'run.js'), 'serve', '--port', '0', '--model', join(REPO_ROOT, 'models', 'default.onnx')], /ready on (http:\/\/\S+)/)
+const doNothing = await startServer([node, join(REPO_ROOT, 'dist', 'bench', 'do-nothing-fastify.js')], /^(http:\/\/\S+)$/)
+
+console.log(`fraudlab serve under k6: ${seconds}s per setting, default model, node ${process.versions.node}; ${canPin ? `server on core ${SERVER_CORE}, k6 on core ${K6_CORE} (taskset)` : 'NOT pinned (needs taskset and two cores): the figures mix both sides'}`)
+console.log('offered tx/s  batch  server          req/s    tx/s dropped   p50 ms   p90 ms   p99 ms   max ms  CPU µs/req')
+const ratios: string[] = []
+try {
+  for (const [tps, batch] of settings) {
+    const ours = await measure(fraudlab, tps, batch)
+    console.log(`${String(tps).padStart(12)} ${String(batch).padStart(6)}  fraudlab serve ${format(ours)}`)
+    if (batch !== 1) continue
+    const baseline = await measure(doNothing, tps, batch)
+    console.log(`${''.padStart(12)} ${''.padStart(6)}  do-nothing     ${format(baseline)}`)
+    if (typeof ours !== 'string' && typeof baseline !== 'string') ratios.push(`${tps}/s: ${(ours.cpuMicrosPerRequest / baseline.cpuMicrosPerRequest).toFixed(2)}`)
+  }
+} finally {
+  fraudlab.child.kill('SIGTERM')
+  doNothing.child.kill('SIGTERM')
+}
+console.log(`server CPU per single request, fraudlab serve / do-nothing Fastify: ${ratios.join(', ')} (target ≤ 1.3)`)
+console.log('dropped: requests k6 could not start on schedule (its VUs were all busy); latency is from the scheduled start.')

@@ -28,9 +28,11 @@ export interface CliResult {
  * Runs the real `fraudlab` binary, as a user would. Each call has its own state directory unless
  * the test gives one: a stack the developer started in the working copy is never used, or changed.
  */
-export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; wrap?: string[] } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    // `wrap` runs the CLI under another command (the serve benchmark pins it with taskset).
+    const [file, ...wrapArgs] = [...(options.wrap ?? []), process.execPath]
+    const child = spawn(file, [...wrapArgs, CLI, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, FRAUDLAB_STATE_DIR: tempDir('state'), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
