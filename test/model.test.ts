@@ -332,6 +332,25 @@ describe('a run refuses a model it cannot serve, before it starts', () => {
     assert.deepEqual(Object.keys(card.validation?.perSource ?? {}), ['validate.ndjson'])
   })
 
+  it('--threads: the same model bytes on 1 thread and on 3, and the card records the threads', async () => {
+    const dir = tempDir('threads')
+    const data = join(dir, 'train.ndjson')
+    assert.equal((await runCli(['generate', '--scenario', 'card-testing', '--count', '60000', '--seed', '3', '--out', data])).code, 0)
+    const cards: ModelCard[] = []
+    for (const threads of ['1', '3']) {
+      // The model's name comes from its file name: the same name in two folders.
+      const run = await runCli(['train', '--data', data, '--out', join(dir, threads, 'm.onnx'), '--rounds', '8', '--threads', threads, '--json'], { timeoutMs: 120_000 })
+      assert.equal(run.code, 0, run.stderr)
+      cards.push(JSON.parse(run.stdout) as ModelCard)
+    }
+    assert.deepEqual(readFileSync(join(dir, '3', 'm.onnx')), readFileSync(join(dir, '1', 'm.onnx')))
+    assert.equal(cards[1].model.sha256, cards[0].model.sha256)
+    assert.deepEqual(cards.map((card) => card.training?.params.threads), [1, 3])
+    const refused = await runCli(['train', '--data', data, '--out', join(dir, 'm0.onnx'), '--threads', '0'])
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /--threads/)
+  })
+
   it('names the missing card and exits 2 without a stack trace', async () => {
     const dir = tempDir('bad-model')
     writeFileSync(join(dir, 'lonely.onnx'), 'not a model')
