@@ -1,5 +1,6 @@
 import { FeatureEngine } from '../features/feature-engine.js'
 import { FEATURE_COUNT } from '../features/feature-names.js'
+import { compileFastCheck } from '../schema/fast-check.js'
 import { TransactionSchema, type Transaction } from '../schema/transaction.js'
 import type { FeaturesLog } from './features-log.js'
 import { loadScoreModel } from './load-score-model.js'
@@ -71,6 +72,8 @@ export class DecisionStep {
   }
 }
 
+const isTransaction = compileFastCheck(TransactionSchema)
+
 export type ParsedTransaction = { ok: true; transaction: Transaction } | { ok: false; id?: string; reason: string }
 
 /** Validates a record where it enters the scorer; a record with labels or junk is refused here. */
@@ -81,6 +84,7 @@ export function parseTransaction(data: Uint8Array | undefined): ParsedTransactio
   } catch {
     return { ok: false, reason: 'invalid: not JSON' }
   }
+  if (isTransaction(json)) return { ok: true, transaction: json }
   const result = TransactionSchema.safeParse(json)
   if (result.success) return { ok: true, transaction: result.data }
   const id = typeof (json as { id?: unknown })?.id === 'string' ? (json as { id: string }).id : undefined

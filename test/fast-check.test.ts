@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { z } from 'zod'
+import { loadScenario } from '../src/scenario/scenario-loader.js'
+import { ScenarioSimulator } from '../src/scenario/simulator.js'
+import { compileFastCheck } from '../src/schema/fast-check.js'
+import { TransactionSchema } from '../src/schema/transaction.js'
+import { MAX_BATCH } from '../src/serve/openapi.js'
+import { Random } from '../src/util/random.js'
+
+type Json = Record<string, unknown>
+
+/** Ways to break (or not) one transaction, each as JSON would carry it. */
+const FIELDS = Object.keys(TransactionSchema.shape)
+const ODD_VALUES: unknown[] = [null, true, 0, -1, 1.5, 2 ** 53, -0, 1e308, '', 'x', 'EUR', 'eur', 'EURO', '1234', '12345', '😀', [], {}, [1], { lat: 0, lon: 0 }, 'PAYMENT', 'web']
+
+function mutate(tx: Json, random: Random): Json {
+  const copy = structuredClone(tx)
+  const field = FIELDS[Math.floor(random.next() * FIELDS.length)]
+  switch (Math.floor(random.next() * 9)) {
+    case 0:
+      delete copy[field]
+      break
+    case 1:
+      copy[random.next() < 0.5 ? 'isFraud' : 'archetype'] = random.next() < 0.5 ? 1 : 'card-testing'
+      break
+    case 2:
+      copy[field] = ODD_VALUES[Math.floor(random.next() * ODD_VALUES.length)]
+      break
+    case 3: {
+      // Lengths at and around the limits, in plain and in astral characters.
+      const unit = random.next() < 0.5 ? 'a' : '😀'
+      copy[field] = unit.repeat([0, 1, 63, 64, 65, 127, 128, 129][Math.floor(random.next() * 8)])
+      break
+    }
+    case 4:
+      copy.geo = random.next() < 0.5 ? { lat: 90.0001, lon: 0 } : { lat: -90, lon: 180, alt: 3 }
+      break
+    case 5:
+      copy.balances = random.next() < 0.5 ? { originBefore: 1, originAfter: 2, destinationBefore: 3 } : { originBefore: 1, originAfter: 2, destinationBefore: 3, destinationAfter: 4 }
+      break
+    case 6:
+      copy[field] = typeof copy[field] === 'number' ? -(copy[field] as number) - 0.5 : copy[field]
+      break
+    case 7:
+      // Numbers JSON cannot write but JSON.parse can read: 1e999 is Infinity.
+      return JSON.parse(JSON.stringify(copy).replace(/"amount":[^,}]+/, '"amount":1e999')) as Json
+    default:
+      break // unchanged: must pass
+  }
+  return JSON.parse(JSON.stringify(copy)) as Json
+}
+
+describe('compiled checks of the zod schemas', () => {
+  it('accept exactly what zod accepts, on valid and broken transactions of every scenario', () => {
+    const isTransaction = compileFastCheck(TransactionSchema)
+    const random = new Random(17)
+    let accepted = 0
+    let refused = 0
+    for (const name of ['mixed', 'card-testing', 'impossible-travel', 'paysim-mule', 'account-takeover']) {
+      const simulator = new ScenarioSimulator(loadScenario(name).scenario, { seed: 3 })
+      for (let i = 0; i < 1_500; i++) {
+        const value = mutate(JSON.parse(JSON.stringify(simulator.next().transaction)) as Json, random)
+        const zodSays = TransactionSchema.safeParse(value).success
+        assert.equal(isTransaction(value), zodSays, JSON.stringify(value))
+        if (zodSays) accepted++
+        else refused++
+      }
+    }
+    assert.ok(accepted > 1_000 && refused > 3_000, `${accepted} accepted, ${refused} refused`)
+  })
+
+  it('hold a batch to its size limits and to each transaction', () => {
+    const Batch = z.strictObject({ transactions: z.array(TransactionSchema).min(1).max(MAX_BATCH) })
+    const isBatch = compileFastCheck(Batch)
+    const simulator = new ScenarioSimulator(loadScenario('mixed').scenario, { seed: 5 })
+    const transactions = Array.from({ length: MAX_BATCH + 1 }, () => JSON.parse(JSON.stringify(simulator.next().transaction)) as Json)
+    const cases: unknown[] = [
+      { transactions: [] },
+      { transactions: transactions.slice(0, 1) },
+      { transactions: transactions.slice(0, MAX_BATCH) },
+      { transactions: transactions.slice(0, MAX_BATCH + 1) },
+      { transactions: [...transactions.slice(0, 5), { ...transactions[5], currency: 'eur' }] },
+      { transactions: transactions.slice(0, 2), extra: 1 },
+      { transactions: 'none' },
+      [transactions[0]],
+    ]
+    const verdicts = cases.map((value) => isBatch(value))
+    assert.deepEqual(verdicts, cases.map((value) => Batch.safeParse(value).success))
+    assert.deepEqual(verdicts, [false, true, true, false, false, false, false, false])
+  })
+
+  it('refuses a schema JSON Schema cannot describe whole', () => {
+    assert.throws(() => compileFastCheck(z.object({ when: z.date() })))
+  })
+})
