@@ -39,9 +39,9 @@ export class ScoringCore {
   }
 
   /**
-   * Scores in arrival order. Requests share model calls: onnxruntime costs about 45 µs a call and
-   * 8 µs a row on the 2-core development machine, so a call per request would spend most of the
-   * model's time on call overhead. A batch closes on the next turn of the
+   * Scores in arrival order. Requests share model calls: the model step costs about 15 µs a call
+   * and 10 µs a row on the 2-core development machine (`npm run bench:inference`), so a call per
+   * request would spend more on calls than on rows. A batch closes on the next turn of the
    * event loop, except that calls are paced at most one per FLUSH_INTERVAL_MS: an idle server
    * answers at once, a busy one waits under a millisecond and scores several requests per call.
    */
