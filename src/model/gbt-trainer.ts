@@ -5,7 +5,8 @@ import { rowsWhere, type FeatureMatrix } from './feature-matrix.js'
 import { logLoss, prAuc } from '../metrics/score-ranking.js'
 import { TreeEnsemble, type Tree } from './tree-ensemble.js'
 import { FEATURE_STRIDE, type BinnedRows } from './boosting-kernels.js'
-import { sharedCuts, shareLeaves, shares, TrainingThreads, type SharedTrainingArrays } from './training-threads.js'
+import { sharedCuts, shareLeaves, shares, type SharedTrainingArrays } from './training-jobs.js'
+import { TrainingThreads } from './training-threads.js'
 
 export interface TrainOptions {
   /** Most boosting rounds (trees). */
@@ -115,21 +116,35 @@ interface GrowingNode {
 export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOptions> = {}, onRound?: (report: RoundReport) => void, stopRequested?: () => boolean): Promise<TrainResult> {
   const o = { ...DEFAULT_TRAIN_OPTIONS, ...options }
   const started = performance.now()
-  const columns = matrix.columns
   const trainRows = rowsWhere(matrix.validation, 0)
   const validationRows = rowsWhere(matrix.validation, 1)
   const shared = sharedTrainingArraysFor(matrix, trainRows)
   const threads = await TrainingThreads.start(o.threads, shared)
-  let cuts: BinCuts
   try {
-    threads.run(shares(0, columns, Math.min(threads.count, columns)).map(([from, to]) => ({ kind: 'cuts', from, to, maxBins: o.maxBins })))
-    cuts = sharedCuts(shared)
-    shared.data.usedBins.set(cuts.cuts.map((c) => Math.min(MAX_BINS, c.length + 2)))
-    threads.run(shares(0, matrix.rows, threads.count).map(([from, to]) => ({ kind: 'bins', from, to })))
-  } catch (error) {
+    return await boost({ matrix, o, trainRows, validationRows, shared, threads, started }, onRound, stopRequested)
+  } finally {
     await threads.close()
-    throw error
   }
+}
+
+interface Boosting {
+  matrix: FeatureMatrix
+  o: TrainOptions
+  trainRows: Uint32Array
+  validationRows: Uint32Array
+  shared: SharedTrainingArrays
+  threads: TrainingThreads
+  /** performance.now() when training began. */
+  started: number
+}
+
+/** Bins the matrix, then grows trees round by round (the threads are the caller's to close). */
+async function boost({ matrix, o, trainRows, validationRows, shared, threads, started }: Boosting, onRound?: (report: RoundReport) => void, stopRequested?: () => boolean): Promise<TrainResult> {
+  const columns = matrix.columns
+  threads.run(shares(0, columns, Math.min(threads.count, columns)).map(([from, to]) => ({ kind: 'cuts', from, to, maxBins: o.maxBins })))
+  const cuts = sharedCuts(shared)
+  shared.data.usedBins.set(cuts.cuts.map((c) => Math.min(MAX_BINS, c.length + 2)))
+  threads.run(shares(0, matrix.rows, threads.count).map(([from, to]) => ({ kind: 'bins', from, to })))
   const { labels, weights, margins, sample, inSample } = shared
   let weightSum = 0
   let positiveWeightSum = 0
@@ -151,41 +166,37 @@ export async function trainGbt(matrix: FeatureMatrix, options: Partial<TrainOpti
   const bestScores = new Float64Array(matrix.rows).fill(NaN)
 
   const phaseMs = { setup: performance.now() - started, gradients: 0, grow: 0, update: 0, evaluate: 0 }
-  try {
-    for (let round = 1; round <= o.rounds; round++) {
-      let mark = performance.now()
-      const sampleSize = drawSample(trainRows, o.subsample, random, sample, inSample)
-      // Only this tree's rows need gradients: the others do not shape it.
-      threads.run(shares(0, sampleSize, threads.count).map(([from, to]) => ({ kind: 'gradients', from, to })))
-      const features = pickFeatures(columns, o.colsample, random)
-      phaseMs.gradients += performance.now() - mark
-      mark = performance.now()
-      const { tree, leafRanges } = grower.grow(sampleSize, features)
-      phaseMs.grow += performance.now() - mark
-      mark = performance.now()
-      trees.push(tree)
-      // The sampled rows sit in their leaves' ranges of the partition; only the others walk the tree.
-      threads.run(shareLeaves(leafRanges, threads.count).map((leaves) => ({ kind: 'leaves', leaves })))
-      threads.run(shares(0, matrix.rows, threads.count).map(([from, to]) => ({ kind: 'margins', from, to, tree })))
-      phaseMs.update += performance.now() - mark
-      mark = performance.now()
-      const validationPrAuc = validationRows.length ? prAuc(validationScores, labels, validationRows) : NaN
-      // Without early stopping every round is kept, as XGBoost keeps them; with it, the best round.
-      if (o.earlyStoppingRounds === 0 || validationPrAuc > best.prAuc || Number.isNaN(validationPrAuc)) {
-        best = { round, prAuc: validationPrAuc }
-        for (const r of validationRows) bestScores[r] = validationScores[r]
-      }
-      const report: RoundReport = { round, trainLogLoss: logLoss(margins, labels, lossRows), validationPrAuc, bestRound: best.round, elapsedMs: performance.now() - started }
-      phaseMs.evaluate += performance.now() - mark
-      history.push(report)
-      onRound?.(report)
-      if (o.earlyStoppingRounds > 0 && round - best.round >= o.earlyStoppingRounds) break
-      // Between rounds, let messages in (a stop request, progress going out).
-      await new Promise<void>((resolve) => setImmediate(resolve))
-      if (stopRequested?.()) break
+  for (let round = 1; round <= o.rounds; round++) {
+    let mark = performance.now()
+    const sampleSize = drawSample(trainRows, o.subsample, random, sample, inSample)
+    // Only this tree's rows need gradients: the others do not shape it.
+    threads.run(shares(0, sampleSize, threads.count).map(([from, to]) => ({ kind: 'gradients', from, to })))
+    const features = pickFeatures(columns, o.colsample, random)
+    phaseMs.gradients += performance.now() - mark
+    mark = performance.now()
+    const { tree, leafRanges } = grower.grow(sampleSize, features)
+    phaseMs.grow += performance.now() - mark
+    mark = performance.now()
+    trees.push(tree)
+    // The sampled rows sit in their leaves' ranges of the partition; only the others walk the tree.
+    threads.run(shareLeaves(leafRanges, threads.count).map((leaves) => ({ kind: 'leaves', leaves })))
+    threads.run(shares(0, matrix.rows, threads.count).map(([from, to]) => ({ kind: 'margins', from, to, tree })))
+    phaseMs.update += performance.now() - mark
+    mark = performance.now()
+    const validationPrAuc = validationRows.length ? prAuc(validationScores, labels, validationRows) : NaN
+    // Without early stopping every round is kept, as XGBoost keeps them; with it, the best round.
+    if (o.earlyStoppingRounds === 0 || validationPrAuc > best.prAuc || Number.isNaN(validationPrAuc)) {
+      best = { round, prAuc: validationPrAuc }
+      for (const r of validationRows) bestScores[r] = validationScores[r]
     }
-  } finally {
-    await threads.close()
+    const report: RoundReport = { round, trainLogLoss: logLoss(margins, labels, lossRows), validationPrAuc, bestRound: best.round, elapsedMs: performance.now() - started }
+    phaseMs.evaluate += performance.now() - mark
+    history.push(report)
+    onRound?.(report)
+    if (o.earlyStoppingRounds > 0 && round - best.round >= o.earlyStoppingRounds) break
+    // Between rounds, let messages in (a stop request, progress going out).
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    if (stopRequested?.()) break
   }
   trees.length = best.round
   return {

@@ -1,7 +1,8 @@
 // A training thread (training-threads.ts): sleeps on its control word, and at each wake runs what
 // its port holds (histograms handed over, then one job), writes the result and says it is done.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
-import { DONE, FAILED, POSTED, RESULT, runJob, threadState, type SharedTrainingArrays, type WorkerMessage } from './training-threads.js'
+import { runJob, threadState, type SharedTrainingArrays } from './training-jobs.js'
+import { DONE, FAILED, POSTED, RESULT, type WorkerMessage } from './training-threads.js'
 
 const { port, control, shared } = workerData as { port: MessagePort; control: Int32Array; shared: SharedTrainingArrays }
 const state = threadState(shared)
