@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { z } from 'zod'
 import { loadScenario } from '../src/scenario/scenario-loader.js'
 import { ScenarioSimulator } from '../src/scenario/simulator.js'
+import { DecisionSchema } from '../src/schema/decision.js'
 import { compileFastCheck } from '../src/schema/fast-check.js'
 import { TransactionSchema } from '../src/schema/transaction.js'
 import { MAX_BATCH } from '../src/serve/openapi.js'
@@ -88,6 +89,55 @@ describe('compiled checks of the zod schemas', () => {
     const verdicts = cases.map((value) => isBatch(value))
     assert.deepEqual(verdicts, cases.map((value) => Batch.safeParse(value).success))
     assert.deepEqual(verdicts, [false, true, true, false, false, false, false, false])
+  })
+
+  it('accept exactly what zod accepts, on valid and broken decisions', () => {
+    const isDecision = compileFastCheck(DecisionSchema)
+    const random = new Random(23)
+    const fields = Object.keys(DecisionSchema.shape)
+    let accepted = 0
+    let refused = 0
+    for (let i = 0; i < 5_000; i++) {
+      const decision: Json = {
+        transactionId: `tx-${i}`,
+        score: random.next(),
+        verdict: ['allow', 'review', 'block', 'reject'][i % 4],
+        reasons: i % 3 ? [] : ['model-score', 'rule:transfer-over-200k'],
+        modelVersion: 'default-8ecda4352588',
+        scorerId: 'scorer-1',
+        timestamps: { arrivedAt: 1_700_000_000_000, fetchedAt: 1_700_000_000_050.5, scoredAt: 1_700_000_000_052.25, actedAt: 1_700_000_000_053 },
+        ...(i % 5 === 0 ? { modelMs: 0.4, shadow: { modelVersion: 'rules', score: 0, verdict: 'allow', modelMs: 0.1 } } : {}),
+      }
+      const field = fields[Math.floor(random.next() * fields.length)]
+      switch (i % 8) {
+        case 0:
+          delete decision[field]
+          break
+        case 1:
+          decision[field] = ODD_VALUES[Math.floor(random.next() * ODD_VALUES.length)]
+          break
+        case 2:
+          decision.reasons = Array.from({ length: [20, 21][i % 2] }, () => 'r'.repeat([200, 201][Math.floor(random.next() * 2)]))
+          break
+        case 3:
+          decision.timestamps = { arrivedAt: -1, note: 'x' }
+          break
+        case 4:
+          decision.shadow = { modelVersion: 'x', score: 1.5, verdict: 'allow', modelMs: 0 }
+          break
+        case 5:
+          decision.score = [0, 1, 1.0000001, -0][Math.floor(random.next() * 4)]
+          break
+        default:
+          break
+      }
+      const value = JSON.parse(JSON.stringify(decision)) as Json
+      const zodSays = DecisionSchema.safeParse(value).success
+      assert.equal(isDecision(value), zodSays, JSON.stringify(value))
+      if (zodSays) accepted++
+      else refused++
+    }
+    assert.ok(accepted > 1_000 && refused > 1_000, `${accepted} accepted, ${refused} refused`)
   })
 
   it('refuses a schema JSON Schema cannot describe whole', () => {

@@ -1,5 +1,6 @@
 import type { AwsEndpoints } from '../aws/endpoints.js'
 import { DecisionSchema, type Decision } from '../schema/decision.js'
+import { compileFastCheck } from '../schema/fast-check.js'
 import { createFanOutClient, type KinesisDataClient } from '../stream/kinesis-client.js'
 import { ShardReader, type ShardBatch } from '../stream/shard-reader.js'
 import { COLLECTOR_CONSUMER_NAME } from '../stream/consumer-names.js'
@@ -88,6 +89,8 @@ export class DecisionCollector {
   }
 }
 
+const isDecision = compileFastCheck(DecisionSchema)
+
 /** A decisions-stream record checked against the contract: the decision, or what is wrong with it and how it began. */
 export function readDecision(data: Uint8Array | undefined): { decision: Decision } | { invalid: string } {
   const text = Buffer.from(data ?? new Uint8Array()).toString('utf8')
@@ -98,6 +101,7 @@ export function readDecision(data: Uint8Array | undefined): { decision: Decision
   } catch {
     return { invalid: `not JSON (in ${excerpt()})` }
   }
+  if (isDecision(json)) return { decision: json }
   const parsed = DecisionSchema.safeParse(json)
   if (parsed.success) return { decision: parsed.data }
   const [issue] = parsed.error.issues
