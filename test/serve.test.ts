@@ -18,6 +18,36 @@ async function post(server: ScoringServer, body: unknown, contentType = 'applica
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
 
+describe('fraudlab serve with the model on its own thread', () => {
+  it('decides exactly as on the HTTP thread: same scores, verdicts and reasons, in order', async () => {
+    const server = await startScoringServer({ model: DEFAULT_MODEL_PATH, host: '127.0.0.1', port: 0, modelThread: true })
+    const reference = await ScoringCore.load(DEFAULT_MODEL_PATH)
+    try {
+      await server.ready
+      const batch = transactions(550, 13)
+      const { status, body } = await post(server, { transactions: batch.slice(0, 500) })
+      assert.equal(status, 200)
+      // Then single requests, one after another (the feature state depends on the order).
+      const singles = []
+      for (const tx of batch.slice(500)) singles.push(await post(server, tx))
+      const served = [...(body.decisions as Array<Record<string, unknown>>), ...singles.map((single) => single.body)]
+      const expected = [...(await reference.score(batch.slice(0, 500))), ...(await reference.score(batch.slice(500)))]
+      assert.deepEqual(
+        served.map((d) => [d.transactionId, d.score, d.verdict, d.reasons]),
+        expected.map((d) => [d.transactionId, d.score, d.verdict, d.reasons]),
+      )
+      assert.ok(expected.some((d) => d.verdict === 'block' && d.reasons.some((reason) => reason.includes('='))), 'some block carries feature reasons')
+      // Concurrent requests share model calls on the thread, each answered with its own decision.
+      const concurrent = transactions(80, 29)
+      const answers = await Promise.all(concurrent.map((tx) => post(server, tx)))
+      assert.deepEqual(answers.map((a) => [a.status, a.body.transactionId]), concurrent.map((tx) => [200, tx.id]))
+    } finally {
+      await server.close()
+      await reference.close()
+    }
+  })
+})
+
 describe('fraudlab serve: the HTTP scoring API', () => {
   let server: ScoringServer
   let releaseModel!: () => void
@@ -97,6 +127,19 @@ describe('fraudlab serve: the HTTP scoring API', () => {
     assert.equal((await post(server, 'amount=5', 'text/plain')).status, 415)
     assert.equal((await post(server, '{"id": ')).status, 400)
     assert.equal((await fetch(`${server.url}/v2/score`)).status, 404)
+  })
+
+  it('refuses a body that tries to poison prototypes, and no prototype changes', async () => {
+    const [tx] = transactions(1, 9)
+    const text = JSON.stringify(tx).slice(0, -1)
+    const bodies = [`${text},"__proto__":{"polluted":1}}`, `${text},"constructor":{"prototype":{"polluted":1}}}`, `{"transactions":[${text},"__proto__":{"polluted":1}}]}`]
+    for (const body of bodies) {
+      const response = await fetch(`${server.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      assert.equal(response.status, 400, body)
+      assert.match(String(((await response.json()) as { message: string }).message), /__proto__|constructor/)
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined)
+    assert.equal((await post(server, tx)).status, 200)
   })
 
   it('survives garbage: every malformed body gets a 4xx and the server stays ready', async () => {

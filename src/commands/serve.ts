@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { Flags } from '@oclif/core'
 import { FraudlabCommand } from '../cli/base-command.js'
 import { integerFlag, modelFlag } from '../cli/flags.js'
@@ -16,13 +17,18 @@ export default class Serve extends FraudlabCommand {
     host: Flags.string({ description: 'Address to listen on.', default: '127.0.0.1', helpValue: '<address>' }),
     model: modelFlag,
     'body-limit': integerFlag({ name: 'body-limit', description: 'Largest request body in bytes (larger get 413).', min: 1_024, max: 100 * 1_048_576, default: 1_048_576 }),
+    'model-thread': Flags.boolean({
+      description: 'Evaluate the model on a thread of its own, so that parsing, validation and features of the next requests go on meanwhile on another core (default: on with two cores or more).',
+      allowNo: true,
+    }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve)
     // A wrong model is a user error before anything listens.
     await checkModel(flags.model)
-    const server = await startScoringServer({ model: flags.model, host: flags.host, port: flags.port, bodyLimitBytes: flags['body-limit'] }).catch((error: NodeJS.ErrnoException) => {
+    const modelThread = flags['model-thread'] ?? availableParallelism() > 1
+    const server = await startScoringServer({ model: flags.model, host: flags.host, port: flags.port, bodyLimitBytes: flags['body-limit'], modelThread }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') throw new UserError(`Port ${flags.port} on ${flags.host} is already in use.`, { hint: 'Choose another with --port, or --port 0 for a free one.' })
       throw error
     })

@@ -4,6 +4,7 @@ import { compileFastCheck } from '../schema/fast-check.js'
 import { TransactionSchema, type Transaction } from '../schema/transaction.js'
 import type { FeaturesLog } from './features-log.js'
 import { loadScoreModel } from './load-score-model.js'
+import type { ModelLoadOptions } from './onnx-score-model.js'
 import type { Score, ScoreModel } from './score-model.js'
 
 /** One batch's scores: the champion's, which act, and a shadow model's, which only get recorded. */
@@ -31,8 +32,8 @@ export class DecisionStep {
   ) {}
 
   /** `rules`, or the path of an ONNX model with its card beside it. */
-  static async load(model: string, featuresLog?: FeaturesLog): Promise<DecisionStep> {
-    return new DecisionStep(await loadScoreModel(model), featuresLog)
+  static async load(model: string, featuresLog?: FeaturesLog, options: ModelLoadOptions = {}): Promise<DecisionStep> {
+    return new DecisionStep(await loadScoreModel(model, options), featuresLog)
   }
 
   get modelVersion(): string {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { OnnxScoreModel } from './onnx-score-model.js'
+import { OnnxScoreModel, type ModelLoadOptions } from './onnx-score-model.js'
 import { RulesScoreModel } from './rules-score-model.js'
 import type { ScoreModel } from './score-model.js'
 
@@ -7,7 +7,7 @@ import type { ScoreModel } from './score-model.js'
 export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../models/default.onnx', import.meta.url))
 
 /** `rules` for the rules baseline; anything else is the path of an ONNX model with its card. */
-export async function loadScoreModel(model: string): Promise<ScoreModel> {
+export async function loadScoreModel(model: string, options: ModelLoadOptions = {}): Promise<ScoreModel> {
   if (model === 'rules') return new RulesScoreModel()
-  return OnnxScoreModel.load(model)
+  return OnnxScoreModel.load(model, undefined, options)
 }

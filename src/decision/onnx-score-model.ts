@@ -9,9 +9,15 @@ import { expectedValues } from '../model/tree-ensemble.js'
 import type { Verdict } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { atLeast, DEFAULT_RULES, type DecisionRule } from './decision-rules.js'
+import { ModelThread } from './model-thread.js'
 import type { Score, ScoreModel } from './score-model.js'
 
 const REASONS_PER_DECISION = 3
+
+export interface ModelLoadOptions {
+  /** Evaluate the model on a thread of its own (model-thread.ts), off the caller's event loop. */
+  ownThread?: boolean
+}
 
 interface Explainer {
   trees: OnnxTree[]
@@ -34,12 +40,13 @@ export class OnnxScoreModel implements ScoreModel {
     private readonly outputStride: number,
     private readonly explainer: Explainer | undefined,
     private readonly rules: readonly DecisionRule[],
+    private readonly thread: ModelThread | undefined,
   ) {
     this.modelVersion = card.version
   }
 
   /** Loads and checks a model and its card; every mismatch is refused here, with what to fix. */
-  static async load(modelPath: string, rules: readonly DecisionRule[] = DEFAULT_RULES): Promise<OnnxScoreModel> {
+  static async load(modelPath: string, rules: readonly DecisionRule[] = DEFAULT_RULES, options: ModelLoadOptions = {}): Promise<OnnxScoreModel> {
     const cardPath = cardPathFor(modelPath)
     const card = readModelCard(cardPath)
     const known = new Map<string, number>(FEATURE_NAMES.map((name, i) => [name, i]))
@@ -70,7 +77,8 @@ export class OnnxScoreModel implements ScoreModel {
     const outputStride = checkSignature(session, card, modelPath)
     const trees = readOnnxTrees(bytes)
     const explainer = trees && treesReadColumns(trees, card.features.length) ? { trees, expected: trees.map((tree) => expectedValues(tree)) } : undefined
-    return new OnnxScoreModel(card, session, Int32Array.from(card.features, (name) => known.get(name)!), outputStride, explainer, rules)
+    const thread = options.ownThread ? await ModelThread.start(bytes, card.model.input, card.model.output) : undefined
+    return new OnnxScoreModel(card, session, Int32Array.from(card.features, (name) => known.get(name)!), outputStride, explainer, rules, thread)
   }
 
   async scoreBatch(transactions: readonly Transaction[], features: Float64Array): Promise<Score[]> {
@@ -85,9 +93,10 @@ export class OnnxScoreModel implements ScoreModel {
       const to = i * k
       for (let c = 0; c < k; c++) input[to + c] = features[from + this.columns[c]]
     }
-    const tensor = new ort.Tensor('float32', input, [n, k])
-    const output = await this.session.run({ [this.card.model.input]: tensor })
-    const probabilities = output[this.card.model.output].data as Float32Array
+    // On the model's own thread the input is handed over, so that thread gets a copy: the reasons read it here after.
+    const probabilities = this.thread
+      ? await this.thread.run(input.slice(), n)
+      : ((await this.session.run({ [this.card.model.input]: new ort.Tensor('float32', input, [n, k]) }))[this.card.model.output].data as Float32Array)
     const { block, review } = this.card.thresholds
     const scores: Score[] = new Array(n)
     for (let i = 0; i < n; i++) {
@@ -127,6 +136,7 @@ export class OnnxScoreModel implements ScoreModel {
   }
 
   async close(): Promise<void> {
+    await this.thread?.close()
     await this.session.release()
   }
 

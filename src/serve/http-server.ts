@@ -14,6 +14,8 @@ export interface ScoringServerOptions {
   port: number
   /** Larger bodies get 413. */
   bodyLimitBytes?: number
+  /** Evaluate the model on a thread of its own, so that the HTTP thread goes on with the next requests meanwhile. */
+  modelThread?: boolean
   /** How the scoring core is loaded (tests slow it down to see /health before it is ready). */
   load?: (model: string) => Promise<ScoringCore>
 }
@@ -50,7 +52,10 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
   let core: ScoringCore | undefined
   let loadError: Error | undefined
   const metrics = createMetrics(() => core)
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1_048_576, return503OnClosing: true })
+  // A body's `__proto__` or `constructor` key is an unknown key to the strict schemas, which refuse
+  // it before anything reads the body: Fastify's scan of every body for them (two regular
+  // expressions over the whole text, 3% of the server's time with batches of 100) is not needed.
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1_048_576, return503OnClosing: true, onProtoPoisoning: 'ignore', onConstructorPoisoning: 'ignore' })
 
   // JSON only: any other body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
@@ -95,7 +100,8 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
   app.get('/openapi.json', async () => document)
 
   const address = await app.listen({ host: options.host, port: options.port })
-  const ready = (options.load ?? ScoringCore.load)(options.model).then(
+  const load = options.load ?? ((model: string) => ScoringCore.load(model, { ownThread: options.modelThread }))
+  const ready = load(options.model).then(
     (loaded) => void (core = loaded),
     (error: Error) => {
       loadError = error

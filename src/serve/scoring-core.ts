@@ -1,4 +1,5 @@
 import { DecisionStep } from '../decision/decision-step.js'
+import type { ModelLoadOptions } from '../decision/onnx-score-model.js'
 import type { FeatureEngine } from '../features/feature-engine.js'
 import type { Verdict } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
@@ -26,8 +27,8 @@ export class ScoringCore {
 
   private constructor(private readonly step: DecisionStep) {}
 
-  static async load(model: string): Promise<ScoringCore> {
-    return new ScoringCore(await DecisionStep.load(model))
+  static async load(model: string, options: ModelLoadOptions = {}): Promise<ScoringCore> {
+    return new ScoringCore(await DecisionStep.load(model, undefined, options))
   }
 
   get modelVersion(): string {
