@@ -1,6 +1,8 @@
-// `fraudlab serve`'s /v1/score under k6, single transactions and batches, with the two sides
-// apart: the server pinned to one core and k6 to another (taskset, when there are two cores and
-// taskset is there), so neither's CPU shows up in the other's figures. Beside each
+// `fraudlab serve`'s /v1/score under k6, single transactions and batches. Single transactions are
+// measured with the two sides apart: the server pinned to one core and k6 to another (taskset, when
+// there are two cores and taskset is there), so neither's CPU shows up in the other's figures.
+// Batches are measured with both free to use every core, as a server would (serve evaluates the
+// model on a thread of its own when it has two cores). Beside each
 // single-transaction rate, a do-nothing Fastify server (the same route and JSON body parsing, a
 // fixed answer) measured the same way gives the HTTP stack's own cost and k6's own ceiling.
 // Server CPU per request comes from the server process' own clock (/proc), not from wall time, so
@@ -22,9 +24,9 @@ const SERVER_CORE = '0'
 const K6_CORE = '1'
 const pinned = (core: string, command: string[]) => (canPin ? ['taskset', '-c', core, ...command] : command)
 
-/** A server process (pinned when possible) and the URL it printed. */
-async function startServer(command: string[], urlPattern: RegExp): Promise<{ child: ChildProcess; url: string }> {
-  const [file, ...args] = pinned(SERVER_CORE, command)
+/** A server process (pinned when asked and possible) and the URL it printed. */
+async function startServer(command: string[], urlPattern: RegExp, pin: boolean): Promise<{ child: ChildProcess; url: string }> {
+  const [file, ...args] = pin ? pinned(SERVER_CORE, command) : command
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT })
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! })
@@ -55,13 +57,13 @@ interface Row {
   cpuMicrosPerRequest: number
 }
 
-async function measure(server: { child: ChildProcess; url: string }, tps: number, batch: number): Promise<Row | string> {
+async function measure(server: { child: ChildProcess; url: string }, tps: number, batch: number, pin: boolean): Promise<Row | string> {
   const reports = tempDir('bench-serve')
   const cpuBefore = cpuMicros(server.child.pid!)
   // k6 is fraudlab's child: it inherits the CLI's core.
   const run = await runCli(['k6', 'run', '--scenario', 'mixed', '--tps', String(tps), '--duration', `${seconds}s`, '--batch', String(batch), '--reports-dir', reports, '--json', '--target-url', server.url], {
     timeoutMs: (seconds + 300) * 1000,
-    wrap: canPin ? ['taskset', '-c', K6_CORE] : [],
+    wrap: pin && canPin ? ['taskset', '-c', K6_CORE] : [],
   })
   const cpu = cpuMicros(server.child.pid!) - cpuBefore
   if (!run.stdout.trim()) return `k6 run failed (exit ${run.code}): ${run.stderr.split('\n').slice(-3).join(' ')}`
@@ -80,24 +82,27 @@ function format(row: Row | string): string {
 }
 
 const node = process.execPath
-const fraudlab = await startServer([node, join(REPO_ROOT, 'bin', 'run.js'), 'serve', '--port', '0', '--model', join(REPO_ROOT, 'models', 'default.onnx')], /ready on (http:\/\/\S+)/)
-const doNothing = await startServer([node, join(REPO_ROOT, 'dist', 'bench', 'do-nothing-fastify.js')], /^(http:\/\/\S+)$/)
+const serveCommand = [node, join(REPO_ROOT, 'bin', 'run.js'), 'serve', '--port', '0', '--model', join(REPO_ROOT, 'models', 'default.onnx')]
+const ready = /ready on (http:\/\/\S+)/
+const fraudlab = await startServer(serveCommand, ready, true)
+const fraudlabFree = settings.some(([, batch]) => batch > 1) ? await startServer(serveCommand, ready, false) : undefined
+const doNothing = await startServer([node, join(REPO_ROOT, 'dist', 'bench', 'do-nothing-fastify.js')], /^(http:\/\/\S+)$/, true)
 
-console.log(`fraudlab serve under k6: ${seconds}s per setting, default model, node ${process.versions.node}; ${canPin ? `server on core ${SERVER_CORE}, k6 on core ${K6_CORE} (taskset)` : 'NOT pinned (needs taskset and two cores): the figures mix both sides'}`)
+console.log(`fraudlab serve under k6: ${seconds}s per setting, default model, node ${process.versions.node}; single transactions: ${canPin ? `server on core ${SERVER_CORE}, k6 on core ${K6_CORE} (taskset)` : 'NOT pinned (needs taskset and two cores): the figures mix both sides'}; batches: server and k6 on every core`)
 console.log('offered tx/s  batch  server          req/s    tx/s dropped   p50 ms   p90 ms   p99 ms   max ms  CPU µs/req')
+// CPU µs/req is the server process' CPU (every thread) over the requests k6 completed.
 const ratios: string[] = []
 try {
   for (const [tps, batch] of settings) {
-    const ours = await measure(fraudlab, tps, batch)
+    const ours = batch === 1 ? await measure(fraudlab, tps, batch, true) : await measure(fraudlabFree!, tps, batch, false)
     console.log(`${String(tps).padStart(12)} ${String(batch).padStart(6)}  fraudlab serve ${format(ours)}`)
     if (batch !== 1) continue
-    const baseline = await measure(doNothing, tps, batch)
+    const baseline = await measure(doNothing, tps, batch, true)
     console.log(`${''.padStart(12)} ${''.padStart(6)}  do-nothing     ${format(baseline)}`)
     if (typeof ours !== 'string' && typeof baseline !== 'string') ratios.push(`${tps}/s: ${(ours.cpuMicrosPerRequest / baseline.cpuMicrosPerRequest).toFixed(2)}`)
   }
 } finally {
-  fraudlab.child.kill('SIGTERM')
-  doNothing.child.kill('SIGTERM')
+  for (const server of [fraudlab, fraudlabFree, doNothing]) server?.child.kill('SIGTERM')
 }
 console.log(`server CPU per single request, fraudlab serve / do-nothing Fastify: ${ratios.join(', ')} (target ≤ 1.3)`)
 console.log('dropped: requests k6 could not start on schedule (its VUs were all busy); latency is from the scheduled start.')

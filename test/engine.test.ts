@@ -236,4 +236,29 @@ describe('bounded feature state', () => {
     assert.ok(big.size <= 20_000)
     assert.equal(big.evictions + big.size, 200_000)
   })
+
+  it('claims a key once: a second claim, young or old, is refused and counts as a use', async () => {
+    const { BoundedMap } = await import('../src/util/bounded-map.js')
+    const map = new BoundedMap<string, boolean>(4)
+    assert.equal(map.claim('a', true), true)
+    assert.equal(map.claim('a', true), false)
+    assert.equal(map.claim('b', true), true)
+    // 'c' and 'd' fill a new young generation; 'a' and 'b' are old now.
+    assert.equal(map.claim('c', true), true)
+    assert.equal(map.claim('d', true), true)
+    assert.equal(map.claim('a', false), false, 'an old key is still held')
+    assert.equal(map.get('a'), true, 'and keeps its value')
+    // Claiming old 'a' moved it up (starting a new generation): untouched 'b' is gone, 'a' stays.
+    map.set('e', true)
+    assert.equal(map.get('b'), undefined)
+    assert.equal(map.get('a'), true)
+    // set puts back the same object without a second entry; a new object replaces it.
+    const objects = new BoundedMap<string, { n: number }>(10)
+    const first = { n: 1 }
+    objects.set('k', first)
+    objects.set('k', first)
+    assert.equal(objects.size, 1)
+    objects.set('k', { n: 2 })
+    assert.deepEqual(objects.get('k'), { n: 2 })
+  })
 })

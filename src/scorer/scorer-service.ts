@@ -291,18 +291,16 @@ export class ScorerService {
         const parsed = parseTransaction(record.Data)
         if (!parsed.ok) {
           this.stats.invalidRecords++
-          if (parsed.id && !this.decided.get(parsed.id)) {
-            this.decided.set(parsed.id, true)
+          if (parsed.id && this.decided.claim(parsed.id, true)) {
             decisions.push(this.decision(parsed.id, { score: 0, verdict: 'reject', reasons: [parsed.reason] }, arrivedAt, fetchedAt, 'none'))
           }
           continue
         }
         const tx = parsed.transaction
-        if (this.decided.get(tx.id)) {
+        if (!this.decided.claim(tx.id, true)) {
           this.stats.duplicatesSkipped++
           continue
         }
-        this.decided.set(tx.id, true)
         transactions.push(tx)
         arrivals.push(arrivedAt)
         fetches.push(fetchedAt)

@@ -31,11 +31,30 @@ export class BoundedMap<K, V> {
   }
 
   set(key: K, value: V): void {
-    if (this.young.has(key)) this.young.set(key, value)
-    else {
-      this.old.delete(key)
-      this.insert(key, value)
+    // Most sets put back the object a get just returned (state updated in place): one lookup then.
+    const current = this.young.get(key)
+    if (current !== undefined) {
+      if (current !== value) this.young.set(key, value)
+      return
     }
+    this.old.delete(key)
+    this.insert(key, value)
+  }
+
+  /**
+   * Sets `key` to `value` unless it is held already (which counts as a use, as `get` does); true if
+   * it was not held. One pass instead of a get and a set (the scorer's dedup window, per record).
+   */
+  claim(key: K, value: V): boolean {
+    if (this.young.get(key) !== undefined) return false
+    const aging = this.old.get(key)
+    if (aging !== undefined) {
+      this.old.delete(key)
+      this.insert(key, aging)
+      return false
+    }
+    this.insert(key, value)
+    return true
   }
 
   delete(key: K): void {
