@@ -64,6 +64,7 @@ describe('fraudlab k6 script', () => {
         { target: 100, duration: '3000ms' },
       ],
     })
-    assert.match(readFileSync(out, 'utf8'), /const BATCH = 10/)
+    // Each request's batch of 10 is put together once, at init.
+    assert.match(readFileSync(out, 'utf8'), /for \(let first = 0; first < rows\.length; first \+= 10\)[\s\S]*Array\.from\(\{ length: 10 \}/)
   })
 })

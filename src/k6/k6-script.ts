@@ -90,10 +90,23 @@ import exec from 'k6/execution'
 import { SharedArray } from 'k6/data'
 import { Counter, Rate } from 'k6/metrics'
 
-// [request body, fraud archetype or '' for a genuine transaction]
-const rows = new SharedArray('transactions', () => JSON.parse(open(${JSON.stringify(options.dataFile)})).map((row) => [JSON.stringify(row.transaction), row.isFraud ? row.archetype : '']))
+${
+    options.batchSize === 1
+      ? `// [request body, fraud archetype or '' for a genuine transaction]
+const rows = new SharedArray('transactions', () => JSON.parse(open(${JSON.stringify(options.dataFile)})).map((row) => [JSON.stringify(row.transaction), row.isFraud ? row.archetype : '']))`
+      : `// [request body, [fraud archetype or '' for each of its transactions]]: each batch put together at
+// init, so that a request reads the shared array once, not once per transaction.
+const requests = new SharedArray('requests', () => {
+  const rows = JSON.parse(open(${JSON.stringify(options.dataFile)}))
+  const batches = []
+  for (let first = 0; first < rows.length; first += ${options.batchSize}) {
+    const batch = Array.from({ length: ${options.batchSize} }, (_, i) => rows[(first + i) % rows.length])
+    batches.push(['{"transactions":[' + batch.map((row) => JSON.stringify(row.transaction)).join(',') + ']}', batch.map((row) => (row.isFraud ? row.archetype : ''))])
+  }
+  return batches
+})`
+  }
 const SCORE_URL = (__ENV.FRAUDLAB_URL || ${JSON.stringify(options.defaultUrl)}) + '/v1/score'
-const BATCH = ${options.batchSize}
 const PARAMS = { headers: { 'content-type': 'application/json' }, tags: { name: 'score' } }
 const BLOCKED = '"verdict":"block"'
 
@@ -115,23 +128,23 @@ function record(fraudArchetype, blocked) {
   if (blocked) precision.add(fraudArchetype !== '')
 }
 
-export default function () {
-  const first = (exec.scenario.iterationInTest * BATCH) % rows.length
-  if (BATCH === 1) {
-    const row = rows[first]
-    const response = http.post(SCORE_URL, row[0], PARAMS)
-    if (response.status !== 200) return
-    scored.add(1)
-    record(row[1], response.body.indexOf(BLOCKED) !== -1)
-    return
-  }
-  const batch = []
-  for (let i = 0; i < BATCH; i++) batch.push(rows[(first + i) % rows.length])
-  const response = http.post(SCORE_URL, '{"transactions":[' + batch.map((row) => row[0]).join(',') + ']}', PARAMS)
+${
+    options.batchSize === 1
+      ? `export default function () {
+  const row = rows[exec.scenario.iterationInTest % rows.length]
+  const response = http.post(SCORE_URL, row[0], PARAMS)
+  if (response.status !== 200) return
+  scored.add(1)
+  record(row[1], response.body.indexOf(BLOCKED) !== -1)
+}`
+      : `export default function () {
+  const [body, labels] = requests[exec.scenario.iterationInTest % requests.length]
+  const response = http.post(SCORE_URL, body, PARAMS)
   if (response.status !== 200) return
   const verdicts = response.json('decisions.#.verdict')
   scored.add(verdicts.length)
-  for (let i = 0; i < verdicts.length; i++) record(batch[i][1], verdicts[i] === 'block')
-}
+  for (let i = 0; i < verdicts.length; i++) record(labels[i], verdicts[i] === 'block')
+}`
+  }
 `
 }
