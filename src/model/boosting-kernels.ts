@@ -1,3 +1,6 @@
+// The loops of a boosting round, each over a range of rows or a set of features, so that the
+// trainer's threads can share one out (training-threads.ts). Each range's result is the same
+// whoever computes it and however the ranges are cut: the model does not depend on the threads.
 import { MAX_BINS } from './binning.js'
 import { leafValueBinned, type Tree } from './tree-ensemble.js'
 
@@ -9,12 +12,6 @@ const COPIES = 4
 export const SCRATCH_FEATURE_STRIDE = MAX_BINS * COPIES * 2
 /** Below this many rows, clearing and folding the copies costs more than they save. */
 const COPIES_FROM_ROWS = 1024
-
-/**
- * The loops of a boosting round, each over a range of rows or a set of features, so that the
- * trainer's threads can share one out (training-threads.ts). Each range's result is the same
- * whoever computes it and however the ranges are cut: the model does not depend on the threads.
- */
 
 /** What the kernels read: the binned matrix and this round's gradients. */
 export interface BinnedRows {
