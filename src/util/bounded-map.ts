@@ -46,13 +46,7 @@ export class BoundedMap<K, V> {
    * it was not held. One pass instead of a get and a set (the scorer's dedup window, per record).
    */
   claim(key: K, value: V): boolean {
-    if (this.young.get(key) !== undefined) return false
-    const aging = this.old.get(key)
-    if (aging !== undefined) {
-      this.old.delete(key)
-      this.insert(key, aging)
-      return false
-    }
+    if (this.get(key) !== undefined) return false
     this.insert(key, value)
     return true
   }
