@@ -34,6 +34,19 @@ const BatchSchema = z.strictObject({ transactions: z.array(TransactionSchema).mi
 const isTransaction = compileFastCheck(TransactionSchema)
 const isBatch = compileFastCheck(BatchSchema)
 
+type Batch = z.infer<typeof BatchSchema>
+
+/** A request's transactions (one, or a batch), or the first thing wrong with it, as zod names it. */
+function readRequest(body: unknown): { transactions: Transaction[]; batch: boolean } | { field: string; message: string } {
+  const batch = typeof body === 'object' && body !== null && 'transactions' in body
+  if (batch ? isBatch(body) : isTransaction(body)) return { transactions: batch ? (body as Batch).transactions : [body as Transaction], batch }
+  const parsed = batch ? BatchSchema.safeParse(body) : TransactionSchema.safeParse(body)
+  if (parsed.success) return { transactions: batch ? (parsed.data as Batch).transactions : [parsed.data as Transaction], batch }
+  const issue = parsed.error.issues[0]
+  const field = issue.path.join('.')
+  return { field, message: `${field || 'body'}: ${issue.message}` }
+}
+
 /** A decision as JSON, written directly: this runs once per scored transaction. */
 function decisionJson(d: ScoredTransaction): string {
   return `{"transactionId":${JSON.stringify(d.transactionId)},"score":${d.score},"verdict":"${d.verdict}","reasons":${JSON.stringify(d.reasons)},"modelVersion":${JSON.stringify(d.modelVersion)}}`
@@ -73,22 +86,11 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
 
   app.post('/v1/score', async (request, reply) => {
     if (!core) return reply.status(503).send({ error: 'loading', message: loadError ? `the model failed to load: ${loadError.message}` : 'the model is still loading; retry when /health says ready' })
-    const body = request.body
-    const batch = typeof body === 'object' && body !== null && 'transactions' in body
-    let transactions: Transaction[]
-    if (batch ? isBatch(body) : isTransaction(body)) transactions = batch ? (body as z.infer<typeof BatchSchema>).transactions : [body as Transaction]
-    else {
-      const parsed = batch ? BatchSchema.safeParse(body) : TransactionSchema.safeParse(body)
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]
-        const field = issue.path.join('.')
-        return reply.status(400).send({ error: 'invalid request', field, message: `${field || 'body'}: ${issue.message}` })
-      }
-      transactions = batch ? (parsed.data as z.infer<typeof BatchSchema>).transactions : [parsed.data as Transaction]
-    }
-    const decisions = await core.score(transactions)
+    const read = readRequest(request.body)
+    if ('field' in read) return reply.status(400).send({ error: 'invalid request', ...read })
+    const decisions = await core.score(read.transactions)
     for (const decision of decisions) metrics.countVerdict(decision.verdict)
-    return reply.type('application/json').send(batch ? decisionsJson(decisions) : decisionJson(decisions[0]))
+    return reply.type('application/json').send(read.batch ? decisionsJson(decisions) : decisionJson(decisions[0]))
   })
 
   app.get('/health', async (_request, reply) => {
