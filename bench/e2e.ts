@@ -12,11 +12,11 @@
 // (run with bin/run.js's heap flag);
 // the scorer and emulators are read from /proc (CPU time, and VmHWM for the peak).
 //   npm run bench:e2e -- [durationSeconds] [rate,rate,...] [scenario]
-import { readFileSync } from 'node:fs'
 import { DEFAULT_MODEL_PATH } from '../src/decision/load-score-model.js'
 import { planRun } from '../src/run/run-plan.js'
 import { simulate } from '../src/run/simulate-run.js'
 import { tempDir } from '../test/helpers.js'
+import { processCpuUs, processPeakRssMb } from './process-stats.js'
 
 const durationMs = Number(process.argv[2] ?? 15) * 1000
 const rates = (process.argv[3] ?? '1000,2000,5000').split(',').map(Number)
@@ -35,26 +35,6 @@ const shardsUsed = (resources: unknown) => {
 }
 console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, Kinesis limits ${kinesisLimits ? 'on' : 'off'}${aggregate ? ', transactions aggregated' : ''}, node ${process.versions.node}`)
 console.log('offered consumer shards  achieved  decided/s  ratio  dropped  lost  decision p50   p90    p99    max  observed p99 | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns | peak RSS MB: cli  scorer  kinesis  dynamodb  sns')
-
-/** User + system CPU of a process, in µs, from /proc (clock ticks of 10 ms); undefined once it has exited. */
-function processCpuUs(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10_000
-  } catch {
-    return undefined
-  }
-}
-
-/** Peak resident memory of a process so far (VmHWM), in MB; undefined once it has exited. */
-function processPeakRssMb(pid: number): number | undefined {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return match ? Math.round(Number(match[1]) / 1024) : undefined
-  } catch {
-    return undefined
-  }
-}
 
 /** The last CPU reading and peak memory of each watched process, sampled until the run ends (a process may exit first). */
 class CpuSampler {

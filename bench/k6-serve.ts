@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { processCpuUs } from './process-stats.js'
 import type { RunSummary } from '../src/report/summary-schema.js'
 import { REPO_ROOT, runCli, tempDir } from '../test/helpers.js'
 
@@ -42,12 +43,6 @@ async function startServer(command: string[], urlPattern: RegExp, pin: boolean):
   return { child, url }
 }
 
-/** User plus system CPU time of a process, in microseconds (Linux /proc; clock ticks of 10 ms). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-
 interface Row {
   requests: number
   requestsPerSecond: number
@@ -59,13 +54,13 @@ interface Row {
 
 async function measure(server: { child: ChildProcess; url: string }, tps: number, batch: number, pin: boolean): Promise<Row | string> {
   const reports = tempDir('bench-serve')
-  const cpuBefore = cpuMicros(server.child.pid!)
+  const cpuBefore = processCpuUs(server.child.pid!) ?? NaN
   // k6 is fraudlab's child: it inherits the CLI's core.
   const run = await runCli(['k6', 'run', '--scenario', 'mixed', '--tps', String(tps), '--duration', `${seconds}s`, '--batch', String(batch), '--reports-dir', reports, '--json', '--target-url', server.url], {
     timeoutMs: (seconds + 300) * 1000,
     wrap: pin && canPin ? ['taskset', '-c', K6_CORE] : [],
   })
-  const cpu = cpuMicros(server.child.pid!) - cpuBefore
+  const cpu = (processCpuUs(server.child.pid!) ?? NaN) - cpuBefore
   if (!run.stdout.trim()) return `k6 run failed (exit ${run.code}): ${run.stderr.split('\n').slice(-3).join(' ')}`
   const summary = JSON.parse(run.stdout) as RunSummary
   const k6 = JSON.parse(readFileSync(join(reports, summary.runId, 'k6-summary.json'), 'utf8')) as { metrics: Record<string, { rate?: number; count?: number }> }
