@@ -24,6 +24,23 @@ class PartialFailureSender implements PutRecordsSender {
   }
 }
 
+/** Holds each call until the test releases it (in order). */
+class HeldSender implements PutRecordsSender {
+  calls: number[][] = []
+  private held: Array<() => void> = []
+  async send(command: PutRecordsCommand): Promise<PutRecordsCommandOutput> {
+    const records = command.input.Records ?? []
+    this.calls.push(records.map((record) => Number(Buffer.from(record.Data!).toString())))
+    await new Promise<void>((resolve) => this.held.push(resolve))
+    return { FailedRecordCount: 0, Records: records.map(() => ({ SequenceNumber: '1', ShardId: 'shardId-000000000000' })), $metadata: { attempts: 1 } }
+  }
+  release(): void {
+    this.held.shift()?.()
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
 function produce(count: number, sender: PutRecordsSender, options = {}) {
   const acked = new Set<number>()
   const failed = new Map<number, string>()
@@ -91,6 +108,36 @@ describe('batching producer', () => {
     await producer.flush()
     assert.equal(failed.size, 20)
     assert.equal(producer.fatalError?.name, 'ResourceNotFoundException')
+  })
+
+  it('keeps a partial batch for its linger when a call returns, instead of sending it with every return', async () => {
+    const sender = new PartialFailureSender(() => undefined)
+    const { producer, acked } = produce(503, sender, { lingerMs: 60 })
+    // 500 went at once as a full batch; its return must not take the 3 left with it.
+    await sleep(20)
+    assert.deepEqual(sender.calls, [500])
+    await sleep(80)
+    assert.deepEqual(sender.calls, [500, 3])
+    await producer.flush()
+    assert.equal(acked.size, 503)
+  })
+
+  it('sends records whose linger ran out while every request slot was busy as soon as a slot frees', async () => {
+    const sender = new HeldSender()
+    const acked: number[] = []
+    const producer = new BatchingProducer<number>(sender, 'stream', { onAcked: (tag) => acked.push(tag) }, { lingerMs: 5, maxInFlightRequests: 1 })
+    producer.put(1, 'pk', Buffer.from('1'))
+    await sleep(20)
+    producer.put(2, 'pk', Buffer.from('2'))
+    producer.put(3, 'pk', Buffer.from('3'))
+    await sleep(20)
+    assert.deepEqual(sender.calls, [[1]], 'the one slot is busy')
+    sender.release()
+    await sleep(1)
+    assert.deepEqual(sender.calls, [[1], [2, 3]], 'overdue records go on the return, not after another linger')
+    sender.release()
+    await producer.flush()
+    assert.deepEqual(acked, [1, 2, 3])
   })
 
   it('refuses a record over 1 MiB without sending it', async () => {

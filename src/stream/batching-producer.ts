@@ -91,6 +91,13 @@ export class BatchingProducer<Tag> implements RecordWriter<Tag> {
   private inFlightRequests = 0
   private inFlightRecords = 0
   private lingerTimer?: NodeJS.Timeout
+  /**
+   * The waiting records' linger has run out (or a flush or a retry asked for them): they go as soon
+   * as a request slot is free. Until then a partial batch waits for its linger, even when a call
+   * returns: sending whatever is ready on every return made calls 3 times smaller than the linger
+   * gives at 5,000 records a second, each with its cost in the SDK and the kernel on both sides.
+   */
+  private overdue = false
   private idleWaiters: Array<() => void> = []
   /** Set when a call fails in a way no retry can cure (a missing stream, bad credentials). */
   fatalError?: Error
@@ -128,31 +135,36 @@ export class BatchingProducer<Tag> implements RecordWriter<Tag> {
     this.ready.push({ tag, entry, bytes, attempts: 0, sentAtMs: 0 })
     this.readyBytes += bytes
     if (this.ready.length >= this.maxBatchRecords || this.readyBytes >= this.maxBatchBytes) this.dispatch()
-    else this.lingerTimer ??= setTimeout(() => this.onLinger(), this.lingerMs)
+    else if (!this.overdue) this.lingerTimer ??= setTimeout(() => this.onLinger(), this.lingerMs)
   }
 
   /** Sends whatever is buffered now and resolves once every record is acked or failed. */
   async flush(): Promise<void> {
-    this.dispatch(true)
+    this.sendOverdue()
     if (this.backlog === 0) return
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
   }
 
   private onLinger(): void {
     this.lingerTimer = undefined
-    this.dispatch(true)
+    this.sendOverdue()
   }
 
-  private dispatch(includePartial = false): void {
+  /** Sends every waiting record, full batch or not, as request slots allow (the rest as slots free). */
+  private sendOverdue(): void {
+    this.overdue = true
+    this.dispatch()
+  }
+
+  private dispatch(): void {
     while (this.ready.length && this.inFlightRequests < this.maxInFlight) {
       const fullBatch = this.ready.length >= this.maxBatchRecords || this.readyBytes >= this.maxBatchBytes
-      if (!fullBatch && !includePartial) break
+      if (!fullBatch && !this.overdue) break
       const batch = this.takeBatch()
       void this.send(batch)
     }
-    if (this.ready.length && !this.lingerTimer && this.inFlightRequests < this.maxInFlight) {
-      this.lingerTimer = setTimeout(() => this.onLinger(), this.lingerMs)
-    }
+    if (this.ready.length === 0) this.overdue = false
+    else if (!this.overdue) this.lingerTimer ??= setTimeout(() => this.onLinger(), this.lingerMs)
   }
 
   private takeBatch(): Pending<Tag>[] {
@@ -208,7 +220,7 @@ export class BatchingProducer<Tag> implements RecordWriter<Tag> {
     } finally {
       this.inFlightRequests--
       this.inFlightRecords -= batch.length
-      this.dispatch(true)
+      this.dispatch()
       this.notifyIfIdle()
     }
   }
@@ -225,7 +237,7 @@ export class BatchingProducer<Tag> implements RecordWriter<Tag> {
       this.waitingRetry--
       this.ready.unshift(pending)
       this.readyBytes += pending.bytes
-      this.dispatch(true)
+      this.sendOverdue()
     }, backoffDelayMs(pending.attempts, this.random, 100, 5_000))
   }
 
