@@ -66,8 +66,7 @@ describe('fraudlab k6 run', () => {
         assert.equal(summary.counts.decided, decisions.length)
         assert.ok(decisions.length >= 700, `${decisions.length} decided`)
         // Precision and recall recomputed from the server's own decisions and the labels in the data file.
-        const rows = JSON.parse(readFileSync(join(reports, summary.runId, 'k6-script.data.json'), 'utf8')) as Array<{ transaction: { id: string }; isFraud: boolean }>
-        const label = new Map(rows.map((row) => [row.transaction.id, row.isFraud]))
+        const label = labelsInData(join(reports, summary.runId), batch)
         const recount = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }
         for (const [id, verdict] of decisions) {
           const fraud = label.get(id)
@@ -90,3 +89,16 @@ describe('fraudlab k6 run', () => {
     })
   }
 })
+
+/** Each transaction's label by id, from the data k6 ran: its rows, or with batches its requests' bodies and their labels. */
+function labelsInData(folder: string, batch: number): Map<string, boolean> {
+  const data = JSON.parse(readFileSync(join(folder, 'k6-script.data.json'), 'utf8'))
+  if (batch === 1) return new Map((data as Array<{ transaction: { id: string }; isFraud: boolean }>).map((row) => [row.transaction.id, row.isFraud]))
+  const bodies = readFileSync(join(folder, 'k6-script.bodies'))
+  const label = new Map<string, boolean>()
+  for (const [offset, length, labels] of data as Array<[number, number, string[]]>) {
+    const { transactions } = JSON.parse(bodies.subarray(offset, offset + length).toString('utf8')) as { transactions: Array<{ id: string }> }
+    transactions.forEach((transaction, i) => label.set(transaction.id, labels[i] !== ''))
+  }
+  return label
+}

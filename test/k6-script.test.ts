@@ -64,7 +64,23 @@ describe('fraudlab k6 script', () => {
         { target: 100, duration: '3000ms' },
       ],
     })
-    // Each request's batch of 10 is put together once, at init.
-    assert.match(readFileSync(out, 'utf8'), /for \(let first = 0; first < rows\.length; first \+= 10\)[\s\S]*Array\.from\(\{ length: 10 \}/)
+    // Each request's body is written before the test, back to back in ramp.bodies; ramp.data.json says where.
+    const index = JSON.parse(readFileSync(join(dir, 'ramp.data.json'), 'utf8')) as Array<[number, number, string[]]>
+    const bodies = readFileSync(join(dir, 'ramp.bodies'))
+    let expectedOffset = 0
+    let frauds = 0
+    for (const [offset, length, labels] of index) {
+      assert.equal(offset, expectedOffset, 'bodies are back to back')
+      expectedOffset += length
+      const body = JSON.parse(bodies.subarray(offset, offset + length).toString('utf8')) as { transactions: unknown[] }
+      assert.equal(body.transactions.length, 10)
+      assert.equal(labels.length, 10)
+      for (const transaction of body.transactions) assert.ok(TransactionSchema.safeParse(transaction).success)
+      frauds += labels.filter((label) => label !== '').length
+    }
+    assert.equal(expectedOffset, bodies.length)
+    assert.ok(index.length >= 400, `${index.length} requests`)
+    assert.ok(frauds > 0, 'the labels name the frauds')
+    assert.match(readFileSync(out, 'utf8'), /from 'k6\/experimental\/fs'/)
   })
 })

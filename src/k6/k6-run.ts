@@ -30,6 +30,8 @@ export interface K6RunOptions {
 }
 
 export const K6_FILES = { k6Script: 'k6-script.js', k6Data: 'k6-script.data.json', k6Summary: 'k6-summary.json' } as const
+/** Beside them when requests carry batches: the requests' bodies. */
+export const K6_BODIES_FILE = 'k6-script.bodies'
 
 /**
  * `fraudlab k6 run`: writes the scenario's k6 test into the run's report folder, starts `fraudlab
@@ -98,7 +100,7 @@ export async function runK6(options: K6RunOptions): Promise<{ summary: RunSummar
     },
     versions: { ...runVersions(), k6: options.k6 },
     model: options.targetUrl ? null : { path: options.model, version: modelCard?.version ?? options.model, card: modelCard },
-    files: { ...renderedFilesWithout('histograms'), ...K6_FILES },
+    files: { ...renderedFilesWithout('histograms'), ...K6_FILES, ...(written.bodies ? { k6Bodies: K6_BODIES_FILE } : {}) },
   })
   summary.thresholds = evaluateThresholds(options.thresholds, summary)
   const reportDir = await writeRunReport(options.reportsDir, summary, undefined)

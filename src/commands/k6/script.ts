@@ -7,7 +7,8 @@ import { planRun } from '../../run/run-plan.js'
 export default class K6Script extends FraudlabCommand {
   static override summary = 'Write a k6 test that plays a scenario against `fraudlab serve`.'
   static override description =
-    'The script uses a SharedArray of pre-generated labelled transactions (in FILE.data.json beside it; only the transaction is sent), ' +
+    'The script uses a SharedArray of pre-generated labelled transactions (in FILE.data.json beside it; only the transaction is sent; ' +
+    'with --batch, the requests\' bodies are in FILE.bodies and FILE.data.json says where each is, with its labels), ' +
     "an arrival-rate executor with the scenario's rate profile, and the scenario's thresholds as k6 thresholds. It counts true and false positives from the responses."
   static override examples = ['<%= config.bin %> k6 script --scenario card-testing --out load/card-testing.js', '<%= config.bin %> k6 script --tps 5000 --duration 30s --batch 10 --out k6/batch.js']
   static override flags = {
@@ -20,6 +21,6 @@ export default class K6Script extends FraudlabCommand {
     const { flags } = await this.parse(K6Script)
     const plan = planRun(flags.scenario, { tps: flags.tps, durationMs: flags.duration, seed: flags.seed })
     const written = await writeK6Test(plan, flags.out, { batchSize: flags.batch, defaultUrl: flags.url })
-    this.log(`wrote ${written.script} and ${written.data} (${written.rows} transactions, ${written.frauds} fraudulent)`)
+    this.log(`wrote ${written.script}, ${written.data}${written.bodies ? ` and ${written.bodies}` : ''} (${written.rows} transactions, ${written.frauds} fraudulent)`)
   }
 }
