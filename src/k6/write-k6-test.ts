@@ -87,10 +87,11 @@ async function writeBatches(rows: Iterable<K6Row>, batchSize: number, data: stri
     const body = Buffer.from(`{"transactions":[${batch.map((row) => JSON.stringify(row.transaction)).join(',')}]}`)
     const entry: K6Batch = [offset, body.length, batch.map((row) => (row.isFraud ? row.archetype : ''))]
     offset += body.length
-    const bodyDrained = bodyFile.write(body)
-    const indexDrained = indexFile.write(`${requests++ ? ',\n' : '[\n'}${JSON.stringify(entry)}`)
-    if (!bodyDrained) await once(bodyFile, 'drain')
-    if (!indexDrained) await once(indexFile, 'drain')
+    bodyFile.write(body)
+    indexFile.write(`${requests++ ? ',\n' : '[\n'}${JSON.stringify(entry)}`)
+    // Checked again after the first wait: the other file may have drained meanwhile.
+    if (bodyFile.writableNeedDrain) await once(bodyFile, 'drain')
+    if (indexFile.writableNeedDrain) await once(indexFile, 'drain')
     batch = []
   }
   for (const row of rows) {
