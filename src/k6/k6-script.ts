@@ -111,7 +111,7 @@ ${
 const rows = new SharedArray('transactions', () => JSON.parse(open(${JSON.stringify(options.dataFile)})).map((row) => [JSON.stringify(row.transaction), row.isFraud ? row.archetype : '']))`
       : `// [offset, length, [fraud archetype or '' for each of its transactions]] per request. The bodies are
 // read from a file k6 holds once for every VU: a SharedArray parses its element on every read, and
-// for a body of ${options.batchSize} transactions that cost k6 as much CPU as the server spent scoring them.
+// with bodies of 100 transactions that cost k6 as much CPU as the server spent scoring them.
 const requests = new SharedArray('requests', () => JSON.parse(open(${JSON.stringify(options.dataFile)})))
 let bodies
 ;(async function () {
