@@ -41,7 +41,8 @@ const WRITE_CONCURRENCY = 16
 /**
  * The effects of a block, idempotent under replay: a conditional PutItem into the BlockList (one
  * item per account and transaction), then an SNS alert, then `alertSentAt` on the item. A replayed
- * block whose alert was already sent is neither written nor published again.
+ * block whose alert was already sent is neither written nor published again. The block has taken
+ * effect once its item and alert exist: `apply` returns then, with the marks still being written.
  */
 export class BlockActions {
   readonly stats: ActionStats = { blockListWrites: 0, blockListAlreadyPresent: 0, alertsPublished: 0, alertsFailed: 0, throttled: 0, retried: 0 }
@@ -52,8 +53,13 @@ export class BlockActions {
     private readonly alertsTopicArn: string,
   ) {}
 
-  async apply(blocks: BlockAction[]): Promise<void> {
-    if (blocks.length === 0) return
+  /**
+   * Writes the blocks and publishes their alerts; resolves when both are done, with `marked`: the
+   * `alertSentAt` writes, which only spare a replay a second alert. The caller waits for them before
+   * it checkpoints, not before it counts the blocks as taken effect (a DynamoDB round trip sooner).
+   */
+  async apply(blocks: BlockAction[]): Promise<{ marked: Promise<void> }> {
+    if (blocks.length === 0) return { marked: Promise.resolve() }
     const needAlert: BlockAction[] = []
     await forEachLimited(blocks, WRITE_CONCURRENCY, async (block) => {
       if (await this.writeBlock(block)) needAlert.push(block)
@@ -62,7 +68,10 @@ export class BlockActions {
     for (let i = 0; i < needAlert.length; i += PUBLISH_BATCH_SIZE) {
       published.push(...(await this.publish(needAlert.slice(i, i + PUBLISH_BATCH_SIZE))))
     }
-    await forEachLimited(published, WRITE_CONCURRENCY, (block) => this.markAlertSent(block))
+    const marked = forEachLimited(published, WRITE_CONCURRENCY, (block) => this.markAlertSent(block))
+    // Observed here too, so that a failure the caller has not reached yet is not an unhandled rejection.
+    marked.catch(() => {})
+    return { marked }
   }
 
   /**
