@@ -6,7 +6,7 @@ import { Agent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import type { Logger } from '@smithy/types'
 import type { AwsEndpoints } from './endpoints.js'
-import { decodeBase64, SILENT_SDK_LOGGER } from './lean-sdk-config.js'
+import { SILENT_SDK_LOGGER } from './lean-sdk-config.js'
 
 export type AwsService = 'kinesis' | 'dynamodb' | 'sns' | 'sqs'
 
@@ -17,7 +17,6 @@ export interface AwsClientConfig {
   requestHandler: NodeHttpHandler
   maxAttempts: number
   logger: Logger
-  base64Decoder: (input: string) => Uint8Array
 }
 
 /** What every SDK v3 client of one target shares: region, credentials and one HTTP/1.1 handler. */
@@ -57,7 +56,6 @@ export function openAwsConnection(endpoints: AwsEndpoints, options: { maxSockets
       requestHandler,
       maxAttempts,
       logger: SILENT_SDK_LOGGER,
-      base64Decoder: decodeBase64,
     }),
     destroy() {
       httpAgent.destroy()

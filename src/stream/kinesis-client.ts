@@ -1,6 +1,6 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis'
 import { NodeHttp2Handler } from '@smithy/node-http-handler'
-import { decodeBase64, SILENT_SDK_LOGGER } from '../aws/lean-sdk-config.js'
+import { SILENT_SDK_LOGGER } from '../aws/lean-sdk-config.js'
 import type { AwsClientConfig } from '../aws/connection.js'
 import type { AwsEndpoints } from '../aws/endpoints.js'
 
@@ -25,6 +25,5 @@ export function createFanOutClient(endpoints: AwsEndpoints): KinesisClient {
     requestHandler: new NodeHttp2Handler({ requestTimeout: 0, sessionTimeout: 0 }),
     maxAttempts: 1,
     logger: SILENT_SDK_LOGGER,
-    base64Decoder: decodeBase64,
   })
 }
