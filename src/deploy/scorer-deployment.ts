@@ -136,7 +136,7 @@ export function renderScorerDeployment(settings: DeploymentSettings): RenderedFi
       },
       { Sid: 'SubscribeByFanOut', Effect: 'Allow', Action: ['kinesis:SubscribeToShard', 'kinesis:DescribeStreamConsumer'], Resource: [`${transactions}/consumer/${SCORER_CONSUMER_NAME}:*`] },
       { Sid: 'WriteDecisions', Effect: 'Allow', Action: ['kinesis:DescribeStreamSummary', 'kinesis:PutRecords'], Resource: [streamArn(names.decisionsStream)] },
-      { Sid: 'BlockList', Effect: 'Allow', Action: ['dynamodb:DescribeTable', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: [tableArn(names.blockListTable)] },
+      { Sid: 'BlockList', Effect: 'Allow', Action: ['dynamodb:DescribeTable', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'], Resource: [tableArn(names.blockListTable)] },
       { Sid: 'Leases', Effect: 'Allow', Action: ['dynamodb:DescribeTable', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Scan'], Resource: [tableArn(names.leaseTable)] },
       // CreateTopic on an existing topic only returns its ARN (the scorer finds the topic that way).
       { Sid: 'Alerts', Effect: 'Allow', Action: ['sns:CreateTopic', 'sns:Publish'], Resource: [topicArn] },

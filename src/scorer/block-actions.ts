@@ -1,18 +1,17 @@
-import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { backoffDelayMs, isThrottling, withRetries } from '../aws/backoff.js'
 import type { ScorerDecision } from '../schema/decision.js'
 import type { Transaction } from '../schema/transaction.js'
 import { nowMs, sleep } from '../util/clock.js'
+import { AlertMarks, type AlertMarkStats, type BlockListItem } from './alert-marks.js'
 
-export interface ActionStats {
+export interface ActionStats extends AlertMarkStats {
   blockListWrites: number
   /** Blocks already present (a replay after a restart): not written twice. */
   blockListAlreadyPresent: number
   alertsPublished: number
   alertsFailed: number
-  throttled: number
-  retried: number
 }
 
 export interface BlockAction {
@@ -40,38 +39,41 @@ const WRITE_CONCURRENCY = 16
 
 /**
  * The effects of a block, idempotent under replay: a conditional PutItem into the BlockList (one
- * item per account and transaction), then an SNS alert, then `alertSentAt` on the item. A replayed
- * block whose alert was already sent is neither written nor published again. The block has taken
- * effect once its item and alert exist: `apply` returns then, with the marks still being written.
+ * item per account and transaction), then an SNS alert, then `alertSentAt` on the item (see
+ * AlertMarks). A replayed block whose alert was already sent is neither written nor published again.
  */
 export class BlockActions {
-  readonly stats: ActionStats = { blockListWrites: 0, blockListAlreadyPresent: 0, alertsPublished: 0, alertsFailed: 0, throttled: 0, retried: 0 }
+  readonly stats: ActionStats = { blockListWrites: 0, blockListAlreadyPresent: 0, alertsPublished: 0, alertsFailed: 0, alertMarksWritten: 0, alertMarksFailed: 0, throttled: 0, retried: 0 }
+  private readonly marks: AlertMarks
 
   constructor(
     private readonly clients: { dynamodb: DynamoDBClient; sns: SNSClient },
     private readonly blockListTable: string,
     private readonly alertsTopicArn: string,
-  ) {}
+    options: { markLingerMs?: number } = {},
+  ) {
+    this.marks = new AlertMarks(clients.dynamodb, blockListTable, this.stats, options.markLingerMs)
+  }
 
   /**
-   * Writes the blocks and publishes their alerts; resolves when both are done, with `marked`: the
-   * `alertSentAt` writes, which only spare a replay a second alert. The caller waits for them before
-   * it checkpoints, not before it counts the blocks as taken effect (a DynamoDB round trip sooner).
+   * Writes the blocks and publishes their alerts, and resolves then: the blocks have taken effect.
+   * Their `alertSentAt` marks are written after, in the background (`flushMarks` waits for them).
    */
-  async apply(blocks: BlockAction[]): Promise<{ marked: Promise<void> }> {
-    if (blocks.length === 0) return { marked: Promise.resolve() }
-    const needAlert: BlockAction[] = []
+  async apply(blocks: BlockAction[]): Promise<void> {
+    if (blocks.length === 0) return
+    const needAlert: Array<{ block: BlockAction; item: BlockListItem }> = []
     await forEachLimited(blocks, WRITE_CONCURRENCY, async (block) => {
-      if (await this.writeBlock(block)) needAlert.push(block)
+      const item = await this.writeBlock(block)
+      if (item) needAlert.push({ block, item })
     })
-    const published: BlockAction[] = []
     for (let i = 0; i < needAlert.length; i += PUBLISH_BATCH_SIZE) {
-      published.push(...(await this.publish(needAlert.slice(i, i + PUBLISH_BATCH_SIZE))))
+      for (const { item } of await this.publish(needAlert.slice(i, i + PUBLISH_BATCH_SIZE))) this.marks.add(item)
     }
-    const marked = forEachLimited(published, WRITE_CONCURRENCY, (block) => this.markAlertSent(block))
-    // Observed here too, so that a failure the caller has not reached yet is not an unhandled rejection.
-    marked.catch(() => {})
-    return { marked }
+  }
+
+  /** Writes the marks still queued and waits for those in flight (before a scorer stops). */
+  flushMarks(): Promise<void> {
+    return this.marks.flush()
   }
 
   /**
@@ -111,39 +113,34 @@ export class BlockActions {
     })
   }
 
-  /** Returns true when the alert for this block still has to be sent. */
-  private async writeBlock({ transaction, decision }: BlockAction): Promise<boolean> {
+  /** The BlockList item (as written, or as found for a replay) when this block's alert still has to be sent. */
+  private async writeBlock({ transaction, decision }: BlockAction): Promise<BlockListItem | undefined> {
     const key = { account: { S: transaction.account }, transactionId: { S: transaction.id } }
+    const item: BlockListItem = {
+      ...key,
+      score: { N: String(decision.score) },
+      reasons: { S: decision.reasons.join(',') },
+      modelVersion: { S: decision.modelVersion },
+      blockedAt: { S: new Date().toISOString() },
+    }
     try {
       await this.retrying(() =>
-        this.clients.dynamodb.send(
-          new PutItemCommand({
-            TableName: this.blockListTable,
-            Item: {
-              ...key,
-              score: { N: String(decision.score) },
-              reasons: { S: decision.reasons.join(',') },
-              modelVersion: { S: decision.modelVersion },
-              blockedAt: { S: new Date().toISOString() },
-            },
-            ConditionExpression: 'attribute_not_exists(transactionId)',
-          }),
-        ),
+        this.clients.dynamodb.send(new PutItemCommand({ TableName: this.blockListTable, Item: item, ConditionExpression: 'attribute_not_exists(transactionId)' })),
       )
       this.stats.blockListWrites++
-      return true
+      return item
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException) && (error as Error).name !== 'ConditionalCheckFailedException') throw error
       this.stats.blockListAlreadyPresent++
       const existing = await this.retrying(() =>
         this.clients.dynamodb.send(new GetItemCommand({ TableName: this.blockListTable, Key: key, ConsistentRead: true })),
       )
-      return !existing.Item?.alertSentAt
+      return existing.Item?.alertSentAt ? undefined : (existing.Item ?? item)
     }
   }
 
-  private async publish(blocks: BlockAction[]): Promise<BlockAction[]> {
-    const entries = blocks.map(({ transaction, decision }, i) => {
+  private async publish<T extends { block: BlockAction }>(toAlert: T[]): Promise<T[]> {
+    const entries = toAlert.map(({ block: { transaction, decision } }, i) => {
       const message: AlertMessage = {
         transactionId: transaction.id,
         account: transaction.account,
@@ -160,11 +157,11 @@ export class BlockActions {
       }
     })
     let pending = entries
-    const delivered: BlockAction[] = []
+    const delivered: T[] = []
     const startedAt = nowMs()
     for (let attempt = 1; pending.length; attempt++) {
       const output = await this.retrying(() => this.clients.sns.send(new PublishBatchCommand({ TopicArn: this.alertsTopicArn, PublishBatchRequestEntries: pending })))
-      for (const ok of output.Successful ?? []) delivered.push(blocks[Number(ok.Id)])
+      for (const ok of output.Successful ?? []) delivered.push(toAlert[Number(ok.Id)])
       const failedIds = new Set((output.Failed ?? []).map((failure) => failure.Id))
       pending = pending.filter((entry) => failedIds.has(entry.Id))
       if (!pending.length || nowMs() - startedAt >= ALERT_RETRY_BUDGET_MS) break
@@ -174,19 +171,6 @@ export class BlockActions {
     this.stats.alertsPublished += delivered.length
     this.stats.alertsFailed += pending.length
     return delivered
-  }
-
-  private async markAlertSent({ transaction }: BlockAction): Promise<void> {
-    await this.retrying(() =>
-      this.clients.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.blockListTable,
-          Key: { account: { S: transaction.account }, transactionId: { S: transaction.id } },
-          UpdateExpression: 'SET alertSentAt = :now',
-          ExpressionAttributeValues: { ':now': { S: new Date().toISOString() } },
-        }),
-      ),
-    )
   }
 }
 

@@ -255,6 +255,7 @@ export class ScorerService {
     await this.reader.open()
     onReady?.()
     await this.reader.run(signal)
+    await this.actions.flushMarks()
     await this.leases.stop()
   }
 
@@ -357,17 +358,13 @@ export class ScorerService {
     // A decision with no effect takes effect when it is written: it does not wait for the blocks' writes.
     const page = new DecisionsOfPage()
     this.emitDecisions(page, blocks.length ? decisions.filter((decision) => decision.verdict !== 'block') : decisions)
-    let alertsMarked: Promise<void> | undefined
     if (blocks.length) {
-      const applied = await this.actions.apply(blocks)
-      alertsMarked = applied.marked
+      await this.actions.apply(blocks)
       this.stats.phaseMs.actions += nowMs() - scoredAt
       this.emitDecisions(page, blocks.map((block) => block.decision))
     }
     page.seal()
     await page.done
-    // The checkpoint that follows covers these blocks: their alerts are marked sent first.
-    await alertsMarked
     this.stats.phaseMs.emitDecisions += nowMs() - scoredAt
     if (this.decisionsProducer.fatalError) throw this.decisionsProducer.fatalError
     if (page.failed > 0) {
