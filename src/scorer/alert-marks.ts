@@ -1,5 +1,5 @@
 import { BatchWriteItemCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb'
-import { backoffDelayMs, isThrottling, withRetries } from '../aws/backoff.js'
+import { backoffDelayMs } from '../aws/backoff.js'
 import { sleep } from '../util/clock.js'
 
 export type BlockListItem = Record<string, AttributeValue>
@@ -8,9 +8,11 @@ export interface AlertMarkStats {
   alertMarksWritten: number
   /** Marks given up on (DynamoDB kept refusing them): a replay of those blocks would alert once more. */
   alertMarksFailed: number
-  throttled: number
   retried: number
 }
+
+/** Runs a call with the owner's retries (and its counts of retries and throttling). */
+export type Retrying = <T>(call: () => Promise<T>) => Promise<T>
 
 const BATCH_WRITE_ITEMS = 25
 /** How long a mark waits for others to share its BatchWriteItem. */
@@ -33,6 +35,7 @@ export class AlertMarks {
     private readonly dynamodb: DynamoDBClient,
     private readonly table: string,
     private readonly stats: AlertMarkStats,
+    private readonly retrying: Retrying,
     private readonly lingerMs = LINGER_MS,
   ) {}
 
@@ -62,12 +65,7 @@ export class AlertMarks {
     let requests: WriteRequest[] = items.map((Item) => ({ PutRequest: { Item } }))
     for (let round = 1; ; round++) {
       try {
-        const output = await withRetries(() => this.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } })), {
-          onRetry: (error) => {
-            this.stats.retried++
-            if (isThrottling(error)) this.stats.throttled++
-          },
-        })
+        const output = await this.retrying(() => this.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } })))
         const unprocessed = output.UnprocessedItems?.[this.table] ?? []
         this.stats.alertMarksWritten += requests.length - unprocessed.length
         requests = unprocessed

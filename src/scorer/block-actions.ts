@@ -12,6 +12,7 @@ export interface ActionStats extends AlertMarkStats {
   blockListAlreadyPresent: number
   alertsPublished: number
   alertsFailed: number
+  throttled: number
 }
 
 export interface BlockAction {
@@ -52,7 +53,7 @@ export class BlockActions {
     private readonly alertsTopicArn: string,
     options: { markLingerMs?: number } = {},
   ) {
-    this.marks = new AlertMarks(clients.dynamodb, blockListTable, this.stats, options.markLingerMs)
+    this.marks = new AlertMarks(clients.dynamodb, blockListTable, this.stats, (call) => this.retrying(call), options.markLingerMs)
   }
 
   /**
