@@ -8,18 +8,24 @@ import type { ScorerDecision } from '../src/schema/decision.js'
 import { BlockActions, type BlockAction } from '../src/scorer/block-actions.js'
 import { embeddedStackFixture } from './helpers.js'
 
+type Send = (command: object) => Promise<unknown>
+
+/** A real client whose every call goes through `around`, which may hold, redirect or record it. */
+function intercepted<T extends object>(client: T, around: (command: object, send: Send) => Promise<unknown>): T {
+  const send: Send = (command) => (client as unknown as { send: Send }).send(command)
+  return { send: (command: object) => around(command, send) } as unknown as T
+}
+
 /** The embedded DynamoDB, with every BatchWriteItem (the alertSentAt marks) held until `release`. */
 function holdingMarks(dynamodb: DynamoDBClient) {
   let release!: () => void
   const released = new Promise<void>((resolve) => (release = resolve))
   let held = 0
-  const client = {
-    send: (command: unknown, ...rest: unknown[]) => {
-      if (!(command instanceof BatchWriteItemCommand)) return (dynamodb.send as (...args: unknown[]) => unknown)(command, ...rest)
-      held++
-      return released.then(() => dynamodb.send(command))
-    },
-  } as unknown as DynamoDBClient
+  const client = intercepted(dynamodb, (command, send) => {
+    if (!(command instanceof BatchWriteItemCommand)) return send(command)
+    held++
+    return released.then(() => send(command))
+  })
   return { client, release, held: () => held }
 }
 
@@ -82,12 +88,9 @@ describe('block actions', () => {
   it('count a mark DynamoDB refuses as failed, and a replay of its block alerts again rather than never', async () => {
     const { names, alertsTopicArn } = stack.state.resources
     // The marks fail: BatchWriteItem on a table that does not exist.
-    const failingMarks = {
-      send: (command: unknown) =>
-        command instanceof BatchWriteItemCommand
-          ? stack.clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { 'no-such-table': Object.values(command.input.RequestItems ?? {})[0] } }))
-          : (stack.clients.dynamodb.send as (c: unknown) => unknown)(command),
-    } as unknown as DynamoDBClient
+    const failingMarks = intercepted(stack.clients.dynamodb, (command, send) =>
+      send(command instanceof BatchWriteItemCommand ? new BatchWriteItemCommand({ RequestItems: { 'no-such-table': Object.values(command.input.RequestItems ?? {})[0] } }) : command),
+    )
     const actions = new BlockActions({ dynamodb: failingMarks, sns: stack.clients.sns }, names.blockListTable, alertsTopicArn, { markLingerMs: 10 })
     const blocks = blocksOf(2, 2)
     await actions.apply(blocks)
@@ -101,12 +104,10 @@ describe('block actions', () => {
     const { names, alertsTopicArn } = stack.state.resources
     const called = new Set<string>()
     const recording = <T extends object>(service: string, client: T): T =>
-      ({
-        send: (command: object, ...rest: unknown[]) => {
-          called.add(`${service}:${command.constructor.name.replace(/Command$/, '')}`)
-          return (client as { send: (...args: unknown[]) => unknown }).send(command, ...rest)
-        },
-      }) as T
+      intercepted(client, (command, send) => {
+        called.add(`${service}:${command.constructor.name.replace(/Command$/, '')}`)
+        return send(command)
+      })
     const actions = new BlockActions({ dynamodb: recording('dynamodb', stack.clients.dynamodb), sns: recording('sns', stack.clients.sns) }, names.blockListTable, alertsTopicArn, { markLingerMs: 10 })
     const blocks = blocksOf(3, 3)
     await actions.apply(blocks)
