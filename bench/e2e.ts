@@ -11,12 +11,16 @@
 // CPU per transaction is the figure that stays stable on a noisy machine. The CLI is this process
 // (run with bin/run.js's heap flag);
 // the scorer and emulators are read from /proc (CPU time, and VmHWM for the peak).
+// "CPU busy %" is over the load alone (from its first scheduled send to its last): the share of the
+// machine's cores that fraudlab's processes used, then the share the whole machine was busy. Near
+// 100%, every stage waits for a core: the latencies are this machine's, not the pipeline's.
 //   npm run bench:e2e -- [durationSeconds] [rate,rate,...] [scenario]
 import { DEFAULT_MODEL_PATH } from '../src/decision/load-score-model.js'
 import { planRun } from '../src/run/run-plan.js'
 import { simulate } from '../src/run/simulate-run.js'
 import { tempDir } from '../test/helpers.js'
-import { processCpuUs, processPeakRssMb } from './process-stats.js'
+import { availableParallelism } from 'node:os'
+import { machineCpuUs, processCpuUs, processPeakRssMb } from './process-stats.js'
 
 const durationMs = Number(process.argv[2] ?? 15) * 1000
 const rates = (process.argv[3] ?? '1000,2000,5000').split(',').map(Number)
@@ -34,7 +38,7 @@ const shardsUsed = (resources: unknown) => {
   return `${transactionShards ?? '?'}/${decisionShards ?? '?'}`
 }
 console.log(`fraudlab e2e benchmark: scenario ${scenario} on the embedded stack, ${durationMs / 1000}s per rate, Kinesis limits ${kinesisLimits ? 'on' : 'off'}${aggregate ? ', transactions aggregated' : ''}, node ${process.versions.node}`)
-console.log('offered consumer shards  achieved  decided/s  ratio  dropped  lost  decision p50   p90    p99    max  observed p99 | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns | peak RSS MB: cli  scorer  kinesis  dynamodb  sns')
+console.log('offered consumer shards  achieved  decided/s  ratio  dropped  lost  decision p50   p90    p99    max  observed p99 | p99 by stage: lag  put  propagation  scoring  actions  collection | CPU µs/tx: cli  scorer  kinesis  dynamodb  sns | CPU busy %: ours  machine | peak RSS MB: cli  scorer  kinesis  dynamodb  sns')
 
 /** The last CPU reading and peak memory of each watched process, sampled until the run ends (a process may exit first). */
 class CpuSampler {
@@ -56,6 +60,14 @@ class CpuSampler {
       entry.peakRssMb = processPeakRssMb(pid) ?? entry.peakRssMb
     }
   }
+  /** CPU time of every watched process and of this one, and of the whole machine, now. */
+  reading(): { oursUs: number; machine: { busyUs: number; totalUs: number } } {
+    this.sample()
+    const self = process.cpuUsage()
+    let oursUs = self.user + self.system
+    for (const { us } of this.last.values()) oursUs += us
+    return { oursUs, machine: machineCpuUs() }
+  }
   stop(): { cpuUs: Map<string, number>; peakRssMb: Map<string, number> } {
     clearInterval(this.timer)
     this.sample()
@@ -72,8 +84,11 @@ class CpuSampler {
 for (const tps of rates) for (const consumer of consumers) for (const scorers of scorerCounts) {
   const sampler = new CpuSampler()
   const cliBefore = process.cpuUsage()
+  const load: { start?: ReturnType<CpuSampler['reading']> & { atMs: number }; end?: ReturnType<CpuSampler['reading']> & { atMs: number } } = {}
   const { summary } = await simulate({
     hooks: {
+      onLoadStarted: () => (load.start = { ...sampler.reading(), atMs: performance.now() }),
+      onLoadEnded: () => (load.end = { ...sampler.reading(), atMs: performance.now() }),
       onTargetReady: (target) => target.ownedStack?.services.forEach((service) => sampler.follow(service.service, () => service.pid)),
       // Every scorer process counts as the scorer: CPU summed, the largest peak memory.
       onScorerStarted: (scorers) => scorers.members.forEach((member) => sampler.follow('scorer', () => member.pid)),
@@ -98,6 +113,13 @@ for (const tps of rates) for (const consumer of consumers) for (const scorers of
   const cli = process.cpuUsage(cliBefore)
   const { cpuUs: cpu, peakRssMb } = sampler.stop()
   const perTx = (us: number | undefined) => (us === undefined ? '—' : (us / Math.max(1, summary.counts.decided)).toFixed(0))
+  const busy = (() => {
+    const { start, end } = load
+    if (!start || !end) return '—  —'
+    const coreUs = (end.atMs - start.atMs) * 1_000 * availableParallelism()
+    const machine = (100 * (end.machine.busyUs - start.machine.busyUs)) / (end.machine.totalUs - start.machine.totalUs)
+    return `${((100 * (end.oursUs - start.oursUs)) / coreUs).toFixed(0)}  ${machine.toFixed(0)}`
+  })()
   const d = summary.latencyMs.decision
   const e = summary.latencyMs.endToEnd
   const s = summary.latencyMs.stages
@@ -120,6 +142,8 @@ for (const tps of rates) for (const consumer of consumers) for (const scorers of
       [s.generatorLag, s.put, s.propagation, s.scoring, s.actions, s.collection].map((l) => f(l.p99)).join('  '),
       '|',
       [cli.user + cli.system, cpu.get('scorer'), cpu.get('kinesis'), cpu.get('dynamodb'), cpu.get('sns')].map(perTx).join('  '),
+      '|',
+      busy,
       '|',
       [processPeakRssMb(process.pid), ...['scorer', 'kinesis', 'dynamodb', 'sns'].map((name) => peakRssMb.get(name))].map((mb) => String(mb ?? '—')).join('  '),
     ].join(' '),

@@ -20,3 +20,11 @@ export function processPeakRssMb(pid: number): number | undefined {
     return undefined
   }
 }
+
+/** The whole machine's CPU time so far, busy and in all (every core, from /proc/stat), in microseconds. */
+export function machineCpuUs(): { busyUs: number; totalUs: number } {
+  // cpu  user nice system idle iowait irq softirq steal …: idle and iowait are the time not busy.
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
+  const totalUs = fields.reduce((sum, ticks) => sum + ticks, 0) * 10_000
+  return { busyUs: totalUs - (fields[3] + fields[4]) * 10_000, totalUs }
+}

@@ -31,7 +31,9 @@ function options(overrides: Partial<SimulateOptions>): SimulateOptions {
 describe('a run under failure', () => {
   it('reconciles after the scorer is killed mid-run: nothing lost, replayed decisions removed and counted', async () => {
     let killedPid: number | undefined
+    let killedAt = NaN
     let emulatorPids: number[] = []
+    const load: Array<['started' | 'ended', number]> = []
     const { summary } = await simulate(
       options({
         // No checkpoint before the kill, so the restarted scorer must replay what was already decided;
@@ -44,13 +46,21 @@ describe('a run under failure', () => {
             if (killedPid) return
             setTimeout(() => {
               killedPid = scorers.pids[0]
+              killedAt = Date.now()
               process.kill(killedPid!, 'SIGKILL')
             }, 2_000)
           },
+          // The load's own window (what bench:e2e measures CPU over): once each, around 2,000 transactions at 400/s.
+          onLoadStarted: () => load.push(['started', Date.now()]),
+          onLoadEnded: () => load.push(['ended', Date.now()]),
         },
       }),
     )
     assert.ok(killedPid)
+    assert.deepEqual(load.map(([phase]) => phase), ['started', 'ended'], 'a restarted scorer does not restart the load')
+    const [[, startedAt], [, endedAt]] = load
+    assert.ok(endedAt - startedAt >= 4_500 && endedAt - startedAt < 15_000, `the load lasted ${endedAt - startedAt} ms for 5 s of schedule`)
+    assert.ok(killedAt > startedAt && killedAt < endedAt, 'the scorer died during the load')
     assert.equal(summary.status, 'completed')
     assert.equal(summary.counts.scorerRestarts, 1)
     assert.equal(summary.counts.sent, 2_000)

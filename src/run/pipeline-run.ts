@@ -115,7 +115,7 @@ export interface PipelineOptions extends TargetSelection {
   /** Said in the log and the report's notes from the start. */
   notes?: string[]
   /** For tests and tools that need to reach into a live run. */
-  hooks?: { onScorerStarted?(scorers: ScorerGroup): void; onTargetReady?(target: ResolvedTarget): void }
+  hooks?: { onScorerStarted?(scorers: ScorerGroup): void; onTargetReady?(target: ResolvedTarget): void; onLoadStarted?(): void; onLoadEnded?(): void }
 }
 
 /**
@@ -247,6 +247,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const startAtMs = segment ? await gatherSegments(provisioned.lock, segment, loadSignal, monitor.log) : undefined
       load = await runLoad({ ...loadRequest, startAtMs }, producer, ledger, window, (atMs) => {
         monitor.loadStarted(atMs)
+        options.hooks?.onLoadStarted?.()
         reshard?.arm(atMs, loadSignal)
         monitor.log(`run ${runId}: ${options.describe ?? options.command} on ${target.description}`)
       })
@@ -256,6 +257,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       // A source whose input failed offers what it read before the failure, then ends the load: the run fails on it, and still drains.
       if (source.error) monitor.inputFailed(source.error)
 
+      options.hooks?.onLoadEnded?.()
       monitor.loadEnded(load.late)
       const drained = await drain(producer, pipeline, ledger, {
         stream: names.transactionsStream,
