@@ -11,7 +11,7 @@
 // CPU per transaction is the figure that stays stable on a noisy machine. The CLI is this process
 // (run with bin/run.js's heap flag);
 // the scorer and emulators are read from /proc (CPU time, and VmHWM for the peak).
-// "CPU busy %" is over the load alone (from its first scheduled send to its last): the share of the
+// "CPU busy %" is over the load alone (from its start to its last transaction handed over): the share of the
 // machine's cores that fraudlab's processes used, then the share the whole machine was busy. Near
 // 100%, every stage waits for a core: the latencies are this machine's, not the pipeline's.
 //   npm run bench:e2e -- [durationSeconds] [rate,rate,...] [scenario]
