@@ -61,12 +61,12 @@ class CpuSampler {
     }
   }
   /** CPU time of every watched process and of this one, and of the whole machine, now. */
-  reading(): { oursUs: number; machine: { busyUs: number; totalUs: number } } {
+  reading(): { atMs: number; oursUs: number; machine: { busyUs: number; totalUs: number } } {
     this.sample()
     const self = process.cpuUsage()
     let oursUs = self.user + self.system
     for (const { us } of this.last.values()) oursUs += us
-    return { oursUs, machine: machineCpuUs() }
+    return { atMs: performance.now(), oursUs, machine: machineCpuUs() }
   }
   stop(): { cpuUs: Map<string, number>; peakRssMb: Map<string, number> } {
     clearInterval(this.timer)
@@ -84,11 +84,11 @@ class CpuSampler {
 for (const tps of rates) for (const consumer of consumers) for (const scorers of scorerCounts) {
   const sampler = new CpuSampler()
   const cliBefore = process.cpuUsage()
-  const load: { start?: ReturnType<CpuSampler['reading']> & { atMs: number }; end?: ReturnType<CpuSampler['reading']> & { atMs: number } } = {}
+  const load: { start?: ReturnType<CpuSampler['reading']>; end?: ReturnType<CpuSampler['reading']> } = {}
   const { summary } = await simulate({
     hooks: {
-      onLoadStarted: () => (load.start = { ...sampler.reading(), atMs: performance.now() }),
-      onLoadEnded: () => (load.end = { ...sampler.reading(), atMs: performance.now() }),
+      onLoadStarted: () => (load.start = sampler.reading()),
+      onLoadEnded: () => (load.end = sampler.reading()),
       onTargetReady: (target) => target.ownedStack?.services.forEach((service) => sampler.follow(service.service, () => service.pid)),
       // Every scorer process counts as the scorer: CPU summed, the largest peak memory.
       onScorerStarted: (scorers) => scorers.members.forEach((member) => sampler.follow('scorer', () => member.pid)),
