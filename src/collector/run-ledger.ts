@@ -1,4 +1,5 @@
 import type { Histogram } from 'hdr-histogram-js'
+import { AckTimes } from '../metrics/ack-times.js'
 import { newLatencyHistogram, recordMs } from '../metrics/latency.js'
 import { Timeline } from '../metrics/timeline.js'
 import { VERDICT_CODES, type Decision } from '../schema/decision.js'
@@ -27,7 +28,7 @@ export interface LedgerOutputs {
   decisionLog?: DecisionLog
   /** The live view's recent latencies and blocks; absent (and free) when no live view runs. */
   live?: LiveWindow
-  /** Acks up to its end count towards throughput; without it, every ack does. */
+  /** Where the offered load ends, for the rate Kinesis took it at; without it, the load's end. */
   offeredWindow?: OfferedWindow
 }
 
@@ -75,7 +76,6 @@ export class RunLedger {
   reviewed = 0
   rejected = 0
   lastObservedAtMs = 0
-  ackedInWindow = 0
   readonly endToEnd: Histogram = newLatencyHistogram()
   readonly stages: Record<Stage, Histogram> = Object.fromEntries(STAGES.map((stage) => [stage, newLatencyHistogram()])) as Record<Stage, Histogram>
   readonly confusion: ConfusionCounts = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }
@@ -109,6 +109,7 @@ export class RunLedger {
   private ringSentAt: Float32Array
   private ringAckedAt: Float32Array
   private readonly originMs: number
+  private readonly ackTimes: AckTimes
 
   constructor(
     readonly runId: string,
@@ -131,6 +132,7 @@ export class RunLedger {
     this.ringSentAt = new Float32Array(ringSize)
     this.ringAckedAt = new Float32Array(ringSize)
     this.originMs = originMs
+    this.ackTimes = new AckTimes(originMs)
   }
 
   transactionId(index: number): string {
@@ -152,6 +154,14 @@ export class RunLedger {
   /** Bytes held per transaction and in the in-flight ring (for the report). */
   get memoryBytes(): number {
     return this.state.byteLength * 7 + this.ringIndex.byteLength * 4
+  }
+
+  /**
+   * Transactions Kinesis acknowledged over the offered load: from its start to the offered window's
+   * end (or the load's, if it stopped first), moved by the median schedule-to-ack time (see AckTimes).
+   */
+  ackedOverLoad(loadStartedAtMs: number, loadEndedAtMs: number): number {
+    return this.ackTimes.inWindow(loadStartedAtMs, Math.min(this.offeredWindow.endsAtMs, loadEndedAtMs))
   }
 
   private register(index: number, scheduledAtMs: number, label: Label): void {
@@ -202,11 +212,11 @@ export class RunLedger {
     this.state[index] |= ACKED
     this.acked++
     if (this.state[index] & FRAUD) this.labelledFraud++
-    if (atMs <= this.offeredWindow.endsAtMs) this.ackedInWindow++
     this.timeline.recordSent(atMs)
     const slot = this.slotOf(index)
-    if (slot === -1) return
+    if (slot === -1) return this.ackTimes.record(atMs, undefined)
     this.ringAckedAt[slot] = atMs - this.originMs
+    this.ackTimes.record(atMs, this.ringAckedAt[slot] - this.ringScheduledAt[slot])
     recordMs(this.stages.generatorLag, this.ringSentAt[slot] - this.ringScheduledAt[slot])
     recordMs(this.stages.put, this.ringAckedAt[slot] - this.ringSentAt[slot])
     if (this.live) {

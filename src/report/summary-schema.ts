@@ -181,7 +181,7 @@ export const RunSummarySchema = z.strictObject({
   reconciliation: z.strictObject({ ok: z.boolean(), missingCount: Count, missingIds: z.array(z.string()), notes: z.array(z.string()) }),
   throughput: z.strictObject({
     offeredTps: z.number(),
-    achievedTps: z.number().describe('Transactions Kinesis acknowledged within the offered window, per second of it.'),
+    achievedTps: z.number().describe('Transactions Kinesis acknowledged per second of the offered window, counted over a window as long moved by the median time from schedule to ack.'),
     decidedTps: z.number(),
     loadDurationMs: z.number(),
     windowMs: z.number(),
