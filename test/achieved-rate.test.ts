@@ -3,21 +3,10 @@ import { describe, it } from 'node:test'
 import { RunLedger } from '../src/collector/run-ledger.js'
 import { AckTimes } from '../src/metrics/ack-times.js'
 import { buildRunSummary, type RunStatus } from '../src/report/run-summary.js'
+import { Random } from '../src/util/random.js'
 
 const START = Date.UTC(2026, 11, 1, 12, 0, 0)
 const LABEL = { isFraud: false, archetype: 'normal', attackId: '' }
-
-/** A deterministic pseudo-random stream (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * A run offering `tps` for `windowMs` whose backend acks each transaction when `ackAt` says (given
@@ -66,9 +55,9 @@ function run(tps: number, windowMs: number, ackAt: (index: number, scheduledAt: 
 describe('the achieved rate', () => {
   it('is the offered rate for a backend that keeps up, however slowly it acks', () => {
     // Acks 250 to 450 ms after the schedule, as moto's on a busy machine: the last 350 ms of a 5 s load are acked after it.
-    const rnd = random(7)
-    const result = run(200, 5_000, (_, scheduledAt) => scheduledAt + 250 + 200 * rnd())
-    assert.ok(result.ackedInsideWindow < 0.95 * result.sent, `the case that failed: ${result.ackedInsideWindow} of ${result.sent} acked inside the window`)
+    const random = new Random(7)
+    const result = run(200, 5_000, (_, scheduledAt) => random.uniform(scheduledAt + 250, scheduledAt + 450))
+    assert.ok(result.ackedInsideWindow < 0.95 * result.sent, `the case this is about: ${result.ackedInsideWindow} of ${result.sent} acked inside the window`)
     // It misses the acks' mean distance from their median (50 ms of 5 s here: 2 a second), not their mean delay (350 ms: 14).
     assert.ok(result.achievedTps >= 197 && result.achievedTps <= 200, `achieved ${result.achievedTps}/s of 200`)
     assert.equal(result.status, 'completed')
