@@ -2,8 +2,9 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { RunLedger } from '../src/collector/run-ledger.js'
 import { AckTimes } from '../src/metrics/ack-times.js'
-import { buildRunSummary, type RunStatus } from '../src/report/run-summary.js'
+import type { RunStatus } from '../src/report/run-summary.js'
 import { Random } from '../src/util/random.js'
+import { summaryOfLedger } from './report-fixtures.js'
 
 const START = Date.UTC(2026, 11, 1, 12, 0, 0)
 const LABEL = { isFraud: false, archetype: 'normal', attackId: '' }
@@ -25,9 +26,7 @@ function run(tps: number, windowMs: number, ackAt: (index: number, scheduledAt: 
     acks.push({ index, at: ackAt(index, scheduledAt) })
   }
   acks.sort((a, b) => a.at - b.at).forEach(({ index, at }) => ledger.recordAcked(index, at))
-  const summary = buildRunSummary({
-    ledger,
-    command: 'simulate',
+  const summary = summaryOfLedger(ledger, {
     status: options.status ?? 'completed',
     startedAtMs: START - 1_000,
     endedAtMs: Math.max(...acks.map((a) => a.at)) + 1_000,
@@ -35,19 +34,6 @@ function run(tps: number, windowMs: number, ackAt: (index: number, scheduledAt: 
     loadEndedAtMs,
     offeredTps: tps,
     offeredWindowMs: windowMs,
-    late: 0,
-    config: {},
-    versions: {},
-    model: null,
-    blockListItems: null,
-    alertsObserved: false,
-    throttled: 0,
-    retried: 0,
-    scorerRestarts: 0,
-    invalidRecords: 0,
-    notes: [],
-    files: {},
-    diagnostics: {},
   })
   return { status: summary.status, achievedTps: summary.throughput.achievedTps, ackedInsideWindow: acks.filter((a) => a.at <= endsAtMs).length, sent: acks.length }
 }

@@ -2,7 +2,7 @@ import { RunLedger } from '../src/collector/run-ledger.js'
 import { DecisionLog } from '../src/collector/decision-log.js'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildRunSummary, ledgerHistograms } from '../src/report/run-summary.js'
+import { buildRunSummary, ledgerHistograms, type SummaryInputs } from '../src/report/run-summary.js'
 import type { RunSummary } from '../src/report/summary-schema.js'
 import { evaluateThresholds, parseThreshold } from '../src/report/thresholds.js'
 import { REPORT_FILES, writeRunReport } from '../src/report/write-report.js'
@@ -94,31 +94,45 @@ export async function writeSyntheticReport(runId: string, transactions: Syntheti
   await decisionLog.close()
   const first = transactions[0]?.scheduledAt ?? ORIGIN
   const last = transactions.at(-1)?.scheduledAt ?? ORIGIN
-  const summary = buildRunSummary({
-    ledger,
-    command: 'simulate',
-    status: 'completed',
+  const summary = summaryOfLedger(ledger, {
     startedAtMs: first,
     endedAtMs: last + 1000,
     loadStartedAtMs: first,
     loadEndedAtMs: last,
     offeredTps: 100,
     offeredWindowMs: last - first,
-    late: 0,
     config: { scenario: 'synthetic', seed: 1, target: 'embedded' },
     versions: { fraudlab: 'test' },
-    model: null,
     blockListItems: ledger.blocked,
+    files: { ...REPORT_FILES },
+  })
+  summary.thresholds = evaluateThresholds(thresholds.map((t) => parseThreshold(t, 'flag')), summary)
+  await writeRunReport(reportsDir, summary, ledgerHistograms(ledger))
+  return { summary, folder }
+}
+
+/** The summary of a ledger's run: its times and offered load given, the rest a simulate run with no faults unless said. */
+export function summaryOfLedger(
+  ledger: RunLedger,
+  run: Pick<SummaryInputs, 'startedAtMs' | 'endedAtMs' | 'loadStartedAtMs' | 'loadEndedAtMs' | 'offeredTps' | 'offeredWindowMs'> & Partial<SummaryInputs>,
+): RunSummary {
+  return buildRunSummary({
+    ledger,
+    command: 'simulate',
+    status: 'completed',
+    late: 0,
+    config: {},
+    versions: {},
+    model: null,
+    blockListItems: null,
     alertsObserved: false,
     throttled: 0,
     retried: 0,
     scorerRestarts: 0,
     invalidRecords: 0,
     notes: [],
-    files: { ...REPORT_FILES },
+    files: {},
     diagnostics: {},
+    ...run,
   })
-  summary.thresholds = evaluateThresholds(thresholds.map((t) => parseThreshold(t, 'flag')), summary)
-  await writeRunReport(reportsDir, summary, ledgerHistograms(ledger))
-  return { summary, folder }
 }
